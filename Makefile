@@ -1,0 +1,76 @@
+# RouteCare: `make run` to try it, `make test` to check it. See README.md.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+ROUTECARE := $(BIN)/routecare
+HOST_PORT ?= 127.0.0.1:8000
+SERVE_DATABASE_URL ?= postgres://root@127.0.0.1:5432/routecare
+PO_FILES := $(wildcard routecare/locale/*/LC_MESSAGES/django.po)
+MO_FILES := $(PO_FILES:.po=.mo)
+
+.PHONY: setup run test lint typecheck pytest serve bench messages makemessages lock clean
+
+setup: $(VENV)/.installed routecare/static/vendor/.installed $(MO_FILES)
+
+$(VENV)/.installed: requirements.lock pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps -e .
+	touch $@
+
+routecare/static/vendor/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	mkdir -p routecare/static/vendor
+	cp node_modules/htmx.org/dist/htmx.min.js routecare/static/vendor/
+	touch $@
+
+# Translations are compiled from the .po catalogues; msgfmt comes from Debian's gettext.
+%.mo: %.po
+	@command -v msgfmt >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq gettext >/dev/null; } || { echo "msgfmt missing: apt-get install gettext"; exit 1; }
+	msgfmt --check-format -o $@ $<
+
+messages: $(MO_FILES)
+
+makemessages: setup
+	cd routecare && ../$(ROUTECARE) makemessages --all --no-obsolete --ignore 'static/*' --ignore 'tests/*'
+
+run: setup
+	$(ROUTECARE) migrate --no-input
+	$(ROUTECARE) demo
+	$(ROUTECARE) runserver $(HOST_PORT)
+
+lint: setup
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+
+typecheck: setup
+	$(BIN)/mypy routecare
+
+# SQLite always; PostgreSQL too when DATABASE_URL points at one (CI requires it).
+test: lint typecheck
+	env -u DATABASE_URL $(ROUTECARE) makemigrations --check --dry-run
+	env -u DATABASE_URL $(BIN)/pytest --cov --cov-report=term
+	@if [[ "$$DATABASE_URL" == postgres* ]]; then \
+		echo "== PostgreSQL: $${DATABASE_URL%%\?*}"; \
+		$(BIN)/pytest -p no:cacheprovider; \
+	elif [ -n "$$ROUTECARE_REQUIRE_POSTGRES" ]; then \
+		echo "ROUTECARE_REQUIRE_POSTGRES is set but DATABASE_URL is not a PostgreSQL URL"; exit 1; \
+	else echo "== PostgreSQL pass skipped: DATABASE_URL is not set"; fi
+
+# A production-like run: PostgreSQL, gunicorn, static files served by whitenoise.
+serve: setup
+	DATABASE_URL=$(SERVE_DATABASE_URL) $(ROUTECARE) migrate --no-input
+	DATABASE_URL=$(SERVE_DATABASE_URL) $(ROUTECARE) collectstatic --no-input --verbosity 0
+	DATABASE_URL=$(SERVE_DATABASE_URL) ROUTECARE_PRODUCTION=$${ROUTECARE_PRODUCTION:-false} \
+		$(BIN)/gunicorn routecare.wsgi --bind $(HOST_PORT) --workers 3 --access-logfile -
+
+bench: setup
+	$(ROUTECARE) bench
+
+lock:
+	$(BIN)/pip-compile --quiet --extra dev --strip-extras --no-emit-index-url --no-emit-find-links -o requirements.lock pyproject.toml
+
+clean:
+	rm -rf $(VENV) node_modules routecare/static/vendor staticfiles .pytest_cache .mypy_cache .ruff_cache .coverage

@@ -1,0 +1,181 @@
+"""The one place that decides who may see or change what.
+
+Views, API endpoints and selectors ask this module; none of them decides on its own. Every view
+and API operation declares an access ``Rule``; a test walks every URL and operation and fails on
+any without one.
+"""
+
+from __future__ import annotations
+
+import enum
+import functools
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, ParamSpec, TypeVar
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
+
+from routecare.orgs.models import Membership, Role, ServicePoint
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+# Roles that work with individual personal records of their own National Society.
+RECORD_ROLES = frozenset({Role.VOLUNTEER, Role.COORDINATOR, Role.FOCAL_POINT})
+
+
+class Rule(enum.Enum):
+    """What a view or API operation needs from the acting user."""
+
+    PUBLIC = "public"  # anyone, signed in or not
+    SIGNED_IN = "signed-in"  # any staff member, any role
+    PERSONAL_RECORDS = "personal-records"  # read/change own society's people, at a point
+    SOCIETY_ADMIN = "society-admin"  # manage own society's points, staff and audit trail
+    SYSADMIN = "sysadmin"  # Django admin
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The acting staff member and where they work today."""
+
+    user: AbstractBaseUser
+    role: str
+    national_society_id: uuid.UUID | None
+    network_id: uuid.UUID | None
+    service_point: ServicePoint | None
+    via: str = "web"  # web, api or command: recorded in the audit trail
+
+    @property
+    def user_id(self) -> int:
+        return int(self.user.pk)
+
+    @property
+    def handles_personal_records(self) -> bool:
+        return self.role in RECORD_ROLES and self.national_society_id is not None
+
+    @property
+    def administers_society(self) -> bool:
+        return self.role == Role.FOCAL_POINT and self.national_society_id is not None
+
+
+def membership_of(user: AbstractBaseUser | AnonymousUser) -> Membership | None:
+    if not user.is_authenticated:
+        return None
+    try:
+        membership: Membership = user.membership  # type: ignore[union-attr]
+    except Membership.DoesNotExist:
+        return None
+    return membership
+
+
+def workable_service_points(user: AbstractBaseUser) -> QuerySet[ServicePoint]:
+    """The service points a staff member may pick as today's place of work."""
+    membership = membership_of(user)
+    if membership is None or membership.national_society_id is None:
+        return ServicePoint.objects.none()
+    if membership.role not in RECORD_ROLES:
+        return ServicePoint.objects.none()
+    points = ServicePoint.objects.filter(national_society_id=membership.national_society_id)
+    assigned = membership.service_points.all()
+    if membership.role != Role.FOCAL_POINT and assigned.exists():
+        points = points.filter(pk__in=assigned.values("pk"))
+    return points.exclude(status=ServicePoint.Status.CLOSED)
+
+
+def build_actor(
+    user: AbstractBaseUser | AnonymousUser,
+    service_point_id: str | uuid.UUID | None,
+    via: str = "web",
+) -> Actor | None:
+    membership = membership_of(user)
+    if membership is None:
+        return None
+    assert isinstance(user, AbstractBaseUser)
+    service_point = None
+    if service_point_id:
+        service_point = workable_service_points(user).filter(pk=service_point_id).first()
+    return Actor(
+        user=user,
+        role=membership.role,
+        national_society_id=membership.national_society_id,
+        network_id=membership.network_id,
+        service_point=service_point,
+        via=via,
+    )
+
+
+def allows(actor: Actor | None, rule: Rule) -> bool:
+    if rule is Rule.PUBLIC:
+        return True
+    if actor is None:
+        return False
+    if rule is Rule.SIGNED_IN:
+        return True
+    if rule is Rule.PERSONAL_RECORDS:
+        return actor.handles_personal_records
+    if rule is Rule.SOCIETY_ADMIN:
+        return actor.administers_society
+    if rule is Rule.SYSADMIN:
+        return actor.role == Role.SYSADMIN
+    raise AssertionError(rule)
+
+
+def needs_two_factor(role: str) -> bool:
+    from django.conf import settings
+
+    return role in settings.ROUTECARE_TWO_FACTOR_ROLES
+
+
+def api_rule(rule: Rule) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Declare and enforce the rule of an API operation; ``request.auth`` is the Actor."""
+
+    def decorate(func: Callable[P, R]) -> Callable[P, R]:
+        @functools.wraps(func)
+        def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+            request: Any = args[0]
+            if not allows(getattr(request, "auth", None), rule):
+                raise PermissionDenied
+            return func(*args, **kwargs)
+
+        wrapper.access_rule = rule  # type: ignore[attr-defined]
+        return wrapper
+
+    return decorate
+
+
+def staff_view(rule: Rule) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """Declare and enforce the rule of a page; puts the Actor on ``request.actor``.
+
+    Signed-out visitors go to sign-in, roles that need a second factor go to it, and pages about
+    people need today's service point to be chosen first.
+    """
+
+    def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @functools.wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            actor = build_actor(request.user, request.session.get("service_point_id"))
+            request.actor = actor  # type: ignore[attr-defined]
+            if rule is Rule.PUBLIC:
+                return view(request, *args, **kwargs)
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path(), reverse("accounts:login"))
+            if actor is None:
+                raise PermissionDenied
+            if needs_two_factor(actor.role) and not request.user.is_verified():  # type: ignore[union-attr]
+                return redirect_to_login(request.get_full_path(), reverse("accounts:two_factor"))
+            if not allows(actor, rule):
+                raise PermissionDenied
+            if rule is Rule.PERSONAL_RECORDS and actor.service_point is None:
+                return redirect_to_login(request.get_full_path(), reverse("accounts:pick_point"))
+            return view(request, *args, **kwargs)
+
+        wrapper.access_rule = rule  # type: ignore[attr-defined]
+        return wrapper
+
+    return decorate

@@ -1,0 +1,116 @@
+from __future__ import annotations
+
+from base64 import b32encode
+
+import segno
+from django.contrib import messages
+from django.contrib.auth import login, logout
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+from django_otp import login as otp_login
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from routecare.access import Rule, staff_view, workable_service_points
+from routecare.accounts.actions import create_api_token, revoke_api_token
+from routecare.accounts.forms import ApiTokenForm, OneTimeCodeForm, PickPointForm, SignInForm
+from routecare.accounts.models import ApiToken
+
+
+def _next_url(request: HttpRequest, default: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        return target
+    return default
+
+
+@staff_view(Rule.PUBLIC)
+def sign_in(request: HttpRequest) -> HttpResponse:
+    form = SignInForm(request, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        assert form.user is not None
+        login(request, form.user, backend="django.contrib.auth.backends.ModelBackend")
+        return redirect(_next_url(request, reverse("people:home")))
+    return render(request, "accounts/sign_in.html", {"form": form, "next": _next_url(request, "")})
+
+
+@staff_view(Rule.PUBLIC)
+@require_POST
+def sign_out(request: HttpRequest) -> HttpResponse:
+    logout(request)
+    return redirect("accounts:login")
+
+
+@staff_view(Rule.PUBLIC)
+def two_factor(request: HttpRequest) -> HttpResponse:
+    """Verify a TOTP code; a user without a confirmed device enrols one first."""
+    user = request.user
+    if not user.is_authenticated:
+        return redirect("accounts:login")
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    enrolling = device is None
+    if device is None:
+        device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
+        if device is None:
+            device = TOTPDevice.objects.create(user=user, name="authenticator", confirmed=False)
+    form = OneTimeCodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if device.verify_token(form.cleaned_data["code"].strip()):
+            if enrolling:
+                device.confirmed = True
+                device.save(update_fields=["confirmed"])
+            otp_login(request, device)
+            return redirect(_next_url(request, reverse("people:home")))
+        form.add_error("code", _("That code is not right or has expired. Try the next one."))
+    context: dict[str, object] = {"form": form, "enrolling": enrolling, "next": _next_url(request, "")}
+    if enrolling:
+        context["secret"] = b32encode(device.bin_key).decode()
+        context["qr_svg"] = segno.make(device.config_url, error="m").svg_data_uri(scale=4)
+    response = render(request, "accounts/two_factor.html", context)
+    return response
+
+
+@staff_view(Rule.SIGNED_IN)
+def pick_point(request: HttpRequest) -> HttpResponse:
+    points = workable_service_points(request.user)  # type: ignore[arg-type]
+    form = PickPointForm(points, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        request.session["service_point_id"] = str(form.cleaned_data["service_point"].pk)
+        return redirect(_next_url(request, reverse("people:home")))
+    return render(
+        request,
+        "accounts/pick_point.html",
+        {"form": form, "next": _next_url(request, ""), "has_points": points.exists()},
+    )
+
+
+@staff_view(Rule.SIGNED_IN)
+def api_tokens(request: HttpRequest) -> HttpResponse:
+    points = workable_service_points(request.user)  # type: ignore[arg-type]
+    form = ApiTokenForm(points, request.POST or None)
+    raw_token = None
+    if request.method == "POST" and form.is_valid():
+        _token, raw_token = create_api_token(
+            request.user,  # type: ignore[arg-type]
+            form.cleaned_data["name"],
+            form.cleaned_data["service_point"],
+        )
+        form = ApiTokenForm(points)
+    tokens = ApiToken.objects.filter(user=request.user, revoked_at__isnull=True)
+    return render(
+        request,
+        "accounts/api_tokens.html",
+        {"form": form, "tokens": tokens, "raw_token": raw_token},
+    )
+
+
+@staff_view(Rule.SIGNED_IN)
+@require_POST
+def revoke_token(request: HttpRequest, token_id: str) -> HttpResponse:
+    token = get_object_or_404(ApiToken, pk=token_id, user=request.user)
+    revoke_api_token(token)
+    messages.success(request, _("The token was revoked."))
+    return redirect("accounts:api_tokens")

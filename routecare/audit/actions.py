@@ -1,0 +1,34 @@
+"""Writing audit events. Called by the actions and selectors of every app, never by views."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+
+from routecare.access import Actor
+from routecare.audit.models import AuditEvent
+
+
+def record_event(
+    actor: Actor,
+    action: str,
+    object_type: str,
+    object_id: object = "",
+    *,
+    person_id: uuid.UUID | None = None,
+    fields: Iterable[str] = (),
+    detail: str = "",
+) -> AuditEvent:
+    return AuditEvent.objects.create(
+        actor=actor.user,
+        actor_username=actor.user.get_username(),
+        national_society_id=actor.national_society_id,
+        service_point=actor.service_point,
+        action=action,
+        object_type=object_type,
+        object_id=str(object_id),
+        person_id=person_id,
+        fields=sorted(fields),
+        detail=detail[:200],
+        via=actor.via,
+    )

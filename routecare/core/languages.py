@@ -1,0 +1,37 @@
+"""Country and language names in the reader's language, from the CLDR data in babel."""
+
+from __future__ import annotations
+
+from babel import Locale
+from django.utils.translation import get_language
+
+# Languages commonly spoken by people on the Americas and Western Balkans routes.
+ROUTE_LANGUAGES = (
+    "es", "en", "fr", "ht", "pt", "ar", "fa", "ps", "ur", "ku", "tr", "ru", "uk",
+    "bn", "hi", "zh", "so", "ti", "am", "wo", "ln", "sw", "qu",
+)  # fmt: skip
+
+
+def _locale() -> Locale:
+    return Locale.parse(get_language() or "en", sep="-")
+
+
+def country_choices() -> list[tuple[str, str]]:
+    territories = _locale().territories
+    return sorted(
+        ((code, name) for code, name in territories.items() if len(code) == 2 and code.isalpha()),
+        key=lambda item: item[1],
+    )
+
+
+def language_choices() -> list[tuple[str, str]]:
+    names = _locale().languages
+    return sorted(((code, names.get(code, code)) for code in ROUTE_LANGUAGES), key=lambda i: i[1])
+
+
+def country_name(code: str) -> str:
+    return str(_locale().territories.get(code, code)) if code else ""
+
+
+def language_name(code: str) -> str:
+    return str(_locale().languages.get(code, code))

@@ -1,0 +1,202 @@
+"""Loading the demo networks, users and people. Idempotent: run it as often as you like."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+
+from routecare.access import Actor, build_actor
+from routecare.demo.routes import NETWORKS, NetworkSpec
+from routecare.orgs.models import (
+    Membership,
+    NationalSociety,
+    Network,
+    Role,
+    Route,
+    RouteStop,
+    ServicePoint,
+)
+from routecare.people import actions
+from routecare.people.models import Person
+
+DEMO_PASSWORD = "routecare-demo"  # noqa: S105 - printed for the demo on purpose
+SOCIETY_ROLES = (
+    ("volunteer", Role.VOLUNTEER),
+    ("coordinator", Role.COORDINATOR),
+    ("focal", Role.FOCAL_POINT),
+    ("partner", Role.PARTNER),
+)
+
+
+@dataclass(frozen=True)
+class SignIn:
+    username: str
+    role: str
+    where: str
+
+
+def _user(username: str, *, staff: bool = False) -> AbstractBaseUser:
+    user_model = get_user_model()
+    user = user_model.objects.filter(username=username).first()
+    if user is None:
+        user = user_model.objects.create_user(  # type: ignore[attr-defined]
+            username=username, password=DEMO_PASSWORD, is_staff=staff, is_superuser=staff
+        )
+    assert user is not None
+    return user
+
+
+def _load_network(spec: NetworkSpec, sign_ins: list[SignIn]) -> None:
+    network, _ = Network.objects.update_or_create(slug=spec.slug, defaults={"name": spec.name})
+    today = timezone.now().date()
+    for society_spec in spec.societies:
+        society, _ = NationalSociety.objects.update_or_create(
+            country_code=society_spec.country_code,
+            defaults={"name": society_spec.name, "network": network},
+        )
+        first_point = None
+        for point in society_spec.points:
+            service_point, _ = ServicePoint.objects.get_or_create(
+                code=point.code,
+                defaults={
+                    "national_society": society,
+                    "name": point.name,
+                    "kind": point.kind,
+                    "latitude": Decimal(str(point.latitude)),
+                    "longitude": Decimal(str(point.longitude)),
+                    "services": list(dict.fromkeys(point.services)),
+                    "languages": list(point.languages),
+                    "visibility": point.visibility,
+                    "capacity": point.capacity,
+                    "opening_hours": [
+                        {"day": day, "opens": "08:00", "closes": "18:00"} for day in range(7)
+                    ],
+                    "last_verified": today - dt.timedelta(days=3),
+                },
+            )
+            first_point = first_point or service_point
+        prefix = society_spec.country_code.lower()
+        for suffix, role in SOCIETY_ROLES:
+            user = _user(f"{prefix}-{suffix}")
+            membership, _ = Membership.objects.get_or_create(
+                user=user, defaults={"role": role, "national_society": society}
+            )
+            if role == Role.COORDINATOR and first_point is not None:
+                membership.service_points.add(first_point)
+            sign_ins.append(SignIn(user.get_username(), role, society.name))
+    regional = _user(f"{spec.slug}-regional")
+    Membership.objects.get_or_create(user=regional, defaults={"role": Role.REGIONAL, "network": network})
+    sign_ins.append(SignIn(regional.get_username(), Role.REGIONAL, network.name))
+    for route_spec in spec.routes:
+        route, _ = Route.objects.update_or_create(
+            slug=route_spec.slug, defaults={"name": route_spec.name, "network": network}
+        )
+        for position, (code, hours) in enumerate(route_spec.stops):
+            RouteStop.objects.update_or_create(
+                route=route,
+                position=position,
+                defaults={
+                    "service_point": ServicePoint.objects.get(code=code),
+                    "hours_from_previous": Decimal(str(hours)),
+                },
+            )
+
+
+def _volunteer_at(country_code: str, point_code: str) -> Actor:
+    user = get_user_model().objects.get(username=f"{country_code.lower()}-volunteer")
+    actor = build_actor(user, ServicePoint.objects.get(code=point_code).pk, via="command")
+    assert actor is not None
+    return actor
+
+
+# (country, [(point, services, triage, follow-up)], health summary)
+DEMO_JOURNEYS = [
+    ("HN", "female", "18-59", "VE", ["es"], [
+        ("hnd-las-manos", [("water", 2), ("first-aid", 1)], "yellow", "Check blistered feet in 24 h"),
+        ("hnd-danli", [("health-primary", 1), ("medicines", 1)], "green", ""),
+    ], {"allergies": ["penicillin"], "conditions": ["asthma"],
+        "medicines": [{"name": "salbutamol inhaler", "dose": "2 puffs when needed", "quantity": 1,
+                       "days_supply": 30, "dispensed_on": None}]}),
+    ("HN", "male", "5-11", "VE", ["es"], [
+        ("hnd-las-manos", [("nfi", 1), ("food", 1)], "green", ""),
+    ], {"child_growth": [{"measured_on": None, "weight_kg": 21.5, "height_cm": 121.0,
+                          "muac_mm": 150}]}),
+    ("HN", "female", "18-59", "HT", ["ht", "fr"], [
+        ("hnd-danli", [("health-maternal-child", 1), ("dignity-kit", 1)], "yellow",
+         "Pregnant 30 weeks: antenatal check at next point"),
+        ("hnd-tegucigalpa", [("health-maternal-child", 1)], "green", ""),
+    ], {"pregnancy": {"weeks": 30, "expected_date": None}}),
+    ("MK", "male", "18-59", "AF", ["fa", "ps"], [
+        ("mkd-gevgelija", [("first-aid", 1), ("connectivity", 1)], "green", ""),
+        ("mkd-tabanovce", [("health-primary", 1), ("medicines", 10)], "red",
+         "Insulin refill needed within 3 days"),
+    ], {"conditions": ["type 1 diabetes"],
+        "medicines": [{"name": "insulin glargine", "dose": "20 units nightly", "quantity": 1,
+                       "days_supply": 3, "dispensed_on": None}]}),
+    ("RS", "male", "12-17", "SY", ["ar"], [
+        ("srb-belgrade", [("food", 1), ("rfl", 1), ("psychosocial-support", 1)], "yellow",
+         "Unaccompanied minor: refer to protection at next point"),
+    ], {}),
+]  # fmt: skip
+
+
+def _load_people() -> int:
+    created = 0
+    today = timezone.now().date()
+    for country, sex, age_band, nationality, languages, visits, health in DEMO_JOURNEYS:
+        first_actor = _volunteer_at(country, visits[0][0])
+        if Person.objects.filter(
+            national_society_id=first_actor.national_society_id,
+            registered_by=first_actor.user,
+        ).count() >= sum(1 for journey in DEMO_JOURNEYS if journey[0] == country):
+            continue
+        person = actions.register_person(
+            first_actor, sex=sex, age_band=age_band, nationality=nationality,
+            languages=languages, consent_language=languages[0],
+            consents=["care", "share-network"],
+        )  # fmt: skip
+        days_ago = len(visits)
+        for point_code, services, triage, follow_up in visits:
+            actor = _volunteer_at(country, point_code)
+            actions.record_encounter(
+                actor,
+                person,
+                services=services,
+                triage=triage,
+                occurred_at=timezone.now() - dt.timedelta(days=days_ago),
+                follow_up=actions.FollowUpInput(follow_up, today + dt.timedelta(days=2), "priority")
+                if follow_up
+                else None,
+            )
+            days_ago -= 1
+        if health:
+            for medicine in health.get("medicines", []):
+                medicine["dispensed_on"] = today.isoformat()
+            for row in health.get("child_growth", []):
+                row["measured_on"] = today.isoformat()
+            if "pregnancy" in health:
+                health["pregnancy"]["expected_date"] = (today + dt.timedelta(weeks=10)).isoformat()
+            actions.update_health_summary(first_actor, person, **health)
+        created += 1
+    return created
+
+
+def load_demo() -> tuple[list[SignIn], int]:
+    sign_ins: list[SignIn] = []
+    with transaction.atomic():
+        for spec in NETWORKS:
+            _load_network(spec, sign_ins)
+        _user("sysadmin", staff=True)
+        Membership.objects.get_or_create(
+            user=get_user_model().objects.get(username="sysadmin"),
+            defaults={"role": Role.SYSADMIN},
+        )
+        sign_ins.append(SignIn("sysadmin", Role.SYSADMIN, "Django admin"))
+        people = _load_people()
+    return sign_ins, people

@@ -1,0 +1,118 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from routecare.core.languages import language_choices
+from routecare.orgs.actions import SOCIETY_STAFF_ROLES
+from routecare.orgs.models import Role, ServicePoint
+from routecare.orgs.taxonomy import Service
+
+DAYS = [
+    _("Monday"), _("Tuesday"), _("Wednesday"), _("Thursday"), _("Friday"), _("Saturday"),
+    _("Sunday"),
+]  # fmt: skip
+
+
+class ServicePointForm(forms.ModelForm):  # type: ignore[type-arg]
+    services = forms.MultipleChoiceField(
+        label=_("Services offered"),
+        choices=Service.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    languages = forms.MultipleChoiceField(
+        label=_("Languages spoken by staff"), required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+    class Meta:
+        model = ServicePoint
+        fields = [
+            "name", "code", "kind", "status", "visibility", "latitude", "longitude", "services",
+            "languages", "capacity", "phone", "whatsapp", "last_verified",
+        ]  # fmt: skip
+        widgets = {"last_verified": forms.DateInput(attrs={"type": "date"})}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["languages"].choices = language_choices()  # type: ignore[attr-defined]
+        hours = {row["day"]: row for row in (self.instance.opening_hours or [])}
+        for day, label in enumerate(DAYS):
+            row = hours.get(day, {})
+            self.fields[f"opens_{day}"] = forms.TimeField(
+                label=label, required=False, initial=row.get("opens"),
+                widget=forms.TimeInput(attrs={"type": "time"}),
+            )  # fmt: skip
+            self.fields[f"closes_{day}"] = forms.TimeField(
+                label=_("closes"), required=False, initial=row.get("closes"),
+                widget=forms.TimeInput(attrs={"type": "time"}),
+            )  # fmt: skip
+
+    def hour_fields(self) -> list[tuple[forms.BoundField, forms.BoundField]]:
+        return [(self[f"opens_{day}"], self[f"closes_{day}"]) for day in range(7)]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        opening_hours = []
+        for day in range(7):
+            opens, closes = cleaned.get(f"opens_{day}"), cleaned.get(f"closes_{day}")
+            if bool(opens) != bool(closes):
+                self.add_error(f"closes_{day}", _("Give both the opening and the closing time."))
+            elif opens and closes:
+                if closes <= opens:
+                    self.add_error(f"closes_{day}", _("Closing comes after opening."))
+                opening_hours.append(
+                    {"day": day, "opens": opens.strftime("%H:%M"), "closes": closes.strftime("%H:%M")}
+                )
+        self.instance.opening_hours = opening_hours
+        return cleaned
+
+
+class StaffCreateForm(forms.Form):
+    username = forms.RegexField(
+        label=_("User name"),
+        max_length=150,
+        regex=r"^[\w.@+-]+$",
+        error_messages={"invalid": _("Letters, digits and . @ + - _ only.")},
+    )
+    password = forms.CharField(label=_("Initial password"), widget=forms.PasswordInput)
+    role = forms.ChoiceField(
+        label=_("Role"), choices=[(r, Role(r).label) for r in SOCIETY_STAFF_ROLES]
+    )
+    service_points = forms.ModelMultipleChoiceField(
+        label=_("Works at (none: any point)"),
+        queryset=ServicePoint.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, points: Any, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["service_points"].queryset = points  # type: ignore[attr-defined]
+
+    def clean_username(self) -> str:
+        from django.contrib.auth import get_user_model
+
+        username: str = self.cleaned_data["username"]
+        if get_user_model().objects.filter(username__iexact=username).exists():
+            raise forms.ValidationError(_("That user name is taken."))
+        return username
+
+
+class StaffEditForm(forms.Form):
+    role = forms.ChoiceField(
+        label=_("Role"), choices=[(r, Role(r).label) for r in SOCIETY_STAFF_ROLES]
+    )
+    active = forms.BooleanField(label=_("May sign in"), required=False)
+    service_points = forms.ModelMultipleChoiceField(
+        label=_("Works at (none: any point)"),
+        queryset=ServicePoint.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, points: Any, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["service_points"].queryset = points  # type: ignore[attr-defined]

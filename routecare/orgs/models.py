@@ -1,0 +1,196 @@
+"""Networks, National Societies (the tenants), service points, routes and staff roles."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from routecare.orgs.taxonomy import Service
+
+
+class Network(models.Model):
+    """National Societies along a route that agree to share cards, alerts and aggregates."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    slug = models.SlugField(unique=True)
+    name = models.CharField(max_length=120)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class NationalSociety(models.Model):
+    """A tenant: owns its service points, staff and every personal record it creates."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    network = models.ForeignKey(Network, on_delete=models.PROTECT, related_name="societies")
+    name = models.CharField(max_length=160)
+    country_code = models.CharField(
+        max_length=2,
+        unique=True,
+        validators=[RegexValidator(r"^[A-Z]{2}$", _("Use the two-letter ISO 3166 code."))],
+        help_text=_("ISO 3166-1 alpha-2 code, e.g. HN"),
+    )
+
+    class Meta:
+        verbose_name_plural = "national societies"
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ServicePoint(models.Model):
+    class Kind(models.TextChoices):
+        FIXED_HSP = "fixed-hsp", _("Fixed humanitarian service point")
+        MOBILE_HSP = "mobile-hsp", _("Mobile humanitarian service point")
+        BRANCH = "branch", _("Branch")
+        TRANSIT_CENTRE = "transit-centre", _("Transit or reception centre presence")
+        PARTNER = "partner", _("Partner organisation")
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        TEMPORARILY_CLOSED = "temporarily-closed", _("Temporarily closed")
+        CLOSED = "closed", _("Closed")
+
+    class Visibility(models.TextChoices):
+        PUBLIC = "public", _("Public: shown to people on the move")
+        NETWORK = "network", _("Network: staff of the network only")
+        INTERNAL = "internal", _("Internal: own National Society only")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    national_society = models.ForeignKey(
+        NationalSociety, on_delete=models.PROTECT, related_name="service_points"
+    )
+    code = models.SlugField(
+        max_length=32, unique=True, help_text=_("Short stable code, e.g. hnd-danli")
+    )
+    name = models.CharField(max_length=160)
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.FIXED_HSP)
+    latitude = models.DecimalField(
+        max_digits=8,
+        decimal_places=5,
+        validators=[MinValueValidator(-90), MaxValueValidator(90)],
+    )
+    longitude = models.DecimalField(
+        max_digits=8,
+        decimal_places=5,
+        validators=[MinValueValidator(-180), MaxValueValidator(180)],
+    )
+    services = models.JSONField(default=list, blank=True)
+    opening_hours = models.JSONField(
+        default=list,
+        blank=True,
+        help_text=_('List of {"day": 0-6 (Monday = 0), "opens": "08:00", "closes": "18:00"}'),
+    )
+    languages = models.JSONField(default=list, blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.OPEN)
+    visibility = models.CharField(
+        max_length=10, choices=Visibility.choices, default=Visibility.NETWORK
+    )
+    capacity = models.PositiveIntegerField(null=True, blank=True)
+    phone = models.CharField(max_length=32, blank=True)
+    whatsapp = models.CharField(max_length=32, blank=True)
+    last_verified = models.DateField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        unknown = set(self.services or []) - set(Service.values)
+        if unknown:
+            raise ValidationError({"services": _("Unknown service codes: %s") % sorted(unknown)})
+
+    def service_labels(self) -> list[str]:
+        labels = dict(Service.choices)
+        return [str(labels[code]) for code in self.services if code in labels]
+
+
+class Route(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    network = models.ForeignKey(Network, on_delete=models.PROTECT, related_name="routes")
+    slug = models.SlugField(unique=True)
+    name = models.CharField(max_length=160)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RouteStop(models.Model):
+    """One stop of a route, with the typical travel time from the stop before it."""
+
+    route = models.ForeignKey(Route, on_delete=models.CASCADE, related_name="stops")
+    position = models.PositiveSmallIntegerField()
+    service_point = models.ForeignKey(
+        ServicePoint, on_delete=models.PROTECT, related_name="route_stops"
+    )
+    hours_from_previous = models.DecimalField(
+        max_digits=6, decimal_places=1, default=0, validators=[MinValueValidator(0)]
+    )
+
+    class Meta:
+        ordering = ["route", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["route", "position"], name="route_stop_position")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.route} #{self.position}: {self.service_point}"
+
+
+class Role(models.TextChoices):
+    VOLUNTEER = "volunteer", _("Volunteer")
+    COORDINATOR = "coordinator", _("Service point coordinator")
+    FOCAL_POINT = "focal_point", _("National Society focal point")
+    REGIONAL = "regional", _("IFRC regional cluster")
+    PARTNER = "partner", _("Partner organisation")
+    SYSADMIN = "sysadmin", _("System administrator")
+
+
+class Membership(models.Model):
+    """A staff member's role: in one National Society, or across a network for `regional`."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="membership"
+    )
+    role = models.CharField(max_length=20, choices=Role.choices)
+    national_society = models.ForeignKey(
+        NationalSociety, null=True, blank=True, on_delete=models.PROTECT, related_name="members"
+    )
+    network = models.ForeignKey(
+        Network, null=True, blank=True, on_delete=models.PROTECT, related_name="members"
+    )
+    service_points = models.ManyToManyField(
+        ServicePoint,
+        blank=True,
+        related_name="staff",
+        help_text=_("Where this person works; empty means any point of the society."),
+    )
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.role})"
+
+    def clean(self) -> None:
+        society_roles = {Role.VOLUNTEER, Role.COORDINATOR, Role.FOCAL_POINT, Role.PARTNER}
+        if self.role in society_roles and self.national_society_id is None:
+            raise ValidationError({"national_society": _("This role belongs to a society.")})
+        if self.role == Role.REGIONAL and self.network_id is None:
+            raise ValidationError({"network": _("A regional user belongs to a network.")})
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.national_society_id and not self.network_id:
+            self.network_id = self.national_society.network_id
+        super().save(*args, **kwargs)

@@ -1,0 +1,96 @@
+"""Focal points manage their own society's service points and staff."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+
+from routecare.access import Rule, staff_view
+from routecare.orgs import actions, selectors
+from routecare.orgs.forms import ServicePointForm, StaffCreateForm, StaffEditForm
+from routecare.orgs.models import ServicePoint
+
+
+@staff_view(Rule.SOCIETY_ADMIN)
+def service_point_list(request: HttpRequest) -> HttpResponse:
+    points = selectors.society_service_points(request.actor)  # type: ignore[attr-defined]
+    return render(request, "orgs/service_point_list.html", {"points": points})
+
+
+@staff_view(Rule.SOCIETY_ADMIN)
+def service_point_edit(request: HttpRequest, service_point_id: uuid.UUID | None = None) -> HttpResponse:
+    actor = request.actor  # type: ignore[attr-defined]
+    if service_point_id is None:
+        point = ServicePoint(national_society_id=actor.national_society_id)
+    else:
+        point = selectors.society_service_point(actor, service_point_id)
+    form = ServicePointForm(request.POST or None, instance=point)
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.save_service_point(actor, form.instance, form.changed_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Service point saved."))
+            return redirect("orgs:service_points")
+    return render(request, "orgs/service_point_form.html", {"form": form, "point": point})
+
+
+@staff_view(Rule.SOCIETY_ADMIN)
+def staff_list(request: HttpRequest) -> HttpResponse:
+    members = selectors.society_staff(request.actor)  # type: ignore[attr-defined]
+    return render(request, "orgs/staff_list.html", {"members": members})
+
+
+@staff_view(Rule.SOCIETY_ADMIN)
+def staff_create(request: HttpRequest) -> HttpResponse:
+    actor = request.actor  # type: ignore[attr-defined]
+    form = StaffCreateForm(selectors.society_service_points(actor), request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            actions.create_staff_member(
+                actor,
+                username=data["username"],
+                password=data["password"],
+                role=data["role"],
+                service_points=data["service_points"],
+            )
+        except ValidationError as error:
+            form.add_error("password", error)
+        else:
+            messages.success(request, _("Staff member added."))
+            return redirect("orgs:staff")
+    return render(request, "orgs/staff_form.html", {"form": form})
+
+
+@staff_view(Rule.SOCIETY_ADMIN)
+def staff_edit(request: HttpRequest, membership_id: int) -> HttpResponse:
+    actor = request.actor  # type: ignore[attr-defined]
+    membership = selectors.society_staff_member(actor, membership_id)
+    form = StaffEditForm(
+        selectors.society_service_points(actor),
+        request.POST or None,
+        initial={
+            "role": membership.role,
+            "active": membership.user.is_active,
+            "service_points": list(membership.service_points.all()),
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        actions.update_staff_member(
+            actor,
+            membership,
+            role=data["role"],
+            active=data["active"],
+            service_points=data["service_points"],
+        )
+        messages.success(request, _("Staff member updated."))
+        return redirect("orgs:staff")
+    return render(request, "orgs/staff_form.html", {"form": form, "membership": membership})

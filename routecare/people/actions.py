@@ -1,0 +1,317 @@
+"""Every change of personal data: atomic, validated, audited."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from routecare.access import Actor
+from routecare.audit.actions import record_event
+from routecare.orgs.models import ServicePoint
+from routecare.orgs.taxonomy import AgeBand, Service, Sex, TriageColour, Urgency, age_band_for
+from routecare.people import shortcode
+from routecare.people.consent import WORDING_VERSION
+from routecare.people.models import (
+    Consent,
+    ConsentPurpose,
+    Encounter,
+    EncounterService,
+    FollowUp,
+    HealthSummary,
+    Household,
+    Person,
+    TravelGroup,
+    Vulnerability,
+)
+
+MAX_NOTE_LENGTH = 1000
+MAX_FOLLOW_UP_LENGTH = 500
+
+
+def _working_point(actor: Actor) -> ServicePoint:
+    if not actor.handles_personal_records:
+        raise PermissionError("this role does not handle personal records")
+    if actor.service_point is None:
+        raise ValidationError(_("Choose the service point you work at today first."))
+    return actor.service_point
+
+
+def _require_choice(value: str, choices: Sequence[str], field: str) -> None:
+    if value not in choices:
+        raise ValidationError({field: _("“%(value)s” is not a valid choice.") % {"value": value}})
+
+
+@dataclass(frozen=True)
+class FollowUpInput:
+    text: str
+    due: dt.date | None = None
+    urgency: str = Urgency.ROUTINE
+
+
+def _validate_follow_up(follow_up: FollowUpInput) -> None:
+    if not follow_up.text.strip():
+        raise ValidationError({"follow_up_text": _("Write what the next point should do.")})
+    if len(follow_up.text) > MAX_FOLLOW_UP_LENGTH:
+        raise ValidationError(
+            {"follow_up_text": _("Keep it under %(n)d characters.") % {"n": MAX_FOLLOW_UP_LENGTH}}
+        )
+    _require_choice(follow_up.urgency, Urgency.values, "follow_up_urgency")
+
+
+def register_person(
+    actor: Actor,
+    *,
+    sex: str,
+    age_band: str = "",
+    birth_year: int | None = None,
+    nationality: str = "",
+    languages: Sequence[str] = (),
+    travel_group: str = TravelGroup.ALONE,
+    alias: str = "",
+    vulnerabilities: Sequence[str] = (),
+    household_of: Person | None = None,
+    consents: Sequence[str] = (ConsentPurpose.CARE,),
+    consent_language: str = "en",
+) -> Person:
+    """Register a person with the minimum data; care consent is required."""
+    point = _working_point(actor)
+    _require_choice(sex, Sex.values, "sex")
+    _require_choice(travel_group, TravelGroup.values, "travel_group")
+    for flag in vulnerabilities:
+        _require_choice(flag, Vulnerability.values, "vulnerabilities")
+    for purpose in consents:
+        _require_choice(purpose, ConsentPurpose.values, "consents")
+    if ConsentPurpose.CARE not in consents:
+        raise ValidationError({"consents": _("Care consent is needed to keep a record.")})
+    this_year = timezone.now().year
+    if birth_year is not None:
+        if not this_year - 110 <= birth_year <= this_year:
+            raise ValidationError({"birth_year": _("Enter a year between %(a)d and %(b)d.") % {
+                "a": this_year - 110, "b": this_year}})
+        age_band = age_band_for(this_year - birth_year)
+    if not age_band:
+        raise ValidationError({"age_band": _("Give a birth year or an age band.")})
+    _require_choice(age_band, AgeBand.values, "age_band")
+    if household_of is not None and household_of.national_society_id != actor.national_society_id:
+        raise ValidationError({"household_of": _("No such person.")})
+
+    with transaction.atomic():
+        household = None
+        if household_of is not None:
+            if household_of.household_id is None:
+                household_of.household = Household.objects.create(
+                    national_society_id=actor.national_society_id
+                )
+                household_of.save(update_fields=["household"])
+            household = household_of.household
+        person = _create_with_unique_code(
+            national_society_id=actor.national_society_id,
+            alias=alias.strip() or None,
+            sex=sex,
+            birth_year=birth_year,
+            age_band=age_band,
+            nationality=nationality.upper(),
+            languages=list(languages),
+            travel_group=travel_group,
+            household=household,
+            vulnerabilities=sorted(set(vulnerabilities)),
+            registered_at_point=point,
+            registered_by=actor.user,
+        )
+        record_event(
+            actor,
+            "create",
+            "person",
+            person.pk,
+            person_id=person.pk,
+            fields=["sex", "age_band", "birth_year", "nationality", "languages", "travel_group",
+                    "alias", "vulnerabilities", "household"],
+        )
+        for purpose in consents:
+            _grant(actor, person, purpose, consent_language)
+    return person
+
+
+def _create_with_unique_code(**values: Any) -> Person:
+    for _attempt in range(5):
+        try:
+            with transaction.atomic():
+                return Person.objects.create(short_code=shortcode.generate(), **values)
+        except IntegrityError:
+            continue  # a short code collision: draw again
+    raise RuntimeError("could not draw a unique short code")
+
+
+def record_encounter(
+    actor: Actor,
+    person: Person,
+    *,
+    services: Sequence[tuple[str, int]],
+    triage: str = "",
+    notes: str = "",
+    follow_up: FollowUpInput | None = None,
+    occurred_at: dt.datetime | None = None,
+    corrects: Encounter | None = None,
+) -> Encounter:
+    point = _working_point(actor)
+    if not services:
+        raise ValidationError({"services": _("Choose at least one service delivered.")})
+    for code, quantity in services:
+        _require_choice(code, Service.values, "services")
+        if not 1 <= quantity <= 10000:
+            raise ValidationError({"services": _("Quantities go from 1 to 10000.")})
+    if triage:
+        _require_choice(triage, TriageColour.values, "triage")
+    if len(notes) > MAX_NOTE_LENGTH:
+        raise ValidationError(
+            {"notes": _("Keep notes under %(n)d characters.") % {"n": MAX_NOTE_LENGTH}}
+        )
+    if follow_up is not None:
+        _validate_follow_up(follow_up)
+    now = timezone.now()
+    if occurred_at is not None and occurred_at > now + dt.timedelta(minutes=5):
+        raise ValidationError({"occurred_at": _("An encounter cannot be in the future.")})
+    if corrects is not None and corrects.person_id != person.pk:
+        raise ValidationError({"corrects": _("That encounter belongs to someone else.")})
+
+    with transaction.atomic():
+        encounter = Encounter.objects.create(
+            person=person,
+            service_point=point,
+            recorded_by=actor.user,
+            occurred_at=occurred_at or now,
+            triage=triage,
+            notes=notes.strip() or None,
+            corrects=corrects,
+        )
+        EncounterService.objects.bulk_create(
+            EncounterService(encounter=encounter, service=code, quantity=quantity)
+            for code, quantity in services
+        )
+        Person.objects.filter(pk=person.pk).update(last_seen_at=now)
+        record_event(
+            actor,
+            "create",
+            "encounter",
+            encounter.pk,
+            person_id=person.pk,
+            fields=["services", "triage"] + (["notes"] if notes.strip() else []),
+        )
+        if follow_up is not None:
+            _create_follow_up(actor, person, follow_up, encounter)
+    return encounter
+
+
+def add_follow_up(actor: Actor, person: Person, follow_up: FollowUpInput) -> FollowUp:
+    _working_point(actor)
+    _validate_follow_up(follow_up)
+    with transaction.atomic():
+        return _create_follow_up(actor, person, follow_up, None)
+
+
+def _create_follow_up(
+    actor: Actor, person: Person, follow_up: FollowUpInput, encounter: Encounter | None
+) -> FollowUp:
+    assert actor.service_point is not None
+    created = FollowUp.objects.create(
+        person=person,
+        encounter=encounter,
+        text=follow_up.text.strip(),
+        due=follow_up.due,
+        urgency=follow_up.urgency,
+        created_by=actor.user,
+        created_at_point=actor.service_point,
+    )
+    record_event(
+        actor, "create", "follow_up", created.pk, person_id=person.pk,
+        fields=["text", "due", "urgency"],
+    )
+    return created
+
+
+def complete_follow_up(actor: Actor, follow_up: FollowUp) -> FollowUp:
+    _working_point(actor)
+    with transaction.atomic():
+        if follow_up.done_at is None:
+            follow_up.done_at = timezone.now()
+            follow_up.done_by = actor.user  # type: ignore[assignment]
+            follow_up.save(update_fields=["done_at", "done_by"])
+            record_event(
+                actor, "change", "follow_up", follow_up.pk, person_id=follow_up.person_id,
+                fields=["done_at"],
+            )
+    return follow_up
+
+
+def update_health_summary(actor: Actor, person: Person, **changes: Any) -> HealthSummary:
+    """Replace the given fields of the health summary; audit which fields changed."""
+    _working_point(actor)
+    unknown = set(changes) - set(HealthSummary.SENSITIVE_FIELDS)
+    if unknown:
+        raise ValidationError(_("Unknown health summary fields: %s") % ", ".join(sorted(unknown)))
+    with transaction.atomic():
+        summary, _created = HealthSummary.objects.select_for_update().get_or_create(person=person)
+        touched = [name for name, value in changes.items() if getattr(summary, name) != value]
+        if not touched:
+            return summary
+        for name in touched:
+            setattr(summary, name, changes[name])
+        summary.updated_at = timezone.now()
+        summary.updated_by = actor.user  # type: ignore[assignment]
+        summary.save()
+        record_event(
+            actor, "change", "health_summary", person.pk, person_id=person.pk, fields=touched
+        )
+    return summary
+
+
+def _grant(actor: Actor, person: Person, purpose: str, language: str) -> Consent:
+    assert actor.service_point is not None
+    consent = Consent.objects.create(
+        person=person,
+        purpose=purpose,
+        wording_version=WORDING_VERSION,
+        language=language,
+        recorded_by=actor.user,
+        recorded_at_point=actor.service_point,
+    )
+    record_event(
+        actor, "consent", "consent", consent.pk, person_id=person.pk, fields=[purpose],
+        detail=f"granted {purpose} ({WORDING_VERSION}, {language})",
+    )
+    return consent
+
+
+def give_consent(actor: Actor, person: Person, purpose: str, language: str) -> Consent:
+    _working_point(actor)
+    _require_choice(purpose, ConsentPurpose.values, "purpose")
+    with transaction.atomic():
+        existing = Consent.objects.filter(
+            person=person, purpose=purpose, withdrawn_at__isnull=True
+        ).first()
+        if existing is not None:
+            return existing
+        return _grant(actor, person, purpose, language)
+
+
+def withdraw_consent(actor: Actor, person: Person, purpose: str) -> int:
+    """Withdraw consent for a purpose at once; returns how many consents were withdrawn."""
+    _working_point(actor)
+    _require_choice(purpose, ConsentPurpose.values, "purpose")
+    with transaction.atomic():
+        withdrawn = Consent.objects.filter(
+            person=person, purpose=purpose, withdrawn_at__isnull=True
+        ).update(withdrawn_at=timezone.now(), withdrawn_by=actor.user)
+        if withdrawn:
+            record_event(
+                actor, "consent", "consent", person.pk, person_id=person.pk, fields=[purpose],
+                detail=f"withdrew {purpose}",
+            )
+    return withdrawn

@@ -1,0 +1,340 @@
+"""People, encounters, health summaries, follow-ups and consents over the API."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from django.http import Http404, HttpRequest
+from ninja import Field, Router, Schema
+
+from routecare.access import Actor, Rule, api_rule
+from routecare.orgs.taxonomy import AgeBand, Service, Sex, TriageColour, Urgency
+from routecare.people import actions, selectors
+from routecare.people.models import (
+    Consent,
+    ConsentPurpose,
+    Encounter,
+    FollowUp,
+    HealthSummary,
+    Person,
+    TravelGroup,
+    Vulnerability,
+)
+
+router = Router(tags=["people"])
+
+
+def _actor(request: HttpRequest) -> Actor:
+    actor: Actor = request.auth  # type: ignore[attr-defined]
+    return actor
+
+
+class PersonIn(Schema):
+    sex: Sex
+    birth_year: int | None = Field(None, ge=1900, le=2100)
+    age_band: AgeBand | None = None
+    nationality: str = Field("", pattern=r"^([A-Za-z]{2})?$")
+    languages: list[str] = Field(default_factory=list, max_length=10)
+    travel_group: TravelGroup = TravelGroup.ALONE
+    alias: str = Field("", max_length=20)
+    vulnerabilities: list[Vulnerability] = Field(default_factory=list)
+    household_of: str | None = None
+    consents: list[ConsentPurpose] = Field(default_factory=lambda: [ConsentPurpose.CARE])
+    consent_language: str = Field("en", min_length=2, max_length=10)
+
+
+class PersonOut(Schema):
+    id: uuid.UUID
+    short_code: str
+    alias: str | None
+    sex: str
+    birth_year: int | None
+    age_band: str
+    nationality: str
+    languages: list[str]
+    travel_group: str
+    household_id: uuid.UUID | None
+    vulnerabilities: list[str]
+    registered_at_point: str
+    created_at: dt.datetime
+    last_seen_at: dt.datetime
+
+    @staticmethod
+    def resolve_registered_at_point(person: Person) -> str:
+        return person.registered_at_point.code
+
+
+class LookupIn(Schema):
+    code: str = Field(..., min_length=1, max_length=30)
+
+
+class LookupOut(Schema):
+    person: PersonOut | None
+    suggestions: list[PersonOut]
+
+
+class ServiceQuantity(Schema):
+    service: Service
+    quantity: int = Field(1, ge=1, le=10000)
+
+
+class FollowUpIn(Schema):
+    text: str = Field(..., min_length=1, max_length=500)
+    due: dt.date | None = None
+    urgency: Urgency = Urgency.ROUTINE
+
+
+class EncounterIn(Schema):
+    services: list[ServiceQuantity] = Field(..., min_length=1, max_length=30)
+    triage: TriageColour | None = None
+    notes: str = Field("", max_length=1000)
+    occurred_at: dt.datetime | None = None
+    follow_up: FollowUpIn | None = None
+    corrects: str | None = None
+
+
+class EncounterOut(Schema):
+    id: uuid.UUID
+    service_point: str
+    occurred_at: dt.datetime
+    services: list[ServiceQuantity]
+    triage: str
+    notes: str | None
+    corrects_id: uuid.UUID | None
+
+    @staticmethod
+    def resolve_service_point(encounter: Encounter) -> str:
+        return encounter.service_point.code
+
+    @staticmethod
+    def resolve_services(encounter: Encounter) -> list[dict[str, Any]]:
+        return [{"service": s.service, "quantity": s.quantity} for s in encounter.services.all()]
+
+
+class Medicine(Schema):
+    name: str = Field(..., min_length=1, max_length=80)
+    dose: str = Field("", max_length=80)
+    quantity: int | None = Field(None, ge=0, le=10000)
+    days_supply: int | None = Field(None, ge=0, le=366)
+    dispensed_on: dt.date | None = None
+
+
+class Pregnancy(Schema):
+    weeks: int | None = Field(None, ge=1, le=45)
+    expected_date: dt.date | None = None
+
+
+class GrowthMeasurement(Schema):
+    measured_on: dt.date
+    weight_kg: float | None = Field(None, ge=0, le=200)
+    height_cm: float | None = Field(None, ge=0, le=250)
+    muac_mm: float | None = Field(None, ge=50, le=400)
+
+
+class Vaccination(Schema):
+    vaccine: str = Field(..., min_length=1, max_length=80)
+    given_on: dt.date
+
+
+class HealthSummaryIn(Schema):
+    """Fields left out are not changed; a field given replaces the stored value."""
+
+    allergies: list[str] | None = Field(None, max_length=50)
+    conditions: list[str] | None = Field(None, max_length=50)
+    medicines: list[Medicine] | None = Field(None, max_length=20)
+    pregnancy: Pregnancy | None = None
+    child_growth: list[GrowthMeasurement] | None = Field(None, max_length=100)
+    vaccinations: list[Vaccination] | None = Field(None, max_length=100)
+
+
+class HealthSummaryOut(Schema):
+    allergies: list[str]
+    conditions: list[str]
+    medicines: list[dict[str, Any]]
+    pregnancy: dict[str, Any] | None
+    child_growth: list[dict[str, Any]]
+    vaccinations: list[dict[str, Any]]
+    updated_at: dt.datetime
+
+
+class FollowUpOut(Schema):
+    id: uuid.UUID
+    text: str
+    due: dt.date | None
+    urgency: str
+    created_at: dt.datetime
+    created_at_point: str
+    done_at: dt.datetime | None
+
+    @staticmethod
+    def resolve_created_at_point(follow_up: FollowUp) -> str:
+        return follow_up.created_at_point.code
+
+
+class ConsentIn(Schema):
+    purpose: ConsentPurpose
+    language: str = Field(..., min_length=2, max_length=10)
+
+
+class ConsentOut(Schema):
+    id: uuid.UUID
+    purpose: str
+    wording_version: str
+    language: str
+    recorded_at: dt.datetime
+    withdrawn_at: dt.datetime | None
+
+
+class Withdrawn(Schema):
+    withdrawn: int
+
+
+@router.post("", response={201: PersonOut}, summary="Register a person")
+@api_rule(Rule.PERSONAL_RECORDS)
+def register_person(request: HttpRequest, payload: PersonIn) -> tuple[int, Person]:
+    actor = _actor(request)
+    household_of = selectors.get_person(actor, payload.household_of) if payload.household_of else None
+    person = actions.register_person(
+        actor,
+        sex=payload.sex,
+        birth_year=payload.birth_year,
+        age_band=payload.age_band or "",
+        nationality=payload.nationality,
+        languages=payload.languages,
+        travel_group=payload.travel_group,
+        alias=payload.alias,
+        vulnerabilities=payload.vulnerabilities,
+        household_of=household_of,
+        consents=payload.consents,
+        consent_language=payload.consent_language,
+    )
+    return 201, person
+
+
+@router.post("/lookup", response=LookupOut, summary="Find a person by short code")
+@api_rule(Rule.PERSONAL_RECORDS)
+def lookup(request: HttpRequest, payload: LookupIn) -> dict[str, Any]:
+    """Typo-tolerant: a code failing its check character returns near matches instead."""
+    result = selectors.find_by_short_code(_actor(request), payload.code)
+    if result.person is None and not result.suggestions:
+        raise Http404
+    return {"person": result.person, "suggestions": result.suggestions}
+
+
+@router.get("/{person_id}", response=PersonOut, summary="Read a person")
+@api_rule(Rule.PERSONAL_RECORDS)
+def read_person(request: HttpRequest, person_id: str) -> Person:
+    return selectors.get_person(_actor(request), person_id)
+
+
+@router.get("/{person_id}/health-summary", response=HealthSummaryOut)
+@api_rule(Rule.PERSONAL_RECORDS)
+def read_health_summary(request: HttpRequest, person_id: str) -> HealthSummary:
+    actor = _actor(request)
+    return selectors.get_health_summary(actor, selectors.person_for_change(actor, person_id))
+
+
+@router.patch("/{person_id}/health-summary", response=HealthSummaryOut)
+@api_rule(Rule.PERSONAL_RECORDS)
+def update_health_summary(
+    request: HttpRequest, person_id: str, payload: HealthSummaryIn
+) -> HealthSummary:
+    actor = _actor(request)
+    person = selectors.person_for_change(actor, person_id)
+    changes = payload.model_dump(mode="json", exclude_unset=True)
+    return actions.update_health_summary(actor, person, **changes)
+
+
+@router.get("/{person_id}/encounters", response=list[EncounterOut])
+@api_rule(Rule.PERSONAL_RECORDS)
+def list_encounters(request: HttpRequest, person_id: str) -> list[Encounter]:
+    actor = _actor(request)
+    return selectors.encounters_of(actor, selectors.person_for_change(actor, person_id))
+
+
+@router.post("/{person_id}/encounters", response={201: EncounterOut})
+@api_rule(Rule.PERSONAL_RECORDS)
+def record_encounter(
+    request: HttpRequest, person_id: str, payload: EncounterIn
+) -> tuple[int, Encounter]:
+    actor = _actor(request)
+    person = selectors.person_for_change(actor, person_id)
+    corrects = None
+    if payload.corrects:
+        corrects = Encounter.objects.filter(
+            pk=selectors.parse_id(payload.corrects), person=person
+        ).first()
+        if corrects is None:
+            raise Http404
+    follow_up = payload.follow_up
+    encounter = actions.record_encounter(
+        actor,
+        person,
+        services=[(item.service, item.quantity) for item in payload.services],
+        triage=payload.triage or "",
+        notes=payload.notes,
+        occurred_at=payload.occurred_at,
+        corrects=corrects,
+        follow_up=(
+            actions.FollowUpInput(follow_up.text, follow_up.due, follow_up.urgency)
+            if follow_up
+            else None
+        ),
+    )
+    return 201, encounter
+
+
+@router.get("/{person_id}/follow-ups", response=list[FollowUpOut])
+@api_rule(Rule.PERSONAL_RECORDS)
+def list_follow_ups(request: HttpRequest, person_id: str) -> list[FollowUp]:
+    actor = _actor(request)
+    return selectors.follow_ups_of(actor, selectors.person_for_change(actor, person_id))
+
+
+@router.post("/{person_id}/follow-ups", response={201: FollowUpOut})
+@api_rule(Rule.PERSONAL_RECORDS)
+def add_follow_up(
+    request: HttpRequest, person_id: str, payload: FollowUpIn
+) -> tuple[int, FollowUp]:
+    actor = _actor(request)
+    person = selectors.person_for_change(actor, person_id)
+    follow_up = actions.add_follow_up(
+        actor, person, actions.FollowUpInput(payload.text, payload.due, payload.urgency)
+    )
+    return 201, follow_up
+
+
+@router.post("/{person_id}/follow-ups/{follow_up_id}/complete", response=FollowUpOut)
+@api_rule(Rule.PERSONAL_RECORDS)
+def complete_follow_up(request: HttpRequest, person_id: str, follow_up_id: str) -> FollowUp:
+    actor = _actor(request)
+    person = selectors.person_for_change(actor, person_id)
+    follow_up = selectors.follow_up_for_change(actor, follow_up_id)
+    if follow_up.person_id != person.pk:
+        raise Http404
+    return actions.complete_follow_up(actor, follow_up)
+
+
+@router.get("/{person_id}/consents", response=list[ConsentOut])
+@api_rule(Rule.PERSONAL_RECORDS)
+def list_consents(request: HttpRequest, person_id: str) -> list[Consent]:
+    actor = _actor(request)
+    return selectors.consents_of(actor, selectors.get_person(actor, person_id))
+
+
+@router.post("/{person_id}/consents", response={201: ConsentOut})
+@api_rule(Rule.PERSONAL_RECORDS)
+def give_consent(request: HttpRequest, person_id: str, payload: ConsentIn) -> tuple[int, Consent]:
+    actor = _actor(request)
+    person = selectors.person_for_change(actor, person_id)
+    return 201, actions.give_consent(actor, person, payload.purpose, payload.language)
+
+
+@router.post("/{person_id}/consents/{purpose}/withdraw", response=Withdrawn)
+@api_rule(Rule.PERSONAL_RECORDS)
+def withdraw_consent(request: HttpRequest, person_id: str, purpose: ConsentPurpose) -> Withdrawn:
+    actor = _actor(request)
+    person = selectors.person_for_change(actor, person_id)
+    return Withdrawn(withdrawn=actions.withdraw_consent(actor, person, purpose))

@@ -1,0 +1,289 @@
+"""Forms of the staff pages. They parse and validate input; the actions decide and write."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django import forms
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from routecare.core.languages import country_choices, language_choices
+from routecare.orgs.taxonomy import AgeBand, Service, Sex, TriageColour, Urgency
+from routecare.people.consent import WORDING
+from routecare.people.models import ConsentPurpose, TravelGroup, Vulnerability
+
+
+def _current_year() -> int:
+    return timezone.now().year
+
+
+class RegisterPersonForm(forms.Form):
+    sex = forms.ChoiceField(label=_("Sex"), choices=Sex.choices, widget=forms.RadioSelect)
+    birth_year = forms.IntegerField(
+        label=_("Birth year (if known)"),
+        required=False,
+        validators=[MinValueValidator(1900), MaxValueValidator(2100)],
+    )
+    age_band = forms.ChoiceField(
+        label=_("Age band (if the birth year is not known)"),
+        choices=[("", "—"), *AgeBand.choices],
+        required=False,
+    )
+    travel_group = forms.ChoiceField(
+        label=_("Travelling"),
+        choices=TravelGroup.choices,
+        initial=TravelGroup.ALONE,
+        widget=forms.RadioSelect,
+    )
+    nationality = forms.ChoiceField(label=_("Nationality"), required=False)
+    languages = forms.MultipleChoiceField(
+        label=_("Languages spoken"), required=False, widget=forms.CheckboxSelectMultiple
+    )
+    alias = forms.CharField(
+        label=_("Initials or alias (optional, never the full name)"),
+        max_length=20,
+        required=False,
+    )
+    vulnerabilities = forms.MultipleChoiceField(
+        label=_("Needs special attention"),
+        choices=Vulnerability.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    consents = forms.MultipleChoiceField(
+        label=_("The person agrees to"),
+        choices=ConsentPurpose.choices,
+        initial=[ConsentPurpose.CARE],
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": _("Care consent is needed to keep a record.")},
+    )
+    consent_language = forms.ChoiceField(label=_("Language the consent was explained in"))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["nationality"].choices = [("", "—"), *country_choices()]  # type: ignore[attr-defined]
+        languages = language_choices()
+        self.fields["languages"].choices = languages  # type: ignore[attr-defined]
+        self.fields["consent_language"].choices = languages  # type: ignore[attr-defined]
+        self.consent_wording = {label: WORDING[code] for code, label in ConsentPurpose.choices}
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        birth_year = cleaned.get("birth_year")
+        if birth_year is not None and not _current_year() - 110 <= birth_year <= _current_year():
+            self.add_error("birth_year", _("Enter a realistic birth year."))
+        if birth_year is None and not cleaned.get("age_band"):
+            self.add_error("age_band", _("Give a birth year or an age band."))
+        if ConsentPurpose.CARE not in cleaned.get("consents", []):
+            self.add_error("consents", _("Care consent is needed to keep a record."))
+        return cleaned
+
+
+class FindPersonForm(forms.Form):
+    code = forms.CharField(
+        label=_("Short code"),
+        max_length=20,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}
+        ),
+    )
+
+
+class EncounterForm(forms.Form):
+    """Services are number inputs named ``service-<code>``; the rest are ordinary fields."""
+
+    triage = forms.ChoiceField(
+        label=_("Triage"),
+        choices=[("", _("Not triaged")), *TriageColour.choices],
+        required=False,
+        widget=forms.RadioSelect,
+    )
+    notes = forms.CharField(
+        label=_("Notes (no names, no documents)"),
+        max_length=1000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    follow_up_text = forms.CharField(
+        label=_("Message to the next service point (optional)"),
+        max_length=500,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    follow_up_due = forms.DateField(
+        label=_("Follow-up due by"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    follow_up_urgency = forms.ChoiceField(
+        label=_("Urgency"), choices=Urgency.choices, initial=Urgency.ROUTINE
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for code, label in Service.choices:
+            self.fields[f"service-{code}"] = forms.IntegerField(
+                label=label,
+                required=False,
+                min_value=0,
+                max_value=10000,
+                widget=forms.NumberInput(attrs={"min": 0, "max": 10000, "inputmode": "numeric"}),
+            )
+
+    def service_fields(self) -> list[forms.BoundField]:
+        return [self[f"service-{code}"] for code in Service.values]
+
+    def services(self) -> list[tuple[str, int]]:
+        return [
+            (code, self.cleaned_data[f"service-{code}"])
+            for code in Service.values
+            if self.cleaned_data.get(f"service-{code}")
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if not self.errors and not self.services():
+            raise forms.ValidationError(_("Enter a quantity for at least one service delivered."))
+        due = cleaned.get("follow_up_due")
+        if due and due < timezone.now().date() - dt.timedelta(days=1):
+            self.add_error("follow_up_due", _("The due date is in the past."))
+        if due and not cleaned.get("follow_up_text"):
+            self.add_error("follow_up_text", _("Write what the next point should do."))
+        return cleaned
+
+
+def _lines(value: str) -> list[str]:
+    return [line.strip() for line in value.splitlines() if line.strip()]
+
+
+class HealthSummaryForm(forms.Form):
+    allergies = forms.CharField(
+        label=_("Allergies (one per line)"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    conditions = forms.CharField(
+        label=_("Chronic conditions (one per line)"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    pregnancy_weeks = forms.IntegerField(
+        label=_("Pregnancy: weeks"), required=False, min_value=1, max_value=45
+    )
+    pregnancy_expected = forms.DateField(
+        label=_("Expected date of delivery"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    growth_weight_kg = forms.DecimalField(
+        label=_("Child growth: weight (kg)"),
+        required=False,
+        min_value=0,
+        max_value=200,
+        decimal_places=2,
+    )
+    growth_height_cm = forms.DecimalField(
+        label=_("Height (cm)"), required=False, min_value=0, max_value=250, decimal_places=1
+    )
+    growth_muac_mm = forms.IntegerField(
+        label=_("MUAC (mm)"), required=False, min_value=50, max_value=400
+    )
+    vaccine = forms.CharField(label=_("Vaccination given today"), required=False, max_length=80)
+
+    def initial_from(self, summary: Any) -> None:
+        self.initial.update(
+            allergies="\n".join(summary.allergies or []),
+            conditions="\n".join(summary.conditions or []),
+            pregnancy_weeks=(summary.pregnancy or {}).get("weeks"),
+            pregnancy_expected=(summary.pregnancy or {}).get("expected_date"),
+        )
+
+    def changes(self, summary: Any) -> dict[str, Any]:
+        """The health summary fields this submission sets."""
+        data = self.cleaned_data
+        today = timezone.now().date().isoformat()
+        changes: dict[str, Any] = {
+            "allergies": _lines(data["allergies"]),
+            "conditions": _lines(data["conditions"]),
+            "pregnancy": (
+                {
+                    "weeks": data["pregnancy_weeks"],
+                    "expected_date": (
+                        data["pregnancy_expected"].isoformat()
+                        if data["pregnancy_expected"]
+                        else None
+                    ),
+                }
+                if data["pregnancy_weeks"] or data["pregnancy_expected"]
+                else None
+            ),
+        }
+        growth = {
+            key: (float(data[f"growth_{key}"]) if data[f"growth_{key}"] is not None else None)
+            for key in ("weight_kg", "height_cm", "muac_mm")
+        }
+        if any(value is not None for value in growth.values()):
+            changes["child_growth"] = [
+                *(summary.child_growth or []),
+                {"measured_on": today, **growth},
+            ]
+        if data["vaccine"].strip():
+            changes["vaccinations"] = [
+                *(summary.vaccinations or []),
+                {"vaccine": data["vaccine"].strip(), "given_on": today},
+            ]
+        return changes
+
+
+class MedicineForm(forms.Form):
+    name = forms.CharField(label=_("Medicine"), max_length=80, required=False)
+    dose = forms.CharField(label=_("Dose"), max_length=80, required=False)
+    quantity = forms.IntegerField(
+        label=_("Quantity dispensed"), required=False, min_value=0, max_value=10000
+    )
+    days_supply = forms.IntegerField(
+        label=_("Days of supply"), required=False, min_value=0, max_value=366
+    )
+    dispensed_on = forms.DateField(required=False, widget=forms.HiddenInput)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        has_details = any(cleaned.get(key) for key in ("dose", "quantity", "days_supply"))
+        if has_details and not cleaned.get("name"):
+            self.add_error("name", _("Name the medicine."))
+        return cleaned
+
+
+MedicineFormSet = forms.formset_factory(MedicineForm, extra=2, max_num=20, validate_max=True)
+
+
+def medicines_from(formset: Any, today: dt.date) -> list[dict[str, Any]]:
+    medicines = []
+    for form in formset.forms:
+        data = form.cleaned_data
+        if data.get("name"):
+            medicines.append(
+                {
+                    "name": data["name"].strip(),
+                    "dose": data.get("dose", "").strip(),
+                    "quantity": data.get("quantity"),
+                    "days_supply": data.get("days_supply"),
+                    "dispensed_on": (data.get("dispensed_on") or today).isoformat(),
+                }
+            )
+    return medicines
+
+
+class ConsentForm(forms.Form):
+    purpose = forms.ChoiceField(choices=ConsentPurpose.choices)
+    decision = forms.ChoiceField(choices=[("give", "give"), ("withdraw", "withdraw")])
+    language = forms.ChoiceField(required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["language"].choices = language_choices()  # type: ignore[attr-defined]

@@ -1,0 +1,233 @@
+"""Pseudonymous people, their encounters, health summaries, follow-ups and consents.
+
+No names, dates of birth, document numbers, photos, biometrics or precise locations of a
+person are stored. Health and protection-related fields and free-text notes are encrypted at
+rest. Read these models only through ``people.selectors`` and change them only through
+``people.actions``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, NoReturn
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from routecare.core.crypto import EncryptedJSONField
+from routecare.orgs.models import NationalSociety, ServicePoint
+from routecare.orgs.taxonomy import AgeBand, Service, Sex, TriageColour, Urgency
+
+
+class TravelGroup(models.TextChoices):
+    ALONE = "alone", _("Travelling alone")
+    FAMILY = "family", _("With family")
+    UNACCOMPANIED_MINOR = "unaccompanied-minor", _("Unaccompanied minor")
+
+
+class Vulnerability(models.TextChoices):
+    PREGNANT = "pregnant", _("Pregnant or breastfeeding")
+    DISABILITY = "disability", _("Disability")
+    CHRONIC_ILLNESS = "chronic-illness", _("Chronic illness")
+    OLDER_PERSON_ALONE = "older-person-alone", _("Older person alone")
+    SEPARATED_CHILD = "separated-child", _("Separated or unaccompanied child")
+    SURVIVOR_OF_VIOLENCE = "survivor-of-violence", _("Survivor of violence")
+    TRAFFICKING_RISK = "trafficking-risk", _("At risk of trafficking")
+
+
+class Household(models.Model):
+    """People travelling together; links persons, holds no data of its own."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    national_society = models.ForeignKey(
+        NationalSociety, on_delete=models.PROTECT, related_name="households"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+
+class Person(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    national_society = models.ForeignKey(
+        NationalSociety, on_delete=models.PROTECT, related_name="people"
+    )
+    short_code = models.CharField(max_length=11, unique=True)
+    alias = EncryptedJSONField(null=True, blank=True)
+    sex = models.CharField(max_length=12, choices=Sex.choices)
+    birth_year = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1900), MaxValueValidator(2100)]
+    )
+    age_band = models.CharField(max_length=6, choices=AgeBand.choices)
+    nationality = models.CharField(max_length=2, blank=True)
+    languages = models.JSONField(default=list, blank=True)
+    travel_group = models.CharField(
+        max_length=20, choices=TravelGroup.choices, default=TravelGroup.ALONE
+    )
+    household = models.ForeignKey(
+        Household, null=True, blank=True, on_delete=models.SET_NULL, related_name="members"
+    )
+    vulnerabilities = EncryptedJSONField(default=list)
+    registered_at_point = models.ForeignKey(
+        ServicePoint, on_delete=models.PROTECT, related_name="registrations"
+    )
+    registered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    last_seen_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["national_society", "-last_seen_at"])]
+
+    def __str__(self) -> str:
+        return self.short_code
+
+
+class Encounter(models.Model):
+    """One visit of a person at a service point. Immutable: corrections are new encounters."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="encounters")
+    service_point = models.ForeignKey(
+        ServicePoint, on_delete=models.PROTECT, related_name="encounters"
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    occurred_at = models.DateTimeField(default=timezone.now, db_index=True)
+    triage = models.CharField(max_length=6, choices=TriageColour.choices, blank=True)
+    notes = EncryptedJSONField(null=True, blank=True)
+    corrects = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="corrections"
+    )
+
+    class Meta:
+        ordering = ["-occurred_at"]
+        indexes = [models.Index(fields=["service_point", "occurred_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.person_id} at {self.service_point_id} {self.occurred_at:%Y-%m-%d}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise PermissionError("encounters are immutable; record a correction instead")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise PermissionError("encounters are immutable; record a correction instead")
+
+
+class EncounterService(models.Model):
+    encounter = models.ForeignKey(Encounter, on_delete=models.CASCADE, related_name="services")
+    service = models.CharField(max_length=32, choices=Service.choices)
+    quantity = models.PositiveIntegerField(default=1, validators=[MinValueValidator(1)])
+
+    def __str__(self) -> str:
+        return f"{self.quantity} × {self.service}"
+
+
+class HealthSummary(models.Model):
+    """The current health picture that travels with the person. Every field is encrypted."""
+
+    person = models.OneToOneField(
+        Person, on_delete=models.CASCADE, primary_key=True, related_name="health_summary"
+    )
+    allergies = EncryptedJSONField(default=list)
+    conditions = EncryptedJSONField(default=list)
+    # [{"name", "dose", "quantity", "days_supply", "dispensed_on"}]
+    medicines = EncryptedJSONField(default=list)
+    # {"weeks": int, "expected_date": "YYYY-MM-DD"} or null
+    pregnancy = EncryptedJSONField(null=True, blank=True)
+    # [{"measured_on", "weight_kg", "height_cm", "muac_mm"}]
+    child_growth = EncryptedJSONField(default=list)
+    # [{"vaccine", "given_on"}]
+    vaccinations = EncryptedJSONField(default=list)
+    updated_at = models.DateTimeField(default=timezone.now)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    SENSITIVE_FIELDS = (
+        "allergies",
+        "conditions",
+        "medicines",
+        "pregnancy",
+        "child_growth",
+        "vaccinations",
+    )
+
+    def __str__(self) -> str:
+        return f"health summary of {self.person_id}"
+
+
+class FollowUp(models.Model):
+    """A short message to the next service point: "needs insulin refill"."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="follow_ups")
+    encounter = models.ForeignKey(
+        Encounter, null=True, blank=True, on_delete=models.SET_NULL, related_name="follow_ups"
+    )
+    text = EncryptedJSONField()
+    due = models.DateField(null=True, blank=True)
+    urgency = models.CharField(max_length=10, choices=Urgency.choices, default=Urgency.ROUTINE)
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at_point = models.ForeignKey(ServicePoint, on_delete=models.PROTECT, related_name="+")
+    done_at = models.DateTimeField(null=True, blank=True)
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["done_at", "due", "-created_at"]
+
+    def __str__(self) -> str:
+        return f"follow-up {self.id}"
+
+
+class ConsentPurpose(models.TextChoices):
+    CARE = "care", _("Care at this National Society")
+    SHARE_NETWORK = "share-network", _("Share with other National Societies on the route")
+    SHARE_PARTNERS = "share-partners", _("Share with partner organisations")
+    MESSAGING = "messaging", _("Be contacted by messaging")
+
+
+class Consent(models.Model):
+    """One consent given for one purpose; withdrawal takes effect at once."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="consents")
+    purpose = models.CharField(max_length=20, choices=ConsentPurpose.choices)
+    wording_version = models.CharField(max_length=20)
+    language = models.CharField(max_length=10)
+    recorded_at = models.DateTimeField(default=timezone.now)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    recorded_at_point = models.ForeignKey(ServicePoint, on_delete=models.PROTECT, related_name="+")
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-recorded_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person", "purpose"],
+                condition=models.Q(withdrawn_at__isnull=True),
+                name="one_active_consent_per_purpose",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.purpose} consent of {self.person_id}"
+
+    @property
+    def active(self) -> bool:
+        return self.withdrawn_at is None

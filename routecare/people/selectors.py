@@ -1,0 +1,152 @@
+"""Scoped reads of personal data. Every function takes the acting user and audits the read."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+
+from django.db.models import Prefetch, QuerySet
+from django.http import Http404
+
+from routecare.access import Actor
+from routecare.audit.actions import record_event
+from routecare.people import shortcode
+from routecare.people.models import (
+    Consent,
+    Encounter,
+    EncounterService,
+    FollowUp,
+    HealthSummary,
+    Person,
+)
+
+
+def _people(actor: Actor) -> QuerySet[Person]:
+    """Everyone the actor may see: only their own National Society's records."""
+    if not actor.handles_personal_records:
+        return Person.objects.none()
+    return Person.objects.filter(national_society_id=actor.national_society_id)
+
+
+def parse_id(raw: str | uuid.UUID) -> uuid.UUID:
+    """An id from a URL or body; a malformed one answers 404 like an unknown one."""
+    if isinstance(raw, uuid.UUID):
+        return raw
+    try:
+        return uuid.UUID(str(raw))
+    except ValueError as exc:
+        raise Http404 from exc
+
+
+def person_for_change(actor: Actor, person_id: str | uuid.UUID) -> Person:
+    """The person an action is about to change; the action audits the change itself."""
+    person = _people(actor).filter(pk=parse_id(person_id)).first()
+    if person is None:
+        raise Http404
+    return person
+
+
+def get_person(actor: Actor, person_id: str | uuid.UUID) -> Person:
+    person = person_for_change(actor, person_id)
+    record_event(actor, "read", "person", person.pk, person_id=person.pk)
+    return person
+
+
+@dataclass
+class Lookup:
+    """The result of looking a short code up: the person, or near matches for a typo."""
+
+    person: Person | None = None
+    suggestions: list[Person] = field(default_factory=list)
+    malformed: bool = False
+
+
+def find_by_short_code(actor: Actor, typed: str) -> Lookup:
+    compact = shortcode.normalise(typed)
+    if compact is None:
+        return Lookup(malformed=True)
+    people = _people(actor)
+    if shortcode.is_valid(compact):
+        person = people.filter(short_code=shortcode.format_code(compact)).first()
+        if person is not None:
+            record_event(actor, "read", "person", person.pk, person_id=person.pk, detail="lookup")
+        return Lookup(person=person)
+    suggestions = list(
+        people.filter(short_code__in=shortcode.typo_candidates(compact)).order_by("short_code")
+    )
+    for suggestion in suggestions:
+        record_event(
+            actor, "search", "person", suggestion.pk, person_id=suggestion.pk, detail="typo match"
+        )
+    return Lookup(suggestions=suggestions)
+
+
+def get_health_summary(actor: Actor, person: Person) -> HealthSummary:
+    summary = HealthSummary.objects.filter(person=person).first()
+    if summary is None:
+        summary = HealthSummary(person=person)
+    record_event(
+        actor,
+        "read",
+        "health_summary",
+        person.pk,
+        person_id=person.pk,
+        fields=HealthSummary.SENSITIVE_FIELDS,
+    )
+    return summary
+
+
+def encounters_of(actor: Actor, person: Person) -> list[Encounter]:
+    """The person's timeline across the society's service points, newest first."""
+    encounters = list(
+        Encounter.objects.filter(person=person)
+        .select_related("service_point", "recorded_by")
+        .prefetch_related(Prefetch("services", queryset=EncounterService.objects.order_by("pk")))
+    )
+    record_event(
+        actor, "read", "encounter", person.pk, person_id=person.pk, fields=["notes", "services"]
+    )
+    return encounters
+
+
+def follow_ups_of(actor: Actor, person: Person, *, open_only: bool = False) -> list[FollowUp]:
+    follow_ups = FollowUp.objects.filter(person=person).select_related("created_at_point")
+    if open_only:
+        follow_ups = follow_ups.filter(done_at__isnull=True)
+    record_event(actor, "read", "follow_up", person.pk, person_id=person.pk, fields=["text"])
+    return list(follow_ups)
+
+
+def follow_up_for_change(actor: Actor, follow_up_id: str | uuid.UUID) -> FollowUp:
+    follow_up = (
+        FollowUp.objects.filter(pk=parse_id(follow_up_id), person__in=_people(actor))
+        .select_related("person")
+        .first()
+    )
+    if follow_up is None:
+        raise Http404
+    return follow_up
+
+
+def consents_of(actor: Actor, person: Person) -> list[Consent]:
+    """Consent history (no audit of its own: it is shown only beside an audited person read)."""
+    return list(Consent.objects.filter(person=person).select_related("recorded_at_point"))
+
+
+def active_consent_purposes(person: Person) -> set[str]:
+    return set(
+        Consent.objects.filter(person=person, withdrawn_at__isnull=True).values_list(
+            "purpose", flat=True
+        )
+    )
+
+
+def household_members(actor: Actor, person: Person) -> list[Person]:
+    if person.household_id is None:
+        return []
+    return list(
+        _people(actor)
+        .filter(household_id=person.household_id)
+        .exclude(pk=person.pk)
+        .order_by("created_at")
+    )

@@ -1,0 +1,74 @@
+"""Short human-readable person codes such as ``RC-7K3M-9Q4``.
+
+Six random symbols from Crockford's base-32 alphabet (no I, L, O, U) and one check symbol
+computed with the Luhn mod N algorithm, which catches every single wrong symbol and most swaps
+of neighbours. When a typed code fails the check, ``typo_candidates`` lists the valid codes one
+substitution or one swap away, so staff can still find the person.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+BODY_LENGTH = 6
+PREFIX = "RC"
+# Symbols people confuse when reading or typing, mapped as Crockford's decoding does.
+_CONFUSABLE = str.maketrans({"O": "0", "I": "1", "L": "1"})
+
+
+def check_symbol(body: str) -> str:
+    n = len(ALPHABET)
+    total = 0
+    factor = 2
+    for symbol in reversed(body):
+        addend = factor * ALPHABET.index(symbol)
+        factor = 1 if factor == 2 else 2
+        total += addend // n + addend % n
+    return ALPHABET[(n - total % n) % n]
+
+
+def is_valid(compact: str) -> bool:
+    return (
+        len(compact) == BODY_LENGTH + 1
+        and all(symbol in ALPHABET for symbol in compact)
+        and check_symbol(compact[:-1]) == compact[-1]
+    )
+
+
+def generate() -> str:
+    body = "".join(secrets.choice(ALPHABET) for _ in range(BODY_LENGTH))
+    return format_code(body + check_symbol(body))
+
+
+def format_code(compact: str) -> str:
+    return f"{PREFIX}-{compact[:4]}-{compact[4:]}"
+
+
+def normalise(typed: str) -> str | None:
+    """The compact 7-symbol form of what someone typed, or None if it cannot be a code."""
+    text = "".join(ch for ch in typed.upper() if ch.isalnum())
+    if text.startswith(PREFIX) and len(text) == BODY_LENGTH + 1 + len(PREFIX):
+        text = text[len(PREFIX) :]
+    text = text.translate(_CONFUSABLE)
+    if len(text) != BODY_LENGTH + 1 or any(symbol not in ALPHABET for symbol in text):
+        return None
+    return text
+
+
+def typo_candidates(compact: str) -> list[str]:
+    """Valid codes one substituted symbol or one swapped pair away from ``compact``."""
+    found: set[str] = set()
+    for position in range(len(compact)):
+        for symbol in ALPHABET:
+            if symbol != compact[position]:
+                candidate = compact[:position] + symbol + compact[position + 1 :]
+                if is_valid(candidate):
+                    found.add(candidate)
+    for position in range(len(compact) - 1):
+        swapped = (
+            compact[:position] + compact[position + 1] + compact[position] + compact[position + 2 :]
+        )
+        if swapped != compact and is_valid(swapped):
+            found.add(swapped)
+    return sorted(format_code(candidate) for candidate in found)
