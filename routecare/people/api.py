@@ -1,6 +1,5 @@
 """People, encounters, health summaries, follow-ups and consents over the API."""
 
-from __future__ import annotations
 
 import datetime as dt
 import uuid
@@ -8,6 +7,7 @@ from typing import Any
 
 from django.http import Http404, HttpRequest
 from ninja import Field, Router, Schema
+from ninja.responses import Status
 
 from routecare.access import Actor, Rule, api_rule
 from routecare.orgs.taxonomy import AgeBand, Service, Sex, TriageColour, Urgency
@@ -193,7 +193,7 @@ class Withdrawn(Schema):
 
 @router.post("", response={201: PersonOut}, summary="Register a person")
 @api_rule(Rule.PERSONAL_RECORDS)
-def register_person(request: HttpRequest, payload: PersonIn) -> tuple[int, Person]:
+def register_person(request: HttpRequest, payload: PersonIn) -> Status[Person]:
     actor = _actor(request)
     household_of = selectors.get_person(actor, payload.household_of) if payload.household_of else None
     person = actions.register_person(
@@ -210,7 +210,7 @@ def register_person(request: HttpRequest, payload: PersonIn) -> tuple[int, Perso
         consents=payload.consents,
         consent_language=payload.consent_language,
     )
-    return 201, person
+    return Status(201, person)
 
 
 @router.post("/lookup", response=LookupOut, summary="Find a person by short code")
@@ -258,7 +258,7 @@ def list_encounters(request: HttpRequest, person_id: str) -> list[Encounter]:
 @api_rule(Rule.PERSONAL_RECORDS)
 def record_encounter(
     request: HttpRequest, person_id: str, payload: EncounterIn
-) -> tuple[int, Encounter]:
+) -> Status[Encounter]:
     actor = _actor(request)
     person = selectors.person_for_change(actor, person_id)
     corrects = None
@@ -283,7 +283,7 @@ def record_encounter(
             else None
         ),
     )
-    return 201, encounter
+    return Status(201, encounter)
 
 
 @router.get("/{person_id}/follow-ups", response=list[FollowUpOut])
@@ -297,13 +297,13 @@ def list_follow_ups(request: HttpRequest, person_id: str) -> list[FollowUp]:
 @api_rule(Rule.PERSONAL_RECORDS)
 def add_follow_up(
     request: HttpRequest, person_id: str, payload: FollowUpIn
-) -> tuple[int, FollowUp]:
+) -> Status[FollowUp]:
     actor = _actor(request)
     person = selectors.person_for_change(actor, person_id)
     follow_up = actions.add_follow_up(
         actor, person, actions.FollowUpInput(payload.text, payload.due, payload.urgency)
     )
-    return 201, follow_up
+    return Status(201, follow_up)
 
 
 @router.post("/{person_id}/follow-ups/{follow_up_id}/complete", response=FollowUpOut)
@@ -326,10 +326,10 @@ def list_consents(request: HttpRequest, person_id: str) -> list[Consent]:
 
 @router.post("/{person_id}/consents", response={201: ConsentOut})
 @api_rule(Rule.PERSONAL_RECORDS)
-def give_consent(request: HttpRequest, person_id: str, payload: ConsentIn) -> tuple[int, Consent]:
+def give_consent(request: HttpRequest, person_id: str, payload: ConsentIn) -> Status[Consent]:
     actor = _actor(request)
     person = selectors.person_for_change(actor, person_id)
-    return 201, actions.give_consent(actor, person, payload.purpose, payload.language)
+    return Status(201, actions.give_consent(actor, person, payload.purpose, payload.language))
 
 
 @router.post("/{person_id}/consents/{purpose}/withdraw", response=Withdrawn)

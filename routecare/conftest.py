@@ -1,0 +1,166 @@
+"""Shared personas: staff of one National Society ("own"), the same of another ("other"),
+a regional IFRC user, a partner, a system administrator and an anonymous visitor."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.test import Client
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from routecare.access import Actor, build_actor
+from routecare.accounts.actions import create_api_token
+from routecare.orgs.models import Membership, NationalSociety, Network, Role, ServicePoint
+from routecare.people import actions
+from routecare.people.models import Person
+
+PASSWORD = "correct horse battery"
+
+
+@dataclass
+class Society:
+    society: NationalSociety
+    point: ServicePoint
+    second_point: ServicePoint
+    volunteer: AbstractBaseUser
+    coordinator: AbstractBaseUser
+    focal_point: AbstractBaseUser
+    partner: AbstractBaseUser
+
+    def actor(self, role: str = "volunteer", point: ServicePoint | None = None) -> Actor:
+        user = getattr(self, role)
+        actor = build_actor(user, (point or self.point).pk)
+        assert actor is not None
+        return actor
+
+
+def make_user(username: str, role: str, **membership: Any) -> AbstractBaseUser:
+    user: AbstractBaseUser = get_user_model().objects.create_user(  # type: ignore[attr-defined]
+        username=username, password=PASSWORD
+    )
+    Membership.objects.create(user=user, role=role, **membership)
+    if role in (Role.FOCAL_POINT, Role.SYSADMIN):
+        TOTPDevice.objects.create(user=user, name="test", confirmed=True)
+    return user
+
+
+def _society(network: Network, code: str, name: str) -> Society:
+    society = NationalSociety.objects.create(network=network, name=name, country_code=code)
+    points = [
+        ServicePoint.objects.create(
+            national_society=society,
+            code=f"{code.lower()}-{n}",
+            name=f"{name} point {n}",
+            latitude=Decimal("14.0"),
+            longitude=Decimal("-86.5"),
+            services=["first-aid", "water"],
+        )
+        for n in (1, 2)
+    ]
+    prefix = code.lower()
+    return Society(
+        society=society,
+        point=points[0],
+        second_point=points[1],
+        volunteer=make_user(f"{prefix}-vol", Role.VOLUNTEER, national_society=society),
+        coordinator=make_user(f"{prefix}-coord", Role.COORDINATOR, national_society=society),
+        focal_point=make_user(f"{prefix}-focal", Role.FOCAL_POINT, national_society=society),
+        partner=make_user(f"{prefix}-partner", Role.PARTNER, national_society=society),
+    )
+
+
+@pytest.fixture
+def network(db: None) -> Network:
+    return Network.objects.create(slug="americas", name="Americas route")
+
+
+@pytest.fixture
+def own(network: Network) -> Society:
+    return _society(network, "HN", "Honduran Red Cross")
+
+
+@pytest.fixture
+def other(network: Network) -> Society:
+    return _society(network, "GT", "Guatemalan Red Cross")
+
+
+@pytest.fixture
+def regional(network: Network) -> AbstractBaseUser:
+    return make_user("regional", Role.REGIONAL, network=network)
+
+
+@pytest.fixture
+def sysadmin(db: None) -> AbstractBaseUser:
+    user = make_user("root-admin", Role.SYSADMIN)
+    user.is_staff = True  # type: ignore[attr-defined]
+    user.is_superuser = True  # type: ignore[attr-defined]
+    user.save()
+    return user
+
+
+def register(society: Society, **overrides: Any) -> Person:
+    values: dict[str, Any] = {"sex": "female", "age_band": "18-59", "consent_language": "es"}
+    values.update(overrides)
+    return actions.register_person(society.actor(), **values)
+
+
+@pytest.fixture
+def own_person(own: Society) -> Person:
+    person = register(own, languages=["es"])
+    actions.record_encounter(
+        own.actor(),
+        person,
+        services=[("first-aid", 1)],
+        notes="blisters",
+        follow_up=actions.FollowUpInput("re-check dressing"),
+    )
+    actions.update_health_summary(own.actor(), person, allergies=["penicillin"])
+    return person
+
+
+@pytest.fixture
+def other_person(other: Society) -> Person:
+    person = register(other)
+    actions.record_encounter(
+        other.actor(),
+        person,
+        services=[("water", 2)],
+        follow_up=actions.FollowUpInput("other society follow-up"),
+    )
+    return person
+
+
+def sign_in_client(user: AbstractBaseUser, point: ServicePoint | None = None) -> Client:
+    """A browser session as ``user``: second factor verified, today's point chosen."""
+    client = Client()
+    client.force_login(user)
+    session = client.session
+    device = TOTPDevice.objects.filter(user=user).first()
+    if device is not None:
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    if point is not None:
+        session["service_point_id"] = str(point.pk)
+    session.save()
+    return client
+
+
+@pytest.fixture
+def web() -> Callable[..., Client]:
+    return sign_in_client
+
+
+def api_client(user: AbstractBaseUser, point: ServicePoint | None = None) -> Client:
+    _token, raw = create_api_token(user, "test", point)
+    return Client(headers={"Authorization": f"Bearer {raw}"})
+
+
+@pytest.fixture
+def api() -> Callable[..., Client]:
+    return api_client

@@ -1,0 +1,264 @@
+"""Walks every URL pattern and every API operation as every role, against own-society and
+other-society objects, and fails if anything leaks or if an endpoint declares no access rule."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import AbstractBaseUser
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from routecare.access import Rule
+from routecare.accounts.actions import create_api_token
+from routecare.api import api
+from routecare.conftest import Society, api_client, sign_in_client
+from routecare.orgs.models import Membership
+from routecare.people.models import FollowUp, Person
+
+ALL_ROLES = {"volunteer", "coordinator", "focal_point", "partner", "regional", "sysadmin"}
+# Who may pass each rule. Written out here, not derived from the access module, so a change
+# to who may see what has to change this table too.
+ALLOWED_ROLES = {
+    Rule.PUBLIC: ALL_ROLES | {"anonymous"},
+    Rule.SIGNED_IN: ALL_ROLES,
+    Rule.PERSONAL_RECORDS: {"volunteer", "coordinator", "focal_point"},
+    Rule.SOCIETY_ADMIN: {"focal_point"},
+    Rule.SYSADMIN: {"sysadmin"},
+}
+# URL prefixes served by other mechanisms, each covered by its own test below.
+DELEGATED_PREFIXES = ("admin/", "api/v1/")
+
+
+@dataclass
+class Persona:
+    role: str
+    society: str | None  # "own", "other" or None
+    user: AbstractBaseUser | None
+
+
+def _walk(patterns: list[Any], prefix: str = "") -> Iterator[tuple[str, URLPattern]]:
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            yield from _walk(entry.url_patterns, prefix + str(entry.pattern))
+        elif isinstance(entry, URLPattern):
+            yield prefix + str(entry.pattern), entry
+
+
+def _app_patterns() -> list[tuple[str, URLPattern]]:
+    return [
+        (route, pattern)
+        for route, pattern in _walk(get_resolver().url_patterns)
+        if not route.startswith(DELEGATED_PREFIXES)
+    ]
+
+
+def test_every_page_declares_an_access_rule(db: None) -> None:
+    missing = [
+        route
+        for route, pattern in _app_patterns()
+        if not isinstance(getattr(pattern.callback, "access_rule", None), Rule)
+    ]
+    assert missing == [], f"views without an access rule: {missing}"
+
+
+def test_every_api_operation_declares_an_access_rule() -> None:
+    missing = [
+        f"{method} {path}"
+        for path, method, view_func in _api_operations()
+        if not isinstance(getattr(view_func, "access_rule", None), Rule)
+    ]
+    assert missing == [], f"API operations without an access rule: {missing}"
+
+
+@pytest.fixture
+def world(
+    own: Society,
+    other: Society,
+    own_person: Person,
+    other_person: Person,
+    regional: AbstractBaseUser,
+    sysadmin: AbstractBaseUser,
+) -> dict[str, Any]:
+    personas = [Persona("anonymous", None, None)]
+    for name, society in (("own", own), ("other", other)):
+        for role, attribute in (
+            ("volunteer", "volunteer"),
+            ("coordinator", "coordinator"),
+            ("focal_point", "focal_point"),
+            ("partner", "partner"),
+        ):
+            personas.append(Persona(role, name, getattr(society, attribute)))
+    personas += [Persona("regional", None, regional), Persona("sysadmin", None, sysadmin)]
+    objects = {}
+    for name, society, person in (("own", own, own_person), ("other", other, other_person)):
+        token, _raw = create_api_token(society.volunteer, "walk", society.point)
+        objects[name] = {
+            "person_id": person.pk,
+            "follow_up_id": FollowUp.objects.get(person=person).pk,
+            "service_point_id": society.point.pk,
+            "membership_id": Membership.objects.get(user=society.volunteer).pk,
+            "token_id": token.pk,
+            "purpose": "care",
+            "short_code": person.short_code,
+        }
+    return {
+        "personas": personas,
+        "objects": objects,
+        "societies": {"own": own, "other": other},
+        "secrets": {
+            "own": [own_person.short_code, "re-check dressing"],
+            "other": [other_person.short_code, "other society follow-up"],
+        },
+    }
+
+
+def _client(persona: Persona, world: dict[str, Any], *, for_api: bool) -> Client:
+    if persona.user is None:
+        return Client()
+    point = None
+    if persona.society is not None and persona.role != "partner":
+        point = world["societies"][persona.society].point
+    if for_api:
+        return api_client(persona.user, point)
+    return sign_in_client(persona.user, point)
+
+
+def _fill(route: str, values: dict[str, Any]) -> str:
+    url = "/" + route
+    for key, value in values.items():
+        url = url.replace(f"<uuid:{key}>", str(value)).replace(f"<int:{key}>", str(value))
+        url = url.replace(f"<{key}>", str(value)).replace("{" + key + "}", str(value))
+    assert "<" not in url and "{" not in url, f"no test value for a parameter of {route}"
+    return url
+
+
+def _owners(route: str) -> list[str]:
+    return ["own", "other"] if ("<" in route or "{" in route) else ["own"]
+
+
+def _assert_no_leak(persona: Persona, body: bytes, world: dict[str, Any], where: str) -> None:
+    visible_society = persona.society if persona.role in ALLOWED_ROLES[Rule.PERSONAL_RECORDS] else None
+    for society, secrets in world["secrets"].items():
+        if society == visible_society:
+            continue
+        for secret in secrets:
+            assert secret.encode() not in body, f"{persona.role}/{persona.society} saw {secret!r} at {where}"
+
+
+def test_pages_leak_nothing_to_any_role(world: dict[str, Any]) -> None:
+    checked = 0
+    for route, pattern in _app_patterns():
+        rule: Rule = pattern.callback.access_rule  # type: ignore[attr-defined]
+        for persona in world["personas"]:
+            for owner in _owners(route):
+                # Objects "own" and "other" are relative to the persona's society.
+                relative = owner
+                if persona.society == "other":
+                    relative = "other" if owner == "own" else "own"
+                url = _fill(route, world["objects"][relative])
+                for method in ("get", "post"):
+                    # A fresh session each time: signing out must not affect the next request.
+                    client = _client(persona, world, for_api=False)
+                    response = getattr(client, method)(url)
+                    where = f"{method.upper()} {url} as {persona.role}/{persona.society}"
+                    status = response.status_code
+                    assert status < 500, where
+                    if rule is Rule.PUBLIC:
+                        pass
+                    elif persona.user is None:
+                        assert status == 302 and "/accounts/sign-in/" in response["Location"], where
+                    elif persona.role not in ALLOWED_ROLES[rule]:
+                        assert status == 403, where
+                    elif owner == "other" or (
+                        "token_id" in route and persona.role != "volunteer"
+                    ):
+                        # Other societies' objects, and API tokens of other users, do not exist.
+                        assert status in (404, 405), where
+                    else:
+                        assert status in (200, 302, 405), where
+                    _assert_no_leak(persona, response.content, world, where)
+                    checked += 1
+    assert checked > 200
+
+
+def _api_operations() -> Iterator[tuple[str, str, Any]]:
+    for prefix, router in api._routers:
+        for path, path_view in router.path_operations.items():
+            for operation in path_view.operations:
+                for method in operation.methods:
+                    full = (prefix.rstrip("/") + "/" + path.lstrip("/")).rstrip("/") or "/"
+                    yield full.replace("//", "/"), method, operation.view_func
+
+
+API_BODIES: dict[tuple[str, str], dict[str, Any]] = {
+    ("POST", "/people"): {"sex": "female", "age_band": "18-59"},
+    ("POST", "/people/lookup"): {"code": "{short_code}"},
+    ("PATCH", "/people/{person_id}/health-summary"): {"allergies": ["latex"]},
+    ("POST", "/people/{person_id}/encounters"): {"services": [{"service": "water"}]},
+    ("POST", "/people/{person_id}/follow-ups"): {"text": "walk"},
+    ("POST", "/people/{person_id}/consents"): {"purpose": "messaging", "language": "es"},
+}
+
+
+def test_api_leaks_nothing_to_any_role(world: dict[str, Any]) -> None:
+    checked = 0
+    for path, method, view_func in _api_operations():
+        rule: Rule = view_func.access_rule
+        body_template = API_BODIES.get((method, path))
+        refers_to_object = "{" in path or any("{" in str(v) for v in (body_template or {}).values())
+        owners = ["own", "other"] if refers_to_object else ["own"]
+        for persona in world["personas"]:
+            for owner in owners:
+                client = _client(persona, world, for_api=True)
+                relative = owner
+                if persona.society == "other":
+                    relative = "other" if owner == "own" else "own"
+                values = world["objects"][relative]
+                url = _fill("api/v1" + path, values)
+                body = json.loads(_fill_json(body_template, values)) if body_template else None
+                response = client.generic(
+                    method, url, json.dumps(body) if body is not None else "", "application/json"
+                )
+                where = f"{method} {url} as {persona.role}/{persona.society}"
+                status = response.status_code
+                assert status < 500, where
+                if persona.user is None:
+                    assert status == 401, where
+                elif persona.role not in ALLOWED_ROLES[rule]:
+                    assert status == 403, where
+                elif owner == "other":
+                    assert status == 404, where
+                else:
+                    assert status in (200, 201), f"{where}: {response.content[:300]!r}"
+                _assert_no_leak(persona, response.content, world, where)
+                checked += 1
+    assert checked > 100
+
+
+def _fill_json(template: dict[str, Any], values: dict[str, Any]) -> str:
+    text = json.dumps(template)
+    for key, value in values.items():
+        text = text.replace("{" + key + "}", str(value))
+    return text
+
+
+def test_admin_is_only_for_verified_system_administrators(world: dict[str, Any]) -> None:
+    for persona in world["personas"]:
+        response = _client(persona, world, for_api=False).get("/admin/")
+        if persona.role == "sysadmin":
+            assert response.status_code == 200
+        else:
+            assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+def test_admin_does_not_expose_personal_records(world: dict[str, Any]) -> None:
+    sysadmin = next(p for p in world["personas"] if p.role == "sysadmin")
+    client = _client(sysadmin, world, for_api=False)
+    assert client.get("/admin/people/person/").status_code == 404
+    assert client.get("/admin/people/healthsummary/").status_code == 404
+    assert client.get("/admin/orgs/servicepoint/").status_code == 200
