@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ParamSpec, TypeVar
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
@@ -44,7 +44,7 @@ class Rule(enum.Enum):
 class Actor:
     """The acting staff member and where they work today."""
 
-    user: AbstractBaseUser
+    user: User
     role: str
     national_society_id: uuid.UUID | None
     network_id: uuid.UUID | None
@@ -56,6 +56,13 @@ class Actor:
         return int(self.user.pk)
 
     @property
+    def society_id(self) -> uuid.UUID:
+        """The actor's National Society; only for roles that belong to one."""
+        if self.national_society_id is None:
+            raise PermissionError("this role belongs to no National Society")
+        return self.national_society_id
+
+    @property
     def handles_personal_records(self) -> bool:
         return self.role in RECORD_ROLES and self.national_society_id is not None
 
@@ -64,17 +71,23 @@ class Actor:
         return self.role == Role.FOCAL_POINT and self.national_society_id is not None
 
 
-def membership_of(user: AbstractBaseUser | AnonymousUser) -> Membership | None:
+class StaffRequest(HttpRequest):
+    """A request that passed ``staff_view``: ``actor`` is set (None only on public pages)."""
+
+    actor: Actor
+
+
+def membership_of(user: User | AnonymousUser) -> Membership | None:
     if not user.is_authenticated:
         return None
     try:
-        membership: Membership = user.membership  # type: ignore[union-attr]
+        membership: Membership = user.membership
     except Membership.DoesNotExist:
         return None
     return membership
 
 
-def workable_service_points(user: AbstractBaseUser) -> QuerySet[ServicePoint]:
+def workable_service_points(user: User) -> QuerySet[ServicePoint]:
     """The service points a staff member may pick as today's place of work."""
     membership = membership_of(user)
     if membership is None or membership.national_society_id is None:
@@ -89,14 +102,15 @@ def workable_service_points(user: AbstractBaseUser) -> QuerySet[ServicePoint]:
 
 
 def build_actor(
-    user: AbstractBaseUser | AnonymousUser,
+    user: User | AnonymousUser,
     service_point_id: str | uuid.UUID | None,
     via: str = "web",
 ) -> Actor | None:
     membership = membership_of(user)
     if membership is None:
         return None
-    assert isinstance(user, AbstractBaseUser)
+    if not isinstance(user, User):
+        return None
     service_point = None
     if service_point_id:
         service_point = workable_service_points(user).filter(pk=service_point_id).first()
@@ -167,7 +181,7 @@ def staff_view(rule: Rule) -> Callable[[Callable[..., HttpResponse]], Callable[.
                 return redirect_to_login(request.get_full_path(), reverse("accounts:login"))
             if actor is None:
                 raise PermissionDenied
-            if needs_two_factor(actor.role) and not request.user.is_verified():  # type: ignore[union-attr]
+            if needs_two_factor(actor.role) and not request.user.is_verified():  # type: ignore[attr-defined]
                 return redirect_to_login(request.get_full_path(), reverse("accounts:two_factor"))
             if not allows(actor, rule):
                 raise PermissionDenied

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.test import Client
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -29,10 +29,10 @@ class Society:
     society: NationalSociety
     point: ServicePoint
     second_point: ServicePoint
-    volunteer: AbstractBaseUser
-    coordinator: AbstractBaseUser
-    focal_point: AbstractBaseUser
-    partner: AbstractBaseUser
+    volunteer: User
+    coordinator: User
+    focal_point: User
+    partner: User
 
     def actor(self, role: str = "volunteer", point: ServicePoint | None = None) -> Actor:
         user = getattr(self, role)
@@ -41,10 +41,8 @@ class Society:
         return actor
 
 
-def make_user(username: str, role: str, **membership: Any) -> AbstractBaseUser:
-    user: AbstractBaseUser = get_user_model().objects.create_user(  # type: ignore[attr-defined]
-        username=username, password=PASSWORD
-    )
+def make_user(username: str, role: str, **membership: Any) -> User:
+    user: User = get_user_model().objects.create_user(username=username, password=PASSWORD)
     Membership.objects.create(user=user, role=role, **membership)
     if role in (Role.FOCAL_POINT, Role.SYSADMIN):
         TOTPDevice.objects.create(user=user, name="test", confirmed=True)
@@ -92,15 +90,15 @@ def other(network: Network) -> Society:
 
 
 @pytest.fixture
-def regional(network: Network) -> AbstractBaseUser:
+def regional(network: Network) -> User:
     return make_user("regional", Role.REGIONAL, network=network)
 
 
 @pytest.fixture
-def sysadmin(db: None) -> AbstractBaseUser:
+def sysadmin(db: None) -> User:
     user = make_user("root-admin", Role.SYSADMIN)
-    user.is_staff = True  # type: ignore[attr-defined]
-    user.is_superuser = True  # type: ignore[attr-defined]
+    user.is_staff = True
+    user.is_superuser = True
     user.save()
     return user
 
@@ -137,7 +135,7 @@ def other_person(other: Society) -> Person:
     return person
 
 
-def sign_in_client(user: AbstractBaseUser, point: ServicePoint | None = None) -> Client:
+def sign_in_client(user: User, point: ServicePoint | None = None) -> Client:
     """A browser session as ``user``: second factor verified, today's point chosen."""
     client = Client()
     client.force_login(user)
@@ -156,7 +154,7 @@ def web() -> Callable[..., Client]:
     return sign_in_client
 
 
-def api_client(user: AbstractBaseUser, point: ServicePoint | None = None) -> Client:
+def api_client(user: User, point: ServicePoint | None = None) -> Client:
     _token, raw = create_api_token(user, "test", point)
     return Client(headers={"Authorization": f"Bearer {raw}"})
 

@@ -61,7 +61,9 @@ PRODUCTION = envbool("ROUTECARE_PRODUCTION", "false")
 _secret_key = envsecret("SECRET_KEY")
 _field_keys = envsecret("ROUTECARE_FIELD_KEYS")
 if PRODUCTION and not (_secret_key and _field_keys):
-    raise RuntimeError("ROUTECARE_PRODUCTION needs SECRET_KEY and ROUTECARE_FIELD_KEYS (or *_FILE).")
+    raise RuntimeError(
+        "ROUTECARE_PRODUCTION needs SECRET_KEY and ROUTECARE_FIELD_KEYS (or *_FILE)."
+    )
 if not (_secret_key and _field_keys):
     _dev = _local_dev_secrets()
     _secret_key = _secret_key or _dev["SECRET_KEY"]

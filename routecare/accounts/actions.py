@@ -6,7 +6,7 @@ import datetime as dt
 import hashlib
 import secrets
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -14,7 +14,7 @@ from routecare.access import Actor, build_actor
 from routecare.accounts.models import ApiToken
 from routecare.orgs.models import ServicePoint
 
-TOKEN_PREFIX = "rct_"
+TOKEN_PREFIX = "rct_"  # noqa: S105 - a marker, not a secret
 # Avoid a write on every API call: last_used_at is refreshed at most this often.
 LAST_USED_RESOLUTION = dt.timedelta(minutes=5)
 
@@ -24,7 +24,7 @@ def token_digest(raw: str) -> str:
 
 
 def create_api_token(
-    user: AbstractBaseUser,
+    user: User,
     name: str,
     service_point: ServicePoint | None,
     expires_at: dt.datetime | None = None,

@@ -4,7 +4,7 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth import authenticate
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
@@ -17,7 +17,7 @@ class SignInForm(forms.Form):
 
     def __init__(self, request: HttpRequest, *args: Any, **kwargs: Any) -> None:
         self.request = request
-        self.user: AbstractBaseUser | None = None
+        self.user: User | None = None
         super().__init__(*args, **kwargs)
         self.fields["username"].widget.attrs.update(autocomplete="username", autofocus=True)
         self.fields["password"].widget.attrs.update(autocomplete="current-password")
@@ -57,9 +57,7 @@ class PickPointForm(forms.Form):
 
     def __init__(self, points: Any, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        field = self.fields["service_point"]
-        assert isinstance(field, forms.ModelChoiceField)
-        field.queryset = points
+        self.fields["service_point"].queryset = points  # type: ignore[attr-defined]
 
 
 class ApiTokenForm(forms.Form):
@@ -72,6 +70,4 @@ class ApiTokenForm(forms.Form):
 
     def __init__(self, points: Any, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        field = self.fields["service_point"]
-        assert isinstance(field, forms.ModelChoiceField)
-        field.queryset = points
+        self.fields["service_point"].queryset = points  # type: ignore[attr-defined]

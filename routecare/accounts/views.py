@@ -5,7 +5,7 @@ from base64 import b32encode
 import segno
 from django.contrib import messages
 from django.contrib.auth import login, logout
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -14,13 +14,13 @@ from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from routecare.access import Rule, staff_view, workable_service_points
+from routecare.access import Rule, StaffRequest, staff_view, workable_service_points
 from routecare.accounts.actions import create_api_token, revoke_api_token
 from routecare.accounts.forms import ApiTokenForm, OneTimeCodeForm, PickPointForm, SignInForm
 from routecare.accounts.models import ApiToken
 
 
-def _next_url(request: HttpRequest, default: str) -> str:
+def _next_url(request: StaffRequest, default: str) -> str:
     target = request.POST.get("next") or request.GET.get("next") or ""
     if url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
         return target
@@ -28,10 +28,9 @@ def _next_url(request: HttpRequest, default: str) -> str:
 
 
 @staff_view(Rule.PUBLIC)
-def sign_in(request: HttpRequest) -> HttpResponse:
+def sign_in(request: StaffRequest) -> HttpResponse:
     form = SignInForm(request, request.POST or None)
     if request.method == "POST" and form.is_valid():
-        assert form.user is not None
         login(request, form.user, backend="django.contrib.auth.backends.ModelBackend")
         return redirect(_next_url(request, reverse("people:home")))
     return render(request, "accounts/sign_in.html", {"form": form, "next": _next_url(request, "")})
@@ -39,13 +38,13 @@ def sign_in(request: HttpRequest) -> HttpResponse:
 
 @staff_view(Rule.PUBLIC)
 @require_POST
-def sign_out(request: HttpRequest) -> HttpResponse:
+def sign_out(request: StaffRequest) -> HttpResponse:
     logout(request)
     return redirect("accounts:login")
 
 
 @staff_view(Rule.PUBLIC)
-def two_factor(request: HttpRequest) -> HttpResponse:
+def two_factor(request: StaffRequest) -> HttpResponse:
     """Verify a TOTP code; a user without a confirmed device enrols one first."""
     user = request.user
     if not user.is_authenticated:
@@ -65,7 +64,11 @@ def two_factor(request: HttpRequest) -> HttpResponse:
             otp_login(request, device)
             return redirect(_next_url(request, reverse("people:home")))
         form.add_error("code", _("That code is not right or has expired. Try the next one."))
-    context: dict[str, object] = {"form": form, "enrolling": enrolling, "next": _next_url(request, "")}
+    context: dict[str, object] = {
+        "form": form,
+        "enrolling": enrolling,
+        "next": _next_url(request, ""),
+    }
     if enrolling:
         context["secret"] = b32encode(device.bin_key).decode()
         context["qr_svg"] = segno.make(device.config_url, error="m").svg_data_uri(scale=4)
@@ -74,8 +77,8 @@ def two_factor(request: HttpRequest) -> HttpResponse:
 
 
 @staff_view(Rule.SIGNED_IN)
-def pick_point(request: HttpRequest) -> HttpResponse:
-    points = workable_service_points(request.user)  # type: ignore[arg-type]
+def pick_point(request: StaffRequest) -> HttpResponse:
+    points = workable_service_points(request.actor.user)
     form = PickPointForm(points, request.POST or None)
     if request.method == "POST" and form.is_valid():
         request.session["service_point_id"] = str(form.cleaned_data["service_point"].pk)
@@ -88,18 +91,19 @@ def pick_point(request: HttpRequest) -> HttpResponse:
 
 
 @staff_view(Rule.SIGNED_IN)
-def api_tokens(request: HttpRequest) -> HttpResponse:
-    points = workable_service_points(request.user)  # type: ignore[arg-type]
+def api_tokens(request: StaffRequest) -> HttpResponse:
+    user = request.actor.user
+    points = workable_service_points(user)
     form = ApiTokenForm(points, request.POST or None)
     raw_token = None
     if request.method == "POST" and form.is_valid():
         _token, raw_token = create_api_token(
-            request.user,  # type: ignore[arg-type]
+            user,
             form.cleaned_data["name"],
             form.cleaned_data["service_point"],
         )
         form = ApiTokenForm(points)
-    tokens = ApiToken.objects.filter(user=request.user, revoked_at__isnull=True)
+    tokens = ApiToken.objects.filter(user=user, revoked_at__isnull=True)
     return render(
         request,
         "accounts/api_tokens.html",
@@ -109,7 +113,7 @@ def api_tokens(request: HttpRequest) -> HttpResponse:
 
 @staff_view(Rule.SIGNED_IN)
 @require_POST
-def revoke_token(request: HttpRequest, token_id: str) -> HttpResponse:
+def revoke_token(request: StaffRequest, token_id: str) -> HttpResponse:
     token = get_object_or_404(ApiToken, pk=token_id, user=request.user)
     revoke_api_token(token)
     messages.success(request, _("The token was revoked."))

@@ -2,11 +2,11 @@ from __future__ import annotations
 
 from django import forms
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
-from routecare.access import Rule, staff_view
+from routecare.access import Rule, StaffRequest, staff_view
 from routecare.audit.models import AuditEvent
 from routecare.audit.selectors import TrailFilter, society_trail
 
@@ -41,9 +41,9 @@ class TrailFilterForm(forms.Form):
 
 
 @staff_view(Rule.SOCIETY_ADMIN)
-def trail(request: HttpRequest) -> HttpResponse:
+def trail(request: StaffRequest) -> HttpResponse:
     form = TrailFilterForm(request.GET or None)
     trail_filter = TrailFilter(**form.cleaned_data) if form.is_valid() else TrailFilter()
-    events = society_trail(request.actor, trail_filter)  # type: ignore[attr-defined]
+    events = society_trail(request.actor, trail_filter)
     page = Paginator(events, 50).get_page(request.GET.get("page"))
     return render(request, "audit/trail.html", {"form": form, "page": page})

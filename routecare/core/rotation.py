@@ -35,7 +35,10 @@ def rotate(apply: bool) -> list[ColumnReport]:
     current = keyring().current_id
     reports = []
     for model, field in encrypted_columns():
-        table, column, pk = model._meta.db_table, field.column, model._meta.pk.column  # type: ignore[union-attr]
+        pk_field = model._meta.pk
+        if pk_field is None:
+            continue
+        table, column, pk = model._meta.db_table, str(field.column), str(pk_field.column)
         quote = connection.ops.quote_name
         with connection.cursor() as cursor:
             cursor.execute(
@@ -49,9 +52,13 @@ def rotate(apply: bool) -> list[ColumnReport]:
         if apply:
             for start in range(0, len(stale), BATCH):
                 with transaction.atomic():
-                    for instance in model._default_manager.filter(pk__in=stale[start : start + BATCH]):
+                    for instance in model._default_manager.filter(
+                        pk__in=stale[start : start + BATCH]
+                    ):
                         value = getattr(instance, field.attname)
-                        model._default_manager.filter(pk=instance.pk).update(**{field.attname: value})
+                        model._default_manager.filter(pk=instance.pk).update(
+                            **{field.attname: value}
+                        )
                         rewritten += 1
         reports.append(ColumnReport(f"{table}.{column}", dict(by_key), rewritten))
     return reports

@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any, NamedTuple
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -41,14 +42,13 @@ class SignIn:
     where: str
 
 
-def _user(username: str, *, staff: bool = False) -> AbstractBaseUser:
+def _user(username: str, *, staff: bool = False) -> User:
     user_model = get_user_model()
     user = user_model.objects.filter(username=username).first()
     if user is None:
-        user = user_model.objects.create_user(  # type: ignore[attr-defined]
+        user = user_model.objects.create_user(
             username=username, password=DEMO_PASSWORD, is_staff=staff, is_superuser=staff
         )
-    assert user is not None
     return user
 
 
@@ -91,7 +91,9 @@ def _load_network(spec: NetworkSpec, sign_ins: list[SignIn]) -> None:
                 membership.service_points.add(first_point)
             sign_ins.append(SignIn(user.get_username(), role, society.name))
     regional = _user(f"{spec.slug}-regional")
-    Membership.objects.get_or_create(user=regional, defaults={"role": Role.REGIONAL, "network": network})
+    Membership.objects.get_or_create(
+        user=regional, defaults={"role": Role.REGIONAL, "network": network}
+    )
     sign_ins.append(SignIn(regional.get_username(), Role.REGIONAL, network.name))
     for route_spec in spec.routes:
         route, _ = Route.objects.update_or_create(
@@ -111,14 +113,25 @@ def _load_network(spec: NetworkSpec, sign_ins: list[SignIn]) -> None:
 def _volunteer_at(country_code: str, point_code: str) -> Actor:
     user = get_user_model().objects.get(username=f"{country_code.lower()}-volunteer")
     actor = build_actor(user, ServicePoint.objects.get(code=point_code).pk, via="command")
-    assert actor is not None
+    if actor is None:
+        raise RuntimeError(f"demo user {user} has no membership")
     return actor
 
 
-# (country, [(point, services, triage, follow-up)], health summary)
-DEMO_JOURNEYS = [
+class Journey(NamedTuple):
+    country: str
+    sex: str
+    age_band: str
+    nationality: str
+    languages: list[str]
+    # (service point code, services delivered, triage, follow-up for the next point)
+    visits: list[tuple[str, list[tuple[str, int]], str, str]]
+    health: dict[str, Any]
+
+
+_JOURNEYS: list[tuple[Any, ...]] = [
     ("HN", "female", "18-59", "VE", ["es"], [
-        ("hnd-las-manos", [("water", 2), ("first-aid", 1)], "yellow", "Check blistered feet in 24 h"),
+        ("hnd-las-manos", [("water", 2), ("first-aid", 1)], "yellow", "Check feet in 24 h"),
         ("hnd-danli", [("health-primary", 1), ("medicines", 1)], "green", ""),
     ], {"allergies": ["penicillin"], "conditions": ["asthma"],
         "medicines": [{"name": "salbutamol inhaler", "dose": "2 puffs when needed", "quantity": 1,
@@ -144,6 +157,7 @@ DEMO_JOURNEYS = [
          "Unaccompanied minor: refer to protection at next point"),
     ], {}),
 ]  # fmt: skip
+DEMO_JOURNEYS = [Journey(*journey) for journey in _JOURNEYS]
 
 
 def _load_people() -> int:

@@ -52,7 +52,7 @@ AMERICAS = NetworkSpec(
             Point("pan-lajas-blancas", "Lajas Blancas reception point", "transit-centre",
                   8.2690, -77.7530, BASIC + HEALTH + FAMILY, ("es", "en"), capacity=1500),
             Point("pan-san-vicente", "San Vicente reception point", "transit-centre",
-                  8.2453, -77.9669, BASIC + ("psychosocial-support",), ("es",), capacity=800),
+                  8.2453, -77.9669, (*BASIC, "psychosocial-support"), ("es",), capacity=800),
         )),
         Society("CR", "Costa Rican Red Cross", (
             Point("cri-paso-canoas", "Paso Canoas HSP", "fixed-hsp", 8.5353, -82.8386,
@@ -60,7 +60,7 @@ AMERICAS = NetworkSpec(
         )),
         Society("HN", "Honduran Red Cross", (
             Point("hnd-las-manos", "Las Manos border HSP", "fixed-hsp", 13.7950, -86.5560,
-                  BASIC + ("first-aid",), ("es",), capacity=200),
+                  (*BASIC, "first-aid"), ("es",), capacity=200),
             Point("hnd-el-paraiso", "El Paraíso mobile HSP", "mobile-hsp", 13.8667, -86.5500,
                   BASIC, ("es",), "network"),
             Point("hnd-danli", "Danlí HSP", "fixed-hsp", 14.0333, -86.5833,
@@ -70,7 +70,7 @@ AMERICAS = NetworkSpec(
         )),
         Society("GT", "Guatemalan Red Cross", (
             Point("gtm-agua-caliente", "Agua Caliente border HSP", "fixed-hsp", 14.6036, -89.1930,
-                  BASIC + ("first-aid",), ("es",)),
+                  (*BASIC, "first-aid"), ("es",)),
             Point("gtm-esquipulas", "Esquipulas HSP", "fixed-hsp", 14.5667, -89.3500,
                   BASIC + HEALTH, ("es",)),
             Point("gtm-guatemala-city", "Guatemala City HSP", "fixed-hsp", 14.6349, -90.5069,
@@ -114,7 +114,7 @@ BALKANS = NetworkSpec(
             Point("mkd-gevgelija", "Gevgelija transit centre", "transit-centre", 41.1392, 22.5025,
                   BASIC + HEALTH, ("mk", "en", "ar")),
             Point("mkd-skopje", "Skopje branch", "branch", 41.9981, 21.4254,
-                  BASIC + ("legal-information",), ("mk", "en")),
+                  (*BASIC, "legal-information"), ("mk", "en")),
             Point("mkd-tabanovce", "Tabanovce transit centre", "transit-centre", 42.2127, 21.7035,
                   BASIC + HEALTH, ("mk", "en", "ar")),
             Point("mkd-lojane", "Lojane mobile team", "mobile-hsp", 42.2333, 21.6667,
@@ -128,13 +128,13 @@ BALKANS = NetworkSpec(
             Point("srb-obrenovac", "Obrenovac reception centre", "transit-centre",
                   44.6548, 20.2003, BASIC + HEALTH, ("sr", "en", "ps", "ur")),
             Point("srb-sid", "Šid mobile team", "mobile-hsp", 45.1283, 19.2264,
-                  BASIC + ("first-aid",), ("sr", "en"), "network"),
+                  (*BASIC, "first-aid"), ("sr", "en"), "network"),
         )),
         Society("SI", "Slovenian Red Cross", (
             Point("svn-ljubljana", "Ljubljana HSP", "fixed-hsp", 46.0569, 14.5058,
                   BASIC + HEALTH + ("psychosocial-support",), ("sl", "en", "ar", "fa")),
             Point("svn-logatec", "Logatec asylum centre presence", "transit-centre",
-                  45.9144, 14.2258, BASIC + ("health-primary",), ("sl", "en")),
+                  45.9144, 14.2258, (*BASIC, "health-primary"), ("sl", "en")),
         )),
     ),
     (

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import uuid
 from collections import defaultdict
 
 from django.db import transaction
@@ -26,9 +27,9 @@ NATIONALITIES = ("VE", "HT", "CO", "EC", "CU", "AF", "SY", "PK", "MA", "IN", "BD
 SERVICES = Service.values
 
 
-def _journeys_by_society() -> dict[object, list[ServicePoint]]:
+def _journeys_by_society() -> dict[uuid.UUID, list[ServicePoint]]:
     """Service points of each society in route order, so journeys move forward."""
-    points: dict[object, list[ServicePoint]] = defaultdict(list)
+    points: dict[uuid.UUID, list[ServicePoint]] = defaultdict(list)
     for stop in RouteStop.objects.select_related("service_point").order_by("route", "position"):
         points[stop.service_point.national_society_id].append(stop.service_point)
     return points

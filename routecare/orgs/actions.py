@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.contrib.auth.password_validation import validate_password
 from django.db import transaction
 
@@ -17,13 +17,15 @@ from routecare.orgs.models import Membership, Role, ServicePoint
 SOCIETY_STAFF_ROLES = (Role.VOLUNTEER, Role.COORDINATOR, Role.FOCAL_POINT)
 
 
-def save_service_point(actor: Actor, service_point: ServicePoint, changed: Iterable[str]) -> ServicePoint:
+def save_service_point(
+    actor: Actor, service_point: ServicePoint, changed: Iterable[str]
+) -> ServicePoint:
     """Create or update one of the actor's society's service points; records who and when."""
     if service_point.national_society_id != actor.national_society_id:
         raise PermissionError("not your society's service point")
     creating = service_point._state.adding
     with transaction.atomic():
-        service_point.updated_by = actor.user  # type: ignore[assignment]
+        service_point.updated_by = actor.user
         service_point.full_clean()
         service_point.save()
         record_event(
@@ -51,16 +53,20 @@ def create_staff_member(
     candidate: Any = user_model(username=username)
     validate_password(password, candidate)
     with transaction.atomic():
-        user: AbstractBaseUser = user_model.objects.create_user(  # type: ignore[attr-defined]
-            username=username, password=password
-        )
+        user: User = user_model.objects.create_user(username=username, password=password)
         membership = Membership.objects.create(
             user=user, role=role, national_society_id=actor.national_society_id
         )
         points = [p for p in service_points if p.national_society_id == actor.national_society_id]
         membership.service_points.set(points)
-        record_event(actor, "create", "membership", membership.pk, fields=["role", "service_points"],
-                     detail=username)
+        record_event(
+            actor,
+            "create",
+            "membership",
+            membership.pk,
+            fields=["role", "service_points"],
+            detail=username,
+        )
     return membership
 
 
@@ -72,7 +78,10 @@ def update_staff_member(
     active: bool,
     service_points: Iterable[ServicePoint],
 ) -> Membership:
-    if membership.national_society_id != actor.national_society_id or role not in SOCIETY_STAFF_ROLES:
+    if (
+        membership.national_society_id != actor.national_society_id
+        or role not in SOCIETY_STAFF_ROLES
+    ):
         raise PermissionError("not your society's staff member")
     with transaction.atomic():
         membership.role = role
@@ -84,7 +93,11 @@ def update_staff_member(
             user.is_active = active
             user.save(update_fields=["is_active"])
         record_event(
-            actor, "change", "membership", membership.pk,
-            fields=["role", "service_points", "is_active"], detail=user.get_username(),
+            actor,
+            "change",
+            "membership",
+            membership.pk,
+            fields=["role", "service_points", "is_active"],
+            detail=user.get_username(),
         )
     return membership

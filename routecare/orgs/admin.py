@@ -1,6 +1,13 @@
 from django.contrib import admin
 
-from routecare.orgs.models import Membership, NationalSociety, Network, Route, RouteStop, ServicePoint
+from routecare.orgs.models import (
+    Membership,
+    NationalSociety,
+    Network,
+    Route,
+    RouteStop,
+    ServicePoint,
+)
 
 
 @admin.register(Network)

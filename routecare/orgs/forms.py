@@ -64,7 +64,11 @@ class ServicePointForm(forms.ModelForm):  # type: ignore[type-arg]
                 if closes <= opens:
                     self.add_error(f"closes_{day}", _("Closing comes after opening."))
                 opening_hours.append(
-                    {"day": day, "opens": opens.strftime("%H:%M"), "closes": closes.strftime("%H:%M")}
+                    {
+                        "day": day,
+                        "opens": opens.strftime("%H:%M"),
+                        "closes": closes.strftime("%H:%M"),
+                    }
                 )
         self.instance.opening_hours = opening_hours
         return cleaned

@@ -183,14 +183,14 @@ class Membership(models.Model):
     def __str__(self) -> str:
         return f"{self.user} ({self.role})"
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.national_society is not None and not self.network_id:
+            self.network_id = self.national_society.network_id
+        super().save(*args, **kwargs)
+
     def clean(self) -> None:
         society_roles = {Role.VOLUNTEER, Role.COORDINATOR, Role.FOCAL_POINT, Role.PARTNER}
         if self.role in society_roles and self.national_society_id is None:
             raise ValidationError({"national_society": _("This role belongs to a society.")})
         if self.role == Role.REGIONAL and self.network_id is None:
             raise ValidationError({"network": _("A regional user belongs to a network.")})
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if self.national_society_id and not self.network_id:
-            self.network_id = self.national_society.network_id
-        super().save(*args, **kwargs)

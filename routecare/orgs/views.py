@@ -6,27 +6,29 @@ import uuid
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
-from routecare.access import Rule, staff_view
+from routecare.access import Rule, StaffRequest, staff_view
 from routecare.orgs import actions, selectors
 from routecare.orgs.forms import ServicePointForm, StaffCreateForm, StaffEditForm
 from routecare.orgs.models import ServicePoint
 
 
 @staff_view(Rule.SOCIETY_ADMIN)
-def service_point_list(request: HttpRequest) -> HttpResponse:
-    points = selectors.society_service_points(request.actor)  # type: ignore[attr-defined]
+def service_point_list(request: StaffRequest) -> HttpResponse:
+    points = selectors.society_service_points(request.actor)
     return render(request, "orgs/service_point_list.html", {"points": points})
 
 
 @staff_view(Rule.SOCIETY_ADMIN)
-def service_point_edit(request: HttpRequest, service_point_id: uuid.UUID | None = None) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+def service_point_edit(
+    request: StaffRequest, service_point_id: uuid.UUID | None = None
+) -> HttpResponse:
+    actor = request.actor
     if service_point_id is None:
-        point = ServicePoint(national_society_id=actor.national_society_id)
+        point = ServicePoint(national_society_id=actor.society_id)
     else:
         point = selectors.society_service_point(actor, service_point_id)
     form = ServicePointForm(request.POST or None, instance=point)
@@ -42,14 +44,14 @@ def service_point_edit(request: HttpRequest, service_point_id: uuid.UUID | None 
 
 
 @staff_view(Rule.SOCIETY_ADMIN)
-def staff_list(request: HttpRequest) -> HttpResponse:
-    members = selectors.society_staff(request.actor)  # type: ignore[attr-defined]
+def staff_list(request: StaffRequest) -> HttpResponse:
+    members = selectors.society_staff(request.actor)
     return render(request, "orgs/staff_list.html", {"members": members})
 
 
 @staff_view(Rule.SOCIETY_ADMIN)
-def staff_create(request: HttpRequest) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+def staff_create(request: StaffRequest) -> HttpResponse:
+    actor = request.actor
     form = StaffCreateForm(selectors.society_service_points(actor), request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -70,8 +72,8 @@ def staff_create(request: HttpRequest) -> HttpResponse:
 
 
 @staff_view(Rule.SOCIETY_ADMIN)
-def staff_edit(request: HttpRequest, membership_id: int) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+def staff_edit(request: StaffRequest, membership_id: int) -> HttpResponse:
+    actor = request.actor
     membership = selectors.society_staff_member(actor, membership_id)
     form = StaffEditForm(
         selectors.society_service_points(actor),

@@ -93,8 +93,12 @@ def register_person(
     this_year = timezone.now().year
     if birth_year is not None:
         if not this_year - 110 <= birth_year <= this_year:
-            raise ValidationError({"birth_year": _("Enter a year between %(a)d and %(b)d.") % {
-                "a": this_year - 110, "b": this_year}})
+            raise ValidationError(
+                {
+                    "birth_year": _("Enter a year between %(a)d and %(b)d.")
+                    % {"a": this_year - 110, "b": this_year}
+                }
+            )
         age_band = age_band_for(this_year - birth_year)
     if not age_band:
         raise ValidationError({"age_band": _("Give a birth year or an age band.")})
@@ -107,7 +111,7 @@ def register_person(
         if household_of is not None:
             if household_of.household_id is None:
                 household_of.household = Household.objects.create(
-                    national_society_id=actor.national_society_id
+                    national_society_id=actor.society_id
                 )
                 household_of.save(update_fields=["household"])
             household = household_of.household
@@ -131,8 +135,17 @@ def register_person(
             "person",
             person.pk,
             person_id=person.pk,
-            fields=["sex", "age_band", "birth_year", "nationality", "languages", "travel_group",
-                    "alias", "vulnerabilities", "household"],
+            fields=[
+                "sex",
+                "age_band",
+                "birth_year",
+                "nationality",
+                "languages",
+                "travel_group",
+                "alias",
+                "vulnerabilities",
+                "household",
+            ],
         )
         for purpose in consents:
             _grant(actor, person, purpose, consent_language)
@@ -219,7 +232,7 @@ def add_follow_up(actor: Actor, person: Person, follow_up: FollowUpInput) -> Fol
 def _create_follow_up(
     actor: Actor, person: Person, follow_up: FollowUpInput, encounter: Encounter | None
 ) -> FollowUp:
-    assert actor.service_point is not None
+    point = _working_point(actor)
     created = FollowUp.objects.create(
         person=person,
         encounter=encounter,
@@ -227,10 +240,14 @@ def _create_follow_up(
         due=follow_up.due,
         urgency=follow_up.urgency,
         created_by=actor.user,
-        created_at_point=actor.service_point,
+        created_at_point=point,
     )
     record_event(
-        actor, "create", "follow_up", created.pk, person_id=person.pk,
+        actor,
+        "create",
+        "follow_up",
+        created.pk,
+        person_id=person.pk,
         fields=["text", "due", "urgency"],
     )
     return created
@@ -241,10 +258,14 @@ def complete_follow_up(actor: Actor, follow_up: FollowUp) -> FollowUp:
     with transaction.atomic():
         if follow_up.done_at is None:
             follow_up.done_at = timezone.now()
-            follow_up.done_by = actor.user  # type: ignore[assignment]
+            follow_up.done_by = actor.user
             follow_up.save(update_fields=["done_at", "done_by"])
             record_event(
-                actor, "change", "follow_up", follow_up.pk, person_id=follow_up.person_id,
+                actor,
+                "change",
+                "follow_up",
+                follow_up.pk,
+                person_id=follow_up.person_id,
                 fields=["done_at"],
             )
     return follow_up
@@ -264,7 +285,7 @@ def update_health_summary(actor: Actor, person: Person, **changes: Any) -> Healt
         for name in touched:
             setattr(summary, name, changes[name])
         summary.updated_at = timezone.now()
-        summary.updated_by = actor.user  # type: ignore[assignment]
+        summary.updated_by = actor.user
         summary.save()
         record_event(
             actor, "change", "health_summary", person.pk, person_id=person.pk, fields=touched
@@ -273,17 +294,22 @@ def update_health_summary(actor: Actor, person: Person, **changes: Any) -> Healt
 
 
 def _grant(actor: Actor, person: Person, purpose: str, language: str) -> Consent:
-    assert actor.service_point is not None
+    point = _working_point(actor)
     consent = Consent.objects.create(
         person=person,
         purpose=purpose,
         wording_version=WORDING_VERSION,
         language=language,
         recorded_by=actor.user,
-        recorded_at_point=actor.service_point,
+        recorded_at_point=point,
     )
     record_event(
-        actor, "consent", "consent", consent.pk, person_id=person.pk, fields=[purpose],
+        actor,
+        "consent",
+        "consent",
+        consent.pk,
+        person_id=person.pk,
+        fields=[purpose],
         detail=f"granted {purpose} ({WORDING_VERSION}, {language})",
     )
     return consent
@@ -311,7 +337,12 @@ def withdraw_consent(actor: Actor, person: Person, purpose: str) -> int:
         ).update(withdrawn_at=timezone.now(), withdrawn_by=actor.user)
         if withdrawn:
             record_event(
-                actor, "consent", "consent", person.pk, person_id=person.pk, fields=[purpose],
+                actor,
+                "consent",
+                "consent",
+                person.pk,
+                person_id=person.pk,
+                fields=[purpose],
                 detail=f"withdrew {purpose}",
             )
     return withdrawn

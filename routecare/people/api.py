@@ -1,6 +1,5 @@
 """People, encounters, health summaries, follow-ups and consents over the API."""
 
-
 import datetime as dt
 import uuid
 from typing import Any
@@ -195,7 +194,9 @@ class Withdrawn(Schema):
 @api_rule(Rule.PERSONAL_RECORDS)
 def register_person(request: HttpRequest, payload: PersonIn) -> Status[Person]:
     actor = _actor(request)
-    household_of = selectors.get_person(actor, payload.household_of) if payload.household_of else None
+    household_of = (
+        selectors.get_person(actor, payload.household_of) if payload.household_of else None
+    )
     person = actions.register_person(
         actor,
         sex=payload.sex,
@@ -295,9 +296,7 @@ def list_follow_ups(request: HttpRequest, person_id: str) -> list[FollowUp]:
 
 @router.post("/{person_id}/follow-ups", response={201: FollowUpOut})
 @api_rule(Rule.PERSONAL_RECORDS)
-def add_follow_up(
-    request: HttpRequest, person_id: str, payload: FollowUpIn
-) -> Status[FollowUp]:
+def add_follow_up(request: HttpRequest, person_id: str, payload: FollowUpIn) -> Status[FollowUp]:
     actor = _actor(request)
     person = selectors.person_for_change(actor, person_id)
     follow_up = actions.add_follow_up(

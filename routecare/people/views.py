@@ -6,14 +6,14 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from routecare.access import Rule, staff_view
+from routecare.access import Rule, StaffRequest, staff_view
 from routecare.people import actions, selectors
 from routecare.people.consent import WORDING
 from routecare.people.forms import (
@@ -37,16 +37,16 @@ def _apply_validation_error(form: Any, error: ValidationError) -> None:
 
 
 @staff_view(Rule.SIGNED_IN)
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: StaffRequest) -> HttpResponse:
     return render(request, "people/home.html", {"find_form": FindPersonForm()})
 
 
 @staff_view(Rule.PERSONAL_RECORDS)
-def register(request: HttpRequest) -> HttpResponse:
+def register(request: StaffRequest) -> HttpResponse:
     household_of = None
     household_id = request.GET.get("household_of") or request.POST.get("household_of")
     if household_id:
-        household_of = selectors.get_person(request.actor, household_id)  # type: ignore[attr-defined]
+        household_of = selectors.get_person(request.actor, household_id)
     form = RegisterPersonForm(
         request.POST or None, initial={"consent_language": get_language() or "en"}
     )
@@ -54,7 +54,7 @@ def register(request: HttpRequest) -> HttpResponse:
         data = form.cleaned_data
         try:
             person = actions.register_person(
-                request.actor,  # type: ignore[attr-defined]
+                request.actor,
                 sex=data["sex"],
                 birth_year=data["birth_year"],
                 age_band=data["age_band"],
@@ -72,27 +72,27 @@ def register(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("Registered. Give the person their short code."))
             return redirect("people:detail", person_id=person.pk)
-    return render(
-        request, "people/register.html", {"form": form, "household_of": household_of}
-    )
+    return render(request, "people/register.html", {"form": form, "household_of": household_of})
 
 
 @staff_view(Rule.PERSONAL_RECORDS)
-def find(request: HttpRequest) -> HttpResponse:
+def find(request: StaffRequest) -> HttpResponse:
     """Look a short code up (POST keeps codes out of URLs and logs); htmx gets a fragment."""
     form = FindPersonForm(request.POST or None)
     lookup = None
     if request.method == "POST" and form.is_valid():
-        lookup = selectors.find_by_short_code(request.actor, form.cleaned_data["code"])  # type: ignore[attr-defined]
+        lookup = selectors.find_by_short_code(request.actor, form.cleaned_data["code"])
         if lookup.person is not None and not request.headers.get("HX-Request"):
             return redirect("people:detail", person_id=lookup.person.pk)
-    template = "people/_find_result.html" if request.headers.get("HX-Request") else "people/find.html"
+    template = (
+        "people/_find_result.html" if request.headers.get("HX-Request") else "people/find.html"
+    )
     return render(request, template, {"find_form": form, "lookup": lookup})
 
 
 @staff_view(Rule.PERSONAL_RECORDS)
-def detail(request: HttpRequest, person_id: str) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+def detail(request: StaffRequest, person_id: str) -> HttpResponse:
+    actor = request.actor
     person = selectors.get_person(actor, person_id)
     return render(
         request,
@@ -112,8 +112,8 @@ def detail(request: HttpRequest, person_id: str) -> HttpResponse:
 
 
 @staff_view(Rule.PERSONAL_RECORDS)
-def record_encounter(request: HttpRequest, person_id: str) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+def record_encounter(request: StaffRequest, person_id: str) -> HttpResponse:
+    actor = request.actor
     person = selectors.person_for_change(actor, person_id)
     form = EncounterForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -143,8 +143,8 @@ def record_encounter(request: HttpRequest, person_id: str) -> HttpResponse:
 
 
 @staff_view(Rule.PERSONAL_RECORDS)
-def edit_health(request: HttpRequest, person_id: str) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+def edit_health(request: StaffRequest, person_id: str) -> HttpResponse:
+    actor = request.actor
     person = selectors.get_person(actor, person_id)
     summary = selectors.get_health_summary(actor, person)
     form = HealthSummaryForm(request.POST or None)
@@ -166,8 +166,8 @@ def edit_health(request: HttpRequest, person_id: str) -> HttpResponse:
 
 @staff_view(Rule.PERSONAL_RECORDS)
 @require_POST
-def complete_follow_up(request: HttpRequest, person_id: str, follow_up_id: str) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+def complete_follow_up(request: StaffRequest, person_id: str, follow_up_id: str) -> HttpResponse:
+    actor = request.actor
     person = selectors.person_for_change(actor, person_id)
     follow_up = selectors.follow_up_for_change(actor, follow_up_id)
     if follow_up.person_id != person.pk:
@@ -179,8 +179,8 @@ def complete_follow_up(request: HttpRequest, person_id: str, follow_up_id: str) 
 
 @staff_view(Rule.PERSONAL_RECORDS)
 @require_POST
-def change_consent(request: HttpRequest, person_id: str) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+def change_consent(request: StaffRequest, person_id: str) -> HttpResponse:
+    actor = request.actor
     person = selectors.person_for_change(actor, person_id)
     form = ConsentForm(request.POST)
     if not form.is_valid():

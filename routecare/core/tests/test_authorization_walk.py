@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
@@ -38,7 +38,7 @@ DELEGATED_PREFIXES = ("admin/", "api/v1/")
 class Persona:
     role: str
     society: str | None  # "own", "other" or None
-    user: AbstractBaseUser | None
+    user: User | None
 
 
 def _walk(patterns: list[Any], prefix: str = "") -> Iterator[tuple[str, URLPattern]]:
@@ -81,8 +81,8 @@ def world(
     other: Society,
     own_person: Person,
     other_person: Person,
-    regional: AbstractBaseUser,
-    sysadmin: AbstractBaseUser,
+    regional: User,
+    sysadmin: User,
 ) -> dict[str, Any]:
     personas = [Persona("anonymous", None, None)]
     for name, society in (("own", own), ("other", other)):
@@ -133,7 +133,8 @@ def _fill(route: str, values: dict[str, Any]) -> str:
     for key, value in values.items():
         url = url.replace(f"<uuid:{key}>", str(value)).replace(f"<int:{key}>", str(value))
         url = url.replace(f"<{key}>", str(value)).replace("{" + key + "}", str(value))
-    assert "<" not in url and "{" not in url, f"no test value for a parameter of {route}"
+    assert "<" not in url, f"no test value for a parameter of {route}"
+    assert "{" not in url, f"no test value for a parameter of {route}"
     return url
 
 
@@ -142,12 +143,16 @@ def _owners(route: str) -> list[str]:
 
 
 def _assert_no_leak(persona: Persona, body: bytes, world: dict[str, Any], where: str) -> None:
-    visible_society = persona.society if persona.role in ALLOWED_ROLES[Rule.PERSONAL_RECORDS] else None
+    visible_society = (
+        persona.society if persona.role in ALLOWED_ROLES[Rule.PERSONAL_RECORDS] else None
+    )
     for society, secrets in world["secrets"].items():
         if society == visible_society:
             continue
         for secret in secrets:
-            assert secret.encode() not in body, f"{persona.role}/{persona.society} saw {secret!r} at {where}"
+            assert secret.encode() not in body, (
+                f"{persona.role}/{persona.society} saw {secret!r} at {where}"
+            )
 
 
 def test_pages_leak_nothing_to_any_role(world: dict[str, Any]) -> None:
@@ -171,12 +176,11 @@ def test_pages_leak_nothing_to_any_role(world: dict[str, Any]) -> None:
                     if rule is Rule.PUBLIC:
                         pass
                     elif persona.user is None:
-                        assert status == 302 and "/accounts/sign-in/" in response["Location"], where
+                        assert status == 302, where
+                        assert "/accounts/sign-in/" in response["Location"], where
                     elif persona.role not in ALLOWED_ROLES[rule]:
                         assert status == 403, where
-                    elif owner == "other" or (
-                        "token_id" in route and persona.role != "volunteer"
-                    ):
+                    elif owner == "other" or ("token_id" in route and persona.role != "volunteer"):
                         # Other societies' objects, and API tokens of other users, do not exist.
                         assert status in (404, 405), where
                     else:
@@ -253,7 +257,8 @@ def test_admin_is_only_for_verified_system_administrators(world: dict[str, Any])
         if persona.role == "sysadmin":
             assert response.status_code == 200
         else:
-            assert response.status_code == 302 and "/admin/login/" in response["Location"]
+            assert response.status_code == 302
+            assert "/admin/login/" in response["Location"]
 
 
 def test_admin_does_not_expose_personal_records(world: dict[str, Any]) -> None:

@@ -1,0 +1,216 @@
+"""In a real browser, a volunteer signs in, registers a person, records an encounter with a
+follow-up and finds the person again by short code: once in English, once in Arabic (rtl)."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+from playwright.sync_api import Browser, ConsoleMessage, Error, Page, expect, sync_playwright
+from pytest_django.live_server_helper import LiveServer
+
+from routecare.conftest import PASSWORD, Society
+from routecare.people import shortcode
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+FOLLOW_UP = "Needs insulin refill"
+SUBMIT = "main form [type=submit]"  # every page used here has exactly one form in <main>
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def allow_async_unsafe() -> Iterator[None]:
+    """Playwright's sync API runs an event loop; without this Django refuses DB access."""
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    yield
+    if previous is None:
+        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    else:
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+@pytest.fixture(scope="module")
+def browser(allow_async_unsafe: None) -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        reason = f"{CHROMIUM} is not installed (apt-get install chromium)"
+        if os.environ.get("ROUTECARE_REQUIRE_BROWSER"):
+            pytest.fail(f"ROUTECARE_REQUIRE_BROWSER is set but {reason}")
+        pytest.skip(reason)
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def console_errors() -> list[str]:
+    return []
+
+
+@pytest.fixture
+def page(browser: Browser, live_server: LiveServer, console_errors: list[str]) -> Iterator[Page]:
+    context = browser.new_context(base_url=live_server.url)
+    context.set_default_timeout(10_000)
+    new_page = context.new_page()
+
+    def on_console(message: ConsoleMessage) -> None:
+        if message.type == "error":
+            console_errors.append(f"{message.text} ({message.location.get('url')})")
+
+    def on_page_error(error: Error) -> None:
+        console_errors.append(f"page error: {error}")
+
+    new_page.on("console", on_console)
+    new_page.on("pageerror", on_page_error)
+    yield new_page
+    context.close()
+
+
+def assert_language(page: Page, language: str) -> None:
+    lang, direction = page.evaluate(
+        "[document.documentElement.lang, document.documentElement.dir]"
+    )
+    assert (lang, direction) == (language, "rtl" if language == "ar" else "ltr"), page.url
+
+
+def submit(page: Page, language: str) -> None:
+    with page.expect_navigation():
+        page.click(SUBMIT)
+    assert_language(page, language)
+
+
+def follow(page: Page, selector: str, language: str) -> None:
+    with page.expect_navigation():
+        page.click(selector)
+    assert_language(page, language)
+
+
+def choose_point_if_asked(page: Page, language: str) -> bool:
+    if "/accounts/service-point/" not in page.url:
+        return False
+    page.check("input[name=service_point] >> nth=0")
+    submit(page, language)
+    return True
+
+
+def sign_in(page: Page, society: Society, language: str) -> None:
+    page.goto("/")
+    expect(page).to_have_url(re.compile(r"/accounts/sign-in/"))
+    if language != "en":
+        with page.expect_navigation():  # the <select> submits itself (routecare.js)
+            page.select_option("header select[name=language]", language)
+        expect(page.locator("header select[name=language]")).to_have_value(language)
+    assert_language(page, language)
+    page.fill("input[name=username]", society.volunteer.get_username())
+    page.fill("input[name=password]", PASSWORD)
+    submit(page, language)
+    asked = choose_point_if_asked(page, language)
+    follow(page, 'header nav a[href="/people/register/"]', language)
+    asked = choose_point_if_asked(page, language) or asked
+    assert asked, "the volunteer was never asked where they work today"
+    expect(page).to_have_url(re.compile(r"/people/register/$"))
+    expect(page.locator("header a.point")).to_contain_text(society.point.name)
+
+
+def register_person(page: Page, language: str) -> tuple[str, str]:
+    """Fill the register form; return the person page's path and the short code."""
+    page.check("input[name=sex][value=female]")
+    if language == "en":
+        page.fill("input[name=birth_year]", "1990")
+    else:
+        page.select_option("select[name=age_band]", "18-59")
+    expect(page.locator("input[name=consents][value=care]")).to_be_checked()
+    expect(page.locator("select[name=consent_language]")).to_have_value(language)
+    submit(page, language)
+    expect(page).to_have_url(re.compile(r"/people/[0-9a-f-]{36}/$"))
+    code = page.locator("[data-testid=short-code]").inner_text().strip()
+    assert re.fullmatch(r"RC-[0-9A-Z]{4}-[0-9A-Z]{3}", code), code
+    assert shortcode.is_valid(code[3:].replace("-", ""))
+    return urlparse(page.url).path, code
+
+
+def record_encounter(page: Page, person_path: str, point_name: str, language: str) -> None:
+    follow(page, f'main a[href="{person_path}encounters/new/"]', language)
+    page.fill("input[name=service-first-aid]", "2")
+    page.fill("input[name=service-water]", "3")
+    page.check("input[name=triage][value=yellow]")
+    page.fill("textarea[name=follow_up_text]", FOLLOW_UP)
+    page.select_option("select[name=follow_up_urgency]", "priority")
+    submit(page, language)
+    expect(page).to_have_url(re.compile(re.escape(person_path) + "$"))
+    expect(page.locator("section[aria-labelledby=followups] li")).to_have_count(1)
+    expect(page.locator("section[aria-labelledby=followups]")).to_contain_text(FOLLOW_UP)
+    encounters = page.locator("ol.timeline li")
+    expect(encounters).to_have_count(1)
+    expect(encounters).to_contain_text(point_name)
+    expect(encounters).to_contain_text("2 ×")
+    expect(encounters).to_contain_text("3 ×")
+    expect(encounters.locator(".triage-yellow")).to_have_count(1)
+
+
+def look_up(page: Page, typed: str, language: str) -> None:
+    """Type a code into the find page; htmx puts the result into #find-result."""
+    follow(page, 'header nav a[href="/people/find/"]', language)
+    page.fill("input[name=code]", typed)
+    page.click(SUBMIT)
+
+
+def find_person(page: Page, person_path: str, code: str, language: str) -> None:
+    link = f'#find-result a.button[href="{person_path}"]'
+    compact = code[3:].replace("-", "")
+    for typed in (code, compact.lower(), f"rc{compact.lower()}"):
+        look_up(page, typed, language)
+        expect(page.locator(link)).to_be_visible()
+        expect(page.locator("#find-result .code")).to_have_text(code)
+        expect(page).to_have_url(re.compile(r"/people/find/$"))  # the code stays out of URLs
+        follow(page, link, language)
+        expect(page).to_have_url(re.compile(re.escape(person_path) + "$"))
+        expect(page.locator("[data-testid=short-code]")).to_have_text(code)
+        expect(page.locator("section[aria-labelledby=followups]")).to_contain_text(FOLLOW_UP)
+
+    # One wrong symbol always fails the check symbol; the right code is among the suggestions.
+    wrong = shortcode.ALPHABET[(shortcode.ALPHABET.index(compact[2]) + 1) % len(shortcode.ALPHABET)]
+    typo = compact[:2] + wrong + compact[3:]
+    assert not shortcode.is_valid(typo)
+    look_up(page, shortcode.format_code(typo), language)
+    suggestion = page.locator(f'#find-result li a.code[href="{person_path}"]')
+    expect(suggestion).to_have_text(code)
+    follow(page, f'#find-result li a.code[href="{person_path}"]', language)
+    expect(page.locator("[data-testid=short-code]")).to_have_text(code)
+
+
+@pytest.mark.parametrize("language", ["en", "ar"])
+def test_volunteer_registers_treats_and_finds_a_person(
+    live_server: LiveServer,
+    own: Society,
+    page: Page,
+    console_errors: list[str],
+    language: str,
+) -> None:
+    sign_in(page, own, language)
+    person_path, code = register_person(page, language)
+    record_encounter(page, person_path, own.point.name, language)
+    find_person(page, person_path, code, language)
+
+    assert console_errors == []
+    # Nothing about the person may be kept in the browser's storage.
+    assert page.evaluate("localStorage.length === 0 && sessionStorage.length === 0")
+    cookies = {cookie["name"] for cookie in page.context.cookies()}
+    assert cookies <= {"sessionid", "csrftoken", "django_language"}, cookies
