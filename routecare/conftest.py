@@ -74,6 +74,12 @@ def _society(network: Network, code: str, name: str) -> Society:
     )
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings: Any) -> None:
+    """Argon2 is deliberately slow; tests that check hashing ask for it themselves."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def network(db: None) -> Network:
     return Network.objects.create(slug="americas", name="Americas route")

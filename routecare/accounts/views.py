@@ -18,6 +18,7 @@ from routecare.access import Rule, StaffRequest, staff_view, workable_service_po
 from routecare.accounts.actions import create_api_token, revoke_api_token
 from routecare.accounts.forms import ApiTokenForm, OneTimeCodeForm, PickPointForm, SignInForm
 from routecare.accounts.models import ApiToken
+from routecare.core.http import posted
 
 
 def _next_url(request: StaffRequest, default: str) -> str:
@@ -29,7 +30,7 @@ def _next_url(request: StaffRequest, default: str) -> str:
 
 @staff_view(Rule.PUBLIC)
 def sign_in(request: StaffRequest) -> HttpResponse:
-    form = SignInForm(request, request.POST or None)
+    form = SignInForm(request, posted(request))
     if request.method == "POST" and form.is_valid():
         login(request, form.user, backend="django.contrib.auth.backends.ModelBackend")
         return redirect(_next_url(request, reverse("people:home")))
@@ -55,7 +56,7 @@ def two_factor(request: StaffRequest) -> HttpResponse:
         device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
         if device is None:
             device = TOTPDevice.objects.create(user=user, name="authenticator", confirmed=False)
-    form = OneTimeCodeForm(request.POST or None)
+    form = OneTimeCodeForm(posted(request))
     if request.method == "POST" and form.is_valid():
         if device.verify_token(form.cleaned_data["code"].strip()):
             if enrolling:
@@ -79,7 +80,7 @@ def two_factor(request: StaffRequest) -> HttpResponse:
 @staff_view(Rule.SIGNED_IN)
 def pick_point(request: StaffRequest) -> HttpResponse:
     points = workable_service_points(request.actor.user)
-    form = PickPointForm(points, request.POST or None)
+    form = PickPointForm(points, posted(request))
     if request.method == "POST" and form.is_valid():
         request.session["service_point_id"] = str(form.cleaned_data["service_point"].pk)
         return redirect(_next_url(request, reverse("people:home")))
@@ -94,7 +95,7 @@ def pick_point(request: StaffRequest) -> HttpResponse:
 def api_tokens(request: StaffRequest) -> HttpResponse:
     user = request.actor.user
     points = workable_service_points(user)
-    form = ApiTokenForm(points, request.POST or None)
+    form = ApiTokenForm(points, posted(request))
     raw_token = None
     if request.method == "POST" and form.is_valid():
         _token, raw_token = create_api_token(

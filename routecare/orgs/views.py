@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from routecare.access import Rule, StaffRequest, staff_view
+from routecare.core.http import posted
 from routecare.orgs import actions, selectors
 from routecare.orgs.forms import ServicePointForm, StaffCreateForm, StaffEditForm
 from routecare.orgs.models import ServicePoint
@@ -31,7 +32,7 @@ def service_point_edit(
         point = ServicePoint(national_society_id=actor.society_id)
     else:
         point = selectors.society_service_point(actor, service_point_id)
-    form = ServicePointForm(request.POST or None, instance=point)
+    form = ServicePointForm(posted(request), instance=point)
     if request.method == "POST" and form.is_valid():
         try:
             actions.save_service_point(actor, form.instance, form.changed_data)
@@ -52,7 +53,7 @@ def staff_list(request: StaffRequest) -> HttpResponse:
 @staff_view(Rule.SOCIETY_ADMIN)
 def staff_create(request: StaffRequest) -> HttpResponse:
     actor = request.actor
-    form = StaffCreateForm(selectors.society_service_points(actor), request.POST or None)
+    form = StaffCreateForm(selectors.society_service_points(actor), posted(request))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -77,7 +78,7 @@ def staff_edit(request: StaffRequest, membership_id: int) -> HttpResponse:
     membership = selectors.society_staff_member(actor, membership_id)
     form = StaffEditForm(
         selectors.society_service_points(actor),
-        request.POST or None,
+        posted(request),
         initial={
             "role": membership.role,
             "active": membership.user.is_active,

@@ -119,7 +119,7 @@ class EncounterForm(forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}),
     )
     follow_up_urgency = forms.ChoiceField(
-        label=_("Urgency"), choices=Urgency.choices, initial=Urgency.ROUTINE
+        label=_("Urgency"), choices=Urgency.choices, initial=Urgency.ROUTINE, required=False
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -14,6 +14,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from routecare.access import Rule, StaffRequest, staff_view
+from routecare.core.http import posted
+from routecare.orgs.taxonomy import Urgency
 from routecare.people import actions, selectors
 from routecare.people.consent import WORDING
 from routecare.people.forms import (
@@ -47,9 +49,7 @@ def register(request: StaffRequest) -> HttpResponse:
     household_id = request.GET.get("household_of") or request.POST.get("household_of")
     if household_id:
         household_of = selectors.get_person(request.actor, household_id)
-    form = RegisterPersonForm(
-        request.POST or None, initial={"consent_language": get_language() or "en"}
-    )
+    form = RegisterPersonForm(posted(request), initial={"consent_language": get_language() or "en"})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -78,7 +78,7 @@ def register(request: StaffRequest) -> HttpResponse:
 @staff_view(Rule.PERSONAL_RECORDS)
 def find(request: StaffRequest) -> HttpResponse:
     """Look a short code up (POST keeps codes out of URLs and logs); htmx gets a fragment."""
-    form = FindPersonForm(request.POST or None)
+    form = FindPersonForm(posted(request))
     lookup = None
     if request.method == "POST" and form.is_valid():
         lookup = selectors.find_by_short_code(request.actor, form.cleaned_data["code"])
@@ -115,7 +115,7 @@ def detail(request: StaffRequest, person_id: str) -> HttpResponse:
 def record_encounter(request: StaffRequest, person_id: str) -> HttpResponse:
     actor = request.actor
     person = selectors.person_for_change(actor, person_id)
-    form = EncounterForm(request.POST or None)
+    form = EncounterForm(posted(request))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         follow_up = None
@@ -123,7 +123,7 @@ def record_encounter(request: StaffRequest, person_id: str) -> HttpResponse:
             follow_up = actions.FollowUpInput(
                 text=data["follow_up_text"],
                 due=data["follow_up_due"],
-                urgency=data["follow_up_urgency"],
+                urgency=data["follow_up_urgency"] or Urgency.ROUTINE,
             )
         try:
             actions.record_encounter(
@@ -147,8 +147,8 @@ def edit_health(request: StaffRequest, person_id: str) -> HttpResponse:
     actor = request.actor
     person = selectors.get_person(actor, person_id)
     summary = selectors.get_health_summary(actor, person)
-    form = HealthSummaryForm(request.POST or None)
-    medicines = MedicineFormSet(request.POST or None, initial=summary.medicines or [])
+    form = HealthSummaryForm(posted(request))
+    medicines = MedicineFormSet(posted(request), initial=summary.medicines or [])
     if request.method == "POST" and form.is_valid() and medicines.is_valid():
         changes = form.changes(summary)
         changes["medicines"] = medicines_from(medicines, timezone.now().date())

@@ -1,0 +1,154 @@
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from routecare.audit.models import AuditEvent
+from routecare.conftest import Society, register
+from routecare.people.models import Consent, Person
+
+
+def _form(**overrides: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "sex": "female",
+        "birth_year": "1995",
+        "age_band": "",
+        "travel_group": "alone",
+        "consents": ["care", "share-network"],
+        "consent_language": "es",
+        "languages": ["es"],
+        "nationality": "VE",
+    }
+    data.update(overrides)
+    return data
+
+
+def test_volunteer_registers_a_person_with_minimum_data(
+    own: Society, web: Callable[..., Client]
+) -> None:
+    client = web(own.volunteer, own.point)
+    response = client.post("/people/register/", _form())
+    person = Person.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == f"/people/{person.pk}/"
+    assert person.national_society == own.society
+    assert person.age_band == "18-59"
+    assert person.registered_at_point == own.point
+    assert set(Consent.objects.filter(person=person).values_list("purpose", flat=True)) == {
+        "care",
+        "share-network",
+    }
+    page = client.get(response["Location"])
+    assert person.short_code.encode() in page.content
+    assert AuditEvent.objects.filter(person_id=person.pk, action="create").exists()
+    assert AuditEvent.objects.filter(person_id=person.pk, action="consent").count() == 2
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"sex": "robot"}, b"Select a valid choice"),
+        ({"birth_year": "", "age_band": ""}, b"Give a birth year or an age band."),
+        ({"birth_year": "1700"}, b"Ensure this value is greater than or equal to 1900."),
+        ({"birth_year": "2099"}, b"Enter a realistic birth year."),
+        ({"consents": ["share-network"]}, b"Care consent is needed to keep a record."),
+        ({"nationality": "XX"}, b"Select a valid choice"),
+        ({"alias": "x" * 50}, b"Ensure this value has at most 20 characters"),
+    ],
+)
+def test_bad_registration_input_is_explained_and_writes_nothing(
+    own: Society, web: Callable[..., Client], overrides: dict[str, Any], message: bytes
+) -> None:
+    response = web(own.volunteer, own.point).post("/people/register/", _form(**overrides))
+    assert response.status_code == 200
+    assert message in response.content
+    assert Person.objects.count() == 0
+    assert Consent.objects.count() == 0
+
+
+def test_registration_messages_are_translated(own: Society, web: Callable[..., Client]) -> None:
+    client = web(own.volunteer, own.point)
+    client.cookies["django_language"] = "es"
+    response = client.post("/people/register/", _form(consents=["messaging"]))
+    assert "se necesita el consentimiento para la atención".encode() in response.content
+    assert Person.objects.count() == 0
+
+
+def test_household_members_are_linked(own: Society, web: Callable[..., Client]) -> None:
+    first = register(own)
+    client = web(own.volunteer, own.point)
+    response = client.post(f"/people/register/?household_of={first.pk}", _form())
+    second = Person.objects.exclude(pk=first.pk).get()
+    first.refresh_from_db()
+    assert response.status_code == 302
+    assert first.household_id is not None
+    assert second.household_id == first.household_id
+    assert first.short_code.encode() in client.get(f"/people/{second.pk}/").content
+
+
+def test_household_of_another_society_is_not_found(
+    own: Society, other: Society, web: Callable[..., Client]
+) -> None:
+    stranger = register(other)
+    response = web(own.volunteer, own.point).post(
+        f"/people/register/?household_of={stranger.pk}", _form()
+    )
+    assert response.status_code == 404
+    assert Person.objects.count() == 1
+
+
+def test_api_registers_a_person(own: Society, api: Callable[..., Client]) -> None:
+    response = api(own.volunteer, own.point).post(
+        "/api/v1/people",
+        {"sex": "male", "age_band": "5-11", "travel_group": "family", "consents": ["care"]},
+        content_type="application/json",
+    )
+    assert response.status_code == 201
+    body = response.json()
+    assert body["short_code"].startswith("RC-")
+    assert body["registered_at_point"] == own.point.code
+    assert AuditEvent.objects.filter(person_id=body["id"], via="api").exists()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        {"sex": "male"},
+        {"sex": "male", "age_band": "5-11", "consents": []},
+        {"sex": "male", "age_band": "5-11", "vulnerabilities": ["alien"]},
+        {"sex": "male", "age_band": "120+"},
+        {"sex": "male", "birth_year": 1800},
+        {"sex": "male", "age_band": "5-11", "nationality": "Venezuela"},
+        {"sex": ["male"], "age_band": "5-11"},
+    ],
+)
+def test_api_rejects_bad_bodies_with_422_and_writes_nothing(
+    own: Society, api: Callable[..., Client], body: dict[str, Any]
+) -> None:
+    response = api(own.volunteer, own.point).post(
+        "/api/v1/people", body, content_type="application/json"
+    )
+    assert response.status_code == 422
+    assert "detail" in response.json()
+    assert Person.objects.count() == 0
+
+
+def test_api_rejects_malformed_json(own: Society, api: Callable[..., Client]) -> None:
+    response = api(own.volunteer, own.point).post(
+        "/api/v1/people", "{not json", content_type="application/json"
+    )
+    assert response.status_code in (400, 422)
+    assert Person.objects.count() == 0
+
+
+def test_api_without_service_point_cannot_register(
+    own: Society, api: Callable[..., Client]
+) -> None:
+    response = api(own.volunteer, None).post(
+        "/api/v1/people", {"sex": "male", "age_band": "5-11"}, content_type="application/json"
+    )
+    assert response.status_code == 422
+    assert "service point" in response.content.decode()
+    assert Person.objects.count() == 0
