@@ -214,6 +214,8 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# Project-wide assets and the front-end libraries the Makefile copies from node_modules.
+STATICFILES_DIRS = [BASE_DIR / "routecare" / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

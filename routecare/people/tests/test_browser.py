@@ -71,7 +71,8 @@ def page(browser: Browser, live_server: LiveServer, console_errors: list[str]) -
     new_page = context.new_page()
 
     def on_console(message: ConsoleMessage) -> None:
-        if message.type == "error":
+        # Chromium asks for /favicon.ico on its own; its 404 is not an error of the app's pages.
+        if message.type == "error" and "/favicon.ico" not in message.location.get("url", ""):
             console_errors.append(f"{message.text} ({message.location.get('url')})")
 
     def on_page_error(error: Error) -> None:
@@ -84,10 +85,9 @@ def page(browser: Browser, live_server: LiveServer, console_errors: list[str]) -
 
 
 def assert_language(page: Page, language: str) -> None:
-    lang, direction = page.evaluate(
-        "[document.documentElement.lang, document.documentElement.dir]"
-    )
+    lang, direction = page.evaluate("[document.documentElement.lang, document.documentElement.dir]")
     assert (lang, direction) == (language, "rtl" if language == "ar" else "ltr"), page.url
+    assert page.evaluate("typeof htmx") == "object", f"htmx did not load on {page.url}"
 
 
 def submit(page: Page, language: str) -> None:
@@ -113,6 +113,7 @@ def choose_point_if_asked(page: Page, language: str) -> bool:
 def sign_in(page: Page, society: Society, language: str) -> None:
     page.goto("/")
     expect(page).to_have_url(re.compile(r"/accounts/sign-in/"))
+    assert_language(page, "en")  # the default, before anyone picks a language
     if language != "en":
         with page.expect_navigation():  # the <select> submits itself (routecare.js)
             page.select_option("header select[name=language]", language)
@@ -211,6 +212,9 @@ def test_volunteer_registers_treats_and_finds_a_person(
 
     assert console_errors == []
     # Nothing about the person may be kept in the browser's storage.
-    assert page.evaluate("localStorage.length === 0 && sessionStorage.length === 0")
+    stored = "JSON.stringify([Object.entries(localStorage), Object.entries(sessionStorage)])"
+    assert page.evaluate("localStorage.length === 0 && sessionStorage.length === 0"), page.evaluate(
+        stored
+    )
     cookies = {cookie["name"] for cookie in page.context.cookies()}
     assert cookies <= {"sessionid", "csrftoken", "django_language"}, cookies

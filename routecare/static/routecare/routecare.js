@@ -5,3 +5,7 @@ document.addEventListener("change", (event) => {
     target.form.submit();
   }
 });
+
+// htmx always keeps the current path, which can name a person's record, in sessionStorage.
+// RouteCare uses no htmx history, so nothing of it is kept in the browser.
+sessionStorage.removeItem("htmx-current-path-for-history");

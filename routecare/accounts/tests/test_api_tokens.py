@@ -1,0 +1,85 @@
+import datetime as dt
+from collections.abc import Callable
+
+from django.test import Client
+from django.utils import timezone
+
+from routecare.accounts.actions import create_api_token, token_digest
+from routecare.accounts.models import ApiToken
+from routecare.conftest import Society
+
+
+def test_tokens_are_stored_as_digests_only(own: Society) -> None:
+    token, raw = create_api_token(own.volunteer, "tablet", own.point)
+    stored = ApiToken.objects.get(pk=token.pk)
+    assert stored.digest == token_digest(raw)
+    assert raw not in (stored.digest, stored.prefix)
+    assert raw.startswith(stored.prefix)
+
+
+def test_token_page_shows_a_new_token_once(own: Society, web: Callable[..., Client]) -> None:
+    client = web(own.volunteer, own.point)
+    created = client.post(
+        "/accounts/api-tokens/", {"name": "tablet", "service_point": own.point.pk}
+    )
+    token = ApiToken.objects.get()
+    assert b"rct_" in created.content
+    assert created["Cache-Control"] == "no-store"
+    again = client.get("/accounts/api-tokens/")
+    assert token.prefix.encode() in again.content
+    assert created.content.count(b"rct_") > again.content.count(b"rct_")
+
+
+def test_revoked_and_expired_tokens_are_refused(own: Society) -> None:
+    token, raw = create_api_token(own.volunteer, "tablet", own.point)
+    client = Client(headers={"Authorization": f"Bearer {raw}"})
+    assert client.get("/api/v1/me").status_code == 200
+    token.revoked_at = timezone.now()
+    token.save()
+    assert client.get("/api/v1/me").status_code == 401
+    expired, raw_expired = create_api_token(
+        own.volunteer, "old", own.point, expires_at=timezone.now() - dt.timedelta(days=1)
+    )
+    assert expired.active is False
+    assert (
+        Client(headers={"Authorization": f"Bearer {raw_expired}"}).get("/api/v1/me").status_code
+        == 401
+    )
+
+
+def test_garbage_credentials_are_refused(db: None) -> None:
+    for header in ("Bearer nonsense", "Bearer rct_nonsense", "Basic Zm9vOmJhcg==", ""):
+        response = Client(headers={"Authorization": header}).get("/api/v1/me")
+        assert response.status_code == 401
+        assert response.json() == {"detail": "A valid API token is needed."}
+
+
+def test_tokens_of_deactivated_users_stop_working(own: Society) -> None:
+    _token, raw = create_api_token(own.volunteer, "tablet", own.point)
+    own.volunteer.is_active = False
+    own.volunteer.save()
+    assert Client(headers={"Authorization": f"Bearer {raw}"}).get("/api/v1/me").status_code == 401
+
+
+def test_users_revoke_their_own_tokens(own: Society, web: Callable[..., Client]) -> None:
+    token, _raw = create_api_token(own.volunteer, "tablet", own.point)
+    web(own.volunteer, own.point).post(f"/accounts/api-tokens/{token.pk}/revoke/")
+    token.refresh_from_db()
+    assert token.revoked_at is not None
+
+
+def test_me_and_service_points(own: Society) -> None:
+    _token, raw = create_api_token(own.volunteer, "tablet", own.point)
+    client = Client(headers={"Authorization": f"Bearer {raw}"})
+    me = client.get("/api/v1/me").json()
+    assert me["role"] == "volunteer"
+    assert me["service_point"]["code"] == own.point.code
+    codes = {point["code"] for point in client.get("/api/v1/service-points").json()}
+    assert codes == {own.point.code, own.second_point.code}
+
+
+def test_openapi_schema_and_docs_are_published(db: None) -> None:
+    schema = Client().get("/api/v1/openapi.json")
+    assert schema.status_code == 200
+    assert "/api/v1/people/lookup" in schema.json()["paths"]
+    assert Client().get("/api/v1/docs").status_code == 200

@@ -1,0 +1,103 @@
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from routecare.bench.measure import run_single
+from routecare.bench.orchestrate import (
+    DATABASES,
+    Options,
+    default_postgres_url,
+    default_sqlite_path,
+    run_all,
+)
+
+
+def _positive(raw: str) -> int:
+    value = int(raw)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def _not_negative(raw: str) -> int:
+    value = int(raw)
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be 0 or more")
+    return value
+
+
+def _databases(raw: str) -> list[str]:
+    names = [name.strip() for name in raw.split(",") if name.strip()]
+    unknown = sorted(set(names) - set(DATABASES))
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(f"choose from {', '.join(DATABASES)}")
+    return list(dict.fromkeys(names))
+
+
+class Command(BaseCommand):
+    help = (
+        "Benchmark person lookups and encounter writes through the API against a bare Django "
+        "view, on SQLite and PostgreSQL. Prints one JSON object on stdout."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--people", type=_positive, default=100_000)
+        parser.add_argument("--lookups", type=_positive, default=500)
+        parser.add_argument("--writes", type=_positive, default=500)
+        parser.add_argument("--warmup", type=_not_negative, default=20)
+        parser.add_argument("--seed", type=int, default=7)
+        parser.add_argument(
+            "--databases", type=_databases, default=list(DATABASES), help="sqlite,postgresql"
+        )
+        parser.add_argument(
+            "--postgres-url",
+            default=default_postgres_url(),
+            help="default: $BENCH_POSTGRES_URL or postgres://root@127.0.0.1:5432/routecare_bench",
+        )
+        parser.add_argument("--sqlite-path", type=Path, default=default_sqlite_path())
+        parser.add_argument(
+            "--fresh", action="store_true", help="drop the bench databases and start over"
+        )
+        parser.add_argument(
+            "--single",
+            action="store_true",
+            help="measure only the current database (DATABASE_URL), in this process",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if options["single"]:
+            result = run_single(
+                options["people"],
+                options["lookups"],
+                options["writes"],
+                warmup=options["warmup"],
+                seed=options["seed"],
+                log=self._progress,
+            )
+            self.stdout.write(json.dumps(result))
+            return
+        report = run_all(
+            Options(
+                people=options["people"],
+                lookups=options["lookups"],
+                writes=options["writes"],
+                warmup=options["warmup"],
+                seed=options["seed"],
+                fresh=options["fresh"],
+            ),
+            options["databases"],
+            sqlite_path=options["sqlite_path"],
+            postgres_url=options["postgres_url"],
+            log=self._progress,
+        )
+        self.stdout.write(json.dumps(report, indent=2))
+        failed = [name for name in options["databases"] if "failed" in report[name]]
+        if failed:
+            raise CommandError(f"the benchmark failed on: {', '.join(failed)}")
+
+    def _progress(self, message: str) -> None:
+        self.stderr.write(f"bench: {message}")
+        self.stderr.flush()

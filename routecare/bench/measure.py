@@ -1,0 +1,317 @@
+"""One benchmark run on the current database: data set-up, then timings taken in-process.
+
+Requests go through ``django.test.Client``: the whole middleware stack, URL resolution, django
+ninja, token authentication, the selectors and actions and their audit events, but no network
+and no WSGI server. The same client times a bare Django JSON view, so the ratio of the two is
+RouteCare's own cost over Django's.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import sqlite3
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.db import connection
+from django.http import HttpResponseBase
+from django.test import Client, override_settings
+from django.test.utils import CaptureQueriesContext
+
+from routecare.accounts.actions import create_api_token
+from routecare.audit.models import AuditEvent
+from routecare.bench.stats import ratio, summarise
+from routecare.bench.urls import BARE_PATH
+from routecare.demo.loader import load_demo
+from routecare.demo.synth import make_people
+from routecare.orgs.models import ServicePoint
+from routecare.people.models import Encounter, Person
+
+Log = Callable[[str], None]
+Send = Callable[[int], HttpResponseBase]
+
+# A demo volunteer at one of their society's points: the role that looks people up all day.
+BENCH_USER = "hn-volunteer"
+BENCH_POINT = "hnd-danli"
+LOOKUP_URL = "/api/v1/people/lookup"
+# Extra requests, after the timed ones, that split request time into SQL and Python.
+PROFILE_REQUESTS = 50
+BARE_URL = "/" + BARE_PATH
+# A typical quick visit: two services and a triage colour, no free text.
+ENCOUNTER_BODY: dict[str, Any] = {
+    "services": [{"service": "water", "quantity": 2}, {"service": "first-aid", "quantity": 1}],
+    "triage": "green",
+}
+
+
+def _quiet(message: str) -> None:
+    """The default progress sink: say nothing."""
+
+
+class BenchError(RuntimeError):
+    """A request answered something other than what the benchmark expects."""
+
+
+@dataclass(frozen=True)
+class Dataset:
+    people: int
+    people_added: int
+    encounters: int
+    demo_seconds: float
+    synth_seconds: float
+
+
+@dataclass(frozen=True)
+class Target:
+    """Who sends the requests and what they may ask about."""
+
+    client: Client
+    codes: list[str]
+    person_ids: list[uuid.UUID]
+
+
+def prepare(people: int, seed: int = 7, log: Log = _quiet) -> Dataset:
+    """Load the demo, then top synthetic people up until the database holds ``people``."""
+    started = time.perf_counter()
+    load_demo()
+    demo_seconds = time.perf_counter() - started
+    existing = Person.objects.count()
+    missing = max(0, people - existing)
+    started = time.perf_counter()
+    if missing:
+        log(f"adding {missing} synthetic people to the {existing} present")
+        # A seed per top-up size, so a second top-up does not repeat the first one's journeys.
+        make_people(missing, seed=seed + existing)
+    synth_seconds = time.perf_counter() - started
+    return Dataset(
+        people=Person.objects.count(),
+        people_added=missing,
+        encounters=Encounter.objects.count(),
+        demo_seconds=round(demo_seconds, 2),
+        synth_seconds=round(synth_seconds, 2),
+    )
+
+
+def _target(rng: random.Random) -> Target:
+    user = get_user_model().objects.get(username=BENCH_USER)
+    point = ServicePoint.objects.get(code=BENCH_POINT)
+    _token, raw = create_api_token(user, "bench", point)
+    rows = list(
+        Person.objects.filter(national_society_id=point.national_society_id).values_list(
+            "pk", "short_code"
+        )
+    )
+    if not rows:
+        raise BenchError(f"no people in the society of {BENCH_POINT}")
+    rng.shuffle(rows)
+    return Target(
+        client=Client(headers={"Authorization": f"Bearer {raw}"}),
+        codes=[code for _pk, code in rows],
+        person_ids=[pk for pk, _code in rows],
+    )
+
+
+def _time_requests(send: Send, count: int, warmup: int, expected: int) -> tuple[list[float], float]:
+    """Per-request durations in ms after ``warmup`` untimed requests, and the timed wall time."""
+    for index in range(warmup):
+        _check(send(index), expected)
+    durations: list[float] = []
+    started = time.perf_counter()
+    for index in range(count):
+        before = time.perf_counter()
+        response = send(index)
+        durations.append((time.perf_counter() - before) * 1000)
+        _check(response, expected)
+    return durations, time.perf_counter() - started
+
+
+def _check(response: HttpResponseBase, expected: int) -> None:
+    if response.status_code != expected:
+        body = getattr(response, "content", b"")[:300]
+        raise BenchError(f"expected {expected}, got {response.status_code}: {body!r}")
+
+
+def _queries_of(send: Send) -> int:
+    """Queries one more request runs, BEGIN and COMMIT included; counted outside the timed
+    loops because capturing them costs time."""
+    with CaptureQueriesContext(connection) as captured:
+        send(0)
+    return len(captured.captured_queries)
+
+
+def _sql_share(send: Send, count: int) -> dict[str, float]:
+    """Mean request time and the part of it spent executing SQL statements, over ``count``
+    extra requests: tells database cost from Python cost (transaction COMMITs, which do not
+    go through the execute wrapper, count as Python here)."""
+    spent: list[float] = []
+
+    def timed(execute: Callable[..., Any], sql: str, params: Any, many: bool, context: Any) -> Any:
+        before = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            spent.append(time.perf_counter() - before)
+
+    started = time.perf_counter()
+    with connection.execute_wrapper(timed):
+        for index in range(count):
+            send(index)
+    total = time.perf_counter() - started
+    return {
+        "requests": count,
+        "statements_per_request": round(len(spent) / count, 2),
+        "request_ms": round(total * 1000 / count, 3),
+        "sql_ms": round(sum(spent) * 1000 / count, 3),
+    }
+
+
+def _audited(send: Send, count: int, warmup: int, expected: int) -> tuple[list[float], float, int]:
+    """Like ``_time_requests``, plus the audit events the timed requests wrote."""
+    # Warm-up requests are audited too: count only what the timed requests add.
+    for index in range(warmup):
+        _check(send(index), expected)
+    before = AuditEvent.objects.count()
+    durations, elapsed = _time_requests(send, count, 0, expected)
+    return durations, elapsed, AuditEvent.objects.count() - before
+
+
+def _picker(values: Sequence[Any], rng: random.Random) -> Callable[[int], Any]:
+    return lambda _index: rng.choice(values)
+
+
+def database_label() -> str:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW server_version")
+            row = cursor.fetchone()
+        return f"postgresql {row[0] if row else '?'}"
+    if connection.vendor == "sqlite":
+        return f"sqlite {sqlite3.sqlite_version}"
+    return connection.vendor
+
+
+def measure(
+    lookups: int, writes: int, warmup: int = 20, seed: int = 7, log: Log = _quiet
+) -> dict[str, Any]:
+    """Time person lookups, encounter writes and the bare view on prepared data."""
+    rng = random.Random(seed)
+    target = _target(rng)
+    client = target.client
+    code = _picker(target.codes, rng)
+    person = _picker(target.person_ids, rng)
+
+    def lookup(index: int) -> HttpResponseBase:
+        return client.post(LOOKUP_URL, {"code": code(index)}, content_type="application/json")
+
+    def write(index: int) -> HttpResponseBase:
+        url = f"/api/v1/people/{person(index)}/encounters"
+        return client.post(url, ENCOUNTER_BODY, content_type="application/json")
+
+    def bare(index: int) -> HttpResponseBase:
+        # The same body and headers as a lookup, so only the work behind the URL differs.
+        return client.post(BARE_URL, {"code": code(index)}, content_type="application/json")
+
+    with override_settings(ROOT_URLCONF="routecare.bench.urls"):
+        log(f"{lookups} person lookups")
+        lookup_ms, _elapsed, lookup_events = _audited(lookup, lookups, warmup, 200)
+        log(f"{writes} encounter writes")
+        write_ms, write_elapsed, write_events = _audited(write, writes, warmup, 201)
+        log(f"{lookups} bare Django requests")
+        bare_ms, _elapsed = _time_requests(bare, lookups, warmup, 200)
+        queries = {
+            "lookup": _queries_of(lookup),
+            "encounter_write": _queries_of(write),
+            "bare": _queries_of(bare),
+        }
+        profile_count = min(PROFILE_REQUESTS, lookups, writes)
+        sql_share = {
+            "lookup": _sql_share(lookup, profile_count),
+            "encounter_write": _sql_share(write, profile_count),
+        }
+    lookup_summary = summarise(lookup_ms)
+    write_summary = summarise(write_ms)
+    bare_summary = summarise(bare_ms)
+    return {
+        "people_in_society": len(target.person_ids),
+        "lookups": lookups,
+        "person_lookup_ms": lookup_summary,
+        "audit_events_per_lookup": round(lookup_events / lookups, 3),
+        "writes": writes,
+        "encounter_writes_per_s": round(writes / write_elapsed, 1),
+        "encounter_write_ms": write_summary,
+        "audit_events_per_write": round(write_events / writes, 3),
+        "bare_django_ms": bare_summary,
+        "lookup_overhead_ratio": ratio(lookup_summary["p50"], bare_summary["p50"]),
+        "write_overhead_ratio": ratio(write_summary["p50"], bare_summary["p50"]),
+        "queries_per_request": queries,
+        "sql_share": sql_share,
+    }
+
+
+def measure_database(
+    people: int,
+    lookups: int,
+    writes: int,
+    warmup: int = 20,
+    seed: int = 7,
+    log: Log = _quiet,
+) -> dict[str, Any]:
+    """Set the data up and measure, on an already migrated database."""
+    dataset = prepare(people, seed=seed, log=log)
+    log(f"data: {dataset.people} people, {dataset.encounters} encounters")
+    load_before = os.getloadavg()[0]
+    figures = measure(lookups, writes, warmup=warmup, seed=seed, log=log)
+    return {
+        "database": database_label(),
+        "people": dataset.people,
+        "encounters": dataset.encounters,
+        "people_added": dataset.people_added,
+        "synth_seconds": dataset.synth_seconds,
+        "demo_seconds": dataset.demo_seconds,
+        # Other work on the machine skews timings. The benchmark itself adds about 1 to 2
+        # (this process and the database server); much more means the figures are noisy.
+        "load_average_1m": {
+            "before": round(load_before, 2),
+            "after": round(os.getloadavg()[0], 2),
+        },
+        **figures,
+    }
+
+
+def run_single(
+    people: int,
+    lookups: int,
+    writes: int,
+    warmup: int = 20,
+    seed: int = 7,
+    log: Log = _quiet,
+) -> dict[str, Any]:
+    """Migrate the current database, then ``measure_database``; what ``bench --single`` runs."""
+    log(f"migrating {connection.vendor} database {connection.settings_dict['NAME']}")
+    started = time.perf_counter()
+    # Migration chatter goes to the progress stream: stdout carries only the JSON result.
+    call_command("migrate", interactive=False, verbosity=0, stdout=_LogStream(log))
+    migrate_seconds = round(time.perf_counter() - started, 2)
+    result = measure_database(people, lookups, writes, warmup=warmup, seed=seed, log=log)
+    return {**result, "migrate_seconds": migrate_seconds}
+
+
+class _LogStream:
+    """A file-like sink for ``call_command`` output that forwards lines to the progress log."""
+
+    def __init__(self, log: Log) -> None:
+        self.log = log
+
+    def write(self, text: str) -> int:
+        if text.strip():
+            self.log(text.rstrip())
+        return len(text)
+
+    def flush(self) -> None:
+        """Nothing is buffered."""

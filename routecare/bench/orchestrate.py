@@ -1,0 +1,189 @@
+"""Runs the single-database benchmark once per database, each in its own process.
+
+A fresh process per database keeps one run's connections, caches and settings (DATABASE_URL is
+read once, when settings load) from leaking into the other's figures.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import dj_database_url
+import django
+import psycopg
+from django.conf import settings
+from psycopg import sql
+
+DATABASES = ("sqlite", "postgresql")
+DEFAULT_POSTGRES_URL = "postgres://root@127.0.0.1:5432/routecare_bench"
+# The issue's targets, on PostgreSQL on the 2-core reference machine.
+TARGETS: dict[str, Any] = {
+    "database": "postgresql",
+    "person_lookup_p95_ms_max": 50,
+    "encounter_writes_per_s_min": 150,
+}
+# 100k people take minutes to synthesise; this only stops a hung child from hanging `make`.
+CHILD_TIMEOUT_SECONDS = 3600
+
+Log = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Options:
+    people: int
+    lookups: int
+    writes: int
+    warmup: int
+    seed: int
+    fresh: bool
+
+
+def default_sqlite_path() -> Path:
+    return Path(settings.LOCAL_DIR) / "bench.sqlite3"
+
+
+def default_postgres_url() -> str:
+    return os.environ.get("BENCH_POSTGRES_URL", DEFAULT_POSTGRES_URL)
+
+
+def prepare_sqlite(path: Path, fresh: bool) -> str:
+    """The DATABASE_URL of the bench SQLite file, removed first when ``fresh``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if fresh:
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+    return f"sqlite:///{path.resolve()}"
+
+
+def prepare_postgres(url: str, fresh: bool) -> str | None:
+    """Create the bench database if missing; the reason it cannot be used, or None."""
+    params = dj_database_url.parse(url)
+    name = str(params.get("NAME") or "")
+    if not name:
+        return f"no database name in {url}"
+    if fresh and "bench" not in name:
+        # Dropping is only for databases that are obviously the benchmark's own.
+        return f"--fresh refuses to drop {name!r}: its name does not contain 'bench'"
+    connect: dict[str, Any] = {
+        key.lower(): value
+        for key, value in params.items()
+        if key in ("HOST", "PORT", "USER", "PASSWORD") and value
+    }
+    try:
+        with psycopg.connect(
+            dbname="postgres", connect_timeout=5, autocommit=True, **connect
+        ) as db:
+            found = db.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+            if found and fresh:
+                db.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+                found = None
+            if not found:
+                db.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    except psycopg.Error as exc:
+        return f"PostgreSQL not usable at {_without_password(url)}: {exc}".strip()
+    return None
+
+
+def _without_password(url: str) -> str:
+    params = dj_database_url.parse(url)
+    host = params.get("HOST") or "localhost"
+    return f"{params.get('USER') or ''}@{host}:{params.get('PORT') or 5432}/{params.get('NAME')}"
+
+
+def child_argv(options: Options) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "django",
+        "bench",
+        "--single",
+        f"--people={options.people}",
+        f"--lookups={options.lookups}",
+        f"--writes={options.writes}",
+        f"--warmup={options.warmup}",
+        f"--seed={options.seed}",
+    ]
+
+
+def run_child(database_url: str, options: Options) -> dict[str, Any]:
+    """``bench --single`` in a new process on ``database_url``; its JSON, or why it failed."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "DJANGO_SETTINGS_MODULE": settings.SETTINGS_MODULE,
+    }
+    # A list argv and no shell: nothing from the environment is interpreted as a command.
+    completed = subprocess.run(  # noqa: S603
+        child_argv(options),
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+        check=False,
+        timeout=CHILD_TIMEOUT_SECONDS,
+    )
+    if completed.returncode != 0:
+        return {"failed": f"bench --single exited with status {completed.returncode}"}
+    lines = [line for line in completed.stdout.splitlines() if line.strip()]
+    if not lines:
+        return {"failed": "bench --single printed nothing"}
+    result: dict[str, Any] = json.loads(lines[-1])
+    return result
+
+
+def meets_targets(result: dict[str, Any]) -> bool | None:
+    """None when the database was not measured."""
+    if "person_lookup_ms" not in result:
+        return None
+    return bool(
+        result["person_lookup_ms"]["p95"] < TARGETS["person_lookup_p95_ms_max"]
+        and result["encounter_writes_per_s"] >= TARGETS["encounter_writes_per_s_min"]
+    )
+
+
+def build_report(options: Options, results: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "people": options.people,
+        "lookups": options.lookups,
+        "writes": options.writes,
+        "machine": {
+            "cpus": os.cpu_count(),
+            "platform": platform.platform(),
+            "python": platform.python_version(),
+            "django": django.get_version(),
+        },
+        **results,
+        "targets": TARGETS,
+        "meets_targets": {name: meets_targets(result) for name, result in results.items()},
+    }
+
+
+def run_all(
+    options: Options,
+    databases: list[str],
+    sqlite_path: Path,
+    postgres_url: str,
+    log: Log,
+    runner: Callable[[str, Options], dict[str, Any]] = run_child,
+) -> dict[str, Any]:
+    results: dict[str, dict[str, Any]] = {}
+    for name in databases:
+        if name == "sqlite":
+            url = prepare_sqlite(sqlite_path, options.fresh)
+        else:
+            reason = prepare_postgres(postgres_url, options.fresh)
+            if reason is not None:
+                log(f"postgresql skipped: {reason}")
+                results[name] = {"skipped": reason}
+                continue
+            url = postgres_url
+        log(f"== {name}")
+        results[name] = runner(url, options)
+    return build_report(options, results)

@@ -1,0 +1,123 @@
+"""The benchmark's plumbing, on tiny numbers. Timings are never asserted: they depend on the
+machine; only that every figure is there and makes sense."""
+
+from __future__ import annotations
+
+import json
+from io import StringIO
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.test import Client
+from django.urls import Resolver404, resolve
+
+from routecare.bench.measure import measure_database
+from routecare.bench.orchestrate import Options, meets_targets, prepare_sqlite, run_all
+from routecare.bench.stats import percentile, summarise
+
+TIMINGS = ("person_lookup_ms", "encounter_write_ms", "bare_django_ms")
+OPTIONS = Options(people=10, lookups=1, writes=1, warmup=0, seed=1, fresh=False)
+
+
+@pytest.fixture
+def fast_passwords(settings: Any) -> None:
+    # The demo creates dozens of users; Argon2 would make this test needlessly slow.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("fast_passwords")
+def test_single_database_run_reports_every_figure() -> None:
+    result = measure_database(people=50, lookups=5, writes=5, warmup=2, seed=3)
+
+    assert result["people"] >= 50
+    assert result["encounters"] > 0
+    assert result["people_in_society"] > 0
+    for name in TIMINGS:
+        assert set(result[name]) == {"p50", "p95", "p99", "mean", "max"}
+        assert all(value > 0 for value in result[name].values())
+    assert result["encounter_writes_per_s"] > 0
+    assert result["lookup_overhead_ratio"] > 0
+    assert result["write_overhead_ratio"] > 0
+    # "With audit": every timed lookup and write left exactly one audit event.
+    assert result["audit_events_per_lookup"] == 1.0
+    assert result["audit_events_per_write"] == 1.0
+    assert result["queries_per_request"]["bare"] == 0
+    assert result["queries_per_request"]["lookup"] > 0
+    assert result["sql_share"]["encounter_write"]["statements_per_request"] > 0
+    assert meets_targets(result) in (True, False)
+
+
+def test_bare_view_is_not_served_by_the_project() -> None:
+    with pytest.raises(Resolver404):
+        resolve("/bench/bare")
+
+
+def test_bare_view_answers_under_the_bench_urlconf(settings: Any) -> None:
+    settings.ROOT_URLCONF = "routecare.bench.urls"
+    response = Client().post("/bench/bare", {"code": "x"}, content_type="application/json")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+def test_percentile_is_a_measured_value() -> None:
+    values = [float(n) for n in range(1, 101)]
+    assert percentile(values, 50) == 50.0
+    assert percentile(values, 95) == 95.0
+    assert percentile([7.0], 99) == 7.0
+    assert summarise([2.0, 4.0])["mean"] == 3.0
+    with pytest.raises(ValueError, match="no values"):
+        percentile([], 50)
+
+
+def test_unreachable_postgresql_is_skipped_not_fatal(tmp_path: Path) -> None:
+    out = StringIO()
+    call_command(
+        "bench",
+        "--databases=postgresql",
+        "--postgres-url=postgres://root@127.0.0.1:1/routecare_bench",
+        stdout=out,
+        stderr=StringIO(),
+    )
+    report = json.loads(out.getvalue())
+    assert "skipped" in report["postgresql"]
+    assert report["meets_targets"] == {"postgresql": None}
+    assert report["targets"]["encounter_writes_per_s_min"] == 150
+
+
+def test_fresh_refuses_to_drop_a_database_not_named_bench(tmp_path: Path) -> None:
+    report = run_all(
+        Options(people=10, lookups=1, writes=1, warmup=0, seed=1, fresh=True),
+        ["postgresql"],
+        sqlite_path=tmp_path / "bench.sqlite3",
+        postgres_url="postgres://root@127.0.0.1:5432/routecare",
+        log=lambda _message: None,
+    )
+    assert "refuses" in report["postgresql"]["skipped"]
+
+
+def test_each_database_runs_in_its_own_child(tmp_path: Path) -> None:
+    calls: list[str] = []
+
+    def runner(url: str, options: Options) -> dict[str, Any]:
+        calls.append(url)
+        return {"person_lookup_ms": {"p95": 10.0}, "encounter_writes_per_s": 100.0}
+
+    report = run_all(OPTIONS, ["sqlite"], tmp_path / "b.sqlite3", "unused", lambda _m: None, runner)
+    assert calls == [f"sqlite:///{tmp_path / 'b.sqlite3'}"]
+    assert report["meets_targets"] == {"sqlite": False}
+
+
+def test_fresh_removes_the_sqlite_file(tmp_path: Path) -> None:
+    path = tmp_path / "bench.sqlite3"
+    path.write_text("old")
+    prepare_sqlite(path, fresh=True)
+    assert not path.exists()
+
+
+def test_unknown_database_name_is_refused() -> None:
+    with pytest.raises(CommandError, match="choose from"):
+        call_command("bench", "--databases=oracle", stdout=StringIO(), stderr=StringIO())

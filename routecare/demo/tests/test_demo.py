@@ -1,0 +1,42 @@
+from io import StringIO
+
+from django.core.management import call_command
+
+from routecare.orgs.models import NationalSociety, Route, ServicePoint
+from routecare.people.models import Encounter, Person
+
+
+def test_demo_loads_both_networks_idempotently(db: None) -> None:
+    out = StringIO()
+    call_command("demo", stdout=out)
+    counts = (
+        NationalSociety.objects.count(),
+        ServicePoint.objects.count(),
+        Route.objects.count(),
+        Person.objects.count(),
+        Encounter.objects.count(),
+    )
+    call_command("demo", stdout=StringIO())
+    assert counts == (
+        NationalSociety.objects.count(),
+        ServicePoint.objects.count(),
+        Route.objects.count(),
+        Person.objects.count(),
+        Encounter.objects.count(),
+    )
+    assert counts[0] == 11
+    assert Route.objects.get(slug="darien-north").stops.count() == 13
+    assert counts[3] == 5
+    assert "hn-volunteer" in out.getvalue()
+    assert "routecare-demo" in out.getvalue()
+
+
+def test_synth_adds_people_with_journeys(db: None) -> None:
+    call_command("synth", "--people", "300", stdout=StringIO())
+    synthetic = Person.objects.filter(registered_by__isnull=True)
+    assert synthetic.count() == 300
+    assert Encounter.objects.filter(person__in=synthetic).count() >= 300
+    assert len(set(synthetic.values_list("short_code", flat=True))) == 300
+    for person in synthetic[:20]:
+        societies = set(person.encounters.values_list("service_point__national_society", flat=True))
+        assert societies == {person.national_society_id}
