@@ -64,3 +64,18 @@ def test_focal_point_browses_and_filters_own_society_trail(
 
 def test_volunteers_cannot_browse_the_trail(own: Society, web: Callable[..., Client]) -> None:
     assert web(own.volunteer, own.point).get("/audit/").status_code == 403
+
+
+def test_trail_filters_by_staff_member_record_and_dates(
+    own: Society, own_person: Person, web: Callable[..., Client]
+) -> None:
+    client = web(own.focal_point)
+    today = own_person.created_at.date().isoformat()
+    by_user = client.get(f"/audit/?username=hn-vol&object_type=consent&since={today}&until={today}")
+    body = by_user.content.decode().split("<tbody>")[1]
+    assert "consent" in body
+    assert "encounter" not in body
+    nobody = client.get("/audit/?username=nobody").content.decode()
+    assert "Nothing matches." in nobody
+    before = client.get("/audit/?until=2000-01-01").content.decode()
+    assert "Nothing matches." in before

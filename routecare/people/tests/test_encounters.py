@@ -88,14 +88,15 @@ def test_a_correction_is_a_new_encounter(own: Society, own_person: Person) -> No
 
 def test_actions_reject_bad_values_without_writing(own: Society, own_person: Person) -> None:
     before = Encounter.objects.count()
-    for kwargs in (
+    bad_values: list[dict[str, Any]] = [
         {"services": []},
         {"services": [("teleportation", 1)]},
         {"services": [("water", 0)]},
         {"services": [("water", 1)], "triage": "blue"},
         {"services": [("water", 1)], "occurred_at": timezone.now() + dt.timedelta(days=1)},
         {"services": [("water", 1)], "follow_up": actions.FollowUpInput("  ")},
-    ):
+    ]
+    for kwargs in bad_values:
         with pytest.raises(ValidationError):
             actions.record_encounter(own.actor(), own_person, **kwargs)
     assert Encounter.objects.count() == before
@@ -127,14 +128,15 @@ def test_api_encounter_bad_bodies_answer_422(
     own: Society, own_person: Person, api: Callable[..., Client]
 ) -> None:
     client = api(own.volunteer, own.point)
-    for body in (
+    bodies: list[dict[str, Any]] = [
         {"services": []},
         {"services": [{"service": "water", "quantity": 0}]},
         {"services": [{"service": "nope"}]},
         {"services": [{"service": "water"}], "occurred_at": "2999-01-01T00:00:00Z"},
         {"services": [{"service": "water"}], "follow_up": {"text": ""}},
         {"services": "water"},
-    ):
+    ]
+    for body in bodies:
         response = client.post(
             f"/api/v1/people/{own_person.pk}/encounters", body, content_type="application/json"
         )

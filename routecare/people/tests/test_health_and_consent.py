@@ -149,3 +149,22 @@ def test_api_consents(own: Society, own_person: Person, api: Callable[..., Clien
     assert withdrawn.json() == {"withdrawn": 1}
     bad = client.post(f"/api/v1/people/{own_person.pk}/consents/everything/withdraw")
     assert bad.status_code == 422
+
+
+def test_person_page_names_countries_and_languages_in_the_reader_language(
+    own: Society, web: Callable[..., Client]
+) -> None:
+    from routecare.conftest import register
+
+    person = register(own, nationality="VE", languages=["es", "ar"], vulnerabilities=["pregnant"])
+    client = web(own.volunteer, own.point)
+    client.cookies["django_language"] = "es"
+    page = client.get(f"/people/{person.pk}/").content.decode()
+    assert 'lang="es"' in page
+    assert "Venezuela" in page
+    assert "español" in page
+    assert "árabe" in page
+    client.cookies["django_language"] = "ar"
+    page = client.get(f"/people/{person.pk}/").content.decode()
+    assert 'dir="rtl"' in page
+    assert "فنزويلا" in page
