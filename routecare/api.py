@@ -6,6 +6,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import gettext, gettext_noop
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError
 from ninja.errors import ValidationError as NinjaValidationError
@@ -51,10 +52,45 @@ def domain_validation_error(request: HttpRequest, exc: ValidationError) -> HttpR
     return api.create_response(request, {"detail": _messages(exc)}, status=422)
 
 
+# Pydantic's messages are English only; these cover what our schemas can fail on, translated.
+SCHEMA_MESSAGES: dict[str, str] = {
+    "missing": gettext_noop("This field is required."),
+    "enum": gettext_noop("Not a valid choice."),
+    "literal_error": gettext_noop("Not a valid choice."),
+    "greater_than_equal": gettext_noop("Ensure this value is at least %(ge)s."),
+    "less_than_equal": gettext_noop("Ensure this value is at most %(le)s."),
+    "string_too_short": gettext_noop("Ensure this has at least %(min_length)s characters."),
+    "string_too_long": gettext_noop("Ensure this has at most %(max_length)s characters."),
+    "too_short": gettext_noop("Give at least %(min_length)s items."),
+    "too_long": gettext_noop("Give at most %(max_length)s items."),
+    "int_parsing": gettext_noop("Enter a whole number."),
+    "int_type": gettext_noop("Enter a whole number."),
+    "date_from_datetime_parsing": gettext_noop("Enter a valid date (YYYY-MM-DD)."),
+    "date_parsing": gettext_noop("Enter a valid date (YYYY-MM-DD)."),
+    "datetime_from_date_parsing": gettext_noop("Enter a valid date and time (ISO 8601)."),
+    "datetime_parsing": gettext_noop("Enter a valid date and time (ISO 8601)."),
+    "json_invalid": gettext_noop("The request body is not valid JSON."),
+}
+
+
+def _schema_message(error: dict[str, Any]) -> str:
+    template = SCHEMA_MESSAGES.get(str(error.get("type", "")))
+    if template is None:
+        return gettext("Enter a valid value.")
+    try:
+        return gettext(template) % dict(error.get("ctx") or {})
+    except (KeyError, TypeError, ValueError):
+        return gettext(template)
+
+
 @api.exception_handler(NinjaValidationError)
 def schema_validation_error(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
     errors: list[dict[str, Any]] = [
-        {"loc": list(error.get("loc", [])), "msg": str(error.get("msg", ""))}
+        {
+            "loc": list(error.get("loc", [])),
+            "type": str(error.get("type", "")),
+            "msg": _schema_message(error),
+        }
         for error in exc.errors
     ]
     return api.create_response(request, {"detail": errors}, status=422)
@@ -62,22 +98,28 @@ def schema_validation_error(request: HttpRequest, exc: NinjaValidationError) -> 
 
 @api.exception_handler(Http404)
 def not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
-    return api.create_response(request, {"detail": "Not found."}, status=404)
+    return api.create_response(request, {"detail": gettext("Not found.")}, status=404)
 
 
 @api.exception_handler(PermissionDenied)
 def forbidden(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
-    return api.create_response(request, {"detail": "Not allowed for your role."}, status=403)
+    return api.create_response(
+        request, {"detail": gettext("Not allowed for your role.")}, status=403
+    )
 
 
 @api.exception_handler(PermissionError)
 def forbidden_domain(request: HttpRequest, exc: PermissionError) -> HttpResponse:
-    return api.create_response(request, {"detail": "Not allowed for your role."}, status=403)
+    return api.create_response(
+        request, {"detail": gettext("Not allowed for your role.")}, status=403
+    )
 
 
 @api.exception_handler(AuthenticationError)
 def unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
-    return api.create_response(request, {"detail": "A valid API token is needed."}, status=401)
+    return api.create_response(
+        request, {"detail": gettext("A valid API token is needed.")}, status=401
+    )
 
 
 def _register_routers() -> None:

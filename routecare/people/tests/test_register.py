@@ -152,3 +152,23 @@ def test_api_without_service_point_cannot_register(
     assert response.status_code == 422
     assert "service point" in response.content.decode()
     assert Person.objects.count() == 0
+
+
+def test_api_errors_are_translated(own: Society, api: Callable[..., Client]) -> None:
+    client = api(own.volunteer, own.point)
+    response = client.post(
+        "/api/v1/people",
+        {"age_band": "5-11", "birth_year": 1800},
+        content_type="application/json",
+        headers={"Accept-Language": "fr"},
+    )
+    messages = {tuple(error["loc"]): error["msg"] for error in response.json()["detail"]}
+    assert messages[("body", "payload", "sex")] == "Ce champ est obligatoire."
+    assert "1900" in messages[("body", "payload", "birth_year")]
+    domain = client.post(
+        "/api/v1/people",
+        {"sex": "male", "age_band": "5-11", "consents": ["messaging"]},
+        content_type="application/json",
+        headers={"Accept-Language": "es"},
+    )
+    assert "consentimiento" in domain.json()["detail"]["consents"][0]
