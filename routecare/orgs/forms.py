@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
 from routecare.core.languages import language_choices
@@ -74,7 +75,25 @@ class ServicePointForm(forms.ModelForm):  # type: ignore[type-arg]
         return cleaned
 
 
-class StaffCreateForm(forms.Form):
+class StaffRoleForm(forms.Form):
+    """Role and places of work, shared by adding and editing a staff member."""
+
+    role = forms.ChoiceField(
+        label=_("Role"), choices=[(r, Role(r).label) for r in SOCIETY_STAFF_ROLES]
+    )
+    service_points = forms.ModelMultipleChoiceField(
+        label=_("Works at (none: any point)"),
+        queryset=ServicePoint.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, points: Any, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["service_points"].queryset = points  # type: ignore[attr-defined]
+
+
+class StaffCreateForm(StaffRoleForm):
     username = forms.RegexField(
         label=_("User name"),
         max_length=150,
@@ -82,41 +101,15 @@ class StaffCreateForm(forms.Form):
         error_messages={"invalid": _("Letters, digits and . @ + - _ only.")},
     )
     password = forms.CharField(label=_("Initial password"), widget=forms.PasswordInput)
-    role = forms.ChoiceField(
-        label=_("Role"), choices=[(r, Role(r).label) for r in SOCIETY_STAFF_ROLES]
-    )
-    service_points = forms.ModelMultipleChoiceField(
-        label=_("Works at (none: any point)"),
-        queryset=ServicePoint.objects.none(),
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-    )
-
-    def __init__(self, points: Any, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["service_points"].queryset = points  # type: ignore[attr-defined]
+    field_order = ["username", "password", "role", "service_points"]
 
     def clean_username(self) -> str:
-        from django.contrib.auth import get_user_model
-
         username: str = self.cleaned_data["username"]
         if get_user_model().objects.filter(username__iexact=username).exists():
             raise forms.ValidationError(_("That user name is taken."))
         return username
 
 
-class StaffEditForm(forms.Form):
-    role = forms.ChoiceField(
-        label=_("Role"), choices=[(r, Role(r).label) for r in SOCIETY_STAFF_ROLES]
-    )
+class StaffEditForm(StaffRoleForm):
     active = forms.BooleanField(label=_("May sign in"), required=False)
-    service_points = forms.ModelMultipleChoiceField(
-        label=_("Works at (none: any point)"),
-        queryset=ServicePoint.objects.none(),
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-    )
-
-    def __init__(self, points: Any, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["service_points"].queryset = points  # type: ignore[attr-defined]
+    field_order = ["role", "active", "service_points"]
