@@ -17,7 +17,7 @@ from typing import Any, ParamSpec, TypeVar
 from django.contrib.auth.models import AnonymousUser, User
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 
@@ -94,11 +94,17 @@ def workable_service_points(user: User) -> QuerySet[ServicePoint]:
         return ServicePoint.objects.none()
     if membership.role not in RECORD_ROLES:
         return ServicePoint.objects.none()
-    points = ServicePoint.objects.filter(national_society_id=membership.national_society_id)
-    assigned = membership.service_points.all()
-    if membership.role != Role.FOCAL_POINT and assigned.exists():
-        points = points.filter(pk__in=assigned.values("pk"))
-    return points.exclude(status=ServicePoint.Status.CLOSED)
+    points = ServicePoint.objects.filter(
+        national_society_id=membership.national_society_id
+    ).exclude(status=ServicePoint.Status.CLOSED)
+    if membership.role != Role.FOCAL_POINT:
+        # Staff assigned to points work there only; unassigned staff anywhere in the society.
+        # Both cases in one query: this runs on every request.
+        assigned = Membership.service_points.through.objects.filter(membership_id=membership.pk)
+        points = points.filter(
+            ~Exists(assigned) | Exists(assigned.filter(servicepoint_id=OuterRef("pk")))
+        )
+    return points
 
 
 def build_actor(

@@ -204,7 +204,7 @@ def record_encounter(
             notes=notes.strip() or None,
             corrects=corrects,
         )
-        EncounterService.objects.bulk_create(
+        encounter._recorded_services = EncounterService.objects.bulk_create(  # type: ignore[attr-defined]
             EncounterService(encounter=encounter, service=code, quantity=quantity)
             for code, quantity in services
         )

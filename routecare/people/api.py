@@ -109,7 +109,7 @@ class EncounterOut(Schema):
 
     @staticmethod
     def resolve_services(encounter: Encounter) -> list[dict[str, Any]]:
-        return [{"service": s.service, "quantity": s.quantity} for s in encounter.services.all()]
+        return [{"service": s.service, "quantity": s.quantity} for s in encounter.service_lines()]
 
 
 class Medicine(Schema):

@@ -121,6 +121,11 @@ class Encounter(models.Model):
     def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise PermissionError("encounters are immutable; record a correction instead")
 
+    def service_lines(self) -> list[EncounterService]:
+        """The services delivered; those just recorded are kept, not read back."""
+        recorded: list[EncounterService] | None = getattr(self, "_recorded_services", None)
+        return recorded if recorded is not None else list(self.services.all())
+
 
 class EncounterService(models.Model):
     encounter = models.ForeignKey(Encounter, on_delete=models.CASCADE, related_name="services")

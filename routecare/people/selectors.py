@@ -25,7 +25,9 @@ def _people(actor: Actor) -> QuerySet[Person]:
     """Everyone the actor may see: only their own National Society's records."""
     if not actor.handles_personal_records:
         return Person.objects.none()
-    return Person.objects.filter(national_society_id=actor.national_society_id)
+    return Person.objects.filter(national_society_id=actor.national_society_id).select_related(
+        "registered_at_point"
+    )
 
 
 def parse_id(raw: str | uuid.UUID) -> uuid.UUID:
