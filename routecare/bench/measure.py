@@ -8,6 +8,8 @@ RouteCare's own cost over Django's.
 
 from __future__ import annotations
 
+import gc
+import math
 import os
 import random
 import sqlite3
@@ -19,7 +21,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
-from django.db import connection
+from django.db import close_old_connections, connection
 from django.http import HttpResponseBase
 from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
@@ -40,9 +42,9 @@ Send = Callable[[int], HttpResponseBase]
 BENCH_USER = "hn-volunteer"
 BENCH_POINT = "hnd-danli"
 LOOKUP_URL = "/api/v1/people/lookup"
+BARE_URL = "/" + BARE_PATH
 # Extra requests, after the timed ones, that split request time into SQL and Python.
 PROFILE_REQUESTS = 50
-BARE_URL = "/" + BARE_PATH
 # A typical quick visit: two services and a triage colour, no free text.
 ENCOUNTER_BODY: dict[str, Any] = {
     "services": [{"service": "water", "quantity": 2}, {"service": "first-aid", "quantity": 1}],
@@ -65,6 +67,7 @@ class Dataset:
     encounters: int
     demo_seconds: float
     synth_seconds: float
+    analyze_seconds: float
 
 
 @dataclass(frozen=True)
@@ -89,13 +92,30 @@ def prepare(people: int, seed: int = 7, log: Log = _quiet) -> Dataset:
         # A seed per top-up size, so a second top-up does not repeat the first one's journeys.
         make_people(missing, seed=seed + existing)
     synth_seconds = time.perf_counter() - started
+    analyze_seconds = _refresh_statistics()
     return Dataset(
         people=Person.objects.count(),
         people_added=missing,
         encounters=Encounter.objects.count(),
         demo_seconds=round(demo_seconds, 2),
         synth_seconds=round(synth_seconds, 2),
+        analyze_seconds=round(analyze_seconds, 2),
     )
+
+
+def _refresh_statistics() -> float:
+    """Planner statistics for the bulk-loaded tables, as autovacuum keeps them on a live
+    server; a bench server may have autovacuum off (the reference machine's has)."""
+    started = time.perf_counter()
+    statement = "ANALYZE"
+    if connection.vendor == "postgresql" and not connection.in_atomic_block:
+        # VACUUM also sets the hint bits and visibility map a bulk load leaves unset, which
+        # otherwise the first timed writes would pay for. It cannot run in a transaction
+        # (as in the tests), where ANALYZE alone does.
+        statement = "VACUUM (ANALYZE)"
+    with connection.cursor() as cursor:
+        cursor.execute(statement)
+    return time.perf_counter() - started
 
 
 def _target(rng: random.Random) -> Target:
@@ -117,18 +137,51 @@ def _target(rng: random.Random) -> Target:
     )
 
 
-def _time_requests(send: Send, count: int, warmup: int, expected: int) -> tuple[list[float], float]:
-    """Per-request durations in ms after ``warmup`` untimed requests, and the timed wall time."""
-    for index in range(warmup):
-        _check(send(index), expected)
-    durations: list[float] = []
-    started = time.perf_counter()
-    for index in range(count):
-        before = time.perf_counter()
-        response = send(index)
-        durations.append((time.perf_counter() - before) * 1000)
-        _check(response, expected)
-    return durations, time.perf_counter() - started
+@dataclass(frozen=True)
+class Phase:
+    """One kind of request: how to send the n-th one, how many, and the status expected."""
+
+    name: str
+    send: Send
+    count: int
+    expected: int
+
+
+def _warm_up(phases: Sequence[Phase], count: int) -> None:
+    """Untimed requests first: the first ones build URL resolvers, schemas and caches."""
+    for phase in phases:
+        for index in range(count):
+            _check(phase.send(index), phase.expected)
+
+
+def _time_interleaved(phases: Sequence[Phase]) -> dict[str, list[float]]:
+    """Per-request durations in ms of each phase.
+
+    The phases take turns, request by request, rather than running one after the other: a
+    virtual machine's CPU speed drifts by tens of percent within minutes, and taking turns
+    exposes every kind of request to the same drift, which keeps their ratios meaningful.
+    """
+    # Garbage left by the set-up would otherwise be collected during the timed requests.
+    gc.collect()
+    durations: dict[str, list[float]] = {phase.name: [] for phase in phases}
+    for index in range(max(phase.count for phase in phases)):
+        for phase in phases:
+            if index < phase.count:
+                before = time.perf_counter()
+                response = phase.send(index)
+                _end_of_request()
+                durations[phase.name].append((time.perf_counter() - before) * 1000)
+                _check(response, phase.expected)
+    return durations
+
+
+def _end_of_request() -> None:
+    """What Django's request handler does after each response and the test client skips:
+    close connections older than CONN_MAX_AGE. That is 0 for SQLite in our settings, so SQLite
+    reconnects per request here as it does when served; PostgreSQL keeps its connection.
+    Skipped inside a transaction (the tests run in one), which closing would end."""
+    if not connection.in_atomic_block:
+        close_old_connections()
 
 
 def _check(response: HttpResponseBase, expected: int) -> None:
@@ -162,6 +215,7 @@ def _sql_share(send: Send, count: int) -> dict[str, float]:
     with connection.execute_wrapper(timed):
         for index in range(count):
             send(index)
+            _end_of_request()
     total = time.perf_counter() - started
     return {
         "requests": count,
@@ -171,18 +225,28 @@ def _sql_share(send: Send, count: int) -> dict[str, float]:
     }
 
 
-def _audited(send: Send, count: int, warmup: int, expected: int) -> tuple[list[float], float, int]:
-    """Like ``_time_requests``, plus the audit events the timed requests wrote."""
-    # Warm-up requests are audited too: count only what the timed requests add.
-    for index in range(warmup):
-        _check(send(index), expected)
-    before = AuditEvent.objects.count()
-    durations, elapsed = _time_requests(send, count, 0, expected)
-    return durations, elapsed, AuditEvent.objects.count() - before
+def _lookup_events() -> int:
+    return AuditEvent.objects.filter(action="read", object_type="person", detail="lookup").count()
+
+
+def _write_events() -> int:
+    return AuditEvent.objects.filter(action="create", object_type="encounter").count()
 
 
 def _picker(values: Sequence[Any], rng: random.Random) -> Callable[[int], Any]:
     return lambda _index: rng.choice(values)
+
+
+def cpu_calibration_ms() -> float:
+    """A fixed pure-Python workload, best of five. Virtual machines' CPUs change speed with
+    their neighbours; runs are only comparable when this is too."""
+    best = math.inf
+    for _ in range(5):
+        started = time.perf_counter()
+        for _ in range(100):
+            sum(range(100_000))
+        best = min(best, time.perf_counter() - started)
+    return round(best * 1000, 1)
 
 
 def database_label() -> str:
@@ -217,13 +281,19 @@ def measure(
         # The same body and headers as a lookup, so only the work behind the URL differs.
         return client.post(BARE_URL, {"code": code(index)}, content_type="application/json")
 
+    phases = [
+        Phase("lookup", lookup, lookups, 200),
+        Phase("write", write, writes, 201),
+        Phase("bare", bare, lookups, 200),
+    ]
     with override_settings(ROOT_URLCONF="routecare.bench.urls"):
-        log(f"{lookups} person lookups")
-        lookup_ms, _elapsed, lookup_events = _audited(lookup, lookups, warmup, 200)
-        log(f"{writes} encounter writes")
-        write_ms, write_elapsed, write_events = _audited(write, writes, warmup, 201)
-        log(f"{lookups} bare Django requests")
-        bare_ms, _elapsed = _time_requests(bare, lookups, warmup, 200)
+        log(f"{lookups} person lookups, {writes} encounter writes, {lookups} bare requests")
+        _warm_up(phases, warmup)
+        # Counted around the timed requests only: the warm-up ones are audited too.
+        lookup_events, write_events = _lookup_events(), _write_events()
+        durations = _time_interleaved(phases)
+        lookup_events = _lookup_events() - lookup_events
+        write_events = _write_events() - write_events
         queries = {
             "lookup": _queries_of(lookup),
             "encounter_write": _queries_of(write),
@@ -234,6 +304,7 @@ def measure(
             "lookup": _sql_share(lookup, profile_count),
             "encounter_write": _sql_share(write, profile_count),
         }
+    lookup_ms, write_ms, bare_ms = durations["lookup"], durations["write"], durations["bare"]
     lookup_summary = summarise(lookup_ms)
     write_summary = summarise(write_ms)
     bare_summary = summarise(bare_ms)
@@ -243,7 +314,8 @@ def measure(
         "person_lookup_ms": lookup_summary,
         "audit_events_per_lookup": round(lookup_events / lookups, 3),
         "writes": writes,
-        "encounter_writes_per_s": round(writes / write_elapsed, 1),
+        # Writes over the time spent in them (the other requests take turns in between).
+        "encounter_writes_per_s": round(writes * 1000 / sum(write_ms), 1),
         "encounter_write_ms": write_summary,
         "audit_events_per_write": round(write_events / writes, 3),
         "bare_django_ms": bare_summary,
@@ -266,6 +338,7 @@ def measure_database(
     dataset = prepare(people, seed=seed, log=log)
     log(f"data: {dataset.people} people, {dataset.encounters} encounters")
     load_before = os.getloadavg()[0]
+    cpu_before = cpu_calibration_ms()
     figures = measure(lookups, writes, warmup=warmup, seed=seed, log=log)
     return {
         "database": database_label(),
@@ -274,12 +347,14 @@ def measure_database(
         "people_added": dataset.people_added,
         "synth_seconds": dataset.synth_seconds,
         "demo_seconds": dataset.demo_seconds,
+        "analyze_seconds": dataset.analyze_seconds,
         # Other work on the machine skews timings. The benchmark itself adds about 1 to 2
         # (this process and the database server); much more means the figures are noisy.
         "load_average_1m": {
             "before": round(load_before, 2),
             "after": round(os.getloadavg()[0], 2),
         },
+        "cpu_calibration_ms": {"before": cpu_before, "after": cpu_calibration_ms()},
         **figures,
     }
 

@@ -54,13 +54,21 @@ def default_postgres_url() -> str:
     return os.environ.get("BENCH_POSTGRES_URL", DEFAULT_POSTGRES_URL)
 
 
-def prepare_sqlite(path: Path, fresh: bool) -> str:
-    """The DATABASE_URL of the bench SQLite file, removed first when ``fresh``."""
+def sqlite_url(path: Path) -> str:
+    return f"sqlite:///{path.resolve()}"
+
+
+def prepare_sqlite(path: Path, fresh: bool) -> str | None:
+    """Make room for the bench SQLite file, removed first when ``fresh``; the reason it
+    cannot be used, or None."""
+    if fresh and "bench" not in path.name:
+        # Deleting is only for files that are obviously the benchmark's own.
+        return f"--fresh refuses to delete {path}: its name does not contain 'bench'"
     path.parent.mkdir(parents=True, exist_ok=True)
     if fresh:
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
-    return f"sqlite:///{path.resolve()}"
+    return None
 
 
 def prepare_postgres(url: str, fresh: bool) -> str | None:
@@ -68,7 +76,7 @@ def prepare_postgres(url: str, fresh: bool) -> str | None:
     params = dj_database_url.parse(url)
     name = str(params.get("NAME") or "")
     if not name:
-        return f"no database name in {url}"
+        return f"no database name in {_without_password(url)}"
     if fresh and "bench" not in name:
         # Dropping is only for databases that are obviously the benchmark's own.
         return f"--fresh refuses to drop {name!r}: its name does not contain 'bench'"
@@ -176,14 +184,15 @@ def run_all(
     results: dict[str, dict[str, Any]] = {}
     for name in databases:
         if name == "sqlite":
-            url = prepare_sqlite(sqlite_path, options.fresh)
+            reason = prepare_sqlite(sqlite_path, options.fresh)
+            url = sqlite_url(sqlite_path)
         else:
             reason = prepare_postgres(postgres_url, options.fresh)
-            if reason is not None:
-                log(f"postgresql skipped: {reason}")
-                results[name] = {"skipped": reason}
-                continue
             url = postgres_url
+        if reason is not None:
+            log(f"{name} skipped: {reason}")
+            results[name] = {"skipped": reason}
+            continue
         log(f"== {name}")
         results[name] = runner(url, options)
     return build_report(options, results)

@@ -48,6 +48,7 @@ def test_single_database_run_reports_every_figure() -> None:
     assert result["queries_per_request"]["bare"] == 0
     assert result["queries_per_request"]["lookup"] > 0
     assert result["sql_share"]["encounter_write"]["statements_per_request"] > 0
+    assert result["cpu_calibration_ms"]["before"] > 0
     assert meets_targets(result) in (True, False)
 
 
@@ -114,8 +115,15 @@ def test_each_database_runs_in_its_own_child(tmp_path: Path) -> None:
 def test_fresh_removes_the_sqlite_file(tmp_path: Path) -> None:
     path = tmp_path / "bench.sqlite3"
     path.write_text("old")
-    prepare_sqlite(path, fresh=True)
+    assert prepare_sqlite(path, fresh=True) is None
     assert not path.exists()
+
+
+def test_fresh_refuses_to_delete_a_file_not_named_bench(tmp_path: Path) -> None:
+    path = tmp_path / "routecare.sqlite3"
+    path.write_text("precious")
+    assert "refuses" in (prepare_sqlite(path, fresh=True) or "")
+    assert path.exists()
 
 
 def test_unknown_database_name_is_refused() -> None:
