@@ -64,7 +64,7 @@ serve: setup
 	DATABASE_URL=$(SERVE_DATABASE_URL) $(ROUTECARE) migrate --no-input
 	DATABASE_URL=$(SERVE_DATABASE_URL) $(ROUTECARE) collectstatic --no-input --verbosity 0
 	DATABASE_URL=$(SERVE_DATABASE_URL) ROUTECARE_PRODUCTION=$${ROUTECARE_PRODUCTION:-false} \
-		$(BIN)/gunicorn routecare.wsgi --bind $(HOST_PORT) --workers 3 --access-logfile -
+		$(BIN)/gunicorn routecare.wsgi --bind $(HOST_PORT) --workers 3
 
 bench: setup
 	$(ROUTECARE) bench

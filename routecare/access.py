@@ -152,6 +152,10 @@ def needs_two_factor(role: str) -> bool:
     return role in settings.ROUTECARE_TWO_FACTOR_ROLES
 
 
+class NoServicePoint(PermissionDenied):
+    """An API token for personal records must be bound to a point its user works at."""
+
+
 def api_rule(rule: Rule) -> Callable[[Callable[P, R]], Callable[P, R]]:
     """Declare and enforce the rule of an API operation; ``request.auth`` is the Actor."""
 
@@ -159,8 +163,11 @@ def api_rule(rule: Rule) -> Callable[[Callable[P, R]], Callable[P, R]]:
         @functools.wraps(func)
         def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
             request: Any = args[0]
-            if not allows(getattr(request, "auth", None), rule):
+            actor: Actor | None = getattr(request, "auth", None)
+            if not allows(actor, rule):
                 raise PermissionDenied
+            if rule is Rule.PERSONAL_RECORDS and actor is not None and actor.service_point is None:
+                raise NoServicePoint
             return func(*args, **kwargs)
 
         wrapper.access_rule = rule  # type: ignore[attr-defined]

@@ -12,7 +12,7 @@ from ninja.errors import AuthenticationError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import HttpBearer
 
-from routecare.access import Actor
+from routecare.access import Actor, NoServicePoint
 from routecare.accounts.actions import actor_for_token
 
 
@@ -99,6 +99,12 @@ def schema_validation_error(request: HttpRequest, exc: NinjaValidationError) -> 
 @api.exception_handler(Http404)
 def not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
     return api.create_response(request, {"detail": gettext("Not found.")}, status=404)
+
+
+@api.exception_handler(NoServicePoint)
+def no_service_point(request: HttpRequest, exc: NoServicePoint) -> HttpResponse:
+    message = gettext("This API token is not bound to a service point you work at.")
+    return api.create_response(request, {"detail": message}, status=403)
 
 
 @api.exception_handler(PermissionDenied)

@@ -197,6 +197,7 @@ if PRODUCTION:
 # Roles whose sign-in needs a second factor (TOTP).
 ROUTECARE_TWO_FACTOR_ROLES = ("focal_point", "sysadmin")
 OTP_TOTP_ISSUER = "RouteCare"
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [
@@ -231,8 +232,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    # Request lines can carry ids; keep Django's request logger at warnings only.
-    "loggers": {"django.request": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
+    # Request lines carry record ids: log server errors only, never 403/404 paths.
+    "loggers": {"django.request": {"level": "ERROR"}, "axes": {"level": "WARNING"}},
 }
 
 NINJA_PAGINATION_PER_PAGE = 50

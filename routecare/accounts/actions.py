@@ -7,13 +7,20 @@ import hashlib
 import secrets
 
 from django.contrib.auth.models import User
+from django.contrib.sessions.backends.base import SessionBase
 from django.db import transaction
 from django.utils import timezone
+from django_otp.oath import TOTP
+from django_otp.plugins.otp_totp.models import TOTPDevice, default_key
 
 from routecare.access import Actor, build_actor
 from routecare.accounts.models import ApiToken
+from routecare.audit.actions import record_user_event
 from routecare.orgs.models import ServicePoint
 
+# Every token expires; a client that needs longer gets a new one.
+DEFAULT_TOKEN_LIFETIME = dt.timedelta(days=90)
+ENROLMENT_KEY = "totp_enrolment_key"
 TOKEN_PREFIX = "rct_"  # noqa: S105 - a marker, not a secret
 # Avoid a write on every API call: last_used_at is refreshed at most this often.
 LAST_USED_RESOLUTION = dt.timedelta(minutes=5)
@@ -31,14 +38,16 @@ def create_api_token(
 ) -> tuple[ApiToken, str]:
     """Create a token; the raw value is returned once and never stored."""
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    token = ApiToken.objects.create(
-        user=user,
-        name=name,
-        prefix=raw[: len(TOKEN_PREFIX) + 6],
-        digest=token_digest(raw),
-        service_point=service_point,
-        expires_at=expires_at,
-    )
+    with transaction.atomic():
+        token = ApiToken.objects.create(
+            user=user,
+            name=name,
+            prefix=raw[: len(TOKEN_PREFIX) + 6],
+            digest=token_digest(raw),
+            service_point=service_point,
+            expires_at=expires_at or timezone.now() + DEFAULT_TOKEN_LIFETIME,
+        )
+        record_user_event(user, "create", "api_token", token.pk, detail=token.prefix)
     return token, raw
 
 
@@ -47,7 +56,32 @@ def revoke_api_token(token: ApiToken) -> ApiToken:
         if token.revoked_at is None:
             token.revoked_at = timezone.now()
             token.save(update_fields=["revoked_at"])
+            record_user_event(token.user, "change", "api_token", token.pk, detail="revoked")
     return token
+
+
+def enrolment_candidate(user: User, session: SessionBase) -> TOTPDevice:
+    """An unsaved authenticator device whose key lives in this session only.
+
+    The device is saved once its first code is right, so a key shown to one session (say, an
+    attacker's who learnt the password) is never the key another session confirms.
+    """
+    key = session.get(ENROLMENT_KEY)
+    if not key:
+        key = session[ENROLMENT_KEY] = default_key()
+    return TOTPDevice(user=user, key=key, name="authenticator", confirmed=True)
+
+
+def enrol_second_factor(candidate: TOTPDevice, code: str, session: SessionBase) -> bool:
+    totp = TOTP(candidate.bin_key, candidate.step, candidate.t0, candidate.digits)
+    if not totp.verify(int(code), tolerance=candidate.tolerance):
+        return False
+    with transaction.atomic():
+        candidate.last_t = totp.t()
+        candidate.save()
+        record_user_event(candidate.user, "create", "totp_device", candidate.pk)
+    session.pop(ENROLMENT_KEY, None)
+    return True
 
 
 def actor_for_token(raw: str) -> Actor | None:

@@ -67,6 +67,12 @@ class ApiTokenForm(forms.Form):
         queryset=ServicePoint.objects.none(),
         required=False,
     )
+    lifetime_days = forms.TypedChoiceField(
+        label=_("Valid for"),
+        coerce=int,
+        choices=[(7, _("7 days")), (30, _("30 days")), (90, _("90 days"))],
+        initial=30,
+    )
 
     def __init__(self, points: Any, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

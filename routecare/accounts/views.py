@@ -1,13 +1,16 @@
 from __future__ import annotations
 
+import datetime as dt
 from base64 import b32encode
 
 import segno
 from django.contrib import messages
 from django.contrib.auth import login, logout
+from django.contrib.auth.models import User
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -15,7 +18,12 @@ from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from routecare.access import Rule, StaffRequest, staff_view, workable_service_points
-from routecare.accounts.actions import create_api_token, revoke_api_token
+from routecare.accounts.actions import (
+    create_api_token,
+    enrol_second_factor,
+    enrolment_candidate,
+    revoke_api_token,
+)
 from routecare.accounts.forms import ApiTokenForm, OneTimeCodeForm, PickPointForm, SignInForm
 from routecare.accounts.models import ApiToken
 from routecare.core.http import posted
@@ -48,33 +56,29 @@ def sign_out(request: StaffRequest) -> HttpResponse:
 def two_factor(request: StaffRequest) -> HttpResponse:
     """Verify a TOTP code; a user without a confirmed device enrols one first."""
     user = request.user
-    if not user.is_authenticated:
+    if not isinstance(user, User):
         return redirect("accounts:login")
     device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
-    enrolling = device is None
-    if device is None:
-        device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
-        if device is None:
-            device = TOTPDevice.objects.create(user=user, name="authenticator", confirmed=False)
+    candidate = enrolment_candidate(user, request.session) if device is None else None
     form = OneTimeCodeForm(posted(request))
     if request.method == "POST" and form.is_valid():
-        if device.verify_token(form.cleaned_data["code"].strip()):
-            if enrolling:
-                device.confirmed = True
-                device.save(update_fields=["confirmed"])
+        code = form.cleaned_data["code"].strip()
+        if device is not None and device.verify_token(code):
             otp_login(request, device)
+            return redirect(_next_url(request, reverse("people:home")))
+        if candidate is not None and enrol_second_factor(candidate, code, request.session):
+            otp_login(request, candidate)
             return redirect(_next_url(request, reverse("people:home")))
         form.add_error("code", _("That code is not right or has expired. Try the next one."))
     context: dict[str, object] = {
         "form": form,
-        "enrolling": enrolling,
+        "enrolling": candidate is not None,
         "next": _next_url(request, ""),
     }
-    if enrolling:
-        context["secret"] = b32encode(device.bin_key).decode()
-        context["qr_svg"] = segno.make(device.config_url, error="m").svg_data_uri(scale=4)
-    response = render(request, "accounts/two_factor.html", context)
-    return response
+    if candidate is not None:
+        context["secret"] = b32encode(candidate.bin_key).decode()
+        context["qr_svg"] = segno.make(candidate.config_url, error="m").svg_data_uri(scale=4)
+    return render(request, "accounts/two_factor.html", context)
 
 
 @staff_view(Rule.SIGNED_IN)
@@ -102,6 +106,7 @@ def api_tokens(request: StaffRequest) -> HttpResponse:
             user,
             form.cleaned_data["name"],
             form.cleaned_data["service_point"],
+            timezone.now() + dt.timedelta(days=int(form.cleaned_data["lifetime_days"])),
         )
         form = ApiTokenForm(points)
     tokens = ApiToken.objects.filter(user=user, revoked_at__isnull=True)

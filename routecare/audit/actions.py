@@ -5,8 +5,36 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 
+from django.contrib.auth.models import User
+
 from routecare.access import Actor
 from routecare.audit.models import AuditEvent
+from routecare.orgs.models import Membership
+
+
+def record_user_event(
+    user: User,
+    action: str,
+    object_type: str,
+    object_id: object = "",
+    *,
+    fields: Iterable[str] = (),
+    detail: str = "",
+    via: str = "web",
+) -> AuditEvent:
+    """An account or administration event, by a user who may work at no service point."""
+    membership = Membership.objects.filter(user=user).first()
+    return AuditEvent.objects.create(
+        actor=user,
+        actor_username=user.get_username(),
+        national_society_id=membership.national_society_id if membership else None,
+        action=action,
+        object_type=object_type,
+        object_id=str(object_id),
+        fields=sorted(fields),
+        detail=detail[:200],
+        via=via,
+    )
 
 
 def record_event(

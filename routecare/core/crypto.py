@@ -53,7 +53,9 @@ class Keyring:
 
 
 def key_id_of(stored: str) -> str:
-    return stored.split(":", 2)[1]
+    """The key id of a stored value; "?" for a value that is not one of ours."""
+    parts = stored.split(":", 2)
+    return parts[1] if len(parts) == 3 and parts[0] == PREFIX else "?"
 
 
 def parse_keys(spec: str) -> Keyring:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from babel import Locale
 from django.utils.translation import get_language
 
@@ -12,14 +14,28 @@ ROUTE_LANGUAGES = (
 )  # fmt: skip
 
 
+# CLDR regions that are not countries: unknown, EU, eurozone, UN, outlying Oceania, pseudo.
+NOT_COUNTRIES = frozenset({"ZZ", "EU", "EZ", "UN", "QO", "XA", "XB"})
+
+
+@cache
+def country_codes() -> frozenset[str]:
+    """ISO 3166-1 alpha-2 codes of countries and territories known to CLDR."""
+    codes = (str(code) for code in Locale.parse("en").territories)
+    return frozenset(
+        code for code in codes if len(code) == 2 and code.isalpha() and code not in NOT_COUNTRIES
+    )
+
+
 def _locale() -> Locale:
     return Locale.parse(get_language() or "en", sep="-")
 
 
 def country_choices() -> list[tuple[str, str]]:
     territories = _locale().territories
+    known = country_codes()
     return sorted(
-        ((code, name) for code, name in territories.items() if len(code) == 2 and code.isalpha()),
+        ((code, name) for code, name in territories.items() if code in known),
         key=lambda item: item[1],
     )
 

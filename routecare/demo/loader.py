@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, NamedTuple
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from django.db import transaction
@@ -201,7 +202,19 @@ def _load_people() -> int:
     return created
 
 
+class ProductionDatabaseError(RuntimeError):
+    """Demo users have a published password: never create them on a production server."""
+
+
+def refuse_in_production() -> None:
+    if settings.PRODUCTION:
+        raise ProductionDatabaseError(
+            "demo and synthetic data are refused when ROUTECARE_PRODUCTION is set"
+        )
+
+
 def load_demo() -> tuple[list[SignIn], int]:
+    refuse_in_production()
     sign_ins: list[SignIn] = []
     with transaction.atomic():
         for spec in NETWORKS:

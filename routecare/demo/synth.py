@@ -13,7 +13,10 @@ from django.utils import timezone
 from routecare.orgs.models import RouteStop, ServicePoint
 from routecare.orgs.taxonomy import AgeBand, Service, Sex, TriageColour
 from routecare.people import shortcode
+from routecare.people.consent import WORDING_VERSION
 from routecare.people.models import (
+    Consent,
+    ConsentPurpose,
     Encounter,
     EncounterService,
     FollowUp,
@@ -52,6 +55,7 @@ def make_people(count: int, seed: int = 7) -> int:
         services: list[EncounterService] = []
         summaries: list[HealthSummary] = []
         follow_ups: list[FollowUp] = []
+        consents: list[Consent] = []
         for _ in range(size):
             code = shortcode.generate()
             while code in taken:
@@ -76,6 +80,16 @@ def make_people(count: int, seed: int = 7) -> int:
                 last_seen_at=seen,
             )
             people.append(person)
+            consents.append(
+                Consent(
+                    person=person,
+                    purpose=ConsentPurpose.CARE,
+                    wording_version=WORDING_VERSION,
+                    language=person.languages[0],
+                    recorded_at=seen,
+                    recorded_at_point=visits[0],
+                )
+            )
             for step, point in enumerate(visits):
                 encounter = Encounter(
                     person=person,
@@ -108,5 +122,6 @@ def make_people(count: int, seed: int = 7) -> int:
             EncounterService.objects.bulk_create(services, batch_size=BATCH)
             HealthSummary.objects.bulk_create(summaries, batch_size=BATCH)
             FollowUp.objects.bulk_create(follow_ups, batch_size=BATCH)
+            Consent.objects.bulk_create(consents, batch_size=BATCH)
         made_encounters += len(encounters)
     return made_encounters

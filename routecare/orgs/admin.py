@@ -1,5 +1,10 @@
-from django.contrib import admin
+from typing import Any
 
+from django.contrib import admin
+from django.db import transaction
+from django.http import HttpRequest
+
+from routecare.audit.actions import record_user_event
 from routecare.orgs.models import (
     Membership,
     NationalSociety,
@@ -42,6 +47,33 @@ class RouteAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 @admin.register(Membership)
 class MembershipAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """Roles decide who reads personal records, so every change here is in the audit trail."""
+
     list_display = ["user", "role", "national_society", "network"]
     list_filter = ["role", "national_society"]
     filter_horizontal = ["service_points"]
+
+    def save_model(self, request: HttpRequest, obj: Membership, form: Any, change: bool) -> None:
+        with transaction.atomic():
+            super().save_model(request, obj, form, change)
+            record_user_event(
+                request.user,  # type: ignore[arg-type]
+                "change" if change else "create",
+                "membership",
+                obj.pk,
+                fields=form.changed_data,
+                detail=f"{obj.user.get_username()}: {obj.role} (admin)",
+                via="admin",
+            )
+
+    def delete_model(self, request: HttpRequest, obj: Membership) -> None:
+        with transaction.atomic():
+            record_user_event(
+                request.user,  # type: ignore[arg-type]
+                "change",
+                "membership",
+                obj.pk,
+                detail=f"{obj.user.get_username()}: removed (admin)",
+                via="admin",
+            )
+            super().delete_model(request, obj)

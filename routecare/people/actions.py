@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -14,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from routecare.access import Actor
 from routecare.audit.actions import record_event
+from routecare.core.languages import country_codes
 from routecare.orgs.models import ServicePoint
 from routecare.orgs.taxonomy import AgeBand, Service, Sex, TriageColour, Urgency, age_band_for
 from routecare.people import shortcode
@@ -31,16 +33,37 @@ from routecare.people.models import (
     Vulnerability,
 )
 
+LANGUAGE_CODE = re.compile(r"[a-z]{2,3}")
+MAX_LANGUAGES = 10
+# How far back an encounter may be entered, e.g. from a paper register kept offline.
+MAX_BACKDATING = dt.timedelta(days=366)
 MAX_NOTE_LENGTH = 1000
 MAX_FOLLOW_UP_LENGTH = 500
 
 
-def _working_point(actor: Actor) -> ServicePoint:
+def _working_point(actor: Actor, person: Person | None = None) -> ServicePoint:
     if not actor.handles_personal_records:
         raise PermissionError("this role does not handle personal records")
+    if person is not None and person.national_society_id != actor.national_society_id:
+        # Selectors already scope every person; this guards against a caller that did not.
+        raise PermissionError("not a person of the actor's National Society")
     if actor.service_point is None:
         raise ValidationError(_("Choose the service point you work at today first."))
     return actor.service_point
+
+
+def _require_care_consent(person: Person) -> None:
+    if not Consent.objects.filter(
+        person=person, purpose=ConsentPurpose.CARE, withdrawn_at__isnull=True
+    ).exists():
+        raise ValidationError(
+            _("Care consent was withdrawn: record nothing more unless the person gives it again.")
+        )
+
+
+def _require_language(code: str, field: str) -> None:
+    if not LANGUAGE_CODE.fullmatch(code):
+        raise ValidationError({field: _("Use a two- or three-letter language code, e.g. es.")})
 
 
 def _require_choice(value: str, choices: Sequence[str], field: str) -> None:
@@ -56,6 +79,8 @@ class FollowUpInput:
 
 
 def _validate_follow_up(follow_up: FollowUpInput) -> None:
+    if follow_up.due is not None and follow_up.due < timezone.now().date() - dt.timedelta(days=1):
+        raise ValidationError({"follow_up_due": _("The due date is in the past.")})
     if not follow_up.text.strip():
         raise ValidationError({"follow_up_text": _("Write what the next point should do.")})
     if len(follow_up.text) > MAX_FOLLOW_UP_LENGTH:
@@ -82,12 +107,22 @@ def register_person(
 ) -> Person:
     """Register a person with the minimum data; care consent is required."""
     point = _working_point(actor)
+    consents = list(dict.fromkeys(consents))
+    languages = list(dict.fromkeys(languages))
     _require_choice(sex, Sex.values, "sex")
     _require_choice(travel_group, TravelGroup.values, "travel_group")
     for flag in vulnerabilities:
         _require_choice(flag, Vulnerability.values, "vulnerabilities")
     for purpose in consents:
         _require_choice(purpose, ConsentPurpose.values, "consents")
+    if len(languages) > MAX_LANGUAGES:
+        raise ValidationError(
+            {"languages": _("Give at most %(n)d languages.") % {"n": MAX_LANGUAGES}}
+        )
+    for code in [*languages, consent_language]:
+        _require_language(code, "languages")
+    if nationality and nationality.upper() not in country_codes():
+        raise ValidationError({"nationality": _("Unknown country code.")})
     if ConsentPurpose.CARE not in consents:
         raise ValidationError({"consents": _("Care consent is needed to keep a record.")})
     this_year = timezone.now().year
@@ -173,7 +208,8 @@ def record_encounter(
     occurred_at: dt.datetime | None = None,
     corrects: Encounter | None = None,
 ) -> Encounter:
-    point = _working_point(actor)
+    point = _working_point(actor, person)
+    _require_care_consent(person)
     if not services:
         raise ValidationError({"services": _("Choose at least one service delivered.")})
     for code, quantity in services:
@@ -189,8 +225,13 @@ def record_encounter(
     if follow_up is not None:
         _validate_follow_up(follow_up)
     now = timezone.now()
-    if occurred_at is not None and occurred_at > now + dt.timedelta(minutes=5):
-        raise ValidationError({"occurred_at": _("An encounter cannot be in the future.")})
+    if occurred_at is not None:
+        if timezone.is_naive(occurred_at):
+            raise ValidationError({"occurred_at": _("Give the time with its time zone.")})
+        if occurred_at > now + dt.timedelta(minutes=5):
+            raise ValidationError({"occurred_at": _("An encounter cannot be in the future.")})
+        if occurred_at < now - MAX_BACKDATING:
+            raise ValidationError({"occurred_at": _("That is more than a year ago.")})
     if corrects is not None and corrects.person_id != person.pk:
         raise ValidationError({"corrects": _("That encounter belongs to someone else.")})
 
@@ -223,7 +264,8 @@ def record_encounter(
 
 
 def add_follow_up(actor: Actor, person: Person, follow_up: FollowUpInput) -> FollowUp:
-    _working_point(actor)
+    _working_point(actor, person)
+    _require_care_consent(person)
     _validate_follow_up(follow_up)
     with transaction.atomic():
         return _create_follow_up(actor, person, follow_up, None)
@@ -254,7 +296,7 @@ def _create_follow_up(
 
 
 def complete_follow_up(actor: Actor, follow_up: FollowUp) -> FollowUp:
-    _working_point(actor)
+    _working_point(actor, follow_up.person)
     with transaction.atomic():
         if follow_up.done_at is None:
             follow_up.done_at = timezone.now()
@@ -273,7 +315,8 @@ def complete_follow_up(actor: Actor, follow_up: FollowUp) -> FollowUp:
 
 def update_health_summary(actor: Actor, person: Person, **changes: Any) -> HealthSummary:
     """Replace the given fields of the health summary; audit which fields changed."""
-    _working_point(actor)
+    _working_point(actor, person)
+    _require_care_consent(person)
     unknown = set(changes) - set(HealthSummary.SENSITIVE_FIELDS)
     if unknown:
         raise ValidationError(_("Unknown health summary fields: %s") % ", ".join(sorted(unknown)))
@@ -316,20 +359,24 @@ def _grant(actor: Actor, person: Person, purpose: str, language: str) -> Consent
 
 
 def give_consent(actor: Actor, person: Person, purpose: str, language: str) -> Consent:
-    _working_point(actor)
+    _working_point(actor, person)
     _require_choice(purpose, ConsentPurpose.values, "purpose")
-    with transaction.atomic():
-        existing = Consent.objects.filter(
-            person=person, purpose=purpose, withdrawn_at__isnull=True
-        ).first()
-        if existing is not None:
-            return existing
-        return _grant(actor, person, purpose, language)
+    _require_language(language, "language")
+    active = Consent.objects.filter(person=person, purpose=purpose, withdrawn_at__isnull=True)
+    existing = active.first()
+    if existing is not None:
+        return existing
+    try:
+        with transaction.atomic():
+            return _grant(actor, person, purpose, language)
+    except IntegrityError:
+        # Given at the same moment on another device: one active consent per purpose stands.
+        return active.get()
 
 
 def withdraw_consent(actor: Actor, person: Person, purpose: str) -> int:
     """Withdraw consent for a purpose at once; returns how many consents were withdrawn."""
-    _working_point(actor)
+    _working_point(actor, person)
     _require_choice(purpose, ConsentPurpose.values, "purpose")
     with transaction.atomic():
         withdrawn = Consent.objects.filter(

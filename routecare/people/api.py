@@ -2,11 +2,12 @@
 
 import datetime as dt
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
 from django.http import Http404, HttpRequest
 from ninja import Field, Router, Schema
 from ninja.responses import Status
+from pydantic import AwareDatetime
 
 from routecare.access import Actor, Rule, api_rule
 from routecare.orgs.taxonomy import AgeBand, Service, Sex, TriageColour, Urgency
@@ -30,18 +31,22 @@ def _actor(request: HttpRequest) -> Actor:
     return actor
 
 
+# ISO 639 codes; also keeps control characters out of the columns that are not encrypted.
+LanguageCode = Annotated[str, Field(pattern=r"^[a-z]{2,3}$")]
+
+
 class PersonIn(Schema):
     sex: Sex
     birth_year: int | None = Field(None, ge=1900, le=2100)
     age_band: AgeBand | None = None
     nationality: str = Field("", pattern=r"^([A-Za-z]{2})?$")
-    languages: list[str] = Field(default_factory=list, max_length=10)
+    languages: list[LanguageCode] = Field(default_factory=list, max_length=10)
     travel_group: TravelGroup = TravelGroup.ALONE
     alias: str = Field("", max_length=20)
     vulnerabilities: list[Vulnerability] = Field(default_factory=list)
     household_of: str | None = None
     consents: list[ConsentPurpose] = Field(default_factory=lambda: [ConsentPurpose.CARE])
-    consent_language: str = Field("en", min_length=2, max_length=10)
+    consent_language: LanguageCode = "en"
 
 
 class PersonOut(Schema):
@@ -69,9 +74,18 @@ class LookupIn(Schema):
     code: str = Field(..., min_length=1, max_length=30)
 
 
+class PersonBrief(Schema):
+    """Enough to tell near matches apart, nothing more: they have not been opened yet."""
+
+    id: uuid.UUID
+    short_code: str
+    sex: str
+    age_band: str
+
+
 class LookupOut(Schema):
     person: PersonOut | None
-    suggestions: list[PersonOut]
+    suggestions: list[PersonBrief]
 
 
 class ServiceQuantity(Schema):
@@ -89,7 +103,7 @@ class EncounterIn(Schema):
     services: list[ServiceQuantity] = Field(..., min_length=1, max_length=30)
     triage: TriageColour | None = None
     notes: str = Field("", max_length=1000)
-    occurred_at: dt.datetime | None = None
+    occurred_at: AwareDatetime | None = None
     follow_up: FollowUpIn | None = None
     corrects: str | None = None
 
@@ -174,7 +188,7 @@ class FollowUpOut(Schema):
 
 class ConsentIn(Schema):
     purpose: ConsentPurpose
-    language: str = Field(..., min_length=2, max_length=10)
+    language: LanguageCode
 
 
 class ConsentOut(Schema):
@@ -245,7 +259,8 @@ def update_health_summary(
     actor = _actor(request)
     person = selectors.person_for_change(actor, person_id)
     changes = payload.model_dump(mode="json", exclude_unset=True)
-    return actions.update_health_summary(actor, person, **changes)
+    actions.update_health_summary(actor, person, **changes)
+    return selectors.get_health_summary(actor, person)
 
 
 @router.get("/{person_id}/encounters", response=list[EncounterOut])
@@ -262,13 +277,7 @@ def record_encounter(
 ) -> Status[Encounter]:
     actor = _actor(request)
     person = selectors.person_for_change(actor, person_id)
-    corrects = None
-    if payload.corrects:
-        corrects = Encounter.objects.filter(
-            pk=selectors.parse_id(payload.corrects), person=person
-        ).first()
-        if corrects is None:
-            raise Http404
+    corrects = selectors.encounter_of(actor, person, payload.corrects) if payload.corrects else None
     follow_up = payload.follow_up
     encounter = actions.record_encounter(
         actor,

@@ -88,6 +88,16 @@ class Person(models.Model):
         return self.short_code
 
 
+class EncounterQuerySet(models.QuerySet["Encounter"]):
+    """Encounters are immutable in bulk too (deleting a person still removes theirs)."""
+
+    def update(self, **kwargs: Any) -> NoReturn:
+        raise PermissionError("encounters are immutable; record a correction instead")
+
+    def delete(self) -> NoReturn:
+        raise PermissionError("encounters are immutable; record a correction instead")
+
+
 class Encounter(models.Model):
     """One visit of a person at a service point. Immutable: corrections are new encounters."""
 
@@ -105,6 +115,8 @@ class Encounter(models.Model):
     corrects = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="corrections"
     )
+
+    objects = EncounterQuerySet.as_manager()
 
     class Meta:
         ordering = ["-occurred_at"]

@@ -119,6 +119,18 @@ def follow_ups_of(actor: Actor, person: Person, *, open_only: bool = False) -> l
     return list(follow_ups)
 
 
+def encounter_of(actor: Actor, person: Person, encounter_id: str | uuid.UUID) -> Encounter:
+    """One encounter of a person the actor may see, e.g. the one a correction corrects."""
+    encounter = (
+        Encounter.objects.filter(pk=parse_id(encounter_id), person__in=_people(actor))
+        .filter(person=person)
+        .first()
+    )
+    if encounter is None:
+        raise Http404
+    return encounter
+
+
 def follow_up_for_change(actor: Actor, follow_up_id: str | uuid.UUID) -> FollowUp:
     follow_up = (
         FollowUp.objects.filter(pk=parse_id(follow_up_id), person__in=_people(actor))
@@ -146,9 +158,14 @@ def active_consent_purposes(person: Person) -> set[str]:
 def household_members(actor: Actor, person: Person) -> list[Person]:
     if person.household_id is None:
         return []
-    return list(
+    members = list(
         _people(actor)
         .filter(household_id=person.household_id)
         .exclude(pk=person.pk)
         .order_by("created_at")
     )
+    for member in members:
+        record_event(
+            actor, "read", "person", member.pk, person_id=member.pk, detail="household member"
+        )
+    return members

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from routecare.access import Rule, StaffRequest, staff_view
 from routecare.core.http import posted
+from routecare.core.languages import language_choices
 from routecare.orgs.taxonomy import Urgency
 from routecare.people import actions, selectors
 from routecare.people.consent import WORDING
@@ -106,7 +107,9 @@ def detail(request: StaffRequest, person_id: str) -> HttpResponse:
             "active_purposes": selectors.active_consent_purposes(person),
             "household": selectors.household_members(actor, person),
             "purposes": [(code, label, WORDING[code]) for code, label in ConsentPurpose.choices],
-            "consent_form": ConsentForm(initial={"language": get_language()}),
+            "consent_languages": language_choices(),
+            # The language the person understands, not the interface's.
+            "consent_language": (person.languages or [get_language()])[0],
         },
     )
 

@@ -4,8 +4,9 @@ from collections.abc import Callable
 from django.test import Client
 from django.utils import timezone
 
-from routecare.accounts.actions import create_api_token, token_digest
+from routecare.accounts.actions import DEFAULT_TOKEN_LIFETIME, create_api_token, token_digest
 from routecare.accounts.models import ApiToken
+from routecare.audit.models import AuditEvent
 from routecare.conftest import Society
 
 
@@ -20,9 +21,13 @@ def test_tokens_are_stored_as_digests_only(own: Society) -> None:
 def test_token_page_shows_a_new_token_once(own: Society, web: Callable[..., Client]) -> None:
     client = web(own.volunteer, own.point)
     created = client.post(
-        "/accounts/api-tokens/", {"name": "tablet", "service_point": own.point.pk}
+        "/accounts/api-tokens/",
+        {"name": "tablet", "service_point": own.point.pk, "lifetime_days": "7"},
     )
     token = ApiToken.objects.get()
+    assert token.expires_at is not None
+    assert dt.timedelta(days=6) < token.expires_at - timezone.now() <= dt.timedelta(days=7)
+    assert AuditEvent.objects.filter(object_type="api_token", actor=own.volunteer).exists()
     assert b"rct_" in created.content
     assert created["Cache-Control"] == "no-store"
     again = client.get("/accounts/api-tokens/")
@@ -45,6 +50,21 @@ def test_revoked_and_expired_tokens_are_refused(own: Society) -> None:
         Client(headers={"Authorization": f"Bearer {raw_expired}"}).get("/api/v1/me").status_code
         == 401
     )
+
+
+def test_tokens_always_expire(own: Society) -> None:
+    token, _raw = create_api_token(own.volunteer, "tablet", own.point)
+    assert token.expires_at is not None
+    assert token.expires_at - timezone.now() <= DEFAULT_TOKEN_LIFETIME
+
+
+def test_bad_token_form_input_creates_nothing(own: Society, web: Callable[..., Client]) -> None:
+    response = web(own.volunteer, own.point).post(
+        "/accounts/api-tokens/", {"name": "", "lifetime_days": "3650"}
+    )
+    assert response.status_code == 200
+    assert b"Select a valid choice" in response.content
+    assert not ApiToken.objects.exists()
 
 
 def test_garbage_credentials_are_refused(db: None) -> None:

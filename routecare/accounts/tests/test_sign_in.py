@@ -8,7 +8,9 @@ from django.test import Client
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from routecare.accounts.actions import ENROLMENT_KEY
 from routecare.accounts.middleware import SIGNED_IN_AT
+from routecare.audit.models import AuditEvent
 from routecare.conftest import PASSWORD, Society
 
 
@@ -89,11 +91,29 @@ def test_focal_point_without_device_enrols_one(own: Society) -> None:
     _sign_in(client, "hn-focal")
     page = client.get("/accounts/two-factor/")
     assert b"data:image/svg+xml" in page.content
-    device = TOTPDevice.objects.get(user=own.focal_point, confirmed=False)
-    client.post("/accounts/two-factor/", {"code": _code(device)})
-    device.refresh_from_db()
+    assert not TOTPDevice.objects.filter(user=own.focal_point).exists()
+    candidate = TOTPDevice(user=own.focal_point, key=client.session[ENROLMENT_KEY])
+    client.post("/accounts/two-factor/", {"code": _code(candidate)})
+    device = TOTPDevice.objects.get(user=own.focal_point)
     assert device.confirmed
     assert client.get("/audit/").status_code == 200
+    assert AuditEvent.objects.filter(object_type="totp_device", actor=own.focal_point).exists()
+
+
+def test_an_enrolment_key_belongs_to_one_session(own: Society) -> None:
+    """Someone who learnt the password must not see the key the real user will confirm."""
+    TOTPDevice.objects.filter(user=own.focal_point).delete()
+    intruder, user = Client(), Client()
+    for client in (intruder, user):
+        _sign_in(client, "hn-focal")
+        client.get("/accounts/two-factor/")
+    intruder_key = intruder.session[ENROLMENT_KEY]
+    assert intruder_key != user.session[ENROLMENT_KEY]
+    candidate = TOTPDevice(user=own.focal_point, key=user.session[ENROLMENT_KEY])
+    user.post("/accounts/two-factor/", {"code": _code(candidate)})
+    assert TOTPDevice.objects.get(user=own.focal_point).key != intruder_key
+    # With a device confirmed, no key is shown to anyone any more.
+    assert b"data:image/svg+xml" not in intruder.get("/accounts/two-factor/").content
 
 
 def test_malformed_codes_are_explained(own: Society) -> None:

@@ -40,3 +40,15 @@ def test_synth_adds_people_with_journeys(db: None) -> None:
     for person in synthetic[:20]:
         societies = set(person.encounters.values_list("service_point__national_society", flat=True))
         assert societies == {person.national_society_id}
+
+
+def test_demo_and_synth_refuse_a_production_server(db: None, settings: object) -> None:
+    import pytest
+    from django.core.management.base import CommandError
+
+    settings.PRODUCTION = True  # type: ignore[attr-defined]
+    for command in (["demo"], ["synth", "--people", "5"]):
+        with pytest.raises(CommandError):
+            call_command(*command, stdout=StringIO())
+    assert not Person.objects.exists()
+    assert not NationalSociety.objects.exists()

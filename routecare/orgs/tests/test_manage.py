@@ -123,3 +123,24 @@ def test_staff_list_shows_only_own_society(
     page = web(own.focal_point).get("/orgs/staff/").content.decode()
     assert "hn-vol" in page
     assert "gt-vol" not in page
+
+
+def test_admin_changes_to_roles_are_audited(own: Society, sysadmin: Any) -> None:
+    from routecare.conftest import sign_in_client
+
+    membership = Membership.objects.get(user=own.volunteer)
+    client = sign_in_client(sysadmin)
+    response = client.post(
+        f"/admin/orgs/membership/{membership.pk}/change/",
+        {
+            "user": own.volunteer.pk,
+            "role": "focal_point",
+            "national_society": own.society.pk,
+            "network": own.society.network_id,
+            "service_points": [],
+        },
+    )
+    assert response.status_code == 302
+    event = AuditEvent.objects.get(object_type="membership", via="admin")
+    assert event.actor == sysadmin
+    assert "role" in event.fields

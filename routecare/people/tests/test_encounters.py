@@ -168,3 +168,44 @@ def test_follow_up_of_another_person_is_not_found(
     follow_up.refresh_from_db()
     assert response.status_code == 404
     assert follow_up.done_at is None
+
+
+def test_api_encounter_times_need_a_time_zone_and_a_recent_date(
+    own: Society, own_person: Person, api: Callable[..., Client]
+) -> None:
+    client = api(own.volunteer, own.point)
+    for occurred_at in ("2026-01-01T10:00:00", "2026-01-01", "0001-01-01T00:00:00Z"):
+        response = client.post(
+            f"/api/v1/people/{own_person.pk}/encounters",
+            {"services": [{"service": "water"}], "occurred_at": occurred_at},
+            content_type="application/json",
+        )
+        assert response.status_code == 422, occurred_at
+    assert Encounter.objects.filter(person=own_person).count() == 1
+
+
+def test_nothing_more_is_recorded_after_care_consent_is_withdrawn(
+    own: Society, own_person: Person
+) -> None:
+    actions.withdraw_consent(own.actor(), own_person, "care")
+    with pytest.raises(ValidationError):
+        actions.record_encounter(own.actor(), own_person, services=[("water", 1)])
+    with pytest.raises(ValidationError):
+        actions.update_health_summary(own.actor(), own_person, allergies=["latex"])
+    with pytest.raises(ValidationError):
+        actions.add_follow_up(own.actor(), own_person, actions.FollowUpInput("x"))
+    actions.give_consent(own.actor(), own_person, "care", "es")
+    actions.record_encounter(own.actor(), own_person, services=[("water", 1)])
+    assert Encounter.objects.filter(person=own_person).count() == 2
+
+
+def test_encounters_cannot_be_changed_in_bulk(own_person: Person) -> None:
+    with pytest.raises(PermissionError):
+        Encounter.objects.filter(person=own_person).update(triage="red")
+    with pytest.raises(PermissionError):
+        Encounter.objects.filter(person=own_person).delete()
+
+
+def test_actions_refuse_a_person_of_another_society(own: Society, other_person: Person) -> None:
+    with pytest.raises(PermissionError):
+        actions.record_encounter(own.actor(), other_person, services=[("water", 1)])

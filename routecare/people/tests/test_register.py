@@ -149,8 +149,8 @@ def test_api_without_service_point_cannot_register(
     response = api(own.volunteer, None).post(
         "/api/v1/people", {"sex": "male", "age_band": "5-11"}, content_type="application/json"
     )
-    assert response.status_code == 422
-    assert "service point" in response.content.decode()
+    assert response.status_code == 403
+    assert "service point" in response.json()["detail"]
     assert Person.objects.count() == 0
 
 
@@ -172,3 +172,32 @@ def test_api_errors_are_translated(own: Society, api: Callable[..., Client]) -> 
         headers={"Accept-Language": "es"},
     )
     assert "consentimiento" in domain.json()["detail"]["consents"][0]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"sex": "male", "age_band": "5-11", "consent_language": "e\u0000"},
+        {"sex": "male", "age_band": "5-11", "languages": ["\u0000"]},
+        {"sex": "male", "age_band": "5-11", "languages": ["x" * 100_000]},
+        {"sex": "male", "age_band": "5-11", "nationality": "ZZ"},
+    ],
+)
+def test_api_rejects_control_characters_and_unknown_codes(
+    own: Society, api: Callable[..., Client], body: dict[str, Any]
+) -> None:
+    response = api(own.volunteer, own.point).post(
+        "/api/v1/people", body, content_type="application/json"
+    )
+    assert response.status_code == 422
+    assert Person.objects.count() == 0
+
+
+def test_repeated_consent_purposes_count_once(own: Society, api: Callable[..., Client]) -> None:
+    response = api(own.volunteer, own.point).post(
+        "/api/v1/people",
+        {"sex": "female", "age_band": "18-59", "consents": ["care", "care"]},
+        content_type="application/json",
+    )
+    assert response.status_code == 201
+    assert Consent.objects.filter(purpose="care").count() == 1

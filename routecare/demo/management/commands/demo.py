@@ -1,15 +1,18 @@
 from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
-from routecare.demo.loader import DEMO_PASSWORD, load_demo
+from routecare.demo.loader import DEMO_PASSWORD, ProductionDatabaseError, load_demo
 
 
 class Command(BaseCommand):
     help = "Load the demo networks, service points, routes, users and people (idempotent)."
 
     def handle(self, *args: Any, **options: Any) -> None:
-        sign_ins, people = load_demo()
+        try:
+            sign_ins, people = load_demo()
+        except ProductionDatabaseError as refusal:
+            raise CommandError(str(refusal)) from refusal
         self.stdout.write(self.style.SUCCESS(f"Demo data ready ({people} new demo people)."))
         self.stdout.write(f"\nDemo sign-ins (password for all: {DEMO_PASSWORD}):")
         shown = [s for s in sign_ins if s.username.split("-")[0] in ("hn", "mk")]

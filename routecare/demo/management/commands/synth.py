@@ -1,9 +1,9 @@
 import time
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from routecare.demo.loader import load_demo
+from routecare.demo.loader import ProductionDatabaseError, load_demo
 from routecare.demo.synth import make_people
 
 
@@ -16,9 +16,11 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["people"] < 1:
-            self.stderr.write("--people must be at least 1")
-            raise SystemExit(2)
-        load_demo()
+            raise CommandError("--people must be at least 1")
+        try:
+            load_demo()
+        except ProductionDatabaseError as refusal:
+            raise CommandError(str(refusal)) from refusal
         started = time.perf_counter()
         encounters = make_people(options["people"], seed=options["seed"])
         elapsed = time.perf_counter() - started
