@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.db import close_old_connections, connection
 from django.http import HttpResponseBase
@@ -28,6 +29,7 @@ from django.test.utils import CaptureQueriesContext
 
 from routecare.accounts.actions import create_api_token
 from routecare.audit.models import AuditEvent
+from routecare.bench.concurrent import measure_concurrent_writes
 from routecare.bench.stats import ratio, summarise
 from routecare.bench.urls import BARE_PATH
 from routecare.demo.loader import load_demo
@@ -74,6 +76,8 @@ class Dataset:
 class Target:
     """Who sends the requests and what they may ask about."""
 
+    user: User
+    point: ServicePoint
     client: Client
     codes: list[str]
     person_ids: list[uuid.UUID]
@@ -131,6 +135,8 @@ def _target(rng: random.Random) -> Target:
         raise BenchError(f"no people in the society of {BENCH_POINT}")
     rng.shuffle(rows)
     return Target(
+        user=user,
+        point=point,
         client=Client(headers={"Authorization": f"Bearer {raw}"}),
         codes=[code for _pk, code in rows],
         person_ids=[pk for pk, _code in rows],
@@ -261,9 +267,15 @@ def database_label() -> str:
 
 
 def measure(
-    lookups: int, writes: int, warmup: int = 20, seed: int = 7, log: Log = _quiet
+    lookups: int,
+    writes: int,
+    warmup: int = 20,
+    seed: int = 7,
+    log: Log = _quiet,
+    writers: int = 1,
 ) -> dict[str, Any]:
-    """Time person lookups, encounter writes and the bare view on prepared data."""
+    """Time person lookups, encounter writes and the bare view on prepared data; then, with
+    more than one writer, encounter write throughput with that many clients at once."""
     rng = random.Random(seed)
     target = _target(rng)
     client = target.client
@@ -304,6 +316,17 @@ def measure(
             "lookup": _sql_share(lookup, profile_count),
             "encounter_write": _sql_share(write, profile_count),
         }
+    single_client_writes_per_s = round(writes * 1000 / sum(durations["write"]), 1)
+    concurrent = None
+    if writers > 1:
+        log(f"{writes} encounter writes by {writers} clients at once")
+        tokens = [
+            create_api_token(target.user, f"bench writer {n}", target.point)[1]
+            for n in range(writers)
+        ]
+        concurrent = measure_concurrent_writes(tokens, target.person_ids, writes, ENCOUNTER_BODY)
+        if concurrent["failed_writes"]:
+            raise BenchError(f"{concurrent['failed_writes']} concurrent writes failed")
     lookup_ms, write_ms, bare_ms = durations["lookup"], durations["write"], durations["bare"]
     lookup_summary = summarise(lookup_ms)
     write_summary = summarise(write_ms)
@@ -314,8 +337,13 @@ def measure(
         "person_lookup_ms": lookup_summary,
         "audit_events_per_lookup": round(lookup_events / lookups, 3),
         "writes": writes,
-        # Writes over the time spent in them (the other requests take turns in between).
-        "encounter_writes_per_s": round(writes * 1000 / sum(write_ms), 1),
+        # With several writers: all their writes over the wall time (the server's throughput).
+        # With one: writes over the time spent in them (other requests take turns between).
+        "encounter_writes_per_s": (
+            concurrent["writes_per_s"] if concurrent else single_client_writes_per_s
+        ),
+        "encounter_writes_per_s_single_client": single_client_writes_per_s,
+        "concurrent_writes": concurrent,
         "encounter_write_ms": write_summary,
         "audit_events_per_write": round(write_events / writes, 3),
         "bare_django_ms": bare_summary,
@@ -333,13 +361,14 @@ def measure_database(
     warmup: int = 20,
     seed: int = 7,
     log: Log = _quiet,
+    writers: int = 1,
 ) -> dict[str, Any]:
     """Set the data up and measure, on an already migrated database."""
     dataset = prepare(people, seed=seed, log=log)
     log(f"data: {dataset.people} people, {dataset.encounters} encounters")
     load_before = os.getloadavg()[0]
     cpu_before = cpu_calibration_ms()
-    figures = measure(lookups, writes, warmup=warmup, seed=seed, log=log)
+    figures = measure(lookups, writes, warmup=warmup, seed=seed, log=log, writers=writers)
     return {
         "database": database_label(),
         "people": dataset.people,
@@ -366,6 +395,7 @@ def run_single(
     warmup: int = 20,
     seed: int = 7,
     log: Log = _quiet,
+    writers: int = 1,
 ) -> dict[str, Any]:
     """Migrate the current database, then ``measure_database``; what ``bench --single`` runs."""
     log(f"migrating {connection.vendor} database {connection.settings_dict['NAME']}")
@@ -373,7 +403,9 @@ def run_single(
     # Migration chatter goes to the progress stream: stdout carries only the JSON result.
     call_command("migrate", interactive=False, verbosity=0, stdout=_LogStream(log))
     migrate_seconds = round(time.perf_counter() - started, 2)
-    result = measure_database(people, lookups, writes, warmup=warmup, seed=seed, log=log)
+    result = measure_database(
+        people, lookups, writes, warmup=warmup, seed=seed, log=log, writers=writers
+    )
     return {**result, "migrate_seconds": migrate_seconds}
 
 

@@ -44,6 +44,7 @@ class Options:
     warmup: int
     seed: int
     fresh: bool
+    writers: int = 1
 
 
 def default_sqlite_path() -> Path:
@@ -118,6 +119,7 @@ def child_argv(options: Options) -> list[str]:
         f"--writes={options.writes}",
         f"--warmup={options.warmup}",
         f"--seed={options.seed}",
+        f"--writers={options.writers}",
     ]
 
 

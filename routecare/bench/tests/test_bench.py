@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 from django.core.management.base import CommandError
 from django.test import Client
 from django.urls import Resolver404, resolve
@@ -129,3 +130,19 @@ def test_fresh_refuses_to_delete_a_file_not_named_bench(tmp_path: Path) -> None:
 def test_unknown_database_name_is_refused() -> None:
     with pytest.raises(CommandError, match="choose from"):
         call_command("bench", "--databases=oracle", stdout=StringIO(), stderr=StringIO())
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("fast_passwords")
+@pytest.mark.skipif(
+    connection.vendor == "sqlite",
+    reason="forked writers cannot share SQLite's in-memory test database; runs on PostgreSQL",
+)
+def test_concurrent_writers_report_throughput() -> None:
+    result = measure_database(people=30, lookups=2, writes=4, warmup=1, seed=3, writers=2)
+    concurrent = result["concurrent_writes"]
+    assert concurrent["writers"] == 2
+    assert concurrent["writes"] == 4
+    assert concurrent["failed_writes"] == 0
+    assert result["encounter_writes_per_s"] == concurrent["writes_per_s"] > 0
+    assert result["encounter_writes_per_s_single_client"] > 0

@@ -1,5 +1,6 @@
 import argparse
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +51,12 @@ class Command(BaseCommand):
         parser.add_argument("--warmup", type=_not_negative, default=20)
         parser.add_argument("--seed", type=int, default=7)
         parser.add_argument(
+            "--writers",
+            type=_positive,
+            default=os.cpu_count() or 1,
+            help="clients writing encounters at once for the throughput figure (default: cores)",
+        )
+        parser.add_argument(
             "--databases", type=_databases, default=list(DATABASES), help="sqlite,postgresql"
         )
         parser.add_argument(
@@ -76,6 +83,7 @@ class Command(BaseCommand):
                 warmup=options["warmup"],
                 seed=options["seed"],
                 log=self._progress,
+                writers=options["writers"],
             )
             self.stdout.write(json.dumps(result))
             return
@@ -87,6 +95,7 @@ class Command(BaseCommand):
                 warmup=options["warmup"],
                 seed=options["seed"],
                 fresh=options["fresh"],
+                writers=options["writers"],
             ),
             options["databases"],
             sqlite_path=options["sqlite_path"],
