@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
 from django.core.management.base import CommandError
+from django.db import connection
 from django.test import Client
 from django.urls import Resolver404, resolve
 
