@@ -107,6 +107,43 @@ def workable_service_points(user: User) -> QuerySet[ServicePoint]:
     return points
 
 
+def may_work_at(
+    membership: Membership, point: ServicePoint, *, assigned_here: bool, has_assignments: bool
+) -> bool:
+    """``workable_service_points`` for one point already loaded, e.g. with an API token."""
+    return (
+        membership.role in RECORD_ROLES
+        and membership.national_society_id is not None
+        and point.national_society_id == membership.national_society_id
+        and point.status != ServicePoint.Status.CLOSED
+        and (membership.role == Role.FOCAL_POINT or not has_assignments or assigned_here)
+    )
+
+
+def assignment_annotations(membership_ref: str, point_ref: str) -> dict[str, Exists]:
+    """Whether a membership has assigned points, and whether a given point is one of them."""
+    assigned = Membership.service_points.through.objects.filter(
+        membership_id=OuterRef(membership_ref)
+    )
+    return {
+        "has_assignments": Exists(assigned),
+        "assigned_here": Exists(assigned.filter(servicepoint_id=OuterRef(point_ref))),
+    }
+
+
+def actor_of(
+    user: User, membership: Membership, service_point: ServicePoint | None, via: str
+) -> Actor:
+    return Actor(
+        user=user,
+        role=membership.role,
+        national_society_id=membership.national_society_id,
+        network_id=membership.network_id,
+        service_point=service_point,
+        via=via,
+    )
+
+
 def build_actor(
     user: User | AnonymousUser,
     service_point_id: str | uuid.UUID | None,
@@ -120,14 +157,7 @@ def build_actor(
     service_point = None
     if service_point_id:
         service_point = workable_service_points(user).filter(pk=service_point_id).first()
-    return Actor(
-        user=user,
-        role=membership.role,
-        national_society_id=membership.national_society_id,
-        network_id=membership.network_id,
-        service_point=service_point,
-        via=via,
-    )
+    return actor_of(user, membership, service_point, via)
 
 
 def allows(actor: Actor | None, rule: Rule) -> bool:

@@ -13,7 +13,13 @@ from django.utils import timezone
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice, default_key
 
-from routecare.access import Actor, build_actor
+from routecare.access import (
+    Actor,
+    actor_of,
+    assignment_annotations,
+    may_work_at,
+    membership_of,
+)
 from routecare.accounts.models import ApiToken
 from routecare.audit.actions import record_user_event
 from routecare.orgs.models import ServicePoint
@@ -87,16 +93,29 @@ def enrol_second_factor(candidate: TOTPDevice, code: str, session: SessionBase) 
 def actor_for_token(raw: str) -> Actor | None:
     if not raw.startswith(TOKEN_PREFIX):
         return None
+    # One query for token, user, role and service point: this runs on every API call.
     token = (
-        ApiToken.objects.select_related("user", "user__membership")
+        ApiToken.objects.select_related("user__membership", "service_point")
+        .annotate(**assignment_annotations("user__membership__id", "service_point_id"))
         .filter(digest=token_digest(raw), revoked_at__isnull=True)
         .first()
     )
     now = timezone.now()
     if token is None or not token.user.is_active:
         return None
+    membership = membership_of(token.user)
+    if membership is None:
+        return None
     if token.expires_at is not None and token.expires_at <= now:
         return None
     if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
-    return build_actor(token.user, token.service_point_id, via="api")
+    point = token.service_point
+    if point is not None and not may_work_at(
+        membership,
+        point,
+        assigned_here=token.assigned_here,  # type: ignore[attr-defined]
+        has_assignments=token.has_assignments,  # type: ignore[attr-defined]
+    ):
+        point = None  # e.g. reassigned since the token was made: records are refused
+    return actor_of(token.user, membership, point, via="api")

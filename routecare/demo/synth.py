@@ -77,7 +77,6 @@ def make_people(count: int, seed: int = 7) -> int:
                 vulnerabilities=[],
                 registered_at_point=visits[0],
                 created_at=seen,
-                last_seen_at=seen,
             )
             people.append(person)
             consents.append(

@@ -249,7 +249,6 @@ def record_encounter(
             EncounterService(encounter=encounter, service=code, quantity=quantity)
             for code, quantity in services
         )
-        Person.objects.filter(pk=person.pk).update(last_seen_at=now)
         record_event(
             actor,
             "create",

@@ -63,7 +63,6 @@ class PersonOut(Schema):
     vulnerabilities: list[str]
     registered_at_point: str
     created_at: dt.datetime
-    last_seen_at: dt.datetime
 
     @staticmethod
     def resolve_registered_at_point(person: Person) -> str:

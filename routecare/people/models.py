@@ -79,10 +79,8 @@ class Person(models.Model):
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(default=timezone.now)
-    last_seen_at = models.DateTimeField(default=timezone.now, db_index=True)
 
-    class Meta:
-        indexes = [models.Index(fields=["national_society", "-last_seen_at"])]
+    # When a person was last seen is their latest encounter: derived, never stored twice.
 
     def __str__(self) -> str:
         return self.short_code
