@@ -45,6 +45,7 @@ BENCH_USER = "hn-volunteer"
 BENCH_POINT = "hnd-danli"
 LOOKUP_URL = "/api/v1/people/lookup"
 BARE_URL = "/" + BARE_PATH
+CONCURRENT_ROUNDS = 3
 # Extra requests, after the timed ones, that split request time into SQL and Python.
 PROFILE_REQUESTS = 50
 # A typical quick visit: two services and a triage colour, no free text.
@@ -324,9 +325,18 @@ def measure(
             create_api_token(target.user, f"bench writer {n}", target.point)[1]
             for n in range(writers)
         ]
-        concurrent = measure_concurrent_writes(tokens, target.person_ids, writes, ENCOUNTER_BODY)
-        if concurrent["failed_writes"]:
-            raise BenchError(f"{concurrent['failed_writes']} concurrent writes failed")
+        # The median of a few rounds: one round can land on a moment the virtual machine's
+        # CPU or disk is slow (see docs/benchmarks.md, "Reading the figures").
+        rounds = [
+            measure_concurrent_writes(tokens, target.person_ids, writes, ENCOUNTER_BODY)
+            for _ in range(CONCURRENT_ROUNDS)
+        ]
+        if any(round_["failed_writes"] for round_ in rounds):
+            raise BenchError("some concurrent writes failed")
+        concurrent = sorted(rounds, key=lambda round_: float(round_["writes_per_s"]))[
+            len(rounds) // 2
+        ]
+        concurrent = {**concurrent, "rounds_writes_per_s": [r["writes_per_s"] for r in rounds]}
     lookup_ms, write_ms, bare_ms = durations["lookup"], durations["write"], durations["bare"]
     lookup_summary = summarise(lookup_ms)
     write_summary = summarise(write_ms)

@@ -143,6 +143,7 @@ def test_concurrent_writers_report_throughput() -> None:
     concurrent = result["concurrent_writes"]
     assert concurrent["writers"] == 2
     assert concurrent["writes"] == 4
+    assert len(concurrent["rounds_writes_per_s"]) == 3
     assert concurrent["failed_writes"] == 0
     assert result["encounter_writes_per_s"] == concurrent["writes_per_s"] > 0
     assert result["encounter_writes_per_s_single_client"] > 0
