@@ -309,6 +309,12 @@ def complete_follow_up(actor: Actor, follow_up: FollowUp) -> FollowUp:
                 person_id=follow_up.person_id,
                 fields=["done_at"],
             )
+        else:
+            # Nothing changes, but the caller is shown the follow-up: that is a read.
+            record_event(
+                actor, "read", "follow_up", follow_up.pk, person_id=follow_up.person_id,
+                fields=["text"], detail="already done",
+            )  # fmt: skip
     return follow_up
 
 
@@ -364,6 +370,10 @@ def give_consent(actor: Actor, person: Person, purpose: str, language: str) -> C
     active = Consent.objects.filter(person=person, purpose=purpose, withdrawn_at__isnull=True)
     existing = active.first()
     if existing is not None:
+        record_event(
+            actor, "read", "consent", existing.pk, person_id=person.pk, fields=[purpose],
+            detail="already given",
+        )  # fmt: skip
         return existing
     try:
         with transaction.atomic():
@@ -381,14 +391,14 @@ def withdraw_consent(actor: Actor, person: Person, purpose: str) -> int:
         withdrawn = Consent.objects.filter(
             person=person, purpose=purpose, withdrawn_at__isnull=True
         ).update(withdrawn_at=timezone.now(), withdrawn_by=actor.user)
-        if withdrawn:
-            record_event(
-                actor,
-                "consent",
-                "consent",
-                person.pk,
-                person_id=person.pk,
-                fields=[purpose],
-                detail=f"withdrew {purpose}",
-            )
+        # Recorded even when nothing was active: who tried to withdraw what is worth knowing.
+        record_event(
+            actor,
+            "consent",
+            "consent",
+            person.pk,
+            person_id=person.pk,
+            fields=[purpose],
+            detail=f"withdrew {purpose}" if withdrawn else f"nothing to withdraw for {purpose}",
+        )
     return withdrawn

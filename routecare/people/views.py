@@ -117,7 +117,7 @@ def detail(request: StaffRequest, person_id: str) -> HttpResponse:
 @staff_view(Rule.PERSONAL_RECORDS)
 def record_encounter(request: StaffRequest, person_id: str) -> HttpResponse:
     actor = request.actor
-    person = selectors.person_for_change(actor, person_id)
+    person = selectors.get_person(actor, person_id)
     form = EncounterForm(posted(request))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

@@ -4,6 +4,7 @@ other-society objects, and fails if anything leaks or if an endpoint declares no
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +17,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from routecare.access import Rule
 from routecare.accounts.actions import create_api_token
 from routecare.api import api
+from routecare.audit.models import AuditEvent
 from routecare.conftest import Society, api_client, sign_in_client
 from routecare.orgs.models import Membership
 from routecare.people.models import FollowUp, Person
@@ -169,6 +171,7 @@ def test_pages_leak_nothing_to_any_role(world: dict[str, Any]) -> None:
                 for method in ("get", "post"):
                     # A fresh session each time: signing out must not affect the next request.
                     client = _client(persona, world, for_api=False)
+                    events_before = _events_about(world["objects"][relative]["person_id"])
                     response = getattr(client, method)(url)
                     where = f"{method.upper()} {url} as {persona.role}/{persona.society}"
                     status = response.status_code
@@ -185,6 +188,11 @@ def test_pages_leak_nothing_to_any_role(world: dict[str, Any]) -> None:
                         assert status in (404, 405), where
                     else:
                         assert status in (200, 302, 405), where
+                        if "<uuid:person_id>" in route and method == "get" and status == 200:
+                            # Every page about a person reads them, and every read is audited.
+                            assert _events_about(world["objects"][relative]["person_id"]) > (
+                                events_before
+                            ), f"no audit event for {where}"
                     _assert_no_leak(persona, response.content, world, where)
                     checked += 1
     assert checked > 200
@@ -225,6 +233,7 @@ def test_api_leaks_nothing_to_any_role(world: dict[str, Any]) -> None:
                 values = world["objects"][relative]
                 url = _fill("api/v1" + path, values)
                 body = json.loads(_fill_json(body_template, values)) if body_template else None
+                events_before = _events_about(values["person_id"])
                 response = client.generic(
                     method, url, json.dumps(body) if body is not None else "", "application/json"
                 )
@@ -239,9 +248,16 @@ def test_api_leaks_nothing_to_any_role(world: dict[str, Any]) -> None:
                     assert status == 404, where
                 else:
                     assert status in (200, 201), f"{where}: {response.content[:300]!r}"
+                    if refers_to_object:
+                        # Every operation on a person reads or changes them: always audited.
+                        assert _events_about(values["person_id"]) > events_before, where
                 _assert_no_leak(persona, response.content, world, where)
                 checked += 1
     assert checked > 100
+
+
+def _events_about(person_id: uuid.UUID) -> int:
+    return AuditEvent.objects.filter(person_id=person_id).count()
 
 
 def _fill_json(template: dict[str, Any], values: dict[str, Any]) -> str:
