@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 ROUTECARE := $(BIN)/routecare
 HOST_PORT ?= 127.0.0.1:8000
 SERVE_DATABASE_URL ?= postgres://root@127.0.0.1:5432/routecare
-PO_FILES := $(wildcard routecare/locale/*/LC_MESSAGES/django.po)
+PO_FILES := $(wildcard routecare/locale/*/LC_MESSAGES/*.po)
 MO_FILES := $(PO_FILES:.po=.mo)
 
 .PHONY: setup run test lint typecheck pytest serve bench messages makemessages lock clean
@@ -23,7 +23,7 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 routecare/static/vendor/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	mkdir -p routecare/static/vendor
-	cp node_modules/htmx.org/dist/htmx.min.js routecare/static/vendor/
+	cp node_modules/htmx.org/dist/htmx.min.js node_modules/jsqr/dist/jsQR.js routecare/static/vendor/
 	touch $@
 
 # Translations are compiled from the .po catalogues; msgfmt comes from Debian's gettext.

@@ -36,6 +36,7 @@ class Rule(enum.Enum):
     PUBLIC = "public"  # anyone, signed in or not
     SIGNED_IN = "signed-in"  # any staff member, any role
     PERSONAL_RECORDS = "personal-records"  # read/change own society's people, at a point
+    CARD_READING = "card-reading"  # read the care cards of the actor's network (partners too)
     SOCIETY_ADMIN = "society-admin"  # manage own society's points, staff and audit trail
     SYSADMIN = "sysadmin"  # Django admin
 
@@ -65,6 +66,17 @@ class Actor:
     @property
     def handles_personal_records(self) -> bool:
         return self.role in RECORD_ROLES and self.national_society_id is not None
+
+    @property
+    def reads_cards(self) -> bool:
+        """Staff with records and partner organisations read the cards of their network."""
+        return (
+            self.role in RECORD_ROLES or self.role == Role.PARTNER
+        ) and self.national_society_id is not None
+
+    @property
+    def reads_health_part_only(self) -> bool:
+        return self.role == Role.PARTNER
 
     @property
     def administers_society(self) -> bool:
@@ -169,6 +181,8 @@ def allows(actor: Actor | None, rule: Rule) -> bool:
         return True
     if rule is Rule.PERSONAL_RECORDS:
         return actor.handles_personal_records
+    if rule is Rule.CARD_READING:
+        return actor.reads_cards
     if rule is Rule.SOCIETY_ADMIN:
         return actor.administers_society
     if rule is Rule.SYSADMIN:

@@ -95,6 +95,7 @@ INSTALLED_APPS = [
     "routecare.audit",
     "routecare.accounts",
     "routecare.people",
+    "routecare.cards",
     "routecare.demo",
     "routecare.bench",
 ]
@@ -233,7 +234,13 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     # Request lines carry record ids: log server errors only, never 403/404 paths.
-    "loggers": {"django.request": {"level": "ERROR"}, "axes": {"level": "WARNING"}},
+    "loggers": {
+        "django.request": {"level": "ERROR"},
+        "axes": {"level": "WARNING"},
+        # WeasyPrint narrates every step of every PDF at INFO.
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
+    },
 }
 
 NINJA_PAGINATION_PER_PAGE = 50

@@ -18,5 +18,6 @@ urlpatterns = [
     path("audit/", include("routecare.audit.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
+    path("", include("routecare.cards.urls")),
     path("", include("routecare.people.urls")),
 ]

@@ -10,5 +10,6 @@ def actor(request: HttpRequest) -> dict[str, object]:
     return {
         "actor": current,
         "can_handle_records": allows(current, Rule.PERSONAL_RECORDS),
+        "can_read_cards": allows(current, Rule.CARD_READING),
         "can_admin_society": allows(current, Rule.SOCIETY_ADMIN),
     }

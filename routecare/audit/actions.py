@@ -60,3 +60,24 @@ def record_event(
         detail=detail[:200],
         via=actor.via,
     )
+
+
+def record_system_event(
+    action: str,
+    object_type: str,
+    object_id: object = "",
+    *,
+    national_society_id: uuid.UUID | None = None,
+    detail: str = "",
+) -> AuditEvent:
+    """A change made by an operator at the command line, where no staff account acts."""
+    return AuditEvent.objects.create(
+        actor=None,
+        actor_username="(command line)",
+        national_society_id=national_society_id,
+        action=action,
+        object_type=object_type,
+        object_id=str(object_id),
+        detail=detail[:200],
+        via="command",
+    )

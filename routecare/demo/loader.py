@@ -14,6 +14,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from routecare.access import Actor, build_actor
+from routecare.cards.actions import issue_card
+from routecare.cards.keys import ensure_keys
 from routecare.demo.routes import NETWORKS, NetworkSpec
 from routecare.orgs.models import (
     Membership,
@@ -131,6 +133,10 @@ class Journey(NamedTuple):
 
 
 _JOURNEYS: list[tuple[Any, ...]] = [
+    ("PA", "female", "18-59", "VE", ["es"], [
+        ("pan-lajas-blancas", [("first-aid", 1), ("water", 2), ("food", 1)], "yellow",
+         "Penicillin allergy: avoid amoxicillin; dressing on left foot, re-check in 48 h"),
+    ], {"allergies": ["penicillin", "peanuts"]}),
     ("HN", "female", "18-59", "VE", ["es"], [
         ("hnd-las-manos", [("water", 2), ("first-aid", 1)], "yellow", "Check feet in 24 h"),
         ("hnd-danli", [("health-primary", 1), ("medicines", 1)], "green", ""),
@@ -190,6 +196,7 @@ def _load_people() -> int:
                 else None,
             )
             days_ago -= 1
+        last_actor = _volunteer_at(country, visits[-1][0])
         if health:
             for medicine in health.get("medicines", []):
                 medicine["dispensed_on"] = today.isoformat()
@@ -198,6 +205,8 @@ def _load_people() -> int:
             if "pregnancy" in health:
                 health["pregnancy"]["expected_date"] = (today + dt.timedelta(weeks=10)).isoformat()
             actions.update_health_summary(first_actor, person, **health)
+        # Each demo person carries a card from the last point they visited.
+        issue_card(last_actor, person)
         created += 1
     return created
 
@@ -219,6 +228,8 @@ def load_demo() -> tuple[list[SignIn], int]:
     with transaction.atomic():
         for spec in NETWORKS:
             _load_network(spec, sign_ins)
+        for network in Network.objects.all():
+            ensure_keys(network)
         _user("sysadmin", staff=True)
         Membership.objects.get_or_create(
             user=get_user_model().objects.get(username="sysadmin"),

@@ -20,6 +20,8 @@ class Network(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     slug = models.SlugField(unique=True)
     name = models.CharField(max_length=120)
+    # Names the network in a care card's header; given when its first card key is made.
+    card_number = models.PositiveSmallIntegerField(unique=True, null=True, blank=True)
 
     def __str__(self) -> str:
         return self.name

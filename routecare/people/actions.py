@@ -41,7 +41,7 @@ MAX_NOTE_LENGTH = 1000
 MAX_FOLLOW_UP_LENGTH = 500
 
 
-def _working_point(actor: Actor, person: Person | None = None) -> ServicePoint:
+def working_point(actor: Actor, person: Person | None = None) -> ServicePoint:
     if not actor.handles_personal_records:
         raise PermissionError("this role does not handle personal records")
     if person is not None and person.national_society_id != actor.national_society_id:
@@ -52,7 +52,7 @@ def _working_point(actor: Actor, person: Person | None = None) -> ServicePoint:
     return actor.service_point
 
 
-def _require_care_consent(person: Person) -> None:
+def require_care_consent(person: Person) -> None:
     if not Consent.objects.filter(
         person=person, purpose=ConsentPurpose.CARE, withdrawn_at__isnull=True
     ).exists():
@@ -104,9 +104,16 @@ def register_person(
     household_of: Person | None = None,
     consents: Sequence[str] = (ConsentPurpose.CARE,),
     consent_language: str = "en",
+    short_code: str | None = None,
 ) -> Person:
-    """Register a person with the minimum data; care consent is required."""
-    point = _working_point(actor)
+    """Register a person with the minimum data; care consent is required. ``short_code`` keeps
+    the code of a card from another society, so the person carries one code along the route."""
+    point = working_point(actor)
+    if short_code is not None:
+        compact = shortcode.normalise(short_code)
+        if compact is None or not shortcode.is_valid(compact):
+            raise ValidationError({"short_code": _("Not a valid short code.")})
+        short_code = shortcode.format_code(compact)
     consents = list(dict.fromkeys(consents))
     languages = list(dict.fromkeys(languages))
     _require_choice(sex, Sex.values, "sex")
@@ -151,6 +158,7 @@ def register_person(
                 household_of.save(update_fields=["household"])
             household = household_of.household
         person = _create_with_unique_code(
+            short_code,
             national_society_id=actor.national_society_id,
             alias=alias.strip() or None,
             sex=sex,
@@ -187,7 +195,10 @@ def register_person(
     return person
 
 
-def _create_with_unique_code(**values: Any) -> Person:
+def _create_with_unique_code(short_code: str | None, **values: Any) -> Person:
+    if short_code is not None:
+        # A code from a card: a collision means the person is already registered here.
+        return Person.objects.create(short_code=short_code, **values)
     for _attempt in range(5):
         try:
             with transaction.atomic():
@@ -208,8 +219,8 @@ def record_encounter(
     occurred_at: dt.datetime | None = None,
     corrects: Encounter | None = None,
 ) -> Encounter:
-    point = _working_point(actor, person)
-    _require_care_consent(person)
+    point = working_point(actor, person)
+    require_care_consent(person)
     if not services:
         raise ValidationError({"services": _("Choose at least one service delivered.")})
     for code, quantity in services:
@@ -263,8 +274,8 @@ def record_encounter(
 
 
 def add_follow_up(actor: Actor, person: Person, follow_up: FollowUpInput) -> FollowUp:
-    _working_point(actor, person)
-    _require_care_consent(person)
+    working_point(actor, person)
+    require_care_consent(person)
     _validate_follow_up(follow_up)
     with transaction.atomic():
         return _create_follow_up(actor, person, follow_up, None)
@@ -273,7 +284,7 @@ def add_follow_up(actor: Actor, person: Person, follow_up: FollowUpInput) -> Fol
 def _create_follow_up(
     actor: Actor, person: Person, follow_up: FollowUpInput, encounter: Encounter | None
 ) -> FollowUp:
-    point = _working_point(actor)
+    point = working_point(actor)
     created = FollowUp.objects.create(
         person=person,
         encounter=encounter,
@@ -295,7 +306,7 @@ def _create_follow_up(
 
 
 def complete_follow_up(actor: Actor, follow_up: FollowUp) -> FollowUp:
-    _working_point(actor, follow_up.person)
+    working_point(actor, follow_up.person)
     with transaction.atomic():
         if follow_up.done_at is None:
             follow_up.done_at = timezone.now()
@@ -320,8 +331,8 @@ def complete_follow_up(actor: Actor, follow_up: FollowUp) -> FollowUp:
 
 def update_health_summary(actor: Actor, person: Person, **changes: Any) -> HealthSummary:
     """Replace the given fields of the health summary; audit which fields changed."""
-    _working_point(actor, person)
-    _require_care_consent(person)
+    working_point(actor, person)
+    require_care_consent(person)
     unknown = set(changes) - set(HealthSummary.SENSITIVE_FIELDS)
     if unknown:
         raise ValidationError(_("Unknown health summary fields: %s") % ", ".join(sorted(unknown)))
@@ -342,7 +353,7 @@ def update_health_summary(actor: Actor, person: Person, **changes: Any) -> Healt
 
 
 def _grant(actor: Actor, person: Person, purpose: str, language: str) -> Consent:
-    point = _working_point(actor)
+    point = working_point(actor)
     consent = Consent.objects.create(
         person=person,
         purpose=purpose,
@@ -364,7 +375,7 @@ def _grant(actor: Actor, person: Person, purpose: str, language: str) -> Consent
 
 
 def give_consent(actor: Actor, person: Person, purpose: str, language: str) -> Consent:
-    _working_point(actor, person)
+    working_point(actor, person)
     _require_choice(purpose, ConsentPurpose.values, "purpose")
     _require_language(language, "language")
     active = Consent.objects.filter(person=person, purpose=purpose, withdrawn_at__isnull=True)
@@ -385,7 +396,7 @@ def give_consent(actor: Actor, person: Person, purpose: str, language: str) -> C
 
 def withdraw_consent(actor: Actor, person: Person, purpose: str) -> int:
     """Withdraw consent for a purpose at once; returns how many consents were withdrawn."""
-    _working_point(actor, person)
+    working_point(actor, person)
     _require_choice(purpose, ConsentPurpose.values, "purpose")
     with transaction.atomic():
         withdrawn = Consent.objects.filter(

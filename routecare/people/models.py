@@ -56,7 +56,8 @@ class Person(models.Model):
     national_society = models.ForeignKey(
         NationalSociety, on_delete=models.PROTECT, related_name="people"
     )
-    short_code = models.CharField(max_length=11, unique=True)
+    # Unique within a society: a record started from another society's card keeps its code.
+    short_code = models.CharField(max_length=11)
     alias = EncryptedJSONField(null=True, blank=True)
     sex = models.CharField(max_length=12, choices=Sex.choices)
     birth_year = models.PositiveSmallIntegerField(
@@ -81,6 +82,13 @@ class Person(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     # When a person was last seen is their latest encounter: derived, never stored twice.
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["national_society", "short_code"], name="one_short_code_per_society"
+            )
+        ]
 
     def __str__(self) -> str:
         return self.short_code

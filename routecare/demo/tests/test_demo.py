@@ -2,6 +2,7 @@ from io import StringIO
 
 from django.core.management import call_command
 
+from routecare.cards.models import Card, CardKey
 from routecare.orgs.models import NationalSociety, Route, ServicePoint
 from routecare.people.models import Encounter, Person
 
@@ -26,7 +27,10 @@ def test_demo_loads_both_networks_idempotently(db: None) -> None:
     )
     assert counts[0] == 11
     assert Route.objects.get(slug="darien-north").stops.count() == 13
-    assert counts[3] == 5
+    assert counts[3] == 6
+    # Every demo person carries a card, and every network has its keys.
+    assert Card.objects.filter(ended_at=None).count() == 6
+    assert CardKey.objects.count() == 2
     assert "hn-volunteer" in out.getvalue()
     assert "routecare-demo" in out.getvalue()
 

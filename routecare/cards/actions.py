@@ -1,0 +1,241 @@
+"""Issuing, revoking and reading care cards: atomic, audited."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from routecare.access import Actor
+from routecare.audit.actions import record_event
+from routecare.cards import format, qr
+from routecare.cards.build import fit, summary_of
+from routecare.cards.keys import (
+    DatabaseKeys,
+    KeyManagementError,
+    check_not_revoked,
+    issuing_keys,
+)
+from routecare.cards.models import Card, RevokedSerial
+from routecare.cards.summary import HEALTH_FIELDS, CardSummary, RecordError, from_record, to_record
+from routecare.orgs.models import NationalSociety, ServicePoint
+from routecare.people import actions as people_actions
+from routecare.people.models import Consent, ConsentPurpose, Person
+
+SERIAL_BYTES = 8
+
+
+def issue_card(actor: Actor, person: Person) -> Card:
+    """A new card with the person's current summary; their previous card is superseded."""
+    point = people_actions.working_point(actor, person)
+    people_actions.require_care_consent(person)
+    society = NationalSociety.objects.get(pk=actor.society_id)
+    try:
+        keys = issuing_keys(society)
+    except KeyManagementError as error:
+        raise ValidationError(
+            _(
+                "Card keys are not set up yet: a system administrator runs "
+                "`routecare card-keys init`."
+            )
+        ) from error
+    card_key, signing_key = keys.materials()
+    consents = set(
+        Consent.objects.filter(person=person, withdrawn_at__isnull=True).values_list(
+            "purpose", flat=True
+        )
+    )
+    now = timezone.now().replace(microsecond=0)
+    serial = os.urandom(SERIAL_BYTES).hex()
+    summary = summary_of(
+        person, serial=serial, issued_at=now, issued_at_point=point.code, consents=consents
+    )
+
+    def seal(candidate: CardSummary) -> str:
+        record = to_record(candidate)
+        return format.seal(
+            record, network=keys.network_number, card_key=card_key, signing_key=signing_key
+        )
+
+    summary, text = fit(summary, seal)
+    with transaction.atomic():
+        for previous in Card.objects.select_for_update().filter(person=person, ended_at=None):
+            _end(actor, previous, RevokedSerial.Reason.SUPERSEDED)
+        card = Card.objects.create(
+            serial=serial,
+            person=person,
+            national_society=society,
+            issued_at_point=point,
+            issued_by=actor.user,
+            issued_at=now,
+            card_key=keys.card_key,
+            signing_key=keys.signing_key,
+            qr_text=text,
+            qr_version=qr.version_of(text),
+            dropped=summary.dropped,
+        )
+        carried = [
+            name
+            for name, value in summary.model_dump(exclude={"dropped"}).items()
+            if value not in (None, [], {})
+        ]
+        record_event(
+            actor,
+            "share",
+            "card",
+            serial,
+            person_id=person.pk,
+            fields=carried,
+            detail="issued" + (f", left off {summary.dropped}" if summary.dropped else ""),
+        )
+    return card
+
+
+def _end(actor: Actor, card: Card, reason: str) -> None:
+    card.ended_at = timezone.now()
+    card.save(update_fields=["ended_at"])
+    network_id = card.national_society.network_id
+    RevokedSerial.objects.get_or_create(
+        network_id=network_id,
+        serial=card.serial,
+        defaults={"reason": reason, "national_society_id": card.national_society_id},
+    )
+    record_event(
+        actor, "change", "card", card.serial, person_id=card.person_id, detail=f"ended: {reason}"
+    )
+
+
+def revoke_card(actor: Actor, card: Card, reason: str) -> Card:
+    """Put a lost or stolen card on the network's revocation list at once (an ended card stays
+    as it is, and the attempt is audited)."""
+    people_actions.working_point(actor, card.person)
+    if reason not in (RevokedSerial.Reason.LOST, RevokedSerial.Reason.STOLEN):
+        raise ValidationError({"reason": _("Say whether the card was lost or stolen.")})
+    with transaction.atomic():
+        locked = Card.objects.select_for_update().select_related("national_society").get(pk=card.pk)
+        if locked.ended_at is None:
+            _end(actor, locked, reason)
+        else:
+            record_event(
+                actor, "read", "card", locked.serial, person_id=locked.person_id,
+                detail=f"already ended; asked to revoke as {reason}",
+            )  # fmt: skip
+    return locked
+
+
+@dataclass(frozen=True)
+class CardReading:
+    """A card as its reader may see it."""
+
+    summary: CardSummary
+    issuer: NationalSociety
+    issued_at_point: ServicePoint | None
+    health_only: bool
+    # The reader's own record with the card's short code, if their society has one.
+    local_person: Person | None
+
+    def visible(self) -> dict[str, Any]:
+        if self.health_only:
+            return self.summary.health_part()
+        return self.summary.model_dump(mode="json")
+
+
+def read_card(actor: Actor, text: str) -> CardReading:
+    """Verify, decrypt and check a card; raises ``format.CardError`` saying why it cannot be
+    read. Every attempt is audited, refused ones too."""
+    if not actor.reads_cards:
+        raise PermissionError("this role does not read cards")
+    keys = DatabaseKeys(actor.network_id)
+    try:
+        unsealed = format.unseal(text, keys)
+        try:
+            summary = from_record(unsealed.record)
+        except RecordError as exc:
+            raise format.CardError("damaged", "record") from exc
+        check_not_revoked(actor.network_id, summary.serial)
+        if actor.reads_health_part_only and ConsentPurpose.SHARE_PARTNERS not in summary.consents:
+            raise format.CardError("no_partner_consent")
+    except format.CardError as error:
+        record_event(actor, "read", "card", "", detail=f"refused: {error.code}")
+        raise
+    if keys.signing_key_used is None:  # pragma: no cover - set by every successful unseal
+        raise format.CardError("untrusted_signer")
+    issuer = keys.signing_key_used.national_society
+    local = None
+    if actor.handles_personal_records:
+        # The card's own society finds its record; another finds one started from the card.
+        local = Person.objects.filter(
+            national_society_id=actor.national_society_id, short_code=summary.short_code
+        ).first()
+    reading = CardReading(
+        summary=summary,
+        issuer=issuer,
+        issued_at_point=ServicePoint.objects.filter(code=summary.issued_at_point).first(),
+        health_only=actor.reads_health_part_only,
+        local_person=local,
+    )
+    record_event(
+        actor,
+        "read",
+        "card",
+        summary.serial,
+        person_id=local.pk if local is not None else None,
+        fields=list(HEALTH_FIELDS) if reading.health_only else sorted(CardSummary.model_fields),
+        detail=f"issued by {issuer.country_code} at {summary.issued_at_point}",
+    )
+    return reading
+
+
+def start_record_from_card(actor: Actor, text: str, *, consent_language: str) -> Person:
+    """Register, in the reader's society, the person a card from another society describes:
+    same short code, the profile and health the card carries. Care consent is asked here."""
+    reading = read_card(actor, text)
+    if reading.local_person is not None:
+        return reading.local_person
+    summary = reading.summary
+    if summary.sex is None or summary.age_band is None:
+        raise ValidationError(
+            _("This card carries only its code: register the person with their answers.")
+        )
+    try:
+        with transaction.atomic():
+            person = people_actions.register_person(
+                actor,
+                short_code=summary.short_code,
+                sex=summary.sex,
+                age_band=summary.age_band,
+                birth_year=summary.birth_year,
+                languages=summary.languages,
+                consent_language=consent_language,
+            )
+            health = {
+                "allergies": list(summary.allergies),
+                "conditions": list(summary.conditions),
+                "medicines": [
+                    {
+                        "name": m.name,
+                        "dose": m.dose,
+                        "days_supply": m.days_left,
+                        "dispensed_on": timezone.now().date().isoformat(),
+                    }
+                    for m in summary.medicines
+                ],
+                "pregnancy": summary.pregnancy.model_dump(mode="json")
+                if summary.pregnancy
+                else None,
+            }
+            people_actions.update_health_summary(
+                actor, person, **{k: v for k, v in health.items() if v}
+            )
+    except IntegrityError:
+        # Started at the same moment on another device: the record exists now.
+        existing = Person.objects.get(
+            national_society_id=actor.national_society_id, short_code=summary.short_code
+        )
+        return existing
+    return person

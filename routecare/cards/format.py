@@ -1,0 +1,204 @@
+"""The care card's wire format, version 1 (see docs/card-format.md).
+
+``RC1:`` + base45 of ``header || nonce || AES-256-GCM(card key, inner, aad=header)`` where
+
+- ``header`` is the CBOR array ``[1, network number, card key id]``,
+- ``inner`` is the CBOR array ``[signing key id, payload, Ed25519 signature]``,
+- ``payload`` is the raw-deflate-compressed CBOR record (``cards.summary``),
+- the signature covers ``SIGNATURE_CONTEXT || header || signing key id || payload``.
+
+The signing key id travels inside the encryption: someone who is not in the network cannot
+even tell which National Society issued a card. This module knows nothing of the database; the
+caller passes the keys in (``KeyResolver``), so a second implementation needs only this file.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import zlib
+from dataclasses import dataclass
+from typing import Protocol
+
+import base45
+import cbor2
+from cryptography.exceptions import InvalidSignature, InvalidTag
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+FORMAT_VERSION = 1
+PREFIX = "RC1:"
+KID_BYTES = 4
+NONCE_BYTES = 12
+SIGNATURE_BYTES = 64
+SIGNATURE_CONTEXT = b"RouteCare card v1"
+# A record larger than this once inflated is refused: no card needs it, a zip bomb would.
+MAX_RECORD_BYTES = 8192
+# The longest QR text we accept: version 40 at level L holds 4,296 alphanumeric characters.
+MAX_TEXT_CHARS = 4296
+
+
+class CardError(Exception):
+    """Why a card cannot be read. ``code`` names the reason; each has its own message."""
+
+    def __init__(self, code: str, detail: str = "") -> None:
+        super().__init__(f"{code}: {detail}" if detail else code)
+        self.code = code
+        self.detail = detail
+
+
+@dataclass(frozen=True)
+class CardKeyMaterial:
+    kid: bytes
+    secret: bytes  # 32 bytes, AES-256
+
+
+@dataclass(frozen=True)
+class SigningKeyMaterial:
+    kid: bytes
+    seed: bytes  # 32 bytes, the Ed25519 private key
+
+    def public_bytes(self) -> bytes:
+        return (
+            Ed25519PrivateKey.from_private_bytes(self.seed)
+            .public_key()
+            .public_bytes(Encoding.Raw, PublicFormat.Raw)
+        )
+
+
+class KeyResolver(Protocol):
+    """Finds the keys a card names; raises ``CardError`` for unknown, foreign or retired ones."""
+
+    def card_key(self, network: int, kid: bytes) -> bytes: ...
+
+    def verify_key(self, network: int, kid: bytes) -> bytes: ...
+
+
+@dataclass(frozen=True)
+class Unsealed:
+    network: int
+    card_kid: bytes
+    signing_kid: bytes
+    record: bytes  # CBOR, inflated
+
+
+def seal(
+    record: bytes,
+    *,
+    network: int,
+    card_key: CardKeyMaterial,
+    signing_key: SigningKeyMaterial,
+    nonce: bytes | None = None,
+) -> str:
+    """The QR text of a record. ``nonce`` is only given by test vectors; never reuse one."""
+    header = cbor2.dumps([FORMAT_VERSION, network, card_key.kid])
+    payload = _deflate(record)
+    signed = SIGNATURE_CONTEXT + header + signing_key.kid + payload
+    signature = Ed25519PrivateKey.from_private_bytes(signing_key.seed).sign(signed)
+    inner = cbor2.dumps([signing_key.kid, payload, signature])
+    nonce = nonce if nonce is not None else os.urandom(NONCE_BYTES)
+    sealed = AESGCM(card_key.secret).encrypt(nonce, inner, header)
+    encoded: bytes = base45.b45encode(header + nonce + sealed)
+    return PREFIX + encoded.decode("ascii")
+
+
+def unseal(text: str, keys: KeyResolver) -> Unsealed:
+    """Check and open a card's QR text, or raise ``CardError`` saying why not."""
+    raw = _decode_text(text)
+    header, network, card_kid, rest = _parse_header(raw)
+    card_secret = keys.card_key(network, card_kid)
+    if len(rest) < NONCE_BYTES + 16:
+        raise CardError("damaged", "too short")
+    try:
+        inner = AESGCM(card_secret).decrypt(rest[:NONCE_BYTES], rest[NONCE_BYTES:], header)
+    except InvalidTag as exc:
+        raise CardError("not_authentic", "does not decrypt under the card key") from exc
+    try:
+        signing_kid, payload, signature = cbor2.loads(inner)
+    except (cbor2.CBORDecodeError, ValueError, TypeError) as exc:
+        raise CardError("damaged", "inner envelope") from exc
+    if not (
+        isinstance(signing_kid, bytes)
+        and len(signing_kid) == KID_BYTES
+        and isinstance(payload, bytes)
+        and isinstance(signature, bytes)
+        and len(signature) == SIGNATURE_BYTES
+    ):
+        raise CardError("damaged", "inner envelope")
+    public = keys.verify_key(network, signing_kid)
+    try:
+        Ed25519PublicKey.from_public_bytes(public).verify(
+            signature, SIGNATURE_CONTEXT + header + signing_kid + payload
+        )
+    except InvalidSignature as exc:
+        raise CardError("bad_signature") from exc
+    return Unsealed(network, card_kid, signing_kid, _inflate(payload))
+
+
+def looks_like_card(text: str) -> bool:
+    return text.strip().upper().startswith(PREFIX[:2])
+
+
+def _decode_text(text: str) -> bytes:
+    text = text.strip()
+    if len(text) > MAX_TEXT_CHARS:
+        raise CardError("not_routecare", "too long")
+    if not text.startswith(PREFIX):
+        if text.upper().startswith("RC") and text[3:4] == ":" and text[2:3].isdigit():
+            raise CardError("unsupported_version", text[:4])
+        raise CardError("not_routecare")
+    try:
+        return bytes(base45.b45decode(text[len(PREFIX) :]))
+    except ValueError as exc:
+        raise CardError("damaged", "not base45") from exc
+
+
+def _parse_header(raw: bytes) -> tuple[bytes, int, bytes, bytes]:
+    """The header's exact bytes (they are authenticated as they are), its fields and the rest."""
+    # The header is small: a CBOR array of three short items. Decode it from a bounded prefix
+    # and re-encode to find where it ends; a non-canonical header then fails authentication.
+    try:
+        decoded = cbor2.loads(_first_cbor_item(raw))
+    except (cbor2.CBORDecodeError, ValueError, TypeError, IndexError) as exc:
+        raise CardError("damaged", "header") from exc
+    if not (isinstance(decoded, list) and decoded and isinstance(decoded[0], int)):
+        raise CardError("damaged", "header")
+    if decoded[0] != FORMAT_VERSION:
+        raise CardError("unsupported_version", str(decoded[0]))
+    if not (
+        len(decoded) == 3
+        and isinstance(decoded[1], int)
+        and not isinstance(decoded[1], bool)
+        and isinstance(decoded[2], bytes)
+        and len(decoded[2]) == KID_BYTES
+    ):
+        raise CardError("damaged", "header")
+    header = cbor2.dumps(decoded)
+    if not raw.startswith(header):
+        raise CardError("damaged", "non-canonical header")
+    return header, decoded[1], decoded[2], raw[len(header) :]
+
+
+def _first_cbor_item(raw: bytes) -> bytes:
+    """The bytes of the first CBOR item (cbor2 refuses trailing data, so find its length)."""
+    stream = io.BytesIO(raw)
+    decoder = cbor2.CBORDecoder(stream)
+    decoder.decode()
+    return raw[: stream.tell()]
+
+
+def _deflate(record: bytes) -> bytes:
+    compressor = zlib.compressobj(9, zlib.DEFLATED, -15)
+    return compressor.compress(record) + compressor.flush()
+
+
+def _inflate(payload: bytes) -> bytes:
+    decompressor = zlib.decompressobj(-15)
+    try:
+        record = decompressor.decompress(payload, MAX_RECORD_BYTES)
+    except zlib.error as exc:
+        raise CardError("damaged", "payload does not inflate") from exc
+    if decompressor.unconsumed_tail or not decompressor.eof:
+        raise CardError("damaged", "payload too large or incomplete")
+    return record

@@ -1,0 +1,214 @@
+"""Card key management (create, rotate, retire) and the key resolver readers use.
+
+A network has one current card key (the newest unretired); a National Society has one current
+signing key. Rotating makes a new current key and keeps the old ones working; retiring stops a
+key from opening or vouching for any card.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from base64 import b64decode, b64encode
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from routecare.audit.actions import record_system_event
+from routecare.cards.format import (
+    KID_BYTES,
+    CardError,
+    CardKeyMaterial,
+    SigningKeyMaterial,
+)
+from routecare.cards.models import Card, CardKey, RevokedSerial, SigningKey
+from routecare.orgs.models import NationalSociety, Network
+
+
+class KeyManagementError(ValueError):
+    """An operator asked for something the keys do not allow (shown as the command's error)."""
+
+
+def _new_kid() -> str:
+    while True:
+        kid = os.urandom(KID_BYTES).hex()
+        if not (
+            CardKey.objects.filter(kid=kid).exists() or SigningKey.objects.filter(kid=kid).exists()
+        ):
+            return kid
+
+
+@transaction.atomic
+def create_card_key(network: Network) -> CardKey:
+    """A new current card key for the network (the previous one keeps decrypting)."""
+    network = Network.objects.select_for_update().get(pk=network.pk)
+    if network.card_number is None:
+        highest = Network.objects.aggregate(highest=Max("card_number"))["highest"] or 0
+        network.card_number = highest + 1
+        network.save(update_fields=["card_number"])
+    key = CardKey.objects.create(
+        network=network, kid=_new_kid(), secret=b64encode(os.urandom(32)).decode("ascii")
+    )
+    record_system_event("create", "card_key", key.kid, detail=f"network {network.slug}")
+    return key
+
+
+@transaction.atomic
+def create_signing_key(society: NationalSociety) -> SigningKey:
+    """A new current signing key for the society; older ones stay on the trust list."""
+    seed = os.urandom(32)
+    kid = _new_kid()
+    public = SigningKeyMaterial(bytes.fromhex(kid), seed).public_bytes()
+    key = SigningKey.objects.create(
+        national_society=society,
+        kid=kid,
+        seed=b64encode(seed).decode("ascii"),
+        public_key=public.hex(),
+    )
+    record_system_event(
+        "create", "signing_key", key.kid, national_society_id=society.pk, detail=society.name
+    )
+    return key
+
+
+@transaction.atomic
+def retire_key(kid: str) -> CardKey | SigningKey:
+    """Retire a card or signing key: cards under it can no longer be read. Not reversible."""
+    key: CardKey | SigningKey | None = (
+        CardKey.objects.select_for_update().filter(kid=kid).first()
+        or SigningKey.objects.select_for_update().filter(kid=kid).first()
+    )
+    if key is None:
+        raise KeyManagementError(f"no key with id {kid}")
+    if key.retired_at is not None:
+        raise KeyManagementError(f"key {kid} is already retired")
+    if isinstance(key, CardKey):
+        others = CardKey.objects.filter(network_id=key.network_id, retired_at__isnull=True)
+        if not others.exclude(pk=key.pk).exists():
+            raise KeyManagementError("rotate first: this is the network's only card key")
+    key.retired_at = timezone.now()
+    key.save(update_fields=["retired_at"])
+    society_id = key.national_society_id if isinstance(key, SigningKey) else None
+    kind = "card_key" if isinstance(key, CardKey) else "signing_key"
+    record_system_event("change", kind, kid, national_society_id=society_id, detail="retired")
+    return key
+
+
+def ensure_keys(network: Network) -> None:
+    """Keys for a network and each of its societies, made if missing (demo data, set-up)."""
+    if not CardKey.objects.filter(network=network, retired_at__isnull=True).exists():
+        create_card_key(network)
+    for society in network.societies.all():
+        if not SigningKey.objects.filter(
+            national_society=society, retired_at__isnull=True
+        ).exists():
+            create_signing_key(society)
+
+
+@dataclass(frozen=True)
+class IssuingKeys:
+    network_number: int
+    card_key: CardKey
+    signing_key: SigningKey
+
+    def materials(self) -> tuple[CardKeyMaterial, SigningKeyMaterial]:
+        return (
+            CardKeyMaterial(bytes.fromhex(self.card_key.kid), b64decode(self.card_key.secret)),
+            SigningKeyMaterial(
+                bytes.fromhex(self.signing_key.kid), b64decode(self.signing_key.seed)
+            ),
+        )
+
+
+def issuing_keys(society: NationalSociety) -> IssuingKeys:
+    """The current keys a society issues cards with; an error an operator can act on if none."""
+    card_key = CardKey.objects.filter(
+        network_id=society.network_id, retired_at__isnull=True
+    ).first()
+    signing_key = SigningKey.objects.filter(
+        national_society=society, retired_at__isnull=True
+    ).first()
+    if card_key is None or signing_key is None:
+        raise KeyManagementError("no card keys yet: run `routecare card-keys init`")
+    number = Network.objects.values_list("card_number", flat=True).get(pk=society.network_id)
+    if number is None:  # pragma: no cover - given with the network's first card key
+        raise KeyManagementError("the network has no card number: run `routecare card-keys init`")
+    return IssuingKeys(number, card_key, signing_key)
+
+
+class DatabaseKeys:
+    """Resolves a card's keys from the database. Bound to a reader's network, it refuses cards
+    of every other network; unbound (the command line), it accepts any network it holds."""
+
+    def __init__(self, network_id: uuid.UUID | None = None) -> None:
+        self.network_id = network_id
+        self.card_key_used: CardKey | None = None
+        self.signing_key_used: SigningKey | None = None
+
+    def _network(self, number: int) -> Network:
+        network = Network.objects.filter(card_number=number).first()
+        if network is None:
+            raise CardError("unknown_network")
+        if self.network_id is not None and network.pk != self.network_id:
+            raise CardError("wrong_network")
+        return network
+
+    def card_key(self, network: int, kid: bytes) -> bytes:
+        found = self._network(network)
+        key = CardKey.objects.filter(network=found, kid=kid.hex()).first()
+        if key is None:
+            raise CardError("unknown_key")
+        if key.retired_at is not None:
+            raise CardError("retired_key")
+        self.card_key_used = key
+        return b64decode(key.secret)
+
+    def verify_key(self, network: int, kid: bytes) -> bytes:
+        found = self._network(network)
+        key = (
+            SigningKey.objects.filter(national_society__network=found, kid=kid.hex())
+            .select_related("national_society")
+            .first()
+        )
+        if key is None:
+            raise CardError("untrusted_signer")
+        if key.retired_at is not None:
+            raise CardError("retired_key")
+        self.signing_key_used = key
+        return bytes.fromhex(key.public_key)
+
+
+def check_not_revoked(network_id: uuid.UUID | None, serial: str) -> None:
+    """Raise ``CardError`` if the network's revocation list names the serial."""
+    if network_id is None:
+        raise CardError("wrong_network")
+    revocation = RevokedSerial.objects.filter(network_id=network_id, serial=serial).first()
+    if revocation is not None:
+        code = "superseded" if revocation.reason == RevokedSerial.Reason.SUPERSEDED else "revoked"
+        raise CardError(code, revocation.reason)
+
+
+@transaction.atomic
+def revoke_serial(serial: str, reason: str) -> RevokedSerial:
+    """Revoke a card issued on this server by its serial (the operator's way, without a person
+    page). Staff revoke from the person's card page, which also ends the card there."""
+    card = Card.objects.select_related("national_society").filter(serial=serial.lower()).first()
+    if card is None:
+        raise KeyManagementError(f"no card with serial {serial!r} was issued here")
+    if reason not in (RevokedSerial.Reason.LOST, RevokedSerial.Reason.STOLEN):
+        raise KeyManagementError("the reason is lost or stolen")
+    if card.ended_at is None:
+        card.ended_at = timezone.now()
+        card.save(update_fields=["ended_at"])
+    revocation, _created = RevokedSerial.objects.get_or_create(
+        network_id=card.national_society.network_id,
+        serial=card.serial,
+        defaults={"reason": reason, "national_society_id": card.national_society_id},
+    )
+    record_system_event(
+        "change", "card", card.serial, national_society_id=card.national_society_id,
+        detail=f"revoked: {reason}",
+    )  # fmt: skip
+    return revocation

@@ -1,0 +1,40 @@
+import json
+import sys
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from routecare.cards import tooling
+from routecare.cards.format import CardError
+from routecare.cards.messages import read_error
+
+
+class Command(BaseCommand):
+    help = (
+        "`card encode --society HN`: a JSON care summary on stdin, its QR text on stdout. "
+        "`card decode`: a card's QR text on stdin, its JSON summary on stdout (exit 1 with a "
+        "message if it cannot be read). Uses the card keys in the database."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("operation", choices=["encode", "decode"])
+        parser.add_argument("--society", help="country code of the issuing National Society")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        source = sys.stdin.read()
+        if options["operation"] == "encode":
+            if not options["society"]:
+                raise CommandError("give the issuing society: --society HN")
+            try:
+                text, dropped = tooling.encode_json(source, options["society"])
+            except tooling.ToolError as error:
+                raise CommandError(str(error)) from error
+            if dropped:
+                self.stderr.write(f"left off to fit: {json.dumps(dropped)}")
+            self.stdout.write(text)
+        else:
+            try:
+                summary = tooling.decode_text(source)
+            except CardError as error:
+                raise CommandError(f"{error.code}: {read_error(error.code)}") from error
+            self.stdout.write(json.dumps(summary, ensure_ascii=False, indent=2))

@@ -1,0 +1,49 @@
+"""Scoped reads of cards: only the acting user's society's cards, each read audited."""
+
+from __future__ import annotations
+
+from routecare.access import Actor
+from routecare.audit.actions import record_event
+from routecare.cards import format
+from routecare.cards.keys import DatabaseKeys
+from routecare.cards.models import Card
+from routecare.cards.summary import CardSummary, from_record
+from routecare.people.models import Person
+
+
+def current_card(actor: Actor, person: Person) -> Card | None:
+    """The person's valid card, if their society issued one. ``person`` comes from a selector."""
+    if not actor.handles_personal_records or person.national_society_id != actor.society_id:
+        return None
+    return (
+        Card.objects.filter(person=person, ended_at=None)
+        .select_related("issued_at_point", "card_key", "signing_key")
+        .first()
+    )
+
+
+def latest_card(actor: Actor, person: Person) -> Card | None:
+    """The person's most recent card, valid or ended (revoking twice changes nothing)."""
+    if not actor.handles_personal_records or person.national_society_id != actor.society_id:
+        return None
+    return Card.objects.filter(person=person).select_related("issued_at_point").first()
+
+
+def cards_of(actor: Actor, person: Person) -> list[Card]:
+    if not actor.handles_personal_records or person.national_society_id != actor.society_id:
+        return []
+    return list(Card.objects.filter(person=person).select_related("issued_at_point"))
+
+
+def summary_of_card(actor: Actor, card: Card, *, purpose: str = "view") -> CardSummary:
+    """What an issued card says, opened with the network's keys; the read is audited."""
+    unsealed = format.unseal(str(card.qr_text), DatabaseKeys())
+    record_event(
+        actor,
+        "export" if purpose != "view" else "read",
+        "card",
+        card.serial,
+        person_id=card.person_id,
+        detail=purpose,
+    )
+    return from_record(unsealed.record)

@@ -1,0 +1,232 @@
+"""Staff pages for cards: issue and print from a person's page, scan and read anywhere in the
+network. QR texts travel in POST bodies only, never in URLs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST, require_safe
+
+from routecare.access import Rule, StaffRequest, staff_view
+from routecare.cards import actions, pdf, qr, selectors
+from routecare.cards.actions import CardReading
+from routecare.cards.format import CardError
+from routecare.cards.keys import KeyManagementError
+from routecare.cards.messages import photo_error, read_error
+from routecare.cards.models import RevokedSerial
+from routecare.cards.summary import CardSummary
+from routecare.core import person_texts
+from routecare.core.http import posted
+from routecare.core.languages import language_choices
+from routecare.people import selectors as people_selectors
+from routecare.people import shortcode
+
+
+class ScanForm(forms.Form):
+    text = forms.CharField(
+        label=gettext_lazy("Card code or short code"),
+        required=False,
+        max_length=4400,
+        widget=forms.Textarea(attrs={"rows": 3, "autocomplete": "off", "spellcheck": "false"}),
+    )
+    photo = forms.ImageField(label=gettext_lazy("Photo of the card"), required=False)
+
+
+class StartRecordForm(forms.Form):
+    text = forms.CharField(max_length=4400, widget=forms.HiddenInput)
+    consent_language = forms.ChoiceField(label=gettext_lazy("Consent explained in"), choices=[])
+    care_consent = forms.BooleanField(
+        label=gettext_lazy("The person agrees to a record here, to receive care.")
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["consent_language"].choices = language_choices()  # type: ignore[attr-defined]
+
+
+class RevokeForm(forms.Form):
+    reason = forms.ChoiceField(
+        choices=[
+            (RevokedSerial.Reason.LOST, gettext_lazy("Lost")),
+            (RevokedSerial.Reason.STOLEN, gettext_lazy("Stolen")),
+        ]
+    )
+
+
+def _explain(summary: CardSummary | None, language: str) -> dict[str, Any]:
+    return {
+        "summary": summary,
+        "language": language,
+        "rtl": person_texts.is_rtl(language),
+        "texts": person_texts.texts_for(language),
+        "person_languages": [
+            (code, person_texts.texts_for(code)["care_card"])
+            for code in person_texts.PERSON_LANGUAGES
+        ],
+    }
+
+
+@staff_view(Rule.PERSONAL_RECORDS)
+def card(request: StaffRequest, person_id: str) -> HttpResponse:
+    """The person's card: issue (POST), show, print, explain in their language."""
+    actor = request.actor
+    person = people_selectors.get_person(actor, person_id)
+    if request.method == "POST":
+        try:
+            actions.issue_card(actor, person)
+        except (ValidationError, KeyManagementError) as error:
+            messages.error(request, "; ".join(getattr(error, "messages", [str(error)])))
+        else:
+            messages.success(request, _("Card issued. Print it or let the person photograph it."))
+        return redirect("cards:card", person_id=person.pk)
+    current = selectors.current_card(actor, person)
+    summary, unreadable = None, False
+    if current is not None:
+        try:
+            summary = selectors.summary_of_card(actor, current)
+        except CardError:
+            unreadable = True  # its key was retired since: issue a new one
+    language = request.GET.get("lang", "")
+    if language not in person_texts.PERSON_LANGUAGES:
+        language = person_texts.person_language(person.languages)
+    return render(
+        request,
+        "cards/card.html",
+        {
+            "person": person,
+            "card": current,
+            "qr_svg": qr.svg(str(current.qr_text)) if current and not unreadable else "",
+            "unreadable": unreadable,
+            "revoke_form": RevokeForm(),
+            "history": selectors.cards_of(actor, person),
+            **_explain(summary, language),
+        },
+    )
+
+
+DOWNLOADS = {
+    "card-pdf": ("application/pdf", "card.pdf"),
+    "sticker-pdf": ("application/pdf", "sticker.pdf"),
+    "png": ("image/png", "card.png"),
+    "svg": ("image/svg+xml", "card.svg"),
+}
+
+
+@staff_view(Rule.PERSONAL_RECORDS)
+@require_safe
+def download(request: StaffRequest, person_id: str, kind: str) -> HttpResponse:
+    actor = request.actor
+    person = people_selectors.get_person(actor, person_id)
+    current = selectors.current_card(actor, person)
+    if current is None or kind not in DOWNLOADS:
+        raise Http404
+    selectors.summary_of_card(actor, current, purpose=f"download {kind}")
+    text = str(current.qr_text)
+    if kind.endswith("pdf"):
+        language = person_texts.person_language(person.languages)
+        body: bytes = pdf.card_pdf(
+            qr_text=text,
+            short_code=person.short_code,
+            language=language,
+            layout=kind.removesuffix("-pdf"),
+        )
+    elif kind == "png":
+        body = qr.png(text)
+    else:
+        body = qr.svg(text).encode()
+    content_type, filename = DOWNLOADS[kind]
+    response = HttpResponse(body, content_type=content_type)
+    # Named by the short code the person carries anyway, never by a record id.
+    response["Content-Disposition"] = f'attachment; filename="{person.short_code}-{filename}"'
+    return response
+
+
+@staff_view(Rule.PERSONAL_RECORDS)
+@require_POST
+def revoke(request: StaffRequest, person_id: str) -> HttpResponse:
+    actor = request.actor
+    person = people_selectors.person_for_change(actor, person_id)
+    form = RevokeForm(request.POST)
+    current = selectors.current_card(actor, person)
+    if current is None:
+        messages.error(request, _("This person has no valid card to cancel."))
+    elif not form.is_valid():
+        messages.error(request, _("Say whether the card was lost or stolen."))
+    else:
+        actions.revoke_card(actor, current, form.cleaned_data["reason"])
+        messages.success(request, _("Card cancelled: no point of the network will accept it."))
+    return redirect("cards:card", person_id=person.pk)
+
+
+@staff_view(Rule.CARD_READING)
+def scan(request: StaffRequest) -> HttpResponse:
+    """Scan with the camera, upload a photo, or type the code: the card is read server-side."""
+    actor = request.actor
+    form = ScanForm(posted(request), request.FILES or None)
+    reading: CardReading | None = None
+    error = ""
+    if request.method == "POST" and form.is_valid():
+        text = form.cleaned_data["text"].strip()
+        photo = form.cleaned_data["photo"]
+        if photo is not None:
+            try:
+                text = qr.read_photo(photo.read())
+            except qr.PhotoError as photo_failure:
+                error = photo_error(photo_failure.code)
+        if not error and not text:
+            error = _("Scan the card, choose a photo of it, or type its code.")
+        elif not error and actor.handles_personal_records and _is_short_code(text):
+            lookup = people_selectors.find_by_short_code(actor, text)
+            if lookup.person is not None:
+                return redirect("people:detail", person_id=lookup.person.pk)
+            error = _("No one with that short code is registered in your National Society.")
+        elif not error:
+            try:
+                reading = actions.read_card(actor, text)
+            except CardError as failure:
+                error = read_error(failure.code)
+    elif request.method == "POST":
+        error = _("That upload was not understood; choose a photo (JPEG, PNG or WebP).")
+    context: dict[str, Any] = {"form": form, "reading": reading, "error": error}
+    if reading is not None:
+        context["start_form"] = StartRecordForm(
+            initial={"text": text, "consent_language": get_language()}
+        )
+        context["qr_text"] = text
+    return render(request, "cards/scan.html", context)
+
+
+def _is_short_code(text: str) -> bool:
+    compact = shortcode.normalise(text)
+    return compact is not None and len(text) <= 16
+
+
+@staff_view(Rule.PERSONAL_RECORDS)
+@require_POST
+def start_record(request: StaffRequest) -> HttpResponse:
+    """Start a record here for the person a card from another society describes."""
+    form = StartRecordForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Record the person's consent to care first; nothing changed."))
+        return redirect("cards:scan")
+    try:
+        person = actions.start_record_from_card(
+            request.actor,
+            form.cleaned_data["text"],
+            consent_language=form.cleaned_data["consent_language"],
+        )
+    except CardError as failure:
+        messages.error(request, read_error(failure.code))
+        return redirect("cards:scan")
+    except ValidationError as error:
+        messages.error(request, "; ".join(error.messages))
+        return redirect("cards:scan")
+    messages.success(request, _("Record started with the card's short code."))
+    return redirect("people:detail", person_id=person.pk)

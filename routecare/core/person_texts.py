@@ -1,0 +1,133 @@
+"""Texts shown to people on the move, in the languages they read (not the staff interface's).
+
+They live in their own gettext catalogue, ``person.po``, beside each language's ``django.po``:
+people on the routes read Farsi, Pashto, Urdu and Haitian Creole, which the staff interface
+does not offer. Pages get a dictionary of texts for one language (``texts_for``); a test checks
+every text is translated in every language.
+"""
+
+from __future__ import annotations
+
+import gettext
+from functools import cache
+from pathlib import Path
+
+from routecare.orgs.taxonomy import Service
+
+LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
+DOMAIN = "person"
+PERSON_LANGUAGES = ("en", "es", "fr", "ar", "fa", "ps", "ur", "ht")
+RIGHT_TO_LEFT = frozenset({"ar", "fa", "ps", "ur"})
+# Always printed on a card beside the person's own language.
+CARD_LANGUAGES = ("en", "es", "fr", "ar")
+
+TEXTS: dict[str, str] = {
+    "not_an_id": "This card is not an identity document or a travel document.",
+    "care_card": "Care card",
+    "your_code": "Your code",
+    "what_your_card_says": "What your card says",
+    "show_card": (
+        "Show this card at Red Cross and Red Crescent service points along your route, so that "
+        "you do not have to tell your health story again."
+    ),
+    "who_can_read": (
+        "Only Red Cross and Red Crescent service points of the network can read the code. "
+        "Nobody else can."
+    ),
+    "if_lost": (
+        "If you lose this card, tell any Red Cross or Red Crescent service point: they will "
+        "cancel it and give you a new one."
+    ),
+    "allergies": "Allergies",
+    "conditions": "Chronic conditions",
+    "medicines": "Medicines",
+    "days_left": "%(days)s days left",
+    "pregnancy": "Pregnancy",
+    "weeks": "%(weeks)s weeks",
+    "expected_date": "Expected date",
+    "child_growth": "Child growth",
+    "weight": "Weight",
+    "height": "Height",
+    "muac": "Arm circumference",
+    "vaccinations": "Vaccinations",
+    "urgency": "Urgency",
+    "red": "Red: urgent",
+    "yellow": "Yellow: soon",
+    "green": "Green: not urgent",
+    "visits": "Visits",
+    "for_next_point": "For the next service point",
+    "issued": "Issued on %(date)s at %(point)s",
+    "left_off": (
+        "Some older items did not fit on the card. The service point that issued it keeps them."
+    ),
+    "code_only": (
+        "Your card carries only your code: you did not agree to share more with other countries."
+    ),
+    "nothing": "Nothing recorded",
+}
+# Service names, for what a person received.
+SERVICE_TEXTS: dict[str, str] = {
+    "information": "Information",
+    "connectivity": "Phone charging, WiFi and calls",
+    "cash-voucher": "Cash and vouchers",
+    "psychosocial-support": "Someone to talk to (psychosocial support)",
+    "first-aid": "First aid",
+    "health-primary": "Health care",
+    "health-maternal-child": "Care for mothers and children",
+    "medicines": "Medicines",
+    "referral": "Referral to another service",
+    "food": "Food",
+    "water": "Water",
+    "rfl": "Finding and contacting family",
+    "safe-space-women-children": "Safe space for women and children",
+    "shelter": "Shelter",
+    "wash-hygiene": "Toilets, showers and hygiene",
+    "nfi": "Clothes, shoes and blankets",
+    "dignity-kit": "Hygiene kit for women",
+    "protection": "Protection and safety",
+    "transport-medical": "Transport to a health centre",
+    "legal-information": "Legal information",
+    "integration": "Language courses, work and school",
+    "social-inclusion": "Social activities",
+    "first-aid-training": "First aid training",
+    "self-care-messages": "Advice to look after yourself",
+}
+if set(SERVICE_TEXTS) != set(Service.values):  # pragma: no cover - caught by any import
+    raise ImportError("every service needs a person-facing name")
+
+
+@cache
+def _catalogue(language: str) -> gettext.NullTranslations:
+    return gettext.translation(DOMAIN, localedir=LOCALE_DIR, languages=[language], fallback=True)
+
+
+def person_language(languages: list[str] | tuple[str, ...], fallback: str = "en") -> str:
+    """The first of a person's languages we have texts in."""
+    return next((code for code in languages if code in PERSON_LANGUAGES), fallback)
+
+
+def texts_for(language: str) -> dict[str, str]:
+    catalogue = _catalogue(language if language in PERSON_LANGUAGES else "en")
+    texts = {key: catalogue.gettext(message) for key, message in TEXTS.items()}
+    texts.update(
+        {f"service:{code}": catalogue.gettext(name) for code, name in SERVICE_TEXTS.items()}
+    )
+    return texts
+
+
+def service_name(code: str, language: str) -> str:
+    catalogue = _catalogue(language if language in PERSON_LANGUAGES else "en")
+    return catalogue.gettext(SERVICE_TEXTS.get(code, code))
+
+
+def text(key: str, language: str, **values: object) -> str:
+    message = _catalogue(language if language in PERSON_LANGUAGES else "en").gettext(TEXTS[key])
+    return message % values if values else message
+
+
+def is_rtl(language: str) -> bool:
+    return language in RIGHT_TO_LEFT
+
+
+def all_messages() -> list[str]:
+    return [*TEXTS.values(), *SERVICE_TEXTS.values()]
