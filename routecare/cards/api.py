@@ -5,8 +5,9 @@ import uuid
 from typing import Any, Literal
 
 from django.http import Http404, HttpRequest
-from ninja import Field, File, Router, Schema
+from ninja import Field, Router, Schema
 from ninja.files import UploadedFile
+from ninja.params import functions as params
 from ninja.responses import Status
 
 from routecare.access import Actor, Rule, api_rule
@@ -127,7 +128,7 @@ def read_card(request: HttpRequest, body: ReadIn) -> Status[dict[str, Any]]:
 
 
 # Optional so that the access rule is checked before the upload: a missing photo is a 422.
-OPTIONAL_PHOTO = File(None)
+OPTIONAL_PHOTO: Any = params.File(None)
 
 
 @router.post("/cards/read-photo", response={200: ReadingOut, 422: CardProblem})
