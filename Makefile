@@ -33,8 +33,9 @@ routecare/static/vendor/.installed: package.json package-lock.json
 
 messages: $(MO_FILES)
 
+# The staff interface's languages; person.po catalogues (core/person_texts.py) are kept by hand.
 makemessages: setup
-	cd routecare && ../$(ROUTECARE) makemessages --all --no-obsolete --ignore 'static/*' --ignore 'tests/*'
+	cd routecare && ../$(ROUTECARE) makemessages -l es -l fr -l ar --no-obsolete --ignore 'static/*' --ignore 'tests/*'
 
 run: setup
 	$(ROUTECARE) migrate --no-input
