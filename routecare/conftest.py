@@ -168,3 +168,10 @@ def api_client(user: User, point: ServicePoint | None = None) -> Client:
 @pytest.fixture
 def api() -> Callable[..., Client]:
     return api_client
+
+
+@pytest.fixture
+def outsider(db: None) -> Society:
+    """Staff of a National Society in another network (the Western Balkans route)."""
+    balkans = Network.objects.create(slug="balkans", name="Western Balkans route")
+    return _society(balkans, "RS", "Red Cross of Serbia")
