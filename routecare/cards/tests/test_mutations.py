@@ -60,7 +60,8 @@ def _refused(text: str) -> bool:
 
 
 def _text(raw: bytes) -> str:
-    return "RC1:" + base45.b45encode(raw).decode("ascii")
+    encoded: bytes = base45.b45encode(raw)
+    return "RC1:" + encoded.decode("ascii")
 
 
 def test_the_unchanged_cards_are_read() -> None:
