@@ -1,0 +1,129 @@
+"""`routecare card-keys` and `routecare card encode|decode`."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from routecare.audit.models import AuditEvent
+from routecare.cards import actions
+from routecare.cards.models import CardKey, RevokedSerial, SigningKey
+from routecare.conftest import Society
+from routecare.orgs.models import Network
+from routecare.people.models import Person
+
+SUMMARY = {
+    "short_code": "RC-7K3M-9QE",
+    "issued_at_point": "hn-1",
+    "consents": ["care", "share-network"],
+    "sex": "male",
+    "age_band": "18-59",
+    "allergies": ["sulfa drugs"],
+}
+
+
+def _run(*args: str, stdin: str = "") -> str:
+    out = io.StringIO()
+    old_stdin = sys.stdin
+    sys.stdin = io.StringIO(stdin)
+    try:
+        call_command(*args, stdout=out, stderr=io.StringIO())
+    finally:
+        sys.stdin = old_stdin
+    return out.getvalue()
+
+
+def test_init_makes_missing_keys_once(own: Society, other: Society) -> None:
+    listing = _run("card-keys", "init")
+    assert "card key" in listing
+    assert CardKey.objects.count() == 1
+    assert SigningKey.objects.count() == 2
+    _run("card-keys", "init")
+    assert (CardKey.objects.count(), SigningKey.objects.count()) == (1, 2)
+    assert Network.objects.get().card_number == 1
+    assert AuditEvent.objects.filter(object_type="card_key", via="command").count() == 1
+
+
+def test_rotate_and_retire(own: Society, keys: None) -> None:
+    first = CardKey.objects.get()
+    with pytest.raises(CommandError, match="only card key"):
+        _run("card-keys", "retire", first.kid, "--yes")
+    _run("card-keys", "rotate-card-key", "americas")
+    with pytest.raises(CommandError, match="--yes"):
+        _run("card-keys", "retire", first.kid)
+    _run("card-keys", "retire", first.kid, "--yes")
+    first.refresh_from_db()
+    assert first.retired_at is not None
+    with pytest.raises(CommandError, match="already retired"):
+        _run("card-keys", "retire", first.kid, "--yes")
+    _run("card-keys", "rotate-signing-key", "hn")
+    assert SigningKey.objects.filter(national_society=own.society).count() == 2
+    with pytest.raises(CommandError, match="no network"):
+        _run("card-keys", "rotate-card-key", "nowhere")
+    with pytest.raises(CommandError, match="no National Society"):
+        _run("card-keys", "rotate-signing-key", "zz")
+    with pytest.raises(CommandError, match="no key"):
+        _run("card-keys", "retire", "00000000", "--yes")
+
+
+def test_revoke_by_serial(own: Society, carrier: Person) -> None:
+    card = actions.issue_card(own.actor(), carrier)
+    _run("card-keys", "revoke", card.serial, "--reason", "stolen")
+    assert RevokedSerial.objects.get(serial=card.serial).reason == "stolen"
+    with pytest.raises(CommandError, match="no card"):
+        _run("card-keys", "revoke", "0000000000000000")
+
+
+def test_encode_then_decode_round_trips(own: Society, keys: None) -> None:
+    text = _run("card", "encode", "--society", "HN", stdin=json.dumps(SUMMARY)).strip()
+    assert text.startswith("RC1:")
+    decoded = json.loads(_run("card", "decode", stdin=text))
+    assert decoded["allergies"] == ["sulfa drugs"]
+    assert decoded["short_code"] == SUMMARY["short_code"]
+
+
+@pytest.mark.parametrize(
+    ("stdin", "society", "message"),
+    [
+        ("not json", "HN", "not JSON"),
+        ("[]", "HN", "JSON object"),
+        (json.dumps({**SUMMARY, "sex": "robot"}), "HN", "sex"),
+        (json.dumps({**SUMMARY, "short_code": "RC-0000-001"}), "HN", "short_code"),
+        (json.dumps(SUMMARY), "ZZ", "no National Society"),
+    ],
+)
+def test_encode_refuses_bad_input(
+    own: Society, keys: None, stdin: str, society: str, message: str
+) -> None:
+    with pytest.raises(CommandError, match=message):
+        _run("card", "encode", "--society", society, stdin=stdin)
+
+
+def test_encode_needs_the_issuing_society(own: Society, keys: None) -> None:
+    with pytest.raises(CommandError, match="--society"):
+        _run("card", "encode", stdin=json.dumps(SUMMARY))
+
+
+def test_decode_fails_with_the_reason(own: Society, keys: None) -> None:
+    with pytest.raises(CommandError, match="not_routecare"):
+        _run("card", "decode", stdin="hello")
+
+
+def test_the_console_script_exits_non_zero_on_a_bad_card() -> None:
+    # Refused before any key is looked up, so no database is needed.
+    done = subprocess.run(  # noqa: S603
+        [str(Path(sys.executable).parent / "routecare"), "card", "decode"],
+        input="RC1:not a card",
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert "damaged" in done.stderr
