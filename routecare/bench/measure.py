@@ -27,11 +27,13 @@ from django.http import HttpResponseBase
 from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
 
+from routecare.access import build_actor
 from routecare.accounts.actions import create_api_token
 from routecare.audit.models import AuditEvent
 from routecare.bench.concurrent import measure_concurrent_writes
 from routecare.bench.stats import ratio, summarise
 from routecare.bench.urls import BARE_PATH
+from routecare.cards.actions import issue_card
 from routecare.demo.loader import load_demo
 from routecare.demo.synth import make_people
 from routecare.orgs.models import ServicePoint
@@ -44,6 +46,9 @@ Send = Callable[[int], HttpResponseBase]
 BENCH_USER = "hn-volunteer"
 BENCH_POINT = "hnd-danli"
 LOOKUP_URL = "/api/v1/people/lookup"
+CARD_READ_URL = "/api/v1/cards/read"
+# Cards issued for the scan-to-summary figure (each read checks one of them).
+BENCH_CARDS = 100
 BARE_URL = "/" + BARE_PATH
 CONCURRENT_ROUNDS = 3
 # Extra requests, after the timed ones, that split request time into SQL and Python.
@@ -142,6 +147,17 @@ def _target(rng: random.Random) -> Target:
         codes=[code for _pk, code in rows],
         person_ids=[pk for pk, _code in rows],
     )
+
+
+def _card_texts(target: Target, rng: random.Random) -> list[str]:
+    """Cards for a sample of the society's people, issued as staff would issue them."""
+    actor = build_actor(target.user, target.point.pk, via="command")
+    if actor is None:
+        raise BenchError(f"{BENCH_USER} cannot work at {BENCH_POINT}")
+    people = Person.objects.filter(
+        pk__in=rng.sample(target.person_ids, min(BENCH_CARDS, len(target.person_ids)))
+    )
+    return [str(issue_card(actor, person).qr_text) for person in people]
 
 
 @dataclass(frozen=True)
@@ -290,6 +306,12 @@ def measure(
         url = f"/api/v1/people/{person(index)}/encounters"
         return client.post(url, ENCOUNTER_BODY, content_type="application/json")
 
+    card_texts = _card_texts(target, rng)
+    card = _picker(card_texts, rng)
+
+    def card_read(index: int) -> HttpResponseBase:
+        return client.post(CARD_READ_URL, {"text": card(index)}, content_type="application/json")
+
     def bare(index: int) -> HttpResponseBase:
         # The same body and headers as a lookup, so only the work behind the URL differs.
         return client.post(BARE_URL, {"code": code(index)}, content_type="application/json")
@@ -297,6 +319,7 @@ def measure(
     phases = [
         Phase("lookup", lookup, lookups, 200),
         Phase("write", write, writes, 201),
+        Phase("card_read", card_read, lookups, 200),
         Phase("bare", bare, lookups, 200),
     ]
     with override_settings(ROOT_URLCONF="routecare.bench.urls"):
@@ -310,6 +333,7 @@ def measure(
         queries = {
             "lookup": _queries_of(lookup),
             "encounter_write": _queries_of(write),
+            "card_read": _queries_of(card_read),
             "bare": _queries_of(bare),
         }
         profile_count = min(PROFILE_REQUESTS, lookups, writes)
@@ -356,6 +380,8 @@ def measure(
         "concurrent_writes": concurrent,
         "encounter_write_ms": write_summary,
         "audit_events_per_write": round(write_events / writes, 3),
+        # Scan to summary: verify, decrypt, check revocation, audit, answer (server side).
+        "card_read_ms": summarise(durations["card_read"]),
         "bare_django_ms": bare_summary,
         "lookup_overhead_ratio": ratio(lookup_summary["p50"], bare_summary["p50"]),
         "write_overhead_ratio": ratio(write_summary["p50"], bare_summary["p50"]),

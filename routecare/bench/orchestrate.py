@@ -22,6 +22,8 @@ import psycopg
 from django.conf import settings
 from psycopg import sql
 
+from routecare.bench.cards import measure_cards
+
 DATABASES = ("sqlite", "postgresql")
 DEFAULT_POSTGRES_URL = "postgres://root@127.0.0.1:5432/routecare_bench"
 # The targets, on PostgreSQL on the 2-core reference machine.
@@ -29,6 +31,9 @@ TARGETS: dict[str, Any] = {
     "database": "postgresql",
     "person_lookup_p95_ms_max": 50,
     "encounter_writes_per_s_min": 150,
+    # Care cards at QR error correction M: a typical (median) one and the largest.
+    "card_typical_qr_version_max": 12,
+    "card_largest_qr_version_max": 15,
 }
 # 100k people take minutes to synthesise; this only stops a hung child from hanging `make`.
 CHILD_TIMEOUT_SECONDS = 3600
@@ -45,6 +50,7 @@ class Options:
     seed: int
     fresh: bool
     writers: int = 1
+    cards: int = 10_000  # synthetic summaries for the card size figures
 
 
 def default_sqlite_path() -> Path:
@@ -158,7 +164,12 @@ def meets_targets(result: dict[str, Any]) -> bool | None:
     )
 
 
-def build_report(options: Options, results: dict[str, dict[str, Any]]) -> dict[str, Any]:
+def build_report(
+    options: Options, results: dict[str, dict[str, Any]], cards: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    meets = {name: meets_targets(result) for name, result in results.items()}
+    if cards is not None:
+        meets["cards"] = cards["meets_targets"]
     return {
         "people": options.people,
         "lookups": options.lookups,
@@ -170,8 +181,9 @@ def build_report(options: Options, results: dict[str, dict[str, Any]]) -> dict[s
             "django": django.get_version(),
         },
         **results,
+        "cards": cards,
         "targets": TARGETS,
-        "meets_targets": {name: meets_targets(result) for name, result in results.items()},
+        "meets_targets": meets,
     }
 
 
@@ -197,4 +209,6 @@ def run_all(
             continue
         log(f"== {name}")
         results[name] = runner(url, options)
-    return build_report(options, results)
+    log(f"== care cards: {options.cards} synthetic summaries")
+    cards = measure_cards(options.cards, seed=options.seed)
+    return build_report(options, results, cards)

@@ -28,7 +28,7 @@ def test_every_person_text_is_translated(language: str) -> None:
             f"{language}: still English: {message!r}"
         )
         placeholders = sorted(re.findall(r"%\(\w+\)s", message))
-        assert sorted(re.findall(r"%\(\w+\)s", entry.string)) == placeholders, message
+        assert sorted(re.findall(r"%\(\w+\)s", str(entry.string))) == placeholders, message
 
 
 @pytest.mark.parametrize("language", person_texts.PERSON_LANGUAGES)

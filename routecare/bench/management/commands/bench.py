@@ -51,6 +51,9 @@ class Command(BaseCommand):
         parser.add_argument("--warmup", type=_not_negative, default=20)
         parser.add_argument("--seed", type=int, default=7)
         parser.add_argument(
+            "--cards", type=_positive, default=10_000, help="synthetic card summaries to size"
+        )
+        parser.add_argument(
             "--writers",
             type=_positive,
             default=os.cpu_count() or 1,
@@ -96,6 +99,7 @@ class Command(BaseCommand):
                 seed=options["seed"],
                 fresh=options["fresh"],
                 writers=options["writers"],
+                cards=options["cards"],
             ),
             options["databases"],
             sqlite_path=options["sqlite_path"],
