@@ -23,6 +23,9 @@ from routecare.people.models import Person
 
 PASSWORD = "correct horse battery"
 
+# The real-browser fixtures (page, browser, console_errors), for every app's browser tests.
+pytest_plugins = ["routecare.core.tests.browser"]
+
 
 @dataclass
 class Society:
