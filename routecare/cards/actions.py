@@ -50,10 +50,14 @@ def issue_card(actor: Actor, person: Person) -> Card:
             "purpose", flat=True
         )
     )
-    now = timezone.now().replace(microsecond=0)
+    now = timezone.now()
     serial = os.urandom(SERIAL_BYTES).hex()
     summary = summary_of(
-        person, serial=serial, issued_at=now, issued_at_point=point.code, consents=consents
+        person,
+        serial=serial,
+        issued_at=now.replace(microsecond=0),  # the card carries whole seconds
+        issued_at_point=point.code,
+        consents=consents,
     )
 
     def seal(candidate: CardSummary) -> str:

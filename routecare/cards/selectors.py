@@ -8,7 +8,7 @@ from routecare.cards import format
 from routecare.cards.keys import DatabaseKeys
 from routecare.cards.models import Card
 from routecare.cards.summary import CardSummary, from_record
-from routecare.people.models import Person
+from routecare.people.models import Consent, Encounter, FollowUp, HealthSummary, Person
 
 
 def current_card(actor: Actor, person: Person) -> Card | None:
@@ -47,3 +47,17 @@ def summary_of_card(actor: Actor, card: Card, *, purpose: str = "view") -> CardS
         detail=purpose,
     )
     return from_record(unsealed.record)
+
+
+def is_outdated(card: Card) -> bool:
+    """Whether the person's records changed after the card was issued (offer a re-issue)."""
+    person_id = card.person_id
+    after = {"person_id": person_id}
+    return (
+        Encounter.objects.filter(**after, occurred_at__gt=card.issued_at).exists()
+        or HealthSummary.objects.filter(**after, updated_at__gt=card.issued_at).exists()
+        or FollowUp.objects.filter(**after, created_at__gt=card.issued_at).exists()
+        or FollowUp.objects.filter(**after, done_at__gt=card.issued_at).exists()
+        or Consent.objects.filter(**after, recorded_at__gt=card.issued_at).exists()
+        or Consent.objects.filter(**after, withdrawn_at__gt=card.issued_at).exists()
+    )

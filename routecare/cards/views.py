@@ -104,6 +104,7 @@ def card(request: StaffRequest, person_id: str) -> HttpResponse:
             "card": current,
             "qr_svg": qr.svg(str(current.qr_text)) if current and not unreadable else "",
             "unreadable": unreadable,
+            "outdated": current is not None and selectors.is_outdated(current),
             "revoke_form": RevokeForm(),
             "history": selectors.cards_of(actor, person),
             **_explain(summary, language),

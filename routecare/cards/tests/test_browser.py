@@ -104,7 +104,9 @@ def test_a_card_printed_in_panama_is_read_in_honduras_but_not_outside_the_networ
     with panama.expect_navigation():
         panama.click("main form:not([action]) button[type=submit]")
     expect(panama.locator("[data-testid=card-qr] svg")).to_be_visible()
-    expect(panama.locator("[data-testid=explain]")).to_contain_text("no es un documento de identidad")
+    expect(panama.locator("[data-testid=explain]")).to_contain_text(
+        "no es un documento de identidad"
+    )
     with panama.expect_download() as download_info:
         panama.click(f'a[href="/people/{person.pk}/card.pdf"]')
     pdf_path = tmp_path / "card.pdf"
