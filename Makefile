@@ -69,8 +69,10 @@ serve: setup
 	DATABASE_URL=$(SERVE_DATABASE_URL) ROUTECARE_PRODUCTION=$${ROUTECARE_PRODUCTION:-false} \
 		$(BIN)/gunicorn routecare.wsgi --bind $(HOST_PORT) --workers 3
 
-bench: setup
-	$(ROUTECARE) bench
+# stdout carries only the JSON object: set-up chatter goes to stderr.
+bench:
+	@$(MAKE) --no-print-directory setup 1>&2
+	@$(ROUTECARE) bench
 
 lock:
 	$(BIN)/pip-compile --quiet --extra dev --strip-extras --no-emit-index-url --no-emit-find-links -o requirements.lock pyproject.toml
