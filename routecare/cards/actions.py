@@ -114,6 +114,19 @@ def _end(actor: Actor, card: Card, reason: str) -> None:
     )
 
 
+def cancel_cards_on_withdrawal(actor: Actor, person: Person, purpose: str, **_: Any) -> None:
+    """Withdrawing consent to share (or to care) takes effect at once on the card too: the
+    card in the person's hand stops being accepted anywhere in the network."""
+    if purpose not in (ConsentPurpose.SHARE_NETWORK, ConsentPurpose.SHARE_PARTNERS, "care"):
+        return
+    for card in (
+        Card.objects.select_for_update()
+        .select_related("national_society")
+        .filter(person=person, ended_at=None)
+    ):
+        _end(actor, card, RevokedSerial.Reason.WITHDRAWN)
+
+
 def revoke_card(actor: Actor, card: Card, reason: str) -> Card:
     """Put a lost or stolen card on the network's revocation list at once (an ended card stays
     as it is, and the attempt is audited)."""

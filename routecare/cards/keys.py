@@ -186,7 +186,11 @@ def check_not_revoked(network_id: uuid.UUID | None, serial: str) -> None:
         raise CardError("wrong_network")
     revocation = RevokedSerial.objects.filter(network_id=network_id, serial=serial).first()
     if revocation is not None:
-        code = "superseded" if revocation.reason == RevokedSerial.Reason.SUPERSEDED else "revoked"
+        codes = {
+            RevokedSerial.Reason.SUPERSEDED: "superseded",
+            RevokedSerial.Reason.WITHDRAWN: "withdrawn",
+        }
+        code = codes.get(RevokedSerial.Reason(revocation.reason), "revoked")
         raise CardError(code, revocation.reason)
 
 

@@ -47,6 +47,10 @@ READ_ERRORS: dict[str, Promise] = {
     "superseded": _(
         "This card was replaced by a newer one. Ask for the latest card, or type the short code."
     ),
+    "withdrawn": _(
+        "The person withdrew their consent to share this card: it is no longer valid. Ask what "
+        "they agree to now, or type the short code."
+    ),
     "no_partner_consent": _(
         "The person did not agree to share their card with partner organisations."
     ),

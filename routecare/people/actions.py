@@ -32,6 +32,7 @@ from routecare.people.models import (
     TravelGroup,
     Vulnerability,
 )
+from routecare.people.signals import consent_withdrawn
 
 LANGUAGE_CODE = re.compile(r"[a-z]{2,3}")
 MAX_LANGUAGES = 10
@@ -412,4 +413,6 @@ def withdraw_consent(actor: Actor, person: Person, purpose: str) -> int:
             fields=[purpose],
             detail=f"withdrew {purpose}" if withdrawn else f"nothing to withdraw for {purpose}",
         )
+        if withdrawn:
+            consent_withdrawn.send(sender=Consent, actor=actor, person=person, purpose=purpose)
     return withdrawn

@@ -405,3 +405,20 @@ def test_the_card_page_offers_a_reissue_after_a_new_encounter(
     assert b"card-outdated" not in client.get(f"/people/{carrier.pk}/card/").content
     people_actions.record_encounter(own.actor(), carrier, services=[("water", 1)])
     assert b"card-outdated" in client.get(f"/people/{carrier.pk}/card/").content
+
+
+def test_withdrawing_consent_to_share_cancels_the_card_at_once(
+    own: Society, other: Society, carrier: Person
+) -> None:
+    card = actions.issue_card(own.actor(), carrier)
+    people_actions.give_consent(own.actor(), carrier, "messaging", "fa")
+    people_actions.withdraw_consent(own.actor(), carrier, "messaging")
+    card.refresh_from_db()
+    assert card.ended_at is None  # consent to messaging has nothing to do with the card
+    people_actions.withdraw_consent(own.actor(), carrier, "share-network")
+    card.refresh_from_db()
+    assert card.ended_at is not None
+    assert RevokedSerial.objects.get(serial=card.serial).reason == "withdrawn"
+    with pytest.raises(CardError) as refused:
+        actions.read_card(other.actor(), str(card.qr_text))
+    assert refused.value.code == "withdrawn"
