@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "routecare.accounts",
     "routecare.people",
     "routecare.cards",
+    "routecare.directory",
     "routecare.demo",
     "routecare.bench",
 ]

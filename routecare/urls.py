@@ -19,5 +19,6 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
     path("", include("routecare.cards.urls")),
+    path("", include("routecare.directory.urls")),
     path("", include("routecare.people.urls")),
 ]

@@ -51,3 +51,19 @@ def country_name(code: str) -> str:
 
 def language_name(code: str) -> str:
     return str(_locale().languages.get(code, code))
+
+
+def country_name_in(code: str, language: str) -> str:
+    """A country's name in a given language (for pages in a person's language)."""
+    try:
+        return str(Locale.parse(language).territories.get(code, code))
+    except (ValueError, LookupError):
+        return country_name(code)
+
+
+def language_name_in(code: str, language: str) -> str:
+    """A language's name in a given language; each language names itself in pickers."""
+    try:
+        return str(Locale.parse(language).languages.get(code, code))
+    except (ValueError, LookupError):
+        return language_name(code)

@@ -61,7 +61,11 @@ def _load_network(spec: NetworkSpec, sign_ins: list[SignIn]) -> None:
     for society_spec in spec.societies:
         society, _ = NationalSociety.objects.update_or_create(
             country_code=society_spec.country_code,
-            defaults={"name": society_spec.name, "network": network},
+            defaults={
+                "name": society_spec.name,
+                "network": network,
+                "time_zone": society_spec.time_zone,
+            },
         )
         first_point = None
         for point in society_spec.points:

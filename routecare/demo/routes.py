@@ -22,6 +22,10 @@ class Society(NamedTuple):
     name: str
     points: tuple[Point, ...]
 
+    @property
+    def time_zone(self) -> str:
+        return TIME_ZONES[self.country_code]
+
 
 class RouteSpec(NamedTuple):
     slug: str
@@ -36,6 +40,19 @@ class NetworkSpec(NamedTuple):
     routes: tuple[RouteSpec, ...]
 
 
+TIME_ZONES = {
+    "CO": "America/Bogota",
+    "PA": "America/Panama",
+    "CR": "America/Costa_Rica",
+    "HN": "America/Tegucigalpa",
+    "GT": "America/Guatemala",
+    "MX": "America/Mexico_City",
+    "SV": "America/El_Salvador",
+    "GR": "Europe/Athens",
+    "MK": "Europe/Skopje",
+    "RS": "Europe/Belgrade",
+    "SI": "Europe/Ljubljana",
+}
 BASIC = ("information", "connectivity", "first-aid", "water", "wash-hygiene", "rfl")
 HEALTH = ("health-primary", "medicines", "psychosocial-support", "referral")
 FAMILY = ("health-maternal-child", "safe-space-women-children", "dignity-kit", "nfi")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+import zoneinfo
 from typing import Any
 
 from django.conf import settings
@@ -39,6 +40,14 @@ class NationalSociety(models.Model):
         validators=[RegexValidator(r"^[A-Z]{2}$", _("Use the two-letter ISO 3166 code."))],
         help_text=_("ISO 3166-1 alpha-2 code, e.g. HN"),
     )
+    # IANA time zone of the society's service points: "open now" is their local time.
+    time_zone = models.CharField(max_length=40, default="UTC")
+    # Whether the public pages for this country list service points of other countries along
+    # the routes. Some societies fear a public onward map encourages migration or smugglers.
+    show_onward_points = models.BooleanField(
+        default=True,
+        help_text=_("Show onward (other-country) service points to people in our country."),
+    )
 
     class Meta:
         verbose_name_plural = "national societies"
@@ -46,6 +55,10 @@ class NationalSociety(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        if self.time_zone not in zoneinfo.available_timezones():
+            raise ValidationError({"time_zone": _("Unknown time zone, e.g. America/Tegucigalpa.")})
 
 
 class ServicePoint(models.Model):

@@ -66,3 +66,10 @@ def person_text(texts: dict[str, str], key: str, **values: object) -> str:
 @register.simple_tag
 def person_service(texts: dict[str, str], code: str) -> str:
     return texts.get(f"service:{code}", code)
+
+
+@register.filter
+def weekday(day: int) -> str:
+    from django.utils.dates import WEEKDAYS
+
+    return str(WEEKDAYS.get(day, day))

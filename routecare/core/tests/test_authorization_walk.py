@@ -35,6 +35,9 @@ ALLOWED_ROLES = {
     Rule.SOCIETY_ADMIN: {"focal_point"},
     Rule.SYSADMIN: {"sysadmin"},
 }
+# Pages about objects that other societies of the network may see by design (a service point
+# with network visibility); everything else of another society answers 404.
+SHARED_IN_NETWORK = {"directory/<uuid:service_point_id>/"}
 # URL prefixes served by other mechanisms, each covered by its own test below.
 DELEGATED_PREFIXES = ("admin/", "api/v1/")
 
@@ -112,6 +115,8 @@ def world(
             "token_id": token.pk,
             "purpose": "messaging",
             "short_code": person.short_code,
+            "lang": "fa",
+            "code": society.point.code,
         }
     return {
         "personas": personas,
@@ -138,7 +143,8 @@ def _client(persona: Persona, world: dict[str, Any], *, for_api: bool) -> Client
 def _fill(route: str, values: dict[str, Any]) -> str:
     url = "/" + route
     for key, value in values.items():
-        url = url.replace(f"<uuid:{key}>", str(value)).replace(f"<int:{key}>", str(value))
+        for converter in ("uuid", "int", "str", "slug"):
+            url = url.replace(f"<{converter}:{key}>", str(value))
         url = url.replace(f"<{key}>", str(value)).replace("{" + key + "}", str(value))
     assert "<" not in url, f"no test value for a parameter of {route}"
     assert "{" not in url, f"no test value for a parameter of {route}"
@@ -188,6 +194,8 @@ def test_pages_leak_nothing_to_any_role(world: dict[str, Any]) -> None:
                         assert "/accounts/sign-in/" in response["Location"], where
                     elif persona.role not in ALLOWED_ROLES[rule]:
                         assert status == 403, where
+                    elif owner == "other" and route in SHARED_IN_NETWORK:
+                        assert status in (200, 404), where
                     elif owner == "other" or ("token_id" in route and persona.role != "volunteer"):
                         # Other societies' objects, and API tokens of other users, do not exist.
                         assert status in (404, 405), where

@@ -1,0 +1,186 @@
+"""Which service points a reader may see, filtered, and what is next along a route.
+
+Service points hold no personal data, but their visibility matters: `public` points are shown
+to people on the move, `network` points to staff of the network, `internal` points to their
+own society only. The public side never shows anything else.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Q, QuerySet
+from django.http import Http404, QueryDict
+
+from routecare.access import Actor
+from routecare.directory.hours import is_open
+from routecare.orgs.models import NationalSociety, Role, RouteStop, ServicePoint
+from routecare.orgs.taxonomy import Service
+
+Visibility = ServicePoint.Visibility
+DIRECTIONS = ("onward", "back")
+
+
+@dataclass(frozen=True)
+class Filters:
+    country: str = ""
+    service: str = ""
+    open_now: bool = False
+    start: str = ""  # a service point code: "next along my way" from there
+    direction: str = "onward"
+    ignored: bool = False  # some filter was not understood and was left out
+
+
+def parse_filters(query: QueryDict) -> Filters:
+    """Filters from a query string; anything not understood is dropped, and flagged."""
+    ignored = False
+    country = query.get("country", "").strip().upper()
+    if country and not NationalSociety.objects.filter(country_code=country).exists():
+        country, ignored = "", True
+    service = query.get("service", "").strip()
+    if service and service not in Service.values:
+        service, ignored = "", True
+    start = query.get("from", "").strip().lower()
+    if start and not ServicePoint.objects.filter(code=start).exists():
+        start, ignored = "", True
+    direction = query.get("direction", "onward")
+    if direction not in DIRECTIONS:
+        direction, ignored = "onward", True
+    open_now = query.get("open_now", "") in ("1", "on", "true")
+    return Filters(country, service, open_now, start, direction, ignored)
+
+
+def _points() -> QuerySet[ServicePoint]:
+    return ServicePoint.objects.select_related("national_society").order_by(
+        "national_society__country_code", "name"
+    )
+
+
+def staff_points(actor: Actor) -> QuerySet[ServicePoint]:
+    """Own society's points of every visibility, and the network's public and network ones."""
+    shared = Q(visibility__in=[Visibility.PUBLIC, Visibility.NETWORK])
+    if actor.role == Role.SYSADMIN:
+        return _points()  # they see every point in the Django admin anyway
+    if actor.network_id is None:
+        return _points().filter(visibility=Visibility.PUBLIC)
+    scope = Q(national_society__network_id=actor.network_id) & shared
+    if actor.national_society_id is not None:
+        scope |= Q(national_society_id=actor.national_society_id)
+    return _points().filter(scope)
+
+
+def staff_point(actor: Actor, point_id: str | uuid.UUID) -> ServicePoint:
+    try:
+        key = point_id if isinstance(point_id, uuid.UUID) else uuid.UUID(str(point_id))
+    except ValueError as error:
+        raise Http404 from error
+    point = staff_points(actor).filter(pk=key).first()
+    if point is None:
+        raise Http404
+    return point
+
+
+def public_points(country: str = "") -> QuerySet[ServicePoint]:
+    """What people on the move see: public points that are not closed for good. For a country,
+    its own points, and the other points of its network only if its society allows it."""
+    points = (
+        _points().filter(visibility=Visibility.PUBLIC).exclude(status=ServicePoint.Status.CLOSED)
+    )
+    if not country:
+        return points
+    society = NationalSociety.objects.filter(country_code=country).first()
+    if society is None:
+        return points.none()
+    if society.show_onward_points:
+        return points.filter(national_society__network_id=society.network_id)
+    return points.filter(national_society=society)
+
+
+def public_point(code: str, country: str = "") -> ServicePoint:
+    point = public_points(country).filter(code=code).first()
+    if point is None:
+        raise Http404
+    return point
+
+
+def apply_filters(
+    points: Iterable[ServicePoint], filters: Filters, now: dt.datetime
+) -> list[ServicePoint]:
+    """Service and open-now filters (in Python: a directory holds hundreds of points, and the
+    JSON list of services cannot be searched the same way on SQLite and PostgreSQL)."""
+    kept = []
+    for point in points:
+        if filters.country and point.national_society.country_code != filters.country:
+            continue
+        if filters.service and filters.service not in (point.services or []):
+            continue
+        if filters.open_now and not is_open(point, now):
+            continue
+        kept.append(point)
+    return kept
+
+
+@dataclass(frozen=True)
+class NextPoint:
+    point: ServicePoint
+    route_name: str
+    hours: Decimal
+    km: int
+
+
+def distance_km(a: ServicePoint, b: ServicePoint) -> float:
+    """Great-circle distance (haversine), a floor for the distance by road."""
+    lat1, lon1, lat2, lon2 = map(
+        math.radians, (float(a.latitude), float(a.longitude), float(b.latitude), float(b.longitude))
+    )
+    h = (
+        math.sin((lat2 - lat1) / 2) ** 2
+        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    )
+    return 2 * 6371.0 * math.asin(math.sqrt(h))
+
+
+def next_along(
+    start: ServicePoint,
+    allowed: Iterable[ServicePoint],
+    *,
+    service: str = "",
+    direction: str = "onward",
+    limit: int = 5,
+) -> list[NextPoint]:
+    """The next points along every route through ``start`` (onward, or back towards where the
+    route begins) that offer ``service``, nearest first, among the ``allowed`` ones."""
+    allowed_ids = {point.pk for point in allowed}
+    found: dict[uuid.UUID, NextPoint] = {}
+    stops_of_routes = RouteStop.objects.filter(route__stops__service_point=start).select_related(
+        "route", "service_point__national_society"
+    )
+    routes: dict[uuid.UUID, list[RouteStop]] = {}
+    for stop in stops_of_routes.order_by("route_id", "position"):
+        routes.setdefault(stop.route_id, []).append(stop)
+    for stops in routes.values():
+        index = next(i for i, stop in enumerate(stops) if stop.service_point_id == start.pk)
+        hours, km = Decimal(0), 0.0
+        step = 1 if direction == "onward" else -1
+        previous = stops[index]
+        position = index + step
+        while 0 <= position < len(stops):
+            stop = stops[position]
+            # Travel time between two stops is stored on the later one of the pair.
+            hours += stop.hours_from_previous if step == 1 else previous.hours_from_previous
+            km += distance_km(previous.service_point, stop.service_point)
+            point = stop.service_point
+            if (
+                point.pk in allowed_ids
+                and (not service or service in (point.services or []))
+                and (point.pk not in found or found[point.pk].hours > hours)
+            ):
+                found[point.pk] = NextPoint(point, stop.route.name, hours, round(km))
+            previous = stop
+            position += step
+    return sorted(found.values(), key=lambda n: (n.hours, n.km))[:limit]

@@ -1,0 +1,250 @@
+"""The service directory: public pages for people on the move (no sign-in, in their language,
+light enough for 2G) and the staff directory; exports for map apps and referral systems."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+from urllib.parse import urlencode
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone, translation
+
+from routecare.access import Rule, StaffRequest, staff_view
+from routecare.core import person_texts
+from routecare.core.languages import country_name_in, language_name_in
+from routecare.directory import exports, selectors
+from routecare.directory.hours import by_day, is_open
+from routecare.orgs.models import NationalSociety, ServicePoint
+from routecare.orgs.taxonomy import Service
+
+STALE_AFTER = dt.timedelta(days=30)
+# Plain symbols, no image requests: a page must stay light on 2G.
+SERVICE_ICONS = {
+    "information": "📢", "connectivity": "🔌", "cash-voucher": "💵", "psychosocial-support": "💬",
+    "first-aid": "🩹", "health-primary": "🩺", "health-maternal-child": "🤱", "medicines": "💊",
+    "referral": "↪️", "food": "🍞", "water": "💧", "rfl": "📞", "safe-space-women-children": "🛡️",
+    "shelter": "🏠", "wash-hygiene": "🚿", "nfi": "🧥", "dignity-kit": "🧴", "protection": "🤝",
+    "transport-medical": "🚑", "legal-information": "⚖️", "integration": "📚",
+    "social-inclusion": "🎲", "first-aid-training": "⛑️", "self-care-messages": "❤️",
+}  # fmt: skip
+
+
+def _language(lang: str) -> str | None:
+    return lang if lang in person_texts.PERSON_LANGUAGES else None
+
+
+def _public_url(request: HttpRequest, lang: str, code: str, country: str) -> str:
+    path = reverse("directory:public_detail", args=[lang, code])
+    query = f"?{urlencode({'country': country})}" if country else ""
+    return request.build_absolute_uri(path + query)
+
+
+def _point_context(point: ServicePoint, lang: str, now: dt.datetime) -> dict[str, Any]:
+    texts = person_texts.texts_for(lang)
+    return {
+        "point": point,
+        "open_now": is_open(point, now),
+        "status_text": texts[f"status_{point.status.replace('-', '_')}"],
+        "services": [
+            (code, SERVICE_ICONS.get(code, "•"), texts.get(f"service:{code}", code))
+            for code in point.services or []
+        ],
+        "hours": [(texts[f"day_{day}"], periods) for day, periods in by_day(point)],
+        "languages": [language_name_in(code, lang) for code in point.languages or []],
+        "stale": point.last_verified is None or now.date() - point.last_verified > STALE_AFTER,
+        "country_name": country_name_in(point.national_society.country_code, lang),
+    }
+
+
+def _share_text(context: dict[str, Any], texts: dict[str, str], url: str) -> str:
+    point: ServicePoint = context["point"]
+    lines = [
+        f"{point.name} ({context['country_name']})",
+        ", ".join(name for _code, _icon, name in context["services"]),
+        "; ".join(f"{day} {', '.join(periods)}" for day, periods in context["hours"]),
+        f"{texts['phone']}: {point.phone}" if point.phone else "",
+        f"{texts['whatsapp']}: {point.whatsapp}" if point.whatsapp else "",
+        f"{texts['open_in_maps']}: https://www.openstreetmap.org/?mlat={point.latitude}"
+        f"&mlon={point.longitude}#map=16/{point.latitude}/{point.longitude}",
+        url,
+    ]
+    return "\n".join(line for line in lines if line)
+
+
+def _public_base(request: HttpRequest, lang: str) -> dict[str, Any]:
+    return {
+        "lang": lang,
+        "rtl": person_texts.is_rtl(lang),
+        "texts": person_texts.texts_for(lang),
+        "languages": [
+            (code, language_name_in(code, code)) for code in person_texts.PERSON_LANGUAGES
+        ],
+        "query": request.GET.urlencode(),
+    }
+
+
+@staff_view(Rule.PUBLIC)
+def public_list(request: HttpRequest, lang: str) -> HttpResponse:
+    """`/<lang>/services/`: a country's points, filters, and what is next along the way."""
+    if _language(lang) is None:
+        query = f"?{request.GET.urlencode()}" if request.GET else ""
+        return redirect(reverse("directory:public_list", args=["en"]) + query)
+    filters = selectors.parse_filters(request.GET)
+    now = timezone.now()
+    scope = list(selectors.public_points(filters.country))
+    listing = selectors.Filters(service=filters.service, open_now=filters.open_now)
+    start = next((point for point in scope if point.code == filters.start), None)
+    next_points = []
+    if start is not None:
+        next_points = [
+            {**_point_context(n.point, lang, now), "hours_away": n.hours, "km": n.km}
+            for n in selectors.next_along(
+                start, scope, service=filters.service, direction=filters.direction
+            )
+        ]
+    texts = person_texts.texts_for(lang)
+    countries = sorted(
+        {
+            (society.country_code, country_name_in(society.country_code, lang))
+            for society in NationalSociety.objects.filter(
+                service_points__visibility=ServicePoint.Visibility.PUBLIC
+            )
+        },
+        key=lambda item: item[1],
+    )
+    return render(
+        request,
+        "directory/public_list.html",
+        {
+            **_public_base(request, lang),
+            "filters": filters,
+            "points": [
+                _point_context(p, lang, now) for p in selectors.apply_filters(scope, listing, now)
+            ],
+            "scope": scope,
+            "start": start,
+            "next_points": next_points,
+            "countries": countries,
+            "service_choices": [
+                (code, texts.get(f"service:{code}", code), SERVICE_ICONS.get(code, ""))
+                for code in Service.values
+            ],
+        },
+    )
+
+
+@staff_view(Rule.PUBLIC)
+def public_detail(request: HttpRequest, lang: str, code: str) -> HttpResponse:
+    if _language(lang) is None:
+        return redirect(reverse("directory:public_detail", args=["en", code]))
+    filters = selectors.parse_filters(request.GET)
+    point = selectors.public_point(code, filters.country)
+    now = timezone.now()
+    context = _point_context(point, lang, now)
+    texts = person_texts.texts_for(lang)
+    url = _public_url(request, lang, point.code, filters.country)
+    return render(
+        request,
+        "directory/public_detail.html",
+        {
+            **_public_base(request, lang),
+            **context,
+            "filters": filters,
+            "share_text": _share_text(context, texts, url),
+            "whatsapp_share": "https://wa.me/?"
+            + urlencode({"text": _share_text(context, texts, url)}),
+        },
+    )
+
+
+def _export_points(request: HttpRequest) -> tuple[list[ServicePoint], dict[str, str]]:
+    filters = selectors.parse_filters(request.GET)
+    points = list(selectors.public_points(filters.country))
+    lang = request.GET.get("lang", "en")
+    lang = lang if _language(lang) else "en"
+    return points, {p.code: _public_url(request, lang, p.code, filters.country) for p in points}
+
+
+@staff_view(Rule.PUBLIC)
+def export_geojson(request: HttpRequest) -> HttpResponse:
+    points, urls = _export_points(request)
+    return JsonResponse(
+        exports.geojson(points, urls),
+        content_type="application/geo+json",
+        json_dumps_params={"ensure_ascii": False},
+    )
+
+
+@staff_view(Rule.PUBLIC)
+def export_kml(request: HttpRequest) -> HttpResponse:
+    points, urls = _export_points(request)
+    body = exports.kml(points, urls, "Red Cross and Red Crescent service points")
+    response = HttpResponse(body, content_type="application/vnd.google-earth.kml+xml")
+    response["Content-Disposition"] = 'attachment; filename="routecare-service-points.kml"'
+    return response
+
+
+@staff_view(Rule.PUBLIC)
+def export_hsds(request: HttpRequest) -> HttpResponse:
+    points, urls = _export_points(request)
+    with translation.override("en"):
+        organizations = exports.hsds(points, urls)
+    return HttpResponse(
+        json.dumps(organizations, ensure_ascii=False, indent=1), content_type="application/json"
+    )
+
+
+@staff_view(Rule.SIGNED_IN)
+def staff_list(request: StaffRequest) -> HttpResponse:
+    """Every point the staff member may see, with filters; internal and network ones marked."""
+    filters = selectors.parse_filters(request.GET)
+    now = timezone.now()
+    points = selectors.apply_filters(selectors.staff_points(request.actor), filters, now)
+    status = request.GET.get("status", "")
+    if status in ServicePoint.Status.values:
+        points = [point for point in points if point.status == status]
+    return render(
+        request,
+        "directory/staff_list.html",
+        {
+            "filters": filters,
+            "status": status,
+            "rows": [
+                {
+                    "point": point,
+                    "open_now": is_open(point, now),
+                    "stale": point.last_verified is None
+                    or now.date() - point.last_verified > STALE_AFTER,
+                }
+                for point in points
+            ],
+            "countries": sorted(
+                {p.national_society.country_code for p in selectors.staff_points(request.actor)}
+            ),
+            "services": Service.choices,
+            "statuses": ServicePoint.Status.choices,
+        },
+    )
+
+
+@staff_view(Rule.SIGNED_IN)
+def staff_detail(request: StaffRequest, service_point_id: str) -> HttpResponse:
+    point = selectors.staff_point(request.actor, service_point_id)
+    now = timezone.now()
+    return render(
+        request,
+        "directory/staff_detail.html",
+        {
+            "point": point,
+            "open_now": is_open(point, now),
+            "hours": by_day(point),
+            "stale": point.last_verified is None or now.date() - point.last_verified > STALE_AFTER,
+            "next_points": selectors.next_along(point, selectors.staff_points(request.actor)),
+            "can_edit": request.actor.administers_society
+            and point.national_society_id == request.actor.national_society_id,
+        },
+    )
