@@ -7,6 +7,7 @@ urlpatterns = [
     path("directory/", views.staff_list, name="staff_list"),
     path("directory/<uuid:service_point_id>/", views.staff_detail, name="staff_detail"),
     path("services.geojson", views.export_geojson, name="geojson"),
+    path("services-sw.js", views.service_worker, name="service_worker"),
     path("services.kml", views.export_kml, name="kml"),
     path("services.hsds.json", views.export_hsds, name="hsds"),
     path("<str:lang>/services/", views.public_list, name="public_list"),

@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+from django.contrib.staticfiles import finders
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.views.decorators.gzip import gzip_page
 
 from routecare.access import Rule, StaffRequest, staff_view
 from routecare.core import person_texts
@@ -84,10 +87,12 @@ def _public_base(request: HttpRequest, lang: str) -> dict[str, Any]:
             (code, language_name_in(code, code)) for code in person_texts.PERSON_LANGUAGES
         ],
         "query": request.GET.urlencode(),
+        "generated_at": timezone.now(),
     }
 
 
 @staff_view(Rule.PUBLIC)
+@gzip_page  # public pages only: they hold no secret a compression attack could reveal
 def public_list(request: HttpRequest, lang: str) -> HttpResponse:
     """`/<lang>/services/`: a country's points, filters, and what is next along the way."""
     if _language(lang) is None:
@@ -138,6 +143,7 @@ def public_list(request: HttpRequest, lang: str) -> HttpResponse:
 
 
 @staff_view(Rule.PUBLIC)
+@gzip_page  # public pages only: they hold no secret a compression attack could reveal
 def public_detail(request: HttpRequest, lang: str, code: str) -> HttpResponse:
     if _language(lang) is None:
         return redirect(reverse("directory:public_detail", args=["en", code]))
@@ -170,6 +176,7 @@ def _export_points(request: HttpRequest) -> tuple[list[ServicePoint], dict[str, 
 
 
 @staff_view(Rule.PUBLIC)
+@gzip_page  # public pages only: they hold no secret a compression attack could reveal
 def export_geojson(request: HttpRequest) -> HttpResponse:
     points, urls = _export_points(request)
     return JsonResponse(
@@ -180,6 +187,7 @@ def export_geojson(request: HttpRequest) -> HttpResponse:
 
 
 @staff_view(Rule.PUBLIC)
+@gzip_page  # public pages only: they hold no secret a compression attack could reveal
 def export_kml(request: HttpRequest) -> HttpResponse:
     points, urls = _export_points(request)
     body = exports.kml(points, urls, "Red Cross and Red Crescent service points")
@@ -189,6 +197,7 @@ def export_kml(request: HttpRequest) -> HttpResponse:
 
 
 @staff_view(Rule.PUBLIC)
+@gzip_page  # public pages only: they hold no secret a compression attack could reveal
 def export_hsds(request: HttpRequest) -> HttpResponse:
     points, urls = _export_points(request)
     with translation.override("en"):
@@ -248,3 +257,13 @@ def staff_detail(request: StaffRequest, service_point_id: str) -> HttpResponse:
             and point.national_society_id == request.actor.national_society_id,
         },
     )
+
+
+@staff_view(Rule.PUBLIC)
+def service_worker(request: HttpRequest) -> HttpResponse:
+    """Served from the site root so that it may control the public pages under /<lang>/."""
+    path = finders.find("directory/services-sw.js")
+    body = Path(str(path)).read_bytes() if path else b""
+    response = HttpResponse(body, content_type="text/javascript")
+    response["Cache-Control"] = "no-cache"
+    return response

@@ -1,0 +1,86 @@
+"""The public directory in a real browser: Farsi, right to left, next points offering
+medicines; light on the first load; working offline after one visit; the onward setting."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, Response, expect
+from pytest_django.live_server_helper import LiveServer
+
+from routecare.demo.loader import load_demo
+from routecare.orgs.models import NationalSociety
+
+pytestmark = pytest.mark.browser
+FIRST_LOAD_BUDGET_BYTES = 50 * 1024
+
+
+@pytest.fixture
+def demo(db: None) -> None:
+    load_demo()
+
+
+@pytest.fixture
+def context(browser: Browser, live_server: LiveServer) -> Iterator[BrowserContext]:
+    context = browser.new_context(base_url=live_server.url, service_workers="allow")
+    context.set_default_timeout(15_000)
+    yield context
+    context.close()
+
+
+def _transferred(responses: list[Response]) -> int:
+    total = 0
+    for response in responses:
+        sizes = response.request.sizes()
+        total += sizes["responseBodySize"] + sizes["responseHeadersSize"]
+    return total
+
+
+def test_the_farsi_page_is_light_rtl_shows_next_medicines_and_works_offline(
+    demo: None, context: BrowserContext
+) -> None:
+    page: Page = context.new_page()
+    responses: list[Response] = []
+    page.on("response", lambda response: responses.append(response))
+    page.goto("/fa/services/?country=HN&service=medicines&from=hnd-las-manos")
+    page.wait_for_load_state("networkidle")
+    assert page.evaluate("[document.documentElement.lang, document.documentElement.dir]") == [
+        "fa",
+        "rtl",
+    ]
+    next_points = page.locator("[data-testid=next-along] article")
+    expect(next_points.first).to_be_visible()
+    codes = next_points.evaluate_all("nodes => nodes.map(n => n.dataset.code)")
+    assert codes[0] == "hnd-danli"  # the next point on the route that has medicines
+    assert "hnd-el-paraiso" not in codes  # no medicines there
+    first_load = _transferred(responses)
+    assert first_load <= FIRST_LOAD_BUDGET_BYTES, f"first load {first_load} bytes"
+    assert len({r.url for r in responses if r.request.resource_type == "document"}) == 1
+
+    # After one visit the page is kept; offline, it is shown with the date of its data.
+    page.wait_for_function("document.documentElement.dataset.offlineReady === 'kept'")
+    context.set_offline(True)
+    page.reload()
+    assert page.evaluate("document.documentElement.dir") == "rtl"
+    expect(page.locator("[data-testid=next-along] article").first).to_be_visible()
+    expect(page.locator("[data-offline-notice]")).to_be_visible()
+    context.set_offline(False)
+
+
+def test_with_onward_points_off_north_macedonia_shows_no_serbian_points(
+    demo: None, context: BrowserContext
+) -> None:
+    page = context.new_page()
+    page.goto("/en/services/?country=MK")
+    codes = page.locator("[data-testid=points] article").evaluate_all(
+        "nodes => nodes.map(n => n.dataset.code)"
+    )
+    assert any(code.startswith("srb-") for code in codes)
+    NationalSociety.objects.filter(country_code="MK").update(show_onward_points=False)
+    page.goto("/en/services/?country=MK")
+    codes = page.locator("[data-testid=points] article").evaluate_all(
+        "nodes => nodes.map(n => n.dataset.code)"
+    )
+    assert codes
+    assert all(code.startswith("mkd-") for code in codes), codes
