@@ -37,6 +37,7 @@ class Rule(enum.Enum):
     SIGNED_IN = "signed-in"  # any staff member, any role
     PERSONAL_RECORDS = "personal-records"  # read/change own society's people, at a point
     CARD_READING = "card-reading"  # read the care cards of the actor's network (partners too)
+    DIRECTORY_EDITING = "directory-editing"  # change the service points one runs
     SOCIETY_ADMIN = "society-admin"  # manage own society's points, staff and audit trail
     SYSADMIN = "sysadmin"  # Django admin
 
@@ -183,11 +184,29 @@ def allows(actor: Actor | None, rule: Rule) -> bool:
         return actor.handles_personal_records
     if rule is Rule.CARD_READING:
         return actor.reads_cards
+    if rule is Rule.DIRECTORY_EDITING:
+        return actor.role in (Role.FOCAL_POINT, Role.COORDINATOR)
     if rule is Rule.SOCIETY_ADMIN:
         return actor.administers_society
     if rule is Rule.SYSADMIN:
         return actor.role == Role.SYSADMIN
     raise AssertionError(rule)
+
+
+def may_edit_service_point(actor: Actor, point: ServicePoint) -> bool:
+    """The society's focal points, and coordinators assigned to the point (or to any point of
+    the society when they have no assignment), change a point's directory entry."""
+    if point.national_society_id != actor.national_society_id:
+        return False
+    if actor.role == Role.FOCAL_POINT:
+        return True
+    if actor.role != Role.COORDINATOR:
+        return False
+    assigned = Membership.objects.filter(user_id=actor.user_id).values_list(
+        "service_points", flat=True
+    )
+    points = {value for value in assigned if value is not None}
+    return not points or point.pk in points
 
 
 def needs_two_factor(role: str) -> bool:

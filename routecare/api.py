@@ -130,12 +130,14 @@ def unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpRespo
 
 def _register_routers() -> None:
     from routecare.cards.api import router as cards_router
+    from routecare.directory.api import router as directory_router
     from routecare.orgs.api import router as orgs_router
     from routecare.people.api import router as people_router
 
     api.add_router("/", orgs_router)
     api.add_router("/people", people_router)
     api.add_router("/", cards_router)
+    api.add_router("/", directory_router)
 
 
 _register_routers()

@@ -184,3 +184,20 @@ def next_along(
             previous = stop
             position += step
     return sorted(found.values(), key=lambda n: (n.hours, n.km))[:limit]
+
+
+STALE_AFTER = dt.timedelta(days=30)
+
+
+def stale_points(actor: Actor, today: dt.date) -> list[ServicePoint]:
+    """The points an editor runs that nobody has verified for 30 days (their reminder)."""
+    from routecare.access import may_edit_service_point
+
+    if actor.national_society_id is None:
+        return []
+    candidates = (
+        _points()
+        .filter(national_society_id=actor.national_society_id)
+        .filter(Q(last_verified__isnull=True) | Q(last_verified__lt=today - STALE_AFTER))
+    )
+    return [point for point in candidates if may_edit_service_point(actor, point)]

@@ -6,6 +6,7 @@ app_name = "directory"
 urlpatterns = [
     path("directory/", views.staff_list, name="staff_list"),
     path("directory/<uuid:service_point_id>/", views.staff_detail, name="staff_detail"),
+    path("directory/<uuid:service_point_id>/status/", views.update_status, name="update_status"),
     path("services.geojson", views.export_geojson, name="geojson"),
     path("services-sw.js", views.service_worker, name="service_worker"),
     path("services.kml", views.export_kml, name="kml"),

@@ -9,22 +9,26 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+from django.contrib import messages
 from django.contrib.staticfiles import finders
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 from django.views.decorators.gzip import gzip_page
+from django.views.decorators.http import require_POST
 
-from routecare.access import Rule, StaffRequest, staff_view
+from routecare.access import Rule, StaffRequest, may_edit_service_point, staff_view
 from routecare.core import person_texts
 from routecare.core.languages import country_name_in, language_name_in
-from routecare.directory import exports, selectors
+from routecare.directory import actions, exports, selectors
 from routecare.directory.hours import by_day, is_open
 from routecare.orgs.models import NationalSociety, ServicePoint
 from routecare.orgs.taxonomy import Service
 
-STALE_AFTER = dt.timedelta(days=30)
+STALE_AFTER = selectors.STALE_AFTER
 # Plain symbols, no image requests: a page must stay light on 2G.
 SERVICE_ICONS = {
     "information": "📢", "connectivity": "🔌", "cash-voucher": "💵", "psychosocial-support": "💬",
@@ -255,8 +259,34 @@ def staff_detail(request: StaffRequest, service_point_id: str) -> HttpResponse:
             "next_points": selectors.next_along(point, selectors.staff_points(request.actor)),
             "can_edit": request.actor.administers_society
             and point.national_society_id == request.actor.national_society_id,
+            "can_update": may_edit_service_point(request.actor, point),
+            "statuses": ServicePoint.Status.choices,
         },
     )
+
+
+@staff_view(Rule.DIRECTORY_EDITING)
+@require_POST
+def update_status(request: StaffRequest, service_point_id: str) -> HttpResponse:
+    """Quick changes from the directory page: the status (shown everywhere at once), and
+    "verified today"."""
+    actor = request.actor
+    point = selectors.staff_point(actor, service_point_id)
+    if not may_edit_service_point(actor, point):
+        raise PermissionDenied
+    status = request.POST.get("status", "")
+    try:
+        if request.POST.get("verified"):
+            actions.mark_verified(actor, point)
+        elif status in ServicePoint.Status.values:
+            actions.update_service_point(actor, point, status=status)
+        else:
+            raise ValidationError(_("Choose a status."))
+    except ValidationError as error:
+        messages.error(request, "; ".join(error.messages))
+    else:
+        messages.success(request, _("Service point updated."))
+    return redirect("directory:staff_detail", service_point_id=point.pk)
 
 
 @staff_view(Rule.PUBLIC)

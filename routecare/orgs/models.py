@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 import zoneinfo
 from typing import Any
@@ -128,10 +129,38 @@ class ServicePoint(models.Model):
         unknown = set(self.services or []) - set(Service.values)
         if unknown:
             raise ValidationError({"services": _("Unknown service codes: %s") % sorted(unknown)})
+        if not isinstance(self.opening_hours, list) or not all(
+            _valid_period(period) for period in self.opening_hours
+        ):
+            raise ValidationError(
+                {
+                    "opening_hours": _(
+                        'Give opening hours as {"day": 0–6 (Monday = 0), "opens": "08:00", '
+                        '"closes": "18:00"}.'
+                    )
+                }
+            )
 
     def service_labels(self) -> list[str]:
         labels = dict(Service.choices)
         return [str(labels[code]) for code in self.services if code in labels]
+
+
+def _valid_period(period: object) -> bool:
+    if not isinstance(period, dict) or set(period) != {"day", "opens", "closes"}:
+        return False
+    day = period["day"]
+    if not isinstance(day, int) or isinstance(day, bool) or not 0 <= day <= 6:
+        return False
+    for key in ("opens", "closes"):
+        value = period[key]
+        if not isinstance(value, str) or len(value) != 5:
+            return False
+        try:
+            dt.time.fromisoformat(value)
+        except ValueError:
+            return False
+    return bool(period["opens"] != period["closes"])
 
 
 class Route(models.Model):

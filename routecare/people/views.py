@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from routecare.access import Rule, StaffRequest, staff_view
 from routecare.core.http import posted
 from routecare.core.languages import language_choices
+from routecare.directory import selectors as directory_selectors
 from routecare.orgs.taxonomy import Urgency
 from routecare.people import actions, selectors
 from routecare.people.consent import WORDING
@@ -41,7 +42,10 @@ def _apply_validation_error(form: Any, error: ValidationError) -> None:
 
 @staff_view(Rule.SIGNED_IN)
 def home(request: StaffRequest) -> HttpResponse:
-    return render(request, "people/home.html", {"find_form": FindPersonForm()})
+    stale = directory_selectors.stale_points(request.actor, timezone.now().date())
+    return render(
+        request, "people/home.html", {"find_form": FindPersonForm(), "stale_points": stale}
+    )
 
 
 @staff_view(Rule.PERSONAL_RECORDS)

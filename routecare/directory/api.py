@@ -1,0 +1,175 @@
+"""The directory over the API: public reads (no token), staff reads and edits."""
+
+import datetime as dt
+import uuid
+from decimal import Decimal
+from typing import Any, Literal
+
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest
+from django.utils import timezone
+from ninja import Field, Query, Router, Schema
+
+from routecare.access import Actor, Rule, api_rule
+from routecare.directory import actions, selectors
+from routecare.directory.hours import is_open
+from routecare.orgs.models import ServicePoint
+from routecare.orgs.taxonomy import Service
+
+router = Router(tags=["directory"])
+
+
+def _actor(request: HttpRequest) -> Actor:
+    actor: Actor = request.auth  # type: ignore[attr-defined]
+    return actor
+
+
+class Period(Schema):
+    day: int = Field(..., ge=0, le=6)
+    opens: str = Field(..., pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    closes: str = Field(..., pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+
+
+class PublicPointOut(Schema):
+    code: str
+    name: str
+    country: str
+    kind: str
+    status: str
+    latitude: float
+    longitude: float
+    services: list[str]
+    languages: list[str]
+    opening_hours: list[Period]
+    phone: str
+    whatsapp: str
+    last_verified: dt.date | None
+    open_now: bool
+
+    @staticmethod
+    def resolve_country(point: ServicePoint) -> str:
+        return point.national_society.country_code
+
+    @staticmethod
+    def resolve_open_now(point: ServicePoint) -> bool:
+        return is_open(point, timezone.now())
+
+
+class StaffPointOut(PublicPointOut):
+    id: uuid.UUID
+    national_society: str
+    visibility: str
+    capacity: int | None
+
+    @staticmethod
+    def resolve_national_society(point: ServicePoint) -> str:
+        return point.national_society.name
+
+
+class NextOut(Schema):
+    point: StaffPointOut
+    route: str
+    hours: Decimal
+    km: int
+
+
+class DirectoryQuery(Schema):
+    country: str = ""
+    service: Service | None = None
+    open_now: bool = False
+
+
+class PointChanges(Schema):
+    status: ServicePoint.Status | None = None
+    visibility: ServicePoint.Visibility | None = None
+    opening_hours: list[Period] | None = Field(None, max_length=50)
+    services: list[Service] | None = Field(None, max_length=30)
+    languages: list[str] | None = Field(None, max_length=20)
+    phone: str | None = Field(None, max_length=32)
+    whatsapp: str | None = Field(None, max_length=32)
+    capacity: int | None = Field(None, ge=0, le=1_000_000)
+    latitude: Decimal | None = Field(None, ge=-90, le=90, decimal_places=5)
+    longitude: Decimal | None = Field(None, ge=-180, le=180, decimal_places=5)
+    last_verified: dt.date | None = None
+
+
+def _filters(query: DirectoryQuery) -> selectors.Filters:
+    return selectors.Filters(
+        country=query.country.upper(),
+        service=query.service.value if query.service else "",
+        open_now=query.open_now,
+    )
+
+
+@router.get("/public/service-points", response=list[PublicPointOut], auth=None)
+@api_rule(Rule.PUBLIC)
+def public_service_points(request: HttpRequest, query: Query[DirectoryQuery]) -> list[ServicePoint]:
+    """What people on the move see: public points, for a country with its onward setting."""
+    filters = _filters(query)
+    scope = selectors.public_points(filters.country)
+    listing = selectors.Filters(service=filters.service, open_now=filters.open_now)
+    return selectors.apply_filters(scope, listing, timezone.now())
+
+
+@router.get("/directory/service-points", response=list[StaffPointOut])
+@api_rule(Rule.SIGNED_IN)
+def service_points(request: HttpRequest, query: Query[DirectoryQuery]) -> list[ServicePoint]:
+    """Every point the caller may see: their society's, and the network's shared ones."""
+    points = selectors.staff_points(_actor(request))
+    return selectors.apply_filters(points, _filters(query), timezone.now())
+
+
+@router.get("/directory/service-points/{service_point_id}", response=StaffPointOut)
+@api_rule(Rule.SIGNED_IN)
+def service_point(request: HttpRequest, service_point_id: str) -> ServicePoint:
+    return selectors.staff_point(_actor(request), service_point_id)
+
+
+@router.get("/directory/service-points/{service_point_id}/next", response=list[NextOut])
+@api_rule(Rule.SIGNED_IN)
+def next_along(
+    request: HttpRequest,
+    service_point_id: str,
+    service: Service | None = None,
+    direction: Literal["onward", "back"] = "onward",
+) -> list[dict[str, Any]]:
+    """The next points along the routes through this one that offer a service."""
+    actor = _actor(request)
+    start = selectors.staff_point(actor, service_point_id)
+    found = selectors.next_along(
+        start,
+        selectors.staff_points(actor),
+        service=service.value if service else "",
+        direction=direction,
+    )
+    return [{"point": n.point, "route": n.route_name, "hours": n.hours, "km": n.km} for n in found]
+
+
+@router.patch("/directory/service-points/{service_point_id}", response=StaffPointOut)
+@api_rule(Rule.DIRECTORY_EDITING)
+def update_service_point(
+    request: HttpRequest, service_point_id: str, body: PointChanges
+) -> ServicePoint:
+    """Change a point you run (focal points; coordinators of the point): status, hours,
+    services, contacts, visibility, capacity, coordinates, verification date."""
+    actor = _actor(request)
+    point = selectors.staff_point(actor, service_point_id)
+    changes = body.model_dump(exclude_unset=True, mode="json")
+    for name in ("latitude", "longitude"):
+        if changes.get(name) is not None:
+            changes[name] = Decimal(str(changes[name]))
+    if "last_verified" in changes and changes["last_verified"] is not None:
+        changes["last_verified"] = dt.date.fromisoformat(changes["last_verified"])
+    if any(
+        value is None
+        for name, value in changes.items()
+        if name not in ("capacity", "last_verified")
+    ):
+        raise ValidationError(_none_message())
+    return actions.update_service_point(actor, point, **changes)
+
+
+def _none_message() -> str:
+    from django.utils.translation import gettext
+
+    return gettext("Leave a field out to keep it; it cannot be emptied with null.")
