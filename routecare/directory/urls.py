@@ -12,5 +12,6 @@ urlpatterns = [
     path("services.kml", views.export_kml, name="kml"),
     path("services.hsds.json", views.export_hsds, name="hsds"),
     path("<str:lang>/services/", views.public_list, name="public_list"),
+    path("<str:lang>/services/booklet.pdf", views.public_booklet, name="booklet"),
     path("<str:lang>/services/<slug:code>/", views.public_detail, name="public_detail"),
 ]

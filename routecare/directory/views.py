@@ -24,6 +24,7 @@ from routecare.access import Rule, StaffRequest, may_edit_service_point, staff_v
 from routecare.core import person_texts
 from routecare.core.languages import country_name_in, language_name_in
 from routecare.directory import actions, exports, selectors
+from routecare.directory.booklet import booklet_pdf, simple_map
 from routecare.directory.hours import by_day, is_open
 from routecare.orgs.models import NationalSociety, ServicePoint
 from routecare.orgs.taxonomy import Service
@@ -296,4 +297,26 @@ def service_worker(request: HttpRequest) -> HttpResponse:
     body = Path(str(path)).read_bytes() if path else b""
     response = HttpResponse(body, content_type="text/javascript")
     response["Cache-Control"] = "no-cache"
+    return response
+
+
+@staff_view(Rule.PUBLIC)
+def public_booklet(request: HttpRequest, lang: str) -> HttpResponse:
+    """A country's points as a printable A5 booklet in one language."""
+    if _language(lang) is None:
+        return redirect(reverse("directory:booklet", args=["en"]))
+    filters = selectors.parse_filters(request.GET)
+    now = timezone.now()
+    points = list(selectors.public_points(filters.country))
+    pdf = booklet_pdf(
+        {
+            **_public_base(request, lang),
+            "points": [_point_context(point, lang, now) for point in points],
+            "map": simple_map(points),
+            "country_name": country_name_in(filters.country, lang) if filters.country else "",
+        }
+    )
+    response = HttpResponse(pdf, content_type="application/pdf")
+    name = f"routecare-{(filters.country or 'all').lower()}-{lang}.pdf"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response

@@ -217,3 +217,18 @@ def test_the_hsds_export_validates_against_the_official_schema(route: list[Servi
     honduras = next(o for o in organizations if o["name"] == "Honduran Red Cross")
     medicines = next(s for s in honduras["services"] if s["name"] == "Medicines")
     assert [sal["location_id"] for sal in medicines["service_at_locations"]] == [str(route[0].pk)]
+
+
+def test_the_booklet_is_a_pdf_in_the_language_with_a_map(route: list[ServicePoint]) -> None:
+    import pypdfium2
+
+    response = Client().get("/ar/services/booklet.pdf?country=HN")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    document = pypdfium2.PdfDocument(response.content)
+    try:
+        text = "".join(document[i].get_textpage().get_text_range() for i in range(len(document)))
+    finally:
+        document.close()
+    assert "Point hn-a" in text
+    assert "Point gt-d" not in text  # network-only
