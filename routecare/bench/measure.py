@@ -31,6 +31,7 @@ from routecare.access import build_actor
 from routecare.accounts.actions import create_api_token
 from routecare.audit.models import AuditEvent
 from routecare.bench.concurrent import measure_concurrent_writes
+from routecare.bench.directory import ROUTE_POINTS, measure_directory
 from routecare.bench.stats import ratio, summarise
 from routecare.bench.urls import BARE_PATH
 from routecare.cards.actions import issue_card
@@ -341,6 +342,8 @@ def measure(
             "lookup": _sql_share(lookup, profile_count),
             "encounter_write": _sql_share(write, profile_count),
         }
+    log(f"directory: {min(lookups, 200)} requests each on a {ROUTE_POINTS}-point route")
+    directory = measure_directory(min(lookups, 200))
     single_client_writes_per_s = round(writes * 1000 / sum(durations["write"]), 1)
     concurrent = None
     if writers > 1:
@@ -382,6 +385,7 @@ def measure(
         "audit_events_per_write": round(write_events / writes, 3),
         # Scan to summary: verify, decrypt, check revocation, audit, answer (server side).
         "card_read_ms": summarise(durations["card_read"]),
+        "directory": directory,
         "bare_django_ms": bare_summary,
         "lookup_overhead_ratio": ratio(lookup_summary["p50"], bare_summary["p50"]),
         "write_overhead_ratio": ratio(write_summary["p50"], bare_summary["p50"]),

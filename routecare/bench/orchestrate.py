@@ -31,6 +31,8 @@ TARGETS: dict[str, Any] = {
     "database": "postgresql",
     "person_lookup_p95_ms_max": 50,
     "encounter_writes_per_s_min": 150,
+    # The public directory page of the largest demo country, first load, map tiles excluded.
+    "public_page_first_load_bytes_max": 50 * 1024,
     # Care cards at QR error correction M: a typical (median) one and the largest.
     "card_typical_qr_version_max": 12,
     "card_largest_qr_version_max": 15,
@@ -158,9 +160,12 @@ def meets_targets(result: dict[str, Any]) -> bool | None:
     """None when the database was not measured."""
     if "person_lookup_ms" not in result:
         return None
+    directory = result.get("directory") or {}
+    first_load = directory.get("public_page_first_load", {}).get("total_bytes", 0)
     return bool(
         result["person_lookup_ms"]["p95"] < TARGETS["person_lookup_p95_ms_max"]
         and result["encounter_writes_per_s"] >= TARGETS["encounter_writes_per_s_min"]
+        and first_load <= TARGETS["public_page_first_load_bytes_max"]
     )
 
 

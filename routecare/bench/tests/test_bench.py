@@ -50,6 +50,12 @@ def test_single_database_run_reports_every_figure() -> None:
     assert result["queries_per_request"]["lookup"] > 0
     assert result["sql_share"]["encounter_write"]["statements_per_request"] > 0
     assert result["cpu_calibration_ms"]["before"] > 0
+    assert result["card_read_ms"]["p95"] > 0
+    directory = result["directory"]
+    assert directory["route_points"] == 500
+    assert directory["public_api_list_ms"]["p95"] > 0
+    assert directory["public_page_next_along_ms"]["p95"] > 0
+    assert 0 < directory["public_page_first_load"]["total_bytes"] < 50 * 1024
     assert meets_targets(result) in (True, False)
 
 
