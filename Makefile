@@ -26,7 +26,8 @@ routecare/static/vendor/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	mkdir -p routecare/static/vendor
 	cp node_modules/htmx.org/dist/htmx.min.js node_modules/jsqr/dist/jsQR.js routecare/static/vendor/
-	cp node_modules/leaflet/dist/leaflet.js node_modules/leaflet/dist/leaflet.css routecare/static/vendor/
+	cp node_modules/leaflet/dist/leaflet.js node_modules/leaflet/dist/leaflet.js.map node_modules/leaflet/dist/leaflet.css routecare/static/vendor/
+	cp -r node_modules/leaflet/dist/images routecare/static/vendor/
 	cp node_modules/topojson-client/dist/topojson-client.min.js routecare/static/vendor/
 	cp node_modules/world-atlas/countries-110m.json routecare/static/vendor/
 	touch $@

@@ -5,6 +5,7 @@ from routecare.directory import views
 app_name = "directory"
 urlpatterns = [
     path("directory/", views.staff_list, name="staff_list"),
+    path("directory/points.geojson", views.staff_geojson, name="staff_geojson"),
     path("directory/<uuid:service_point_id>/", views.staff_detail, name="staff_detail"),
     path("directory/<uuid:service_point_id>/status/", views.update_status, name="update_status"),
     path("services.geojson", views.export_geojson, name="geojson"),

@@ -3,6 +3,7 @@ medicines; light on the first load; working offline after one visit; the onward 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -84,3 +85,21 @@ def test_with_onward_points_off_north_macedonia_shows_no_serbian_points(
     )
     assert codes
     assert all(code.startswith("mkd-") for code in codes), codes
+
+
+def test_the_map_shows_points_and_outlines_when_tiles_cannot_load(
+    demo: None, context: BrowserContext, live_server: LiveServer
+) -> None:
+    page = context.new_page()
+    # Tests never reach the internet: tile requests fail, as they do offline.
+    page.route(re.compile(r"^https?://(?!127\.0\.0\.1|localhost)"), lambda route: route.abort())
+    page.goto("/es/services/?country=HN")
+    page.click("[data-map-button]")
+    expect(page.locator(".leaflet-container")).to_be_visible()
+    expect(page.locator(".leaflet-marker-icon").first).to_be_visible()
+    # The Natural Earth outlines are drawn as SVG paths once the tiles fail.
+    page.wait_for_function("document.querySelectorAll('.leaflet-overlay-pane path').length > 20")
+    page.locator(".leaflet-marker-icon").first.click()
+    expect(page.locator(".leaflet-popup-content a")).to_have_attribute(
+        "href", re.compile(r"/es/services/[a-z-]+/")
+    )

@@ -232,3 +232,12 @@ def test_the_booklet_is_a_pdf_in_the_language_with_a_map(route: list[ServicePoin
         document.close()
     assert "Point hn-a" in text
     assert "Point gt-d" not in text  # network-only
+
+
+def test_the_staff_map_data_has_the_staff_scope(
+    route: list[ServicePoint], own: Society, web: Callable[..., Client]
+) -> None:
+    data = json.loads(web(own.volunteer, own.point).get("/directory/points.geojson").content)
+    codes = {feature["properties"]["code"] for feature in data["features"]}
+    assert "gt-d" in codes  # network-visible: staff see it, the public does not
+    assert all(f["properties"]["url"].startswith("/directory/") for f in data["features"])
