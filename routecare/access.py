@@ -52,6 +52,8 @@ class Actor:
     network_id: uuid.UUID | None
     service_point: ServicePoint | None
     via: str = "web"  # web, api or command: recorded in the audit trail
+    protection: bool = False  # holds a protection role (restricted referrals)
+    rfl_focal_point: bool = False
 
     @property
     def user_id(self) -> int:
@@ -154,6 +156,8 @@ def actor_of(
         network_id=membership.network_id,
         service_point=service_point,
         via=via,
+        protection=membership.protection,
+        rfl_focal_point=membership.rfl_focal_point,
     )
 
 

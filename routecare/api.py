@@ -133,11 +133,13 @@ def _register_routers() -> None:
     from routecare.directory.api import router as directory_router
     from routecare.orgs.api import router as orgs_router
     from routecare.people.api import router as people_router
+    from routecare.referrals.api import router as referrals_router
 
     api.add_router("/", orgs_router)
     api.add_router("/people", people_router)
     api.add_router("/", cards_router)
     api.add_router("/", directory_router)
+    api.add_router("/", referrals_router)
 
 
 _register_routers()

@@ -97,6 +97,7 @@ INSTALLED_APPS = [
     "routecare.people",
     "routecare.cards",
     "routecare.directory",
+    "routecare.referrals",
     "routecare.demo",
     "routecare.bench",
 ]

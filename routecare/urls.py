@@ -20,5 +20,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("routecare.cards.urls")),
     path("", include("routecare.directory.urls")),
+    path("", include("routecare.referrals.urls")),
     path("", include("routecare.people.urls")),
 ]

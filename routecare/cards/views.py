@@ -27,6 +27,8 @@ from routecare.core.http import posted
 from routecare.core.languages import language_choices
 from routecare.people import selectors as people_selectors
 from routecare.people import shortcode
+from routecare.referrals import selectors as referral_selectors
+from routecare.referrals.models import Referral
 
 
 class ScanForm(forms.Form):
@@ -172,6 +174,7 @@ def scan(request: StaffRequest) -> HttpResponse:
     actor = request.actor
     form = ScanForm(posted(request), request.FILES or None)
     reading: CardReading | None = None
+    expected: list[Referral] = []
     error = ""
     if request.method == "POST" and form.is_valid():
         text = form.cleaned_data["text"].strip()
@@ -185,9 +188,11 @@ def scan(request: StaffRequest) -> HttpResponse:
             error = _("Scan the card, choose a photo of it, or type its code.")
         elif not error and actor.handles_personal_records and _is_short_code(text):
             lookup = people_selectors.find_by_short_code(actor, text)
-            if lookup.person is not None:
+            expected = referral_selectors.expected(actor, text)
+            if lookup.person is not None and not expected:
                 return redirect("people:detail", person_id=lookup.person.pk)
-            error = _("No one with that short code is registered in your National Society.")
+            if not expected:
+                error = _("No one with that short code is registered in your National Society.")
         elif not error:
             try:
                 reading = actions.read_card(actor, text)
@@ -195,7 +200,14 @@ def scan(request: StaffRequest) -> HttpResponse:
                 error = read_error(failure.code)
     elif request.method == "POST":
         error = _("That upload was not understood; choose a photo (JPEG, PNG or WebP).")
-    context: dict[str, Any] = {"form": form, "reading": reading, "error": error}
+    if reading is not None and actor.handles_personal_records:
+        expected = referral_selectors.expected(actor, reading.summary.short_code)
+    context: dict[str, Any] = {
+        "form": form,
+        "reading": reading,
+        "error": error,
+        "expected": expected,
+    }
     if reading is not None:
         context["start_form"] = StartRecordForm(
             initial={"text": text, "consent_language": get_language()}

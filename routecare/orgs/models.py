@@ -223,6 +223,14 @@ class Membership(models.Model):
         related_name="staff",
         help_text=_("Where this person works; empty means any point of the society."),
     )
+    # Protection referrals (GBV, trafficking, unaccompanied children) are for these staff only.
+    protection = models.BooleanField(
+        default=False, help_text=_("Holds a protection role: handles protection referrals.")
+    )
+    # Restoring family links referrals go to the society's RFL focal points.
+    rfl_focal_point = models.BooleanField(
+        default=False, help_text=_("Restoring family links focal point of the society.")
+    )
 
     def __str__(self) -> str:
         return f"{self.user} ({self.role})"

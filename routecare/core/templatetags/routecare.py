@@ -73,3 +73,20 @@ def weekday(day: int) -> str:
     from django.utils.dates import WEEKDAYS
 
     return str(WEEKDAYS.get(day, day))
+
+
+@register.filter
+def get_item(mapping: dict[str, object], key: str) -> object:
+    return mapping.get(key, key)
+
+
+@register.filter
+def shared_value(value: object) -> str:
+    """A shared field's value as plain text (lists, medicines, follow-ups, pregnancy)."""
+    if value in (None, "", [], {}):
+        return "—"
+    if isinstance(value, list):
+        return "; ".join(shared_value(item) for item in value)
+    if isinstance(value, dict):
+        return ", ".join(str(item) for item in value.values() if item not in (None, ""))
+    return str(value)
