@@ -9,7 +9,7 @@ SERVE_DATABASE_URL ?= postgres://root@127.0.0.1:5432/routecare
 PO_FILES := $(wildcard routecare/locale/*/LC_MESSAGES/*.po)
 MO_FILES := $(PO_FILES:.po=.mo)
 
-.PHONY: setup run test lint typecheck pytest serve bench messages makemessages lock clean
+.PHONY: setup run test lint typecheck pytest serve worker bench messages makemessages lock clean
 
 setup: $(VENV)/.installed routecare/static/vendor/.installed $(MO_FILES)
 
@@ -72,6 +72,10 @@ serve: setup
 	DATABASE_URL=$(SERVE_DATABASE_URL) $(ROUTECARE) collectstatic --no-input --verbosity 0
 	DATABASE_URL=$(SERVE_DATABASE_URL) ROUTECARE_PRODUCTION=$${ROUTECARE_PRODUCTION:-false} \
 		$(BIN)/gunicorn routecare.wsgi --bind $(HOST_PORT) --workers 3
+
+# Background tasks (emails, referral expiry): run beside `make run` or `make serve`.
+worker: setup
+	$(ROUTECARE) db_worker --queue-name '*'
 
 # stdout carries only the JSON object: set-up chatter goes to stderr.
 bench:

@@ -78,6 +78,12 @@ def _society(network: Network, code: str, name: str) -> Society:
 
 
 @pytest.fixture(autouse=True)
+def tasks_run_at_once(settings: Any) -> None:
+    """Background tasks run inside the test; the worker has a test of its own."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+
+
+@pytest.fixture(autouse=True)
 def fast_password_hashing(settings: Any) -> None:
     """Argon2 is deliberately slow; tests that check hashing ask for it themselves."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

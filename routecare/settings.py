@@ -98,6 +98,9 @@ INSTALLED_APPS = [
     "routecare.cards",
     "routecare.directory",
     "routecare.referrals",
+    "routecare.notifications",
+    "django_tasks",
+    "django_tasks_db",
     "routecare.demo",
     "routecare.bench",
 ]
@@ -246,3 +249,29 @@ LOGGING = {
 }
 
 NINJA_PAGINATION_PER_PAGE = 50
+
+# Background tasks (django-tasks): stored in the database, run by `routecare db_worker`
+# (`make worker`); ROUTECARE_TASKS=immediate runs them in the request instead.
+TASKS = {
+    "default": {
+        "BACKEND": (
+            "django_tasks.backends.immediate.ImmediateBackend"
+            if os.environ.get("ROUTECARE_TASKS") == "immediate"
+            else "django_tasks_db.DatabaseBackend"
+        ),
+        "QUEUES": ["default"],
+    }
+}
+
+# Email: notifications carry a link and no personal data. The console backend prints them in
+# development; set EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend and EMAIL_* in
+# production.
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = envint("EMAIL_PORT", "25")
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = envsecret("EMAIL_HOST_PASSWORD") or ""
+EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", "false")
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "RouteCare <noreply@localhost>")
+# Links in emails point here.
+ROUTECARE_BASE_URL = os.environ.get("ROUTECARE_BASE_URL", "http://127.0.0.1:8000")

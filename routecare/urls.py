@@ -21,5 +21,6 @@ urlpatterns = [
     path("", include("routecare.cards.urls")),
     path("", include("routecare.directory.urls")),
     path("", include("routecare.referrals.urls")),
+    path("", include("routecare.notifications.urls")),
     path("", include("routecare.people.urls")),
 ]

@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from routecare.access import Actor
 from routecare.audit.actions import record_event
-from routecare.orgs.models import NationalSociety, Role, ServicePoint
+from routecare.notifications.actions import notify
+from routecare.orgs.models import Membership, NationalSociety, Role, ServicePoint
 from routecare.orgs.taxonomy import Service, Urgency
 from routecare.people.actions import require_care_consent, working_point
 from routecare.people.models import ConsentPurpose, FollowUp, HealthSummary, Person
@@ -26,6 +31,7 @@ from routecare.referrals.models import (
     ReferralStatus,
     ReferralType,
 )
+from routecare.referrals.tasks import schedule_expiry
 
 # What may travel with a referral, field by field.
 SHAREABLE_FIELDS = (
@@ -225,6 +231,15 @@ def send_referral(
     ReferralResponse.objects.create(
         referral=referral, by=actor.user, by_society_id=actor.society_id, status="sent"
     )
+    urgent = referral.urgency != Urgency.ROUTINE
+    notify(
+        receivers(referral),
+        _title(referral, _("Urgent referral") if urgent else _("New referral")),
+        reverse("referrals:detail", args=[referral.pk]),
+        urgent=urgent,
+        email=True,
+    )
+    transaction.on_commit(lambda: schedule_expiry(referral))
     target = destination.point.code if destination.point else destination.partner_name or "RFL"
     record_event(
         actor,
@@ -287,6 +302,14 @@ def respond(actor: Actor, referral: Referral, action: str, note: str = "") -> Re
         status=locked.status,
         note=note.strip() or None,
     )
+    if action == "withdraw":
+        notify(
+            receivers(locked),
+            _title(locked, _("Referral withdrawn")),
+            reverse("referrals:detail", args=[locked.pk]),
+        )
+    else:
+        _tell_sender(locked)
     record_event(
         actor,
         "change",
@@ -299,16 +322,62 @@ def respond(actor: Actor, referral: Referral, action: str, note: str = "") -> Re
     return locked
 
 
+def expire_one(referral_id: uuid.UUID, today: dt.date | None = None) -> bool:
+    """Expire a referral still unanswered after its due date; tell the sender."""
+    today = today or timezone.now().date()
+    with transaction.atomic():
+        updated = Referral.objects.filter(
+            pk=referral_id, status=ReferralStatus.SENT, due__lt=today
+        ).update(status=ReferralStatus.EXPIRED, status_changed_at=timezone.now())
+        if not updated:
+            return False
+        referral = Referral.objects.get(pk=referral_id)
+        ReferralResponse.objects.create(referral=referral, status=ReferralStatus.EXPIRED)
+        _tell_sender(referral)
+    return True
+
+
 def expire_overdue(now: dt.datetime | None = None) -> int:
-    """Referrals still unanswered after their due date expire (a periodic task)."""
+    """Every referral still unanswered after its due date expires (the worker also expires
+    each one on its own the day after its due date)."""
     today = (now or timezone.now()).date()
-    expired = 0
-    for referral in Referral.objects.filter(status=ReferralStatus.SENT, due__lt=today):
-        with transaction.atomic():
-            updated = Referral.objects.filter(pk=referral.pk, status=ReferralStatus.SENT).update(
-                status=ReferralStatus.EXPIRED, status_changed_at=timezone.now()
-            )
-            if updated:
-                ReferralResponse.objects.create(referral=referral, status=ReferralStatus.EXPIRED)
-                expired += 1
-    return expired
+    overdue = Referral.objects.filter(status=ReferralStatus.SENT, due__lt=today)
+    return sum(expire_one(pk, today) for pk in overdue.values_list("pk", flat=True))
+
+
+def receivers(referral: Referral) -> list[User]:
+    """Staff of the receiving society who handle this referral: coordinators and focal
+    points (and staff assigned to the receiving point); protection referrals only those with
+    a protection role, family-links requests to a society only its RFL focal points."""
+    if referral.to_society_id is None:
+        return []
+    members = Membership.objects.filter(national_society_id=referral.to_society_id).select_related(
+        "user"
+    )
+    if referral.restricted:
+        members = members.filter(protection=True)
+    if referral.to_point_id is None and referral.type == ReferralType.RFL:
+        members = members.filter(rfl_focal_point=True)
+    else:
+        members = members.filter(
+            Q(role__in=[Role.COORDINATOR, Role.FOCAL_POINT])
+            | Q(service_points=referral.to_point_id)
+        )
+    return [member.user for member in members.distinct() if member.user.is_active]
+
+
+def _title(referral: Referral, what: str) -> str:
+    """No personal data, and nothing at all about a protection referral's content."""
+    if referral.restricted:
+        return what
+    return f"{what}: {referral.get_service_display()} ({referral.get_urgency_display()})"
+
+
+def _tell_sender(referral: Referral) -> None:
+    if referral.from_user is not None:
+        notify(
+            [referral.from_user],
+            _title(referral, _("Referral %(status)s") % {"status": referral.get_status_display()}),
+            reverse("referrals:detail", args=[referral.pk]),
+            email=True,
+        )
