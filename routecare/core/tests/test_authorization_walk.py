@@ -21,6 +21,7 @@ from routecare.audit.models import AuditEvent
 from routecare.cards.actions import issue_card
 from routecare.cards.keys import ensure_keys
 from routecare.conftest import Society, api_client, sign_in_client
+from routecare.notifications.actions import notify
 from routecare.orgs.models import Membership
 from routecare.people.models import FollowUp, Person
 from routecare.referrals.actions import Destination, send_referral
@@ -111,6 +112,7 @@ def world(
     ensure_keys(own.society.network)
     for name, society, person in (("own", own, own_person), ("other", other, other_person)):
         issue_card(society.actor(), person)
+        (notification,) = notify([society.volunteer], "walk", "/")
         referral = send_referral(
             society.actor(),
             person,
@@ -132,6 +134,7 @@ def world(
             "short_code": person.short_code,
             "lang": "fa",
             "referral_id": referral.pk,
+            "notification_id": notification.pk,
             "second_point_id": society.second_point.pk,
             "code": society.point.code,
         }
@@ -213,8 +216,12 @@ def test_pages_leak_nothing_to_any_role(world: dict[str, Any]) -> None:
                         assert status == 403, where
                     elif owner == "other" and route in SHARED_IN_NETWORK:
                         assert status in (200, 403, 404, 405), where
-                    elif owner == "other" or ("token_id" in route and persona.role != "volunteer"):
-                        # Other societies' objects, and API tokens of other users, do not exist.
+                    elif owner == "other" or (
+                        ("token_id" in route or "notification_id" in route)
+                        and persona.role != "volunteer"
+                    ):
+                        # Other societies' objects, and other users' tokens and notifications,
+                        # do not exist.
                         assert status in (404, 405), where
                     else:
                         assert status in (200, 302, 405), where
