@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from pydantic import ValidationError as PydanticValidationError
 
 from routecare.access import Actor
 from routecare.audit.actions import record_event
@@ -21,8 +22,9 @@ from routecare.cards.keys import (
     check_not_revoked,
     issuing_keys,
 )
-from routecare.cards.models import Card, RevokedSerial
+from routecare.cards.models import Card, CarriedCard, RevokedSerial
 from routecare.cards.summary import HEALTH_FIELDS, CardSummary, RecordError, from_record, to_record
+from routecare.directory.selectors import staff_points
 from routecare.orgs.models import NationalSociety, ServicePoint
 from routecare.people import actions as people_actions
 from routecare.people.models import Consent, ConsentPurpose, Person
@@ -52,13 +54,20 @@ def issue_card(actor: Actor, person: Person) -> Card:
     )
     now = timezone.now()
     serial = os.urandom(SERIAL_BYTES).hex()
-    summary = summary_of(
-        person,
-        serial=serial,
-        issued_at=now.replace(microsecond=0),  # the card carries whole seconds
-        issued_at_point=point.code,
-        consents=consents,
-    )
+    try:
+        summary = summary_of(
+            person,
+            serial=serial,
+            issued_at=now.replace(microsecond=0),  # the card carries whole seconds
+            issued_at_point=point.code,
+            consents=consents,
+        )
+    except PydanticValidationError as error:
+        problems = ", ".join(".".join(str(p) for p in e["loc"]) for e in error.errors())
+        raise ValidationError(
+            _("Part of this person's record cannot go on a card (%(fields)s): correct it first.")
+            % {"fields": problems}
+        ) from error
 
     def seal(candidate: CardSummary) -> str:
         record = to_record(candidate)
@@ -70,6 +79,7 @@ def issue_card(actor: Actor, person: Person) -> Card:
     with transaction.atomic():
         for previous in Card.objects.select_for_update().filter(person=person, ended_at=None):
             _end(actor, previous, RevokedSerial.Reason.SUPERSEDED)
+        _end_carried(actor, person, RevokedSerial.Reason.SUPERSEDED)
         card = Card.objects.create(
             serial=serial,
             person=person,
@@ -100,6 +110,22 @@ def issue_card(actor: Actor, person: Person) -> Card:
     return card
 
 
+def _end_carried(actor: Actor, person: Person, reason: str) -> None:
+    """Cards from other societies this person carried stop being accepted too: one person,
+    one valid card along the route."""
+    for carried in CarriedCard.objects.filter(person=person).select_related("issuer"):
+        _, created = RevokedSerial.objects.get_or_create(
+            network_id=carried.issuer.network_id,
+            serial=carried.serial,
+            defaults={"reason": reason, "national_society_id": actor.society_id},
+        )
+        if created:
+            record_event(
+                actor, "change", "card", carried.serial, person_id=person.pk,
+                detail=f"ended card of {carried.issuer.country_code}: {reason}",
+            )  # fmt: skip
+
+
 def _end(actor: Actor, card: Card, reason: str) -> None:
     card.ended_at = timezone.now()
     card.save(update_fields=["ended_at"])
@@ -125,6 +151,7 @@ def cancel_cards_on_withdrawal(actor: Actor, person: Person, purpose: str, **_: 
         .filter(person=person, ended_at=None)
     ):
         _end(actor, card, RevokedSerial.Reason.WITHDRAWN)
+    _end_carried(actor, person, RevokedSerial.Reason.WITHDRAWN)
 
 
 def revoke_card(actor: Actor, card: Card, reason: str) -> Card:
@@ -137,6 +164,7 @@ def revoke_card(actor: Actor, card: Card, reason: str) -> Card:
         locked = Card.objects.select_for_update().select_related("national_society").get(pk=card.pk)
         if locked.ended_at is None:
             _end(actor, locked, reason)
+            _end_carried(actor, locked.person, reason)
         else:
             record_event(
                 actor, "read", "card", locked.serial, person_id=locked.person_id,
@@ -183,16 +211,16 @@ def read_card(actor: Actor, text: str) -> CardReading:
     if keys.signing_key_used is None:  # pragma: no cover - set by every successful unseal
         raise format.CardError("untrusted_signer")
     issuer = keys.signing_key_used.national_society
-    local = None
-    if actor.handles_personal_records:
-        # The card's own society finds its record; another finds one started from the card.
-        local = Person.objects.filter(
-            national_society_id=actor.national_society_id, short_code=summary.short_code
-        ).first()
+    local = _local_person(actor, issuer, summary)
     reading = CardReading(
         summary=summary,
         issuer=issuer,
-        issued_at_point=ServicePoint.objects.filter(code=summary.issued_at_point).first(),
+        # Named only if the reader may see that point in the directory (and never to partners).
+        issued_at_point=None
+        if actor.reads_health_part_only
+        else staff_points(actor)
+        .filter(code=summary.issued_at_point, national_society=issuer)
+        .first(),
         health_only=actor.reads_health_part_only,
         local_person=local,
     )
@@ -208,6 +236,35 @@ def read_card(actor: Actor, text: str) -> CardReading:
     return reading
 
 
+def _local_person(actor: Actor, issuer: NationalSociety, summary: CardSummary) -> Person | None:
+    """The reader's own record of the card's person: the issuer's own record found by its
+    code, or, in another society, a record linked to a card of this issuer with this code.
+    A code alone never links two societies' records: codes are unique per society only."""
+    if not actor.handles_personal_records:
+        return None
+    if issuer.pk == actor.national_society_id:
+        return Person.objects.filter(
+            national_society_id=actor.national_society_id, short_code=summary.short_code
+        ).first()
+    link = (
+        CarriedCard.objects.filter(
+            person__national_society_id=actor.national_society_id,
+            issuer=issuer,
+            short_code=summary.short_code,
+        )
+        .select_related("person")
+        .first()
+    )
+    if link is None:
+        return None
+    CarriedCard.objects.get_or_create(
+        person=link.person,
+        serial=summary.serial,
+        defaults={"issuer": issuer, "short_code": summary.short_code},
+    )
+    return link.person
+
+
 def start_record_from_card(actor: Actor, text: str, *, consent_language: str) -> Person:
     """Register, in the reader's society, the person a card from another society describes:
     same short code, the profile and health the card carries. Care consent is asked here."""
@@ -219,11 +276,15 @@ def start_record_from_card(actor: Actor, text: str, *, consent_language: str) ->
         raise ValidationError(
             _("This card carries only its code: register the person with their answers.")
         )
+    # The same code as on the card, unless another person here already has it.
+    code_free = not Person.objects.filter(
+        national_society_id=actor.national_society_id, short_code=summary.short_code
+    ).exists()
     try:
         with transaction.atomic():
             person = people_actions.register_person(
                 actor,
-                short_code=summary.short_code,
+                short_code=summary.short_code if code_free else None,
                 sex=summary.sex,
                 age_band=summary.age_band,
                 birth_year=summary.birth_year,
@@ -238,7 +299,8 @@ def start_record_from_card(actor: Actor, text: str, *, consent_language: str) ->
                         "name": m.name,
                         "dose": m.dose,
                         "days_supply": m.days_left,
-                        "dispensed_on": timezone.now().date().isoformat(),
+                        # Days left were counted on the day the card was issued.
+                        "dispensed_on": summary.issued_at.date().isoformat(),
                     }
                     for m in summary.medicines
                 ],
@@ -249,10 +311,16 @@ def start_record_from_card(actor: Actor, text: str, *, consent_language: str) ->
             people_actions.update_health_summary(
                 actor, person, **{k: v for k, v in health.items() if v}
             )
+            CarriedCard.objects.create(
+                person=person,
+                issuer=reading.issuer,
+                short_code=summary.short_code,
+                serial=summary.serial,
+            )
     except IntegrityError:
         # Started at the same moment on another device: the record exists now.
-        existing = Person.objects.get(
-            national_society_id=actor.national_society_id, short_code=summary.short_code
-        )
+        existing = _local_person(actor, reading.issuer, summary)
+        if existing is None:
+            raise
         return existing
     return person

@@ -25,6 +25,8 @@ TYPICAL_QR_VERSION = 12
 ENCOUNTERS_CONSIDERED = 10
 URGENCY_ORDER = {"emergency": 0, "priority": 1, "routine": 2}
 SHORTENED_TEXT = 140
+# Services that hint at violence or exploitation never travel on a card anyone may be shown.
+RESTRICTED_SERVICES = frozenset({"protection", "safe-space-women-children"})
 
 
 def summary_of(
@@ -50,7 +52,7 @@ def summary_of(
         return CardSummary.model_validate(base)
     health = HealthSummary.objects.filter(person=person).first()
     encounters = list(
-        Encounter.objects.filter(person=person)
+        Encounter.objects.filter(person=person, corrections__isnull=True)
         .select_related("service_point")
         .prefetch_related("services")[:ENCOUNTERS_CONSIDERED]
     )
@@ -64,12 +66,15 @@ def summary_of(
         age_band=person.age_band,
         birth_year=person.birth_year,
         languages=list(person.languages)[:10],
-        triage=next((e.triage for e in encounters if e.triage), None),
+        # The latest assessment only: an old red must not read as today's urgency.
+        triage=(encounters[0].triage or None) if encounters else None,
         encounters=[
             {
                 "date": e.occurred_at.date(),
                 "service_point": e.service_point.code,
-                "services": sorted({line.service for line in e.services.all()}),
+                "services": sorted(
+                    {line.service for line in e.services.all()} - RESTRICTED_SERVICES
+                ),
             }
             for e in encounters
         ],
@@ -107,7 +112,9 @@ def _health(health: HealthSummary, today: dt.date) -> dict[str, Any]:
                 "measured_on": latest["measured_on"],
                 "weight_kg": latest.get("weight_kg"),
                 "height_cm": latest.get("height_cm"),
-                "muac_mm": latest.get("muac_mm"),
+                "muac_mm": None
+                if latest.get("muac_mm") is None
+                else round(float(latest["muac_mm"])),
             }
             if latest and latest.get("measured_on")
             else None

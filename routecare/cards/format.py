@@ -142,6 +142,8 @@ def looks_like_card(text: str) -> bool:
 
 def _decode_text(text: str) -> bytes:
     text = text.strip()
+    if text[:4].upper() == PREFIX:
+        text = text.upper()  # typed by hand in lower case: base45 has upper case only
     if len(text) > MAX_TEXT_CHARS:
         raise CardError("not_routecare", "too long")
     if not text.startswith(PREFIX):

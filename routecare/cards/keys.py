@@ -88,6 +88,12 @@ def retire_key(kid: str) -> CardKey | SigningKey:
         others = CardKey.objects.filter(network_id=key.network_id, retired_at__isnull=True)
         if not others.exclude(pk=key.pk).exists():
             raise KeyManagementError("rotate first: this is the network's only card key")
+    else:
+        others_signing = SigningKey.objects.filter(
+            national_society_id=key.national_society_id, retired_at__isnull=True
+        )
+        if not others_signing.exclude(pk=key.pk).exists():
+            raise KeyManagementError("rotate first: this is the society's only signing key")
     key.retired_at = timezone.now()
     key.save(update_fields=["retired_at"])
     society_id = key.national_society_id if isinstance(key, SigningKey) else None

@@ -111,3 +111,24 @@ class RevokedSerial(models.Model):
 
     def __str__(self) -> str:
         return f"revoked {self.serial} ({self.reason})"
+
+
+class CarriedCard(models.Model):
+    """A card from another society of the network that a local record was started from or
+    read for: links the two without a shared record, and lets this society cancel it."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="carried_cards")
+    issuer = models.ForeignKey(NationalSociety, on_delete=models.PROTECT, related_name="+")
+    short_code = models.CharField(max_length=11)
+    serial = models.CharField(max_length=16)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["person", "serial"], name="one_link_per_card")
+        ]
+        indexes = [models.Index(fields=["issuer", "short_code"])]
+
+    def __str__(self) -> str:
+        return f"card {self.serial} carried by {self.person_id}"

@@ -51,6 +51,9 @@ def read_photo(data: bytes) -> str:
     Image.MAX_IMAGE_PIXELS = MAX_PHOTO_PIXELS
     try:
         with Image.open(io.BytesIO(data)) as opened:
+            width, height = opened.size
+            if width * height > MAX_PHOTO_PIXELS:
+                raise PhotoError("too_large")  # before decoding: a huge image is not a card
             image = ImageOps.exif_transpose(opened).convert("L")
     except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
         raise PhotoError("not_an_image") from exc

@@ -100,9 +100,10 @@ class Pregnancy(_Strict):
 
 class Growth(_Strict):
     measured_on: dt.date
-    weight_kg: float | None = Field(default=None, ge=0.3, le=200)
-    height_cm: float | None = Field(default=None, ge=20, le=250)
-    muac_mm: int | None = Field(default=None, ge=50, le=500)
+    # As wide as what the people app accepts: a card must never fail on recorded data.
+    weight_kg: float | None = Field(default=None, ge=0, le=500)
+    height_cm: float | None = Field(default=None, ge=0, le=300)
+    muac_mm: int | None = Field(default=None, ge=0, le=1000)
 
 
 class Vaccination(_Strict):

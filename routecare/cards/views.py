@@ -181,6 +181,8 @@ def scan(request: StaffRequest) -> HttpResponse:
         photo = form.cleaned_data["photo"]
         if photo is not None:
             try:
+                if photo.size > qr.MAX_PHOTO_BYTES:
+                    raise qr.PhotoError("too_large")
                 text = qr.read_photo(photo.read())
             except qr.PhotoError as photo_failure:
                 error = photo_error(photo_failure.code)
@@ -198,6 +200,8 @@ def scan(request: StaffRequest) -> HttpResponse:
                 reading = actions.read_card(actor, text)
             except CardError as failure:
                 error = read_error(failure.code)
+    elif request.method == "POST" and "text" in form.errors:
+        error = read_error("not_routecare")  # too long, or characters no card has
     elif request.method == "POST":
         error = _("That upload was not understood; choose a photo (JPEG, PNG or WebP).")
     if reading is not None and actor.handles_personal_records:

@@ -422,3 +422,76 @@ def test_withdrawing_consent_to_share_cancels_the_card_at_once(
     with pytest.raises(CardError) as refused:
         actions.read_card(other.actor(), str(card.qr_text))
     assert refused.value.code == "withdrawn"
+
+
+def test_a_card_from_another_society_is_cancelled_by_the_society_that_took_over(
+    own: Society, other: Society, carrier: Person
+) -> None:
+    card = actions.issue_card(own.actor(), carrier)
+    local = actions.start_record_from_card(other.actor(), str(card.qr_text), consent_language="es")
+    actions.issue_card(other.actor(), local)  # a new card here: the old one stops everywhere
+    with pytest.raises(CardError) as refused:
+        actions.read_card(own.actor(), str(card.qr_text))
+    assert refused.value.code == "superseded"
+
+
+def test_withdrawal_in_another_society_cancels_the_carried_card(
+    own: Society, other: Society, carrier: Person
+) -> None:
+    card = actions.issue_card(own.actor(), carrier)
+    local = actions.start_record_from_card(other.actor(), str(card.qr_text), consent_language="es")
+    people_actions.give_consent(other.actor(), local, "share-network", "es")
+    people_actions.withdraw_consent(other.actor(), local, "share-network")
+    with pytest.raises(CardError) as refused:
+        actions.read_card(own.actor(), str(card.qr_text))
+    assert refused.value.code == "withdrawn"
+
+
+def test_a_short_code_clash_never_opens_another_person(
+    own: Society, other: Society, carrier: Person
+) -> None:
+    card = actions.issue_card(own.actor(), carrier)
+    stranger = register(other, sex="male", age_band="60+")
+    Person.objects.filter(pk=stranger.pk).update(short_code=carrier.short_code)
+    reading = actions.read_card(other.actor(), str(card.qr_text))
+    assert reading.local_person is None
+    local = actions.start_record_from_card(other.actor(), str(card.qr_text), consent_language="es")
+    assert local.pk != stranger.pk
+    assert local.short_code != carrier.short_code  # the code was taken here: a new one
+    assert actions.read_card(other.actor(), str(card.qr_text)).local_person == local
+
+
+def test_odd_child_growth_values_still_make_a_card(own: Society, carrier: Person) -> None:
+    people_actions.update_health_summary(
+        own.actor(),
+        carrier,
+        child_growth=[
+            {"measured_on": "2026-11-20", "weight_kg": 0, "height_cm": 15, "muac_mm": 115.5}
+        ],
+    )
+    card = actions.issue_card(own.actor(), carrier)
+    growth = actions.read_card(own.actor(), str(card.qr_text)).summary.child_growth
+    assert growth is not None
+    assert growth.muac_mm == 116
+
+
+def test_a_card_typed_in_lower_case_is_read(own: Society, carrier: Person) -> None:
+    card = actions.issue_card(own.actor(), carrier)
+    assert actions.read_card(own.actor(), str(card.qr_text).lower()).summary.serial == card.serial
+
+
+def test_only_the_latest_triage_and_no_protection_services_travel(
+    own: Society, carrier: Person
+) -> None:
+    people_actions.record_encounter(
+        own.actor(), carrier, services=[("protection", 1), ("water", 1)], triage="green"
+    )
+    summary = actions.read_card(own.actor(), str(actions.issue_card(own.actor(), carrier).qr_text))
+    assert summary.summary.triage == "green"  # the red of the earlier visit is history
+    assert all("protection" not in e.services for e in summary.summary.encounters)
+
+
+def test_partners_are_not_told_where_the_card_was_issued(own: Society, carrier: Person) -> None:
+    card = actions.issue_card(own.actor(), carrier)
+    assert actions.read_card(own.actor("partner"), str(card.qr_text)).issued_at_point is None
+    assert actions.read_card(own.actor(), str(card.qr_text)).issued_at_point == own.point
