@@ -9,11 +9,12 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema
+from pydantic import ConfigDict
 
 from routecare.access import Actor, Rule, api_rule
 from routecare.directory import actions, selectors
 from routecare.directory.hours import is_open
-from routecare.orgs.models import ServicePoint
+from routecare.orgs.models import ServicePoint, valid_period
 from routecare.orgs.taxonomy import Service
 
 router = Router(tags=["directory"])
@@ -51,6 +52,11 @@ class PublicPointOut(Schema):
         return point.national_society.country_code
 
     @staticmethod
+    def resolve_opening_hours(point: ServicePoint) -> list[dict[str, Any]]:
+        # A period saved before hours were validated is left out rather than break the list.
+        return [period for period in point.opening_hours or [] if valid_period(period)]
+
+    @staticmethod
     def resolve_open_now(point: ServicePoint) -> bool:
         return is_open(point, timezone.now())
 
@@ -74,12 +80,14 @@ class NextOut(Schema):
 
 
 class DirectoryQuery(Schema):
-    country: str = ""
+    country: str = Field("", pattern=r"^([A-Za-z]{2})?$")
     service: Service | None = None
     open_now: bool = False
 
 
 class PointChanges(Schema):
+    model_config = ConfigDict(extra="forbid")
+
     status: ServicePoint.Status | None = None
     visibility: ServicePoint.Visibility | None = None
     opening_hours: list[Period] | None = Field(None, max_length=50)

@@ -36,9 +36,22 @@ class Filters:
     ignored: bool = False  # some filter was not understood and was left out
 
 
+def _clean(value: str, limit: int = 40) -> str | None:
+    """A query value, or None when it holds control characters or is far too long."""
+    if len(value) > limit or any(not character.isprintable() for character in value):
+        return None
+    return value.strip()
+
+
 def parse_filters(query: QueryDict) -> Filters:
     """Filters from a query string; anything not understood is dropped, and flagged."""
-    ignored = False
+    raw = {
+        name: _clean(query.get(name, ""))
+        for name in ("country", "service", "from", "direction", "open_now")
+    }
+    ignored = any(value is None for value in raw.values())
+    query = QueryDict(mutable=True)
+    query.update({name: value for name, value in raw.items() if value})
     country = query.get("country", "").strip().upper()
     if country and not NationalSociety.objects.filter(country_code=country).exists():
         country, ignored = "", True
@@ -69,7 +82,8 @@ def staff_points(actor: Actor) -> QuerySet[ServicePoint]:
     if actor.network_id is None:
         return _points().filter(visibility=Visibility.PUBLIC)
     scope = Q(national_society__network_id=actor.network_id) & shared
-    if actor.national_society_id is not None:
+    if actor.national_society_id is not None and actor.role != Role.PARTNER:
+        # Internal points are for the society's own staff, not its partner organisations.
         scope |= Q(national_society_id=actor.national_society_id)
     return _points().filter(scope)
 

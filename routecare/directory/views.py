@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.staticfiles import finders
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -26,7 +27,7 @@ from routecare.core.languages import country_name_in, language_name_in
 from routecare.directory import actions, exports, selectors
 from routecare.directory.booklet import booklet_pdf, simple_map
 from routecare.directory.hours import by_day, is_open
-from routecare.orgs.models import NationalSociety, ServicePoint
+from routecare.orgs.models import NationalSociety, Role, ServicePoint
 from routecare.orgs.taxonomy import Service
 
 STALE_AFTER = selectors.STALE_AFTER
@@ -110,10 +111,12 @@ def public_list(request: HttpRequest, lang: str) -> HttpResponse:
     start = next((point for point in scope if point.code == filters.start), None)
     next_points = []
     if start is not None:
+        # What is next is seen from where the person is: that country's onward setting holds.
+        onward = selectors.public_points(start.national_society.country_code)
         next_points = [
             {**_point_context(n.point, lang, now), "hours_away": n.hours, "km": n.km}
             for n in selectors.next_along(
-                start, scope, service=filters.service, direction=filters.direction
+                start, onward, service=filters.service, direction=filters.direction
             )
         ]
     texts = person_texts.texts_for(lang)
@@ -270,6 +273,7 @@ def staff_detail(request: StaffRequest, service_point_id: str) -> HttpResponse:
             "can_edit": request.actor.administers_society
             and point.national_society_id == request.actor.national_society_id,
             "can_update": may_edit_service_point(request.actor, point),
+            "show_capacity": request.actor.role != Role.PARTNER,
             "statuses": ServicePoint.Status.choices,
         },
     )
@@ -317,6 +321,12 @@ def public_booklet(request: HttpRequest, lang: str) -> HttpResponse:
     filters = selectors.parse_filters(request.GET)
     now = timezone.now()
     points = list(selectors.public_points(filters.country))
+    # A booklet takes seconds to draw: the same one is served until a point changes.
+    newest = max((point.updated_at for point in points), default=None)
+    key = f"booklet:{lang}:{filters.country}:{newest and newest.isoformat()}:{len(points)}"
+    cached = cache.get(key)
+    if cached is not None:
+        return _pdf_response(cached, filters.country, lang)
     pdf = booklet_pdf(
         {
             **_public_base(request, lang),
@@ -325,7 +335,12 @@ def public_booklet(request: HttpRequest, lang: str) -> HttpResponse:
             "country_name": country_name_in(filters.country, lang) if filters.country else "",
         }
     )
+    cache.set(key, pdf, timeout=24 * 3600)
+    return _pdf_response(pdf, filters.country, lang)
+
+
+def _pdf_response(pdf: bytes, country: str, lang: str) -> HttpResponse:
     response = HttpResponse(pdf, content_type="application/pdf")
-    name = f"routecare-{(filters.country or 'all').lower()}-{lang}.pdf"
+    name = f"routecare-{(country or 'all').lower()}-{lang}.pdf"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response

@@ -130,7 +130,7 @@ class ServicePoint(models.Model):
         if unknown:
             raise ValidationError({"services": _("Unknown service codes: %s") % sorted(unknown)})
         if not isinstance(self.opening_hours, list) or not all(
-            _valid_period(period) for period in self.opening_hours
+            valid_period(period) for period in self.opening_hours
         ):
             raise ValidationError(
                 {
@@ -146,7 +146,7 @@ class ServicePoint(models.Model):
         return [str(labels[code]) for code in self.services if code in labels]
 
 
-def _valid_period(period: object) -> bool:
+def valid_period(period: object) -> bool:
     if not isinstance(period, dict) or set(period) != {"day", "opens", "closes"}:
         return False
     day = period["day"]

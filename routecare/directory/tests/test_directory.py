@@ -241,3 +241,43 @@ def test_the_staff_map_data_has_the_staff_scope(
     codes = {feature["properties"]["code"] for feature in data["features"]}
     assert "gt-d" in codes  # network-visible: staff see it, the public does not
     assert all(f["properties"]["url"].startswith("/directory/") for f in data["features"])
+
+
+def test_control_characters_in_filters_are_ignored_not_errors(route: list[ServicePoint]) -> None:
+    for query in ("country=%00", "from=a%00", "service=" + "x" * 500):
+        response = Client().get(f"/en/services/?{query}")
+        assert response.status_code == 200, query
+        assert b"was not understood" in response.content
+    assert Client().get("/services.geojson?country=H%00").status_code == 200
+    assert Client().get("/api/v1/public/service-points?country=%00").status_code == 422
+
+
+def test_next_along_keeps_the_onward_setting_of_the_starting_country(
+    route: list[ServicePoint], own: Society
+) -> None:
+    NationalSociety.objects.filter(pk=own.society.pk).update(show_onward_points=False)
+    page = Client().get("/en/services/?from=hn-a").content.decode()
+    section = page.split('data-testid="next-along"')[1].split("</section>")[0]
+    assert 'data-code="hn-b"' in section
+    assert "gt-c" not in section
+
+
+def test_partners_see_shared_points_only_and_no_capacity(
+    route: list[ServicePoint], own: Society, web: Callable[..., Client]
+) -> None:
+    internal = _point(own, "hn-internal", visibility="internal", capacity=250)
+    partner = web(own.partner)
+    assert 'data-code="hn-internal"' not in partner.get("/directory/").content.decode()
+    assert partner.get(f"/directory/{internal.pk}/").status_code == 404
+    shared = partner.get(f"/directory/{route[0].pk}/").content.decode()
+    assert "Capacity" not in shared
+
+
+def test_a_badly_stored_period_does_not_break_the_public_api(route: list[ServicePoint]) -> None:
+    ServicePoint.objects.filter(code="hn-a").update(
+        opening_hours=[{"day": 1, "opens": "8:00", "closes": "18:00"}]
+    )
+    response = Client().get("/api/v1/public/service-points?country=HN")
+    assert response.status_code == 200
+    hn_a = next(p for p in response.json() if p["code"] == "hn-a")
+    assert hn_a["opening_hours"] == []

@@ -113,3 +113,14 @@ def test_api_lists_and_edits_points(
     assert foreign.status_code == 403
     own.point.refresh_from_db()
     assert own.point.status == "temporarily-closed"
+
+
+def test_unknown_fields_in_an_edit_are_refused(own: Society, api: Callable[..., Client]) -> None:
+    response = api(own.focal_point, own.point).patch(
+        f"/api/v1/directory/service-points/{own.point.pk}",
+        {"stauts": "closed"},
+        content_type="application/json",
+    )
+    assert response.status_code == 422
+    own.point.refresh_from_db()
+    assert own.point.status == "open"
