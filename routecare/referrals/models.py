@@ -85,6 +85,10 @@ class Referral(models.Model):
     status_changed_at = models.DateTimeField(default=timezone.now)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     idempotency_key = models.CharField(max_length=64)
+    # The one-time link for a partner not on RouteCare: only a digest of its secret is kept.
+    partner_secret_digest = models.CharField(max_length=64, blank=True)
+    partner_link_expires_at = models.DateTimeField(null=True, blank=True)
+    partner_link_used_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

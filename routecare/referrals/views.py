@@ -4,15 +4,21 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
+from weasyprint import HTML
 
 from routecare.access import Rule, StaffRequest, staff_view
+from routecare.audit.actions import record_system_event
+from routecare.cards import qr
 from routecare.core.http import posted
 from routecare.people import selectors as people_selectors
-from routecare.referrals import actions, selectors
+from routecare.referrals import actions, partner, selectors
 from routecare.referrals.forms import FIELD_LABELS, ReferralForm, RespondForm
 
 
@@ -108,3 +114,59 @@ def respond(request: StaffRequest, referral_id: str) -> HttpResponse:
         else:
             messages.success(request, _("Referral updated."))
     return redirect("referrals:detail", referral_id=referral.pk)
+
+
+@staff_view(Rule.PERSONAL_RECORDS)
+def slip(request: StaffRequest, referral_id: str) -> HttpResponse:
+    """The printable slip; for a partner not on RouteCare, with a new one-time link."""
+    actor = request.actor
+    referral = selectors.get_referral(actor, referral_id)
+    if referral.from_society_id != actor.national_society_id:
+        raise Http404  # the sender prints slips
+    link = ""
+    if referral.partner_name:
+        token = partner.new_link_token(actor, referral)
+        link = request.build_absolute_uri(reverse("referrals:partner", args=[token]))
+    html = render_to_string(
+        "referrals/slip.html",
+        {
+            "referral": referral,
+            "link": link,
+            "qr": qr.svg(link, scale=2) if link else "",
+            "labels": FIELD_LABELS,
+        },
+        request=request,
+    )
+    response = HttpResponse(bytes(HTML(string=html).write_pdf()), content_type="application/pdf")
+    response["Content-Disposition"] = 'attachment; filename="referral-slip.pdf"'
+    return response
+
+
+@csrf_exempt  # no session to forge requests with: the one-time token is the credential
+@staff_view(Rule.PUBLIC)
+def partner_page(request: HttpRequest, token: str) -> HttpResponse:
+    """What a partner organisation sees through its one-time link, and its answer."""
+    try:
+        referral = partner.referral_for_link(token)
+        if request.method == "POST":
+            partner.record_partner_outcome(
+                token, request.POST.get("outcome", ""), request.POST.get("note", "")[:1000]
+            )
+            response = render(request, "referrals/partner_done.html", status=200)
+        else:
+            record_system_event(
+                "read",
+                "referral",
+                referral.pk,
+                national_society_id=referral.from_society_id,
+                detail=f"opened by partner link ({referral.partner_name})",
+            )
+            response = render(
+                request, "referrals/partner.html", {"referral": referral, "labels": FIELD_LABELS}
+            )
+    except partner.LinkError:
+        response = render(request, "referrals/partner_gone.html", status=410)
+    # The page shows personal data to someone without an account: keep it nowhere.
+    response["Cache-Control"] = "no-store"
+    response["Referrer-Policy"] = "no-referrer"
+    return response

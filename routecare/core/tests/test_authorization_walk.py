@@ -135,6 +135,7 @@ def world(
             "lang": "fa",
             "referral_id": referral.pk,
             "notification_id": notification.pk,
+            "token": "not-a-partner-token",
             "second_point_id": society.second_point.pk,
             "code": society.point.code,
         }
