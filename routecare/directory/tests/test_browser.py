@@ -70,8 +70,10 @@ def test_the_farsi_page_is_light_rtl_shows_next_medicines_and_works_offline(
 
 
 def test_with_onward_points_off_north_macedonia_shows_no_serbian_points(
-    demo: None, context: BrowserContext
+    demo: None, browser: Browser, live_server: LiveServer
 ) -> None:
+    # No service worker here: each visit must come from the server, not a kept copy.
+    context = browser.new_context(base_url=live_server.url, service_workers="block")
     page = context.new_page()
     page.goto("/en/services/?country=MK")
     codes = page.locator("[data-testid=points] article").evaluate_all(
@@ -85,6 +87,7 @@ def test_with_onward_points_off_north_macedonia_shows_no_serbian_points(
     )
     assert codes
     assert all(code.startswith("mkd-") for code in codes), codes
+    context.close()
 
 
 def test_the_map_shows_points_and_outlines_when_tiles_cannot_load(
