@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from dataclasses import dataclass, field
 
@@ -169,3 +170,28 @@ def household_members(actor: Actor, person: Person) -> list[Person]:
             actor, "read", "person", member.pk, person_id=member.pk, detail="household member"
         )
     return members
+
+
+OVERDUE_SHOWN = 50
+
+
+def overdue_follow_ups(actor: Actor, today: dt.date) -> list[FollowUp]:
+    """Open follow-ups past their due date in the actor's society: the coordinator's list.
+    Coordinators and focal points only; each person shown is an audited read."""
+    if actor.role not in ("coordinator", "focal_point") or not actor.handles_personal_records:
+        return []
+    overdue = list(
+        FollowUp.objects.filter(
+            person__national_society_id=actor.national_society_id,
+            done_at__isnull=True,
+            due__lt=today,
+        )
+        .select_related("person", "created_at_point")
+        .order_by("due")[:OVERDUE_SHOWN]
+    )
+    for follow_up in overdue:
+        record_event(
+            actor, "read", "follow_up", follow_up.pk, person_id=follow_up.person_id,
+            fields=["text"], detail="overdue list",
+        )  # fmt: skip
+    return overdue

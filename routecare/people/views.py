@@ -43,8 +43,11 @@ def _apply_validation_error(form: Any, error: ValidationError) -> None:
 @staff_view(Rule.SIGNED_IN)
 def home(request: StaffRequest) -> HttpResponse:
     stale = directory_selectors.stale_points(request.actor, timezone.now().date())
+    overdue = selectors.overdue_follow_ups(request.actor, timezone.now().date())
     return render(
-        request, "people/home.html", {"find_form": FindPersonForm(), "stale_points": stale}
+        request,
+        "people/home.html",
+        {"find_form": FindPersonForm(), "stale_points": stale, "overdue": overdue},
     )
 
 

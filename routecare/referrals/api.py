@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.translation import gettext
 from ninja import Field, Router, Schema
 from ninja.responses import Status
@@ -16,6 +17,7 @@ from routecare.orgs.taxonomy import Service, Urgency
 from routecare.people import selectors as people_selectors
 from routecare.referrals import actions, selectors
 from routecare.referrals.actions import SHAREABLE_FIELDS, Destination
+from routecare.referrals.metrics import referral_metrics
 from routecare.referrals.models import Referral, ReferralType
 
 router = Router(tags=["referrals"])
@@ -161,6 +163,23 @@ def inbox(request: HttpRequest) -> list[Referral]:
 @api_rule(Rule.PERSONAL_RECORDS)
 def outbox(request: HttpRequest) -> list[Referral]:
     return selectors.outbox(_actor(request))
+
+
+class MetricsOut(Schema):
+    since: str
+    sent: int
+    received: int
+    by_status: dict[str, int]
+    median_hours_to_accept: float | None
+    by_segment: dict[str, int]
+
+
+@router.get("/referrals/metrics", response=MetricsOut)
+@api_rule(Rule.PERSONAL_RECORDS)
+def metrics(request: HttpRequest, days: int = 30) -> dict[str, Any]:
+    """Referral figures of the caller's society over the last ``days`` (1 to 366)."""
+    since = timezone.now() - dt.timedelta(days=min(max(days, 1), 366))
+    return referral_metrics(_actor(request), since)
 
 
 @router.get("/referrals/{referral_id}", response=ReferralOut)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -20,6 +23,7 @@ from routecare.core.http import posted
 from routecare.people import selectors as people_selectors
 from routecare.referrals import actions, partner, selectors
 from routecare.referrals.forms import FIELD_LABELS, ReferralForm, RespondForm
+from routecare.referrals.metrics import referral_metrics
 
 
 def _add_errors(form: ReferralForm, error: ValidationError) -> None:
@@ -74,10 +78,15 @@ def send(request: StaffRequest, person_id: str) -> HttpResponse:
 @staff_view(Rule.PERSONAL_RECORDS)
 def inbox(request: StaffRequest) -> HttpResponse:
     actor = request.actor
+    since = timezone.now() - dt.timedelta(days=30)
     return render(
         request,
         "referrals/inbox.html",
-        {"incoming": selectors.inbox(actor), "outgoing": selectors.outbox(actor)},
+        {
+            "incoming": selectors.inbox(actor),
+            "outgoing": selectors.outbox(actor),
+            "metrics": referral_metrics(actor, since),
+        },
     )
 
 

@@ -221,3 +221,23 @@ def test_web_send_inbox_and_answer(
     assert str(referral.pk).encode() in receiver.get("/referrals/").content
     receiver.post(f"/referrals/{referral.pk}/respond/", {"action": "accept"})
     assert b"Accepted" in sender.get(f"/referrals/{referral.pk}/").content
+
+
+def test_metrics_count_by_status_and_segment(
+    own: Society, other: Society, pregnant: Person, api: Callable[..., Client]
+) -> None:
+    referral = _send(own, pregnant, to=other.point)
+    actions.respond(other.actor("coordinator"), referral, "accept")
+    _send(own, pregnant, key="key-00009")
+    figures = api(own.volunteer, own.point).get("/api/v1/referrals/metrics?days=7").json()
+    assert figures["sent"] == 2
+    assert figures["by_status"]["accepted"] == 1
+    assert figures["by_segment"] == {"HN → GT": 1, "HN → HN": 1}
+    assert figures["median_hours_to_accept"] is not None
+    assert b"referral-metrics" in web_page(own)
+
+
+def web_page(society: Society) -> bytes:
+    from routecare.conftest import sign_in_client
+
+    return sign_in_client(society.volunteer, society.point).get("/referrals/").content
