@@ -317,6 +317,19 @@ def start_record_from_card(actor: Actor, text: str, *, consent_language: str) ->
                 short_code=summary.short_code,
                 serial=summary.serial,
             )
+            # What earlier points asked the next one to do becomes this point's to-do list.
+            for follow_up in summary.follow_ups:
+                people_actions.add_follow_up(
+                    actor,
+                    person,
+                    people_actions.FollowUpInput(
+                        f"{summary.issued_at_point}: {follow_up.text}"[:500],
+                        follow_up.due
+                        if follow_up.due and follow_up.due >= timezone.now().date()
+                        else None,
+                        follow_up.urgency,
+                    ),
+                )
     except IntegrityError:
         # Started at the same moment on another device: the record exists now.
         existing = _local_person(actor, reading.issuer, summary)

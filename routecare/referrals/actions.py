@@ -31,7 +31,7 @@ from routecare.referrals.models import (
     ReferralStatus,
     ReferralType,
 )
-from routecare.referrals.tasks import schedule_expiry
+from routecare.referrals.tasks import schedule_expiry, schedule_reminder
 
 # What may travel with a referral, field by field.
 SHAREABLE_FIELDS = (
@@ -240,6 +240,7 @@ def send_referral(
         email=True,
     )
     transaction.on_commit(lambda: schedule_expiry(referral))
+    transaction.on_commit(lambda: schedule_reminder(referral))
     target = destination.point.code if destination.point else destination.partner_name or "RFL"
     record_event(
         actor,
@@ -334,6 +335,21 @@ def expire_one(referral_id: uuid.UUID, today: dt.date | None = None) -> bool:
         referral = Referral.objects.get(pk=referral_id)
         ReferralResponse.objects.create(referral=referral, status=ReferralStatus.EXPIRED)
         _tell_sender(referral)
+    return True
+
+
+def remind(referral_id: uuid.UUID) -> bool:
+    """Remind the receivers of a referral still unanswered (run the day before it is due)."""
+    referral = Referral.objects.filter(pk=referral_id, status=ReferralStatus.SENT).first()
+    if referral is None:
+        return False
+    notify(
+        receivers(referral),
+        _title(referral, _("Referral due tomorrow")),
+        reverse("referrals:detail", args=[referral.pk]),
+        urgent=True,
+        email=True,
+    )
     return True
 
 

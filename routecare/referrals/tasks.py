@@ -27,3 +27,21 @@ def schedule_expiry(referral: Referral) -> None:
         dt.datetime.combine(referral.due + dt.timedelta(days=1), dt.time(0, 5))
     )
     expire_referral.using(run_after=run_after).enqueue(str(referral.pk))
+
+
+@task()
+def remind_referral(referral_id: str) -> bool:
+    """The day before it is due, remind the receivers of a referral nobody has answered."""
+    from routecare.referrals.actions import remind
+
+    return remind(uuid.UUID(referral_id))
+
+
+def schedule_reminder(referral: Referral) -> None:
+    if referral.due is None or not remind_referral.get_backend().supports_defer:
+        return
+    run_after = timezone.make_aware(
+        dt.datetime.combine(referral.due - dt.timedelta(days=1), dt.time(8, 0))
+    )
+    if run_after > timezone.now():
+        remind_referral.using(run_after=run_after).enqueue(str(referral.pk))

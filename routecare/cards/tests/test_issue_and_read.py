@@ -495,3 +495,14 @@ def test_partners_are_not_told_where_the_card_was_issued(own: Society, carrier: 
     card = actions.issue_card(own.actor(), carrier)
     assert actions.read_card(own.actor("partner"), str(card.qr_text)).issued_at_point is None
     assert actions.read_card(own.actor(), str(card.qr_text)).issued_at_point == own.point
+
+
+def test_follow_ups_on_the_card_become_the_next_point_to_do_list(
+    own: Society, other: Society, carrier: Person
+) -> None:
+    card = actions.issue_card(own.actor(), carrier)
+    local = actions.start_record_from_card(other.actor(), str(card.qr_text), consent_language="es")
+    texts = [str(f.text) for f in local.follow_ups.all()]
+    assert texts == [f"{own.point.code}: needs insulin refill"]
+    done = people_actions.complete_follow_up(other.actor(), local.follow_ups.get())
+    assert done.done_at is not None

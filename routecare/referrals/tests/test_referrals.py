@@ -241,3 +241,35 @@ def web_page(society: Society) -> bytes:
     from routecare.conftest import sign_in_client
 
     return sign_in_client(society.volunteer, society.point).get("/referrals/").content
+
+
+def test_receivers_are_reminded_of_an_unanswered_referral(
+    own: Society, other: Society, pregnant: Person
+) -> None:
+    from routecare.notifications.models import Notification
+
+    referral = _send(own, pregnant, to=other.point, due=timezone.now().date())
+    before = Notification.objects.filter(user=other.coordinator).count()
+    assert actions.remind(referral.pk)
+    assert Notification.objects.filter(user=other.coordinator).count() == before + 1
+    actions.respond(other.actor("coordinator"), referral, "accept")
+    assert not actions.remind(referral.pk)
+
+
+def test_the_worker_schedules_expiry_and_reminder_for_a_due_date(
+    own: Society,
+    other: Society,
+    pregnant: Person,
+    settings: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    from django_tasks_db.models import DBTaskResult
+
+    settings.TASKS = {
+        "default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}
+    }
+    with django_capture_on_commit_callbacks(execute=True):
+        _send(own, pregnant, to=other.point, due=timezone.now().date() + dt.timedelta(days=3))
+    names = sorted(DBTaskResult.objects.values_list("task_path", flat=True))
+    assert any(name.endswith("expire_referral") for name in names)
+    assert any(name.endswith("remind_referral") for name in names)
