@@ -92,7 +92,14 @@ def _load_network(spec: NetworkSpec, sign_ins: list[SignIn]) -> None:
         for suffix, role in SOCIETY_ROLES:
             user = _user(f"{prefix}-{suffix}")
             membership, _ = Membership.objects.get_or_create(
-                user=user, defaults={"role": role, "national_society": society}
+                user=user,
+                defaults={
+                    "role": role,
+                    "national_society": society,
+                    # The demo focal points also hold the protection and family-links roles.
+                    "protection": role == Role.FOCAL_POINT,
+                    "rfl_focal_point": role == Role.FOCAL_POINT,
+                },
             )
             if role == Role.COORDINATOR and first_point is not None:
                 membership.service_points.add(first_point)
