@@ -6,6 +6,7 @@ import io
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from django.core import mail
 from django.core.management import call_command
 from django.test import Client
@@ -102,6 +103,8 @@ def test_the_centre_lists_and_opens_notifications(
     )
 
 
+# The worker closes database connections between tasks, as it should: a committed test.
+@pytest.mark.django_db(transaction=True)
 def test_the_worker_sends_queued_emails(
     own: Society, other: Society, settings: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
