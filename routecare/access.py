@@ -38,6 +38,7 @@ class Rule(enum.Enum):
     PERSONAL_RECORDS = "personal-records"  # read/change own society's people, at a point
     CARD_READING = "card-reading"  # read the care cards of the actor's network (partners too)
     DIRECTORY_EDITING = "directory-editing"  # change the service points one runs
+    COORDINATION = "coordination"  # daily counts and alerts: coordinators and focal points
     SOCIETY_ADMIN = "society-admin"  # manage own society's points, staff and audit trail
     SYSADMIN = "sysadmin"  # Django admin
 
@@ -188,7 +189,7 @@ def allows(actor: Actor | None, rule: Rule) -> bool:
         return actor.handles_personal_records
     if rule is Rule.CARD_READING:
         return actor.reads_cards
-    if rule is Rule.DIRECTORY_EDITING:
+    if rule in (Rule.DIRECTORY_EDITING, Rule.COORDINATION):
         return actor.role in (Role.FOCAL_POINT, Role.COORDINATOR)
     if rule is Rule.SOCIETY_ADMIN:
         return actor.administers_society

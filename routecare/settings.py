@@ -99,6 +99,7 @@ INSTALLED_APPS = [
     "routecare.directory",
     "routecare.referrals",
     "routecare.notifications",
+    "routecare.flows",
     "django_tasks",
     "django_tasks_db",
     "routecare.demo",

@@ -22,5 +22,6 @@ urlpatterns = [
     path("", include("routecare.directory.urls")),
     path("", include("routecare.referrals.urls")),
     path("", include("routecare.notifications.urls")),
+    path("", include("routecare.flows.urls")),
     path("", include("routecare.people.urls")),
 ]

@@ -17,6 +17,7 @@ from routecare.access import Rule, StaffRequest, staff_view
 from routecare.core.http import posted
 from routecare.core.languages import language_choices
 from routecare.directory import selectors as directory_selectors
+from routecare.flows import selectors as flow_selectors
 from routecare.orgs.taxonomy import Urgency
 from routecare.people import actions, selectors
 from routecare.people.consent import WORDING
@@ -44,10 +45,17 @@ def _apply_validation_error(form: Any, error: ValidationError) -> None:
 def home(request: StaffRequest) -> HttpResponse:
     stale = directory_selectors.stale_points(request.actor, timezone.now().date())
     overdue = selectors.overdue_follow_ups(request.actor, timezone.now().date())
+    alerts = flow_selectors.active_alerts(request.actor)
     return render(
         request,
         "people/home.html",
-        {"find_form": FindPersonForm(), "stale_points": stale, "overdue": overdue},
+        {
+            "find_form": FindPersonForm(),
+            "stale_points": stale,
+            "overdue": overdue,
+            "alerts": alerts,
+            "next": "/",
+        },
     )
 
 

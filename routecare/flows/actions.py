@@ -1,0 +1,193 @@
+"""Entering daily counts and sending, acknowledging alerts: validated, audited."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from routecare.access import Actor
+from routecare.audit.actions import record_event
+from routecare.flows.models import Alert, AlertAcknowledgement, AlertKind, DailyCount, Severity
+from routecare.orgs.models import NationalSociety, Role, Route, RouteStop, ServicePoint
+from routecare.orgs.taxonomy import AgeBand, Sex
+
+MAX_PEOPLE = 100_000
+MAX_ALERT_DAYS = 14
+
+
+def _require_coordinator(actor: Actor) -> ServicePoint:
+    if actor.role not in (Role.COORDINATOR, Role.FOCAL_POINT) or actor.service_point is None:
+        raise PermissionError("counts and alerts are for coordinators and focal points at a point")
+    return actor.service_point
+
+
+def _check_breakdown(people: int, by_sex_and_age: dict[str, dict[str, int]]) -> None:
+    total = 0
+    for sex, bands in by_sex_and_age.items():
+        if sex not in Sex.values or not isinstance(bands, dict):
+            raise ValidationError({"by_sex_and_age": _("Unknown sex: %s") % sex})
+        for band, count in bands.items():
+            if band not in AgeBand.values:
+                raise ValidationError({"by_sex_and_age": _("Unknown age band: %s") % band})
+            if not isinstance(count, int) or isinstance(count, bool) or count < 0:
+                raise ValidationError({"by_sex_and_age": _("Counts are whole numbers, 0 or more.")})
+            total += count
+    if by_sex_and_age and total != people:
+        raise ValidationError(
+            {
+                "by_sex_and_age": _(
+                    "The breakdown adds up to %(sum)d, not the %(people)d people counted."
+                )
+                % {"sum": total, "people": people}
+            }
+        )
+
+
+@transaction.atomic
+def record_daily_count(
+    actor: Actor,
+    *,
+    day: dt.date,
+    people: int,
+    new_arrivals: int = 0,
+    departures: int = 0,
+    by_sex_and_age: dict[str, dict[str, int]] | None = None,
+    nationalities: dict[str, int] | None = None,
+) -> DailyCount:
+    """Enter (or correct) the day's count at the actor's point: a second entry for the same
+    day updates the first, and the correction is audited."""
+    point = _require_coordinator(actor)
+    today = timezone.localdate()
+    if day > today:
+        raise ValidationError({"day": _("That day has not come yet.")})
+    if day < today - dt.timedelta(days=90):
+        raise ValidationError({"day": _("Corrections go back 90 days at most.")})
+    for name, value in (
+        ("people", people),
+        ("new_arrivals", new_arrivals),
+        ("departures", departures),
+    ):
+        if not 0 <= value <= MAX_PEOPLE:
+            raise ValidationError({name: _("Enter a number from 0 to 100000.")})
+    if new_arrivals > people:
+        raise ValidationError({"new_arrivals": _("More new arrivals than people counted.")})
+    if departures > people:
+        raise ValidationError({"departures": _("More departures than people present.")})
+    breakdown = by_sex_and_age or {}
+    _check_breakdown(people, breakdown)
+    nationality_counts = nationalities or {}
+    if sum(nationality_counts.values()) > people or any(v < 0 for v in nationality_counts.values()):
+        raise ValidationError(
+            {"nationalities": _("Nationalities add up to more than the people counted.")}
+        )
+    existing = DailyCount.objects.select_for_update().filter(service_point=point, day=day).first()
+    values: dict[str, Any] = {
+        "people": people,
+        "new_arrivals": new_arrivals,
+        "departures": departures,
+        "by_sex_and_age": breakdown,
+        "nationalities": nationality_counts,
+        "entered_by": actor.user,
+        "updated_at": timezone.now(),
+    }
+    if existing is None:
+        count = DailyCount.objects.create(service_point=point, day=day, **values)
+        record_event(actor, "create", "daily_count", count.pk, detail=f"{point.code} {day}")
+        return count
+    changed = [name for name, value in values.items() if getattr(existing, name) != value]
+    for name, value in values.items():
+        setattr(existing, name, value)
+    existing.save()
+    record_event(
+        actor, "change", "daily_count", existing.pk, fields=changed,
+        detail=f"correction {point.code} {day}",
+    )  # fmt: skip
+    return existing
+
+
+def _downstream(route: Route, start: ServicePoint) -> list[ServicePoint]:
+    stops = list(RouteStop.objects.filter(route=route).select_related("service_point"))
+    positions = [stop.position for stop in stops if stop.service_point_id == start.pk]
+    if not positions:
+        raise ValidationError({"route": _("Your service point is not on that route.")})
+    return [stop.service_point for stop in stops if stop.position > positions[0]]
+
+
+@transaction.atomic
+def send_alert(
+    actor: Actor,
+    *,
+    kind: str,
+    severity: str,
+    message: str,
+    scope: str,
+    route: Route | None = None,
+    societies: Sequence[NationalSociety] = (),
+    group_size: int | None = None,
+    direction: str = "",
+    hours: int = 48,
+) -> Alert:
+    """An alert to the points downstream on a route, to the whole network, or to chosen
+    societies. It describes groups and places, never people."""
+    point = _require_coordinator(actor)
+    if kind not in AlertKind.values:
+        raise ValidationError({"kind": _("Choose the kind of alert.")})
+    if severity not in Severity.values:
+        raise ValidationError({"severity": _("Choose the severity.")})
+    if not message.strip() or len(message) > 500:
+        raise ValidationError({"message": _("Write the alert in under 500 characters.")})
+    if not 1 <= hours <= MAX_ALERT_DAYS * 24:
+        raise ValidationError({"hours": _("An alert lasts 1 hour to 14 days.")})
+    if group_size is not None and not 1 <= group_size <= MAX_PEOPLE:
+        raise ValidationError({"group_size": _("Enter a group size from 1 to 100000.")})
+    if actor.network_id is None:
+        raise PermissionError("alerts are sent within a network")
+    network_points = ServicePoint.objects.filter(
+        national_society__network_id=actor.network_id
+    ).exclude(status=ServicePoint.Status.CLOSED)
+    if scope == "downstream":
+        if route is None or route.network_id != actor.network_id:
+            raise ValidationError({"route": _("Choose a route of your network.")})
+        targets = _downstream(route, point)
+    elif scope == "network":
+        targets = list(network_points.exclude(pk=point.pk))
+    elif scope == "societies":
+        chosen = [s for s in societies if s.network_id == actor.network_id]
+        if not chosen:
+            raise ValidationError({"societies": _("Choose societies of your network.")})
+        targets = list(network_points.filter(national_society__in=chosen))
+    else:
+        raise ValidationError({"scope": _("Choose who receives the alert.")})
+    if not targets:
+        raise ValidationError({"scope": _("No service point would receive this alert.")})
+    alert = Alert.objects.create(
+        from_society_id=actor.society_id,
+        from_point=point,
+        from_user=actor.user,
+        kind=kind,
+        severity=severity,
+        message=message.strip(),
+        group_size=group_size,
+        direction=direction.strip()[:120],
+        route=route if scope == "downstream" else None,
+        expires_at=timezone.now() + dt.timedelta(hours=hours),
+    )
+    alert.targets.set(targets)
+    record_event(actor, "create", "alert", alert.pk, detail=f"{kind} to {len(targets)} points")
+    return alert
+
+
+def acknowledge(actor: Actor, alert: Alert) -> AlertAcknowledgement:
+    """The actor's society has seen the alert (once per society)."""
+    if actor.national_society_id is None:
+        raise PermissionError("acknowledging is for a society's staff")
+    acknowledgement, _created = AlertAcknowledgement.objects.get_or_create(
+        alert=alert, national_society_id=actor.national_society_id, defaults={"user": actor.user}
+    )
+    return acknowledgement
