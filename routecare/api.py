@@ -131,6 +131,7 @@ def unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpRespo
 def _register_routers() -> None:
     from routecare.cards.api import router as cards_router
     from routecare.directory.api import router as directory_router
+    from routecare.flows.api import router as flows_router
     from routecare.orgs.api import router as orgs_router
     from routecare.people.api import router as people_router
     from routecare.referrals.api import router as referrals_router
@@ -140,6 +141,7 @@ def _register_routers() -> None:
     api.add_router("/", cards_router)
     api.add_router("/", directory_router)
     api.add_router("/", referrals_router)
+    api.add_router("/", flows_router)
 
 
 _register_routers()

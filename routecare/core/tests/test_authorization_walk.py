@@ -13,6 +13,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
 
 from routecare.access import Rule
 from routecare.accounts.actions import create_api_token
@@ -276,12 +277,16 @@ API_BODIES: dict[tuple[str, str], dict[str, Any]] = {
         "idempotency_key": "walk-api-key",
     },
     ("POST", "/referrals/{referral_id}/respond"): {"action": "accept"},
+    # About the token's own point, not an object of one society or the other.
+    ("POST", "/flows/counts"): {"day": timezone.localdate().isoformat(), "people": 3},
+    ("POST", "/flows/alerts"): {"kind": "closure", "message": "walk", "scope": "network"},
 }
 # Operations whose second call on the same object is refused as already done (422).
 ONCE_ONLY = {("POST", "/referrals/{referral_id}/respond")}
 # Service points with network visibility are seen by the whole network by design; another
 # society's point is read (200) but never changed (403).
 API_SHARED_IN_NETWORK = {
+    "/flows/alerts/{alert_id}/acknowledge",
     "/directory/service-points/{service_point_id}",
     "/directory/service-points/{service_point_id}/next",
 }

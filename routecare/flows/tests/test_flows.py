@@ -171,3 +171,27 @@ def test_the_alert_page_sends_an_alert(
     )
     assert response.status_code == 302
     assert b"Dengue peak" in web(other.volunteer, other.point).get("/flows/alerts/").content
+
+
+def test_api_counts_and_alerts(own: Society, other: Society, api: Callable[..., Client]) -> None:
+    client = api(own.coordinator, own.point)
+    today = timezone.localdate().isoformat()
+    saved = client.post("/api/v1/flows/counts", {"day": today, "people": 9}, "application/json")
+    assert saved.status_code == 200
+    assert saved.json()["source"] == "entered"
+    refused = client.post(
+        "/api/v1/flows/counts", {"day": today, "people": 2, "departures": 5}, "application/json"
+    )
+    assert refused.status_code == 422
+    assert client.get("/api/v1/flows/counts?days=2").json()[0]["people"] == 9
+    sent = client.post(
+        "/api/v1/flows/alerts",
+        {"kind": "outbreak", "severity": "warning", "message": "measles", "scope": "network"},
+        "application/json",
+    )
+    assert sent.status_code == 201
+    listed = api(other.volunteer, other.point).get("/api/v1/flows/alerts").json()
+    assert [a["message"] for a in listed] == ["measles"]
+    assert api(own.volunteer, own.point).post(
+        "/api/v1/flows/counts", {}, "application/json"
+    ).status_code in (403, 422)
