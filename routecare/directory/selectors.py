@@ -203,6 +203,11 @@ def next_along(
 STALE_AFTER = dt.timedelta(days=30)
 
 
+def is_stale(point: ServicePoint, today: dt.date) -> bool:
+    """Nobody has verified the entry for 30 days (or ever)."""
+    return point.last_verified is None or today - point.last_verified > STALE_AFTER
+
+
 def stale_points(actor: Actor, today: dt.date) -> list[ServicePoint]:
     """The points an editor runs that nobody has verified for 30 days (their reminder)."""
     from routecare.access import may_edit_service_point

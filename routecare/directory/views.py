@@ -30,7 +30,6 @@ from routecare.directory.hours import by_day, is_open
 from routecare.orgs.models import NationalSociety, Role, ServicePoint
 from routecare.orgs.taxonomy import Service
 
-STALE_AFTER = selectors.STALE_AFTER
 # Plain symbols, no image requests: a page must stay light on 2G.
 SERVICE_ICONS = {
     "information": "📢", "connectivity": "🔌", "cash-voucher": "💵", "psychosocial-support": "💬",
@@ -64,7 +63,7 @@ def _point_context(point: ServicePoint, lang: str, now: dt.datetime) -> dict[str
         ],
         "hours": [(texts[f"day_{day}"], periods) for day, periods in by_day(point)],
         "languages": [language_name_in(code, lang) for code in point.languages or []],
-        "stale": point.last_verified is None or now.date() - point.last_verified > STALE_AFTER,
+        "stale": selectors.is_stale(point, now.date()),
         "country_name": country_name_in(point.national_society.country_code, lang),
     }
 
@@ -234,8 +233,7 @@ def staff_list(request: StaffRequest) -> HttpResponse:
                 {
                     "point": point,
                     "open_now": is_open(point, now),
-                    "stale": point.last_verified is None
-                    or now.date() - point.last_verified > STALE_AFTER,
+                    "stale": selectors.is_stale(point, now.date()),
                 }
                 for point in points
             ],
@@ -268,7 +266,7 @@ def staff_detail(request: StaffRequest, service_point_id: str) -> HttpResponse:
             "point": point,
             "open_now": is_open(point, now),
             "hours": by_day(point),
-            "stale": point.last_verified is None or now.date() - point.last_verified > STALE_AFTER,
+            "stale": selectors.is_stale(point, now.date()),
             "next_points": selectors.next_along(point, selectors.staff_points(request.actor)),
             "can_edit": request.actor.administers_society
             and point.national_society_id == request.actor.national_society_id,

@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST, require_safe
 
 from routecare.access import Rule, StaffRequest, staff_view
-from routecare.core.http import posted
+from routecare.core.http import add_validation_errors, posted
 from routecare.flows import actions, selectors
 from routecare.flows.models import AlertKind, Severity
 from routecare.orgs.models import NationalSociety, Route
@@ -99,14 +99,6 @@ class AlertForm(forms.Form):
             society_field.queryset = NationalSociety.objects.filter(network_id=network_id)
 
 
-def _errors_into(form: forms.Form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
-
-
 @staff_view(Rule.COORDINATION)
 def counts(request: StaffRequest) -> HttpResponse:
     actor = request.actor
@@ -125,7 +117,7 @@ def counts(request: StaffRequest) -> HttpResponse:
                 by_sex_and_age=form.breakdown(),
             )
         except ValidationError as error:
-            _errors_into(form, error)
+            add_validation_errors(form, error)
         else:
             messages.success(request, _("Count saved."))
             return redirect("flows:counts")
@@ -179,7 +171,7 @@ def send_alert(request: StaffRequest) -> HttpResponse:
                 hours=data["hours"],
             )
         except ValidationError as error:
-            _errors_into(form, error)
+            add_validation_errors(form, error)
         else:
             messages.success(request, _("Alert sent."))
             return redirect("flows:alerts")

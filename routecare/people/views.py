@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
@@ -14,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from routecare.access import Rule, StaffRequest, staff_view
-from routecare.core.http import posted
+from routecare.core.http import add_validation_errors, posted
 from routecare.core.languages import language_choices
 from routecare.directory import selectors as directory_selectors
 from routecare.flows import selectors as flow_selectors
@@ -31,14 +29,6 @@ from routecare.people.forms import (
     medicines_from,
 )
 from routecare.people.models import ConsentPurpose
-
-
-def _apply_validation_error(form: Any, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, field_errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, field_errors)
-    else:
-        form.add_error(None, error)
 
 
 @staff_view(Rule.SIGNED_IN)
@@ -84,7 +74,7 @@ def register(request: StaffRequest) -> HttpResponse:
                 consent_language=data["consent_language"],
             )
         except ValidationError as error:
-            _apply_validation_error(form, error)
+            add_validation_errors(form, error)
         else:
             messages.success(request, _("Registered. Give the person their short code."))
             return redirect("people:detail", person_id=person.pk)
@@ -153,7 +143,7 @@ def record_encounter(request: StaffRequest, person_id: str) -> HttpResponse:
                 follow_up=follow_up,
             )
         except ValidationError as error:
-            _apply_validation_error(form, error)
+            add_validation_errors(form, error)
         else:
             messages.success(request, _("Encounter recorded."))
             return redirect("people:detail", person_id=person.pk)

@@ -19,20 +19,11 @@ from weasyprint import HTML
 from routecare.access import Rule, StaffRequest, staff_view
 from routecare.audit.actions import record_system_event
 from routecare.cards import qr
-from routecare.core.http import posted
+from routecare.core.http import add_validation_errors, posted
 from routecare.people import selectors as people_selectors
 from routecare.referrals import actions, partner, selectors
 from routecare.referrals.forms import FIELD_LABELS, ReferralForm, RespondForm
 from routecare.referrals.metrics import referral_metrics
-
-
-def _add_errors(form: ReferralForm, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            target = "shared_fields" if field == "fields" else field
-            form.add_error(target if target in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
 
 
 @staff_view(Rule.PERSONAL_RECORDS)
@@ -58,7 +49,7 @@ def send(request: StaffRequest, person_id: str) -> HttpResponse:
                 idempotency_key=data["idempotency_key"],
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            add_validation_errors(form, error, {"fields": "shared_fields"})
         else:
             messages.success(request, _("Referral sent."))
             return redirect("referrals:detail", referral_id=referral.pk)
@@ -68,7 +59,6 @@ def send(request: StaffRequest, person_id: str) -> HttpResponse:
         {
             "person": person,
             "form": form,
-            "values": actions.shareable_values(person),
             "labels": FIELD_LABELS,
             "consents": people_selectors.active_consent_purposes(person),
         },
