@@ -157,7 +157,7 @@ BALKANS = NetworkSpec(
     (
         RouteSpec("balkans-north", "Greece → Slovenia", (
             ("grc-athens", 0), ("grc-thessaloniki", 6), ("mkd-gevgelija", 2), ("mkd-skopje", 3),
-            ("mkd-tabanovce", 1), ("mkd-lojane", 0.5), ("srb-belgrade", 6), ("srb-palilula", 0.5),
+            ("mkd-tabanovce", 1), ("mkd-lojane", 0.5), ("srb-belgrade", 5), ("srb-palilula", 0.5),
             ("srb-obrenovac", 1), ("srb-sid", 2), ("svn-ljubljana", 8), ("svn-logatec", 0.5),
         )),
     ),

@@ -1,6 +1,8 @@
-"""Route flows: daily counts per service point, and alerts to the points downstream.
+"""Route flows: daily counts per service point, alerts to the points downstream, early-action
+triggers, stock of key supplies and transfer requests.
 
-Neither holds personal data: counts are aggregates, alerts describe groups and places.
+None of them holds personal data: counts are aggregates, alerts describe groups and places,
+stock movements point at an encounter by its id only.
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ class DailyCount(models.Model):
     departures = models.PositiveIntegerField(default=0)
     # {"VE": 12, ...}: optional.
     nationalities = models.JSONField(default=dict, blank=True)
+    # Staff and volunteers on duty that day: optional, for the "arrivals per staff" trigger.
+    staff_on_duty = models.PositiveIntegerField(null=True, blank=True)
     entered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -106,3 +110,199 @@ class AlertAcknowledgement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.alert_id} acknowledged by {self.national_society_id}"
+
+
+class Metric(models.TextChoices):
+    ARRIVALS_3_DAY_AVERAGE = "arrivals-3-day-average", _("3-day average of arrivals")
+    FORECAST_24H = "forecast-24h", _("Arrivals forecast for the next 24 hours")
+    ARRIVALS_PER_STAFF = "arrivals-per-staff", _("Arrivals per staff member on duty")
+    STOCK_DAYS_LEFT = "stock-days-left", _("Days of stock left")
+
+    @property
+    def falling_is_worse(self) -> bool:
+        return self is Metric.STOCK_DAYS_LEFT
+
+
+class TriggerState(models.TextChoices):
+    NORMAL = "normal", _("Normal")
+    READINESS = "readiness", _("Readiness")
+    ACTIVATED = "activated", _("Activated")
+
+
+class Trigger(models.Model):
+    """An early-action rule: a metric of one point (or of all the society's points) against
+    a readiness and an activation threshold, in the manner of the Honduran Red Cross early
+    action protocol."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    national_society = models.ForeignKey(
+        NationalSociety, on_delete=models.PROTECT, related_name="triggers"
+    )
+    # None: the metric is taken over all the society's open points (the country).
+    service_point = models.ForeignKey(
+        ServicePoint, null=True, blank=True, on_delete=models.PROTECT, related_name="triggers"
+    )
+    name = models.CharField(max_length=120)
+    metric = models.CharField(max_length=30, choices=Metric.choices)
+    readiness = models.DecimalField(max_digits=9, decimal_places=1)
+    activation = models.DecimalField(max_digits=9, decimal_places=1)
+    state = models.CharField(
+        max_length=10, choices=TriggerState.choices, default=TriggerState.NORMAL
+    )
+    value = models.DecimalField(max_digits=11, decimal_places=1, null=True, blank=True)
+    evaluated_at = models.DateTimeField(null=True, blank=True)
+    enabled = models.BooleanField(default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["national_society", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TriggerEvent(models.Model):
+    """A change of a trigger's state, with the values that caused it: the log an early
+    action protocol asks for. Each one waits for a society member's acknowledgement."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    trigger = models.ForeignKey(Trigger, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    from_state = models.CharField(max_length=10, choices=TriggerState.choices)
+    to_state = models.CharField(max_length=10, choices=TriggerState.choices)
+    value = models.DecimalField(max_digits=11, decimal_places=1)
+    # The inputs behind the value, e.g. {"days": {"2026-11-20": 310, ...}}.
+    inputs = models.JSONField(default=dict, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )  # fmt: skip
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-at"]
+
+    def __str__(self) -> str:
+        return f"{self.trigger_id}: {self.from_state} → {self.to_state}"
+
+
+class StockKind(models.TextChoices):
+    MEDICINE = "medicine", _("Medicine")
+    HYGIENE_KIT = "hygiene-kit", _("Hygiene kits")
+    DIGNITY_KIT = "dignity-kit", _("Dignity kits")
+    FOOD = "food", _("Food")
+    WATER = "water", _("Water")
+    CLOTHING = "clothing", _("Clothing")
+    OTHER = "other", _("Other")
+
+
+class StockItem(models.Model):
+    """The level of one key supply at a point. When ``service`` is set, every recorded
+    encounter delivering that service takes its quantity from the level."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    service_point = models.ForeignKey(
+        ServicePoint, on_delete=models.PROTECT, related_name="stock_items"
+    )
+    kind = models.CharField(max_length=20, choices=StockKind.choices)
+    name = models.CharField(max_length=80)  # "Paracetamol 500 mg", "Water 1.5 l"
+    unit = models.CharField(max_length=20, default="units")
+    level = models.IntegerField(default=0)  # may go below 0 when use outruns the counts
+    minimum = models.PositiveIntegerField(default=0)
+    service = models.CharField(max_length=40, blank=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["service_point", "kind", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["service_point", "name"], name="one_item_per_name"),
+            models.UniqueConstraint(
+                fields=["service_point", "service"],
+                condition=~models.Q(service=""),
+                name="one_item_per_service",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} at {self.service_point_id}: {self.level}"
+
+    @property
+    def is_low(self) -> bool:
+        return self.level <= self.minimum
+
+
+class StockMovement(models.Model):
+    class Reason(models.TextChoices):
+        COUNTED = "counted", _("Counted")
+        USED = "used", _("Used in encounters")
+        DISPATCHED = "dispatched", _("Dispatched to another point")
+        RECEIVED = "received", _("Received")
+        DELIVERY = "delivery", _("Delivery")
+
+    item = models.ForeignKey(StockItem, on_delete=models.CASCADE, related_name="movements")
+    change = models.IntegerField()
+    level_after = models.IntegerField()
+    reason = models.CharField(max_length=12, choices=Reason.choices)
+    encounter_id = models.UUIDField(null=True, blank=True)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-at"]
+
+    def __str__(self) -> str:
+        return f"{self.item_id} {self.change:+d}"
+
+
+class TransferRequest(models.Model):
+    """A point asks another point of its society for supplies, or its society for surge
+    staff: requested → dispatched → received (or declined, or cancelled)."""
+
+    class Kind(models.TextChoices):
+        SUPPLIES = "supplies", _("Supplies")
+        STAFF = "staff", _("Surge staff")
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", _("Requested")
+        DISPATCHED = "dispatched", _("Dispatched")
+        RECEIVED = "received", _("Received")
+        DECLINED = "declined", _("Declined")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    national_society = models.ForeignKey(
+        NationalSociety, on_delete=models.PROTECT, related_name="+"
+    )
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    requesting_point = models.ForeignKey(
+        ServicePoint, on_delete=models.PROTECT, related_name="transfers_requested"
+    )
+    # For supplies: the point asked; for staff: the point that sends them (chosen later).
+    supplying_point = models.ForeignKey(
+        ServicePoint, null=True, blank=True, on_delete=models.PROTECT,
+        related_name="transfers_supplied",
+    )  # fmt: skip
+    item_name = models.CharField(max_length=80, blank=True)
+    item_kind = models.CharField(max_length=20, choices=StockKind.choices, blank=True)
+    quantity = models.PositiveIntegerField()  # units, or staff members
+    needed_by = models.DateField(null=True, blank=True)
+    note = models.CharField(max_length=300, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.REQUESTED)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    requested_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-requested_at"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} request {self.requested_at:%Y-%m-%d}: {self.status}"

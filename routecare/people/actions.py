@@ -32,7 +32,7 @@ from routecare.people.models import (
     TravelGroup,
     Vulnerability,
 )
-from routecare.people.signals import consent_withdrawn
+from routecare.people.signals import consent_withdrawn, encounter_recorded
 
 LANGUAGE_CODE = re.compile(r"[a-z]{2,3}")
 MAX_LANGUAGES = 10
@@ -271,6 +271,7 @@ def record_encounter(
         )
         if follow_up is not None:
             _create_follow_up(actor, person, follow_up, encounter)
+        encounter_recorded.send(sender=Encounter, encounter=encounter, corrects=corrects)
     return encounter
 
 

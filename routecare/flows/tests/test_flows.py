@@ -13,10 +13,10 @@ from django.utils import timezone
 
 from routecare.audit.models import AuditEvent
 from routecare.conftest import Society, register
-from routecare.demo.loader import load_demo
 from routecare.flows import actions, selectors
 from routecare.flows.models import DailyCount
-from routecare.orgs.models import Route, ServicePoint
+from routecare.flows.tests.conftest import actor_at as _actor_at
+from routecare.orgs.models import Route
 from routecare.people import actions as people_actions
 
 
@@ -72,26 +72,10 @@ def test_without_an_entered_count_the_day_is_derived_from_encounters(own: Societ
     assert derived.by_sex_and_age == {"female": {"18-59": 1}, "male": {"18-59": 1}}
 
 
-@pytest.fixture
-def demo(db: None) -> None:
-    load_demo()
-
-
-def _actor_at(code: str, role: str = "coordinator") -> object:
-    from django.contrib.auth import get_user_model
-
-    from routecare.access import build_actor
-
-    point = ServicePoint.objects.get(code=code)
-    country = point.national_society.country_code.lower()
-    user = get_user_model().objects.get(username=f"{country}-{role}")
-    return build_actor(user, point.pk)
-
-
 def test_an_alert_from_darien_reaches_honduras_and_not_the_balkans(demo: None) -> None:
     darien = _actor_at("pan-lajas-blancas", "focal")
     alert = actions.send_alert(
-        darien,  # type: ignore[arg-type]
+        darien,
         kind="group-movement",
         severity="warning",
         message="About 300 people left the jungle today heading north",
@@ -102,12 +86,12 @@ def test_an_alert_from_darien_reaches_honduras_and_not_the_balkans(demo: None) -
     )
     honduras = _actor_at("hnd-danli", "volunteer")
     serbia = _actor_at("srb-belgrade", "volunteer")
-    assert alert in selectors.active_alerts(honduras)  # type: ignore[arg-type]
-    assert selectors.active_alerts(serbia) == []  # type: ignore[arg-type]
+    assert alert in selectors.active_alerts(honduras)
+    assert selectors.active_alerts(serbia) == []
     upstream = _actor_at("col-necocli", "volunteer")
-    assert selectors.active_alerts(upstream) == []  # type: ignore[arg-type]
+    assert selectors.active_alerts(upstream) == []
     later = timezone.now() + dt.timedelta(hours=49)
-    assert selectors.active_alerts(honduras, later) == []  # type: ignore[arg-type]
+    assert selectors.active_alerts(honduras, later) == []
 
 
 def test_an_alert_shows_on_the_dashboard_and_is_acknowledged(

@@ -1,0 +1,73 @@
+"""Periodic jobs: plain functions run by `routecare periodic` (the database is the lock).
+
+Each job takes no arguments and returns a short summary for the log, which must hold no
+personal data. Apps list their jobs here rather than the scheduler knowing about apps.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.utils import timezone
+
+from routecare.core.models import JobLock
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    every: dt.timedelta
+    run: Callable[[], str]
+
+
+def _jobs() -> list[Job]:
+    from routecare.flows.triggers import evaluate_all
+    from routecare.referrals.actions import expire_overdue
+
+    return [
+        Job("flows.evaluate-triggers", dt.timedelta(minutes=15), evaluate_all),
+        Job(
+            "referrals.expire-overdue",
+            dt.timedelta(hours=1),
+            lambda: f"{expire_overdue()} referrals expired",
+        ),
+    ]
+
+
+def acquire(name: str, hold: dt.timedelta, now: dt.datetime) -> bool:
+    """Take the job's lock unless another run holds it: one conditional UPDATE, atomic on
+    SQLite and PostgreSQL alike."""
+    JobLock.objects.get_or_create(name=name, defaults={"held_until": now})
+    return JobLock.objects.filter(name=name, held_until__lte=now).update(held_until=now + hold) == 1
+
+
+def run_due(now: dt.datetime | None = None, *, force: bool = False) -> dict[str, str]:
+    """Run every job whose interval has passed since its last run (all of them with
+    ``force``); a job another process is running is skipped."""
+    now = now or timezone.now()
+    results: dict[str, str] = {}
+    for job in _jobs():
+        lock = JobLock.objects.filter(name=job.name).first()
+        due = force or lock is None or lock.last_run_at is None
+        if not due and lock is not None and lock.last_run_at is not None:
+            due = lock.last_run_at + job.every <= now
+        if not due:
+            continue
+        if not acquire(job.name, job.every, now):
+            results[job.name] = "skipped: running elsewhere"
+            continue
+        try:
+            result = job.run()
+        except Exception:
+            logger.exception("periodic job %s failed", job.name)
+            result = "failed"
+        JobLock.objects.filter(name=job.name).update(
+            held_until=timezone.now(), last_run_at=now, last_result=result[:200]
+        )
+        results[job.name] = result
+    return results
