@@ -39,6 +39,7 @@ class Rule(enum.Enum):
     CARD_READING = "card-reading"  # read the care cards of the actor's network (partners too)
     DIRECTORY_EDITING = "directory-editing"  # change the service points one runs
     COORDINATION = "coordination"  # daily counts and alerts: coordinators and focal points
+    ROUTE_OVERVIEW = "route-overview"  # route views: coordinators, focal points, regional
     SOCIETY_ADMIN = "society-admin"  # manage own society's points, staff and audit trail
     SYSADMIN = "sysadmin"  # Django admin
 
@@ -191,6 +192,12 @@ def allows(actor: Actor | None, rule: Rule) -> bool:
         return actor.reads_cards
     if rule in (Rule.DIRECTORY_EDITING, Rule.COORDINATION):
         return actor.role in (Role.FOCAL_POINT, Role.COORDINATOR)
+    if rule is Rule.ROUTE_OVERVIEW:
+        return actor.network_id is not None and actor.role in (
+            Role.FOCAL_POINT,
+            Role.COORDINATOR,
+            Role.REGIONAL,
+        )
     if rule is Rule.SOCIETY_ADMIN:
         return actor.administers_society
     if rule is Rule.SYSADMIN:

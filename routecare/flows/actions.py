@@ -59,6 +59,7 @@ def record_daily_count(
     departures: int = 0,
     by_sex_and_age: dict[str, dict[str, int]] | None = None,
     nationalities: dict[str, int] | None = None,
+    staff_on_duty: int | None = None,
 ) -> DailyCount:
     """Enter (or correct) the day's count at the actor's point: a second entry for the same
     day updates the first, and the correction is audited."""
@@ -75,6 +76,8 @@ def record_daily_count(
     ):
         if not 0 <= value <= MAX_PEOPLE:
             raise ValidationError({name: _("Enter a number from 0 to 100000.")})
+    if staff_on_duty is not None and not 0 <= staff_on_duty <= 10_000:
+        raise ValidationError({"staff_on_duty": _("Enter a number of staff from 0 to 10000.")})
     if new_arrivals > people:
         raise ValidationError({"new_arrivals": _("More new arrivals than people counted.")})
     if departures > people:
@@ -93,6 +96,7 @@ def record_daily_count(
         "departures": departures,
         "by_sex_and_age": breakdown,
         "nationalities": nationality_counts,
+        "staff_on_duty": staff_on_duty,
         "entered_by": actor.user,
         "updated_at": timezone.now(),
     }

@@ -270,6 +270,18 @@ def _may_supply(actor: Actor, transfer: TransferRequest) -> bool:
     return actor.administers_society and actor.national_society_id == transfer.national_society_id
 
 
+def next_steps(actor: Actor, transfer: TransferRequest) -> list[tuple[str, str]]:
+    """The steps the actor may take on a request now, as (status, label)."""
+    supplier = _may_supply(actor, transfer)
+    requester = may_edit_service_point(actor, transfer.requesting_point)
+    steps = {
+        Status.REQUESTED: [(Status.DISPATCHED, supplier), (Status.DECLINED, supplier),
+                           (Status.CANCELLED, requester)],
+        Status.DISPATCHED: [(Status.RECEIVED, requester)],
+    }.get(Status(transfer.status), [])  # fmt: skip
+    return [(str(status), str(status.label)) for status, allowed in steps if allowed]
+
+
 @transaction.atomic
 def advance_transfer(actor: Actor, transfer: TransferRequest, status: str) -> TransferRequest:
     """requested → dispatched (by the supplier, who may also decline) → received (by the

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST, require_safe
 from routecare.access import Rule, StaffRequest, staff_view
 from routecare.core.http import add_validation_errors, posted
 from routecare.flows import actions, selectors
+from routecare.flows.forecast import forecast_point
 from routecare.flows.models import AlertKind, Severity
 from routecare.orgs.models import NationalSociety, Route
 from routecare.orgs.taxonomy import AgeBand, Sex
@@ -36,6 +37,10 @@ class CountForm(forms.Form):
     departures = forms.IntegerField(
         label=gettext_lazy("Left onward"), min_value=0, max_value=100_000, required=False
     )
+    staff_on_duty = forms.IntegerField(
+        label=gettext_lazy("Staff and volunteers on duty"), min_value=0, max_value=10_000,
+        required=False,
+    )  # fmt: skip
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -114,6 +119,7 @@ def counts(request: StaffRequest) -> HttpResponse:
                 people=data["people"],
                 new_arrivals=data["new_arrivals"] or 0,
                 departures=data["departures"] or 0,
+                staff_on_duty=data["staff_on_duty"],
                 by_sex_and_age=form.breakdown(),
             )
         except ValidationError as error:
@@ -128,7 +134,14 @@ def counts(request: StaffRequest) -> HttpResponse:
     return render(
         request,
         "flows/counts.html",
-        {"form": form, "week": week, "sexes": Sex.choices, "bands": AgeBand.choices},
+        {
+            "form": form,
+            "week": week,
+            "sexes": Sex.choices,
+            "bands": AgeBand.choices,
+            "forecast": forecast_point(actor.service_point),
+            "routes": selectors.routes_for(actor),
+        },
     )
 
 
