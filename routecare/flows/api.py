@@ -1,18 +1,33 @@
-"""Daily counts and alerts over the API."""
+"""Daily counts, alerts, forecasts, route views, early-action triggers, stock and transfer
+requests over the API."""
 
 import datetime as dt
 import uuid
+from decimal import Decimal
 from typing import Any, Literal
 
-from django.http import HttpRequest
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest
 from django.utils import timezone
 from ninja import Field, Router, Schema
 from ninja.responses import Status
 
 from routecare.access import Actor, Rule, api_rule
-from routecare.flows import actions, selectors
-from routecare.flows.models import Alert, AlertKind, DailyCount, Severity
-from routecare.orgs.models import NationalSociety, Route
+from routecare.flows import actions, selectors, stock, triggers
+from routecare.flows.forecast import Forecast, forecast_point
+from routecare.flows.models import (
+    Alert,
+    AlertKind,
+    DailyCount,
+    Metric,
+    Severity,
+    StockItem,
+    StockKind,
+    TransferRequest,
+    Trigger,
+    TriggerEvent,
+)
+from routecare.orgs.models import NationalSociety, Route, ServicePoint
 
 router = Router(tags=["flows"])
 
@@ -29,6 +44,7 @@ class CountIn(Schema):
     departures: int = Field(0, ge=0, le=100_000)
     by_sex_and_age: dict[str, dict[str, int]] = Field(default_factory=dict)
     nationalities: dict[str, int] = Field(default_factory=dict)
+    staff_on_duty: int | None = Field(None, ge=0, le=10_000)
 
 
 class CountOut(Schema):
@@ -94,6 +110,7 @@ def record_count(request: HttpRequest, body: CountIn) -> dict[str, Any]:
         departures=body.departures,
         by_sex_and_age=body.by_sex_and_age,
         nationalities=body.nationalities,
+        staff_on_duty=body.staff_on_duty,
     )
     return _count_out(selectors.day_count(count.service_point, count.day))
 
@@ -149,3 +166,304 @@ def acknowledge(request: HttpRequest, alert_id: str) -> Alert:
     alert = selectors.alert_for(actor, alert_id)
     actions.acknowledge(actor, alert)
     return alert
+
+
+class ErrorOut(Schema):
+    detail: str
+
+
+class SourceOut(Schema):
+    service_point: str
+    lag_hours: float
+
+
+class DayErrorOut(Schema):
+    day: dt.date
+    forecast: int
+    arrived: int
+    error: int
+
+
+class ForecastOut(Schema):
+    service_point: str
+    sources: list[SourceOut]
+    share: float
+    share_from_history: bool
+    expected_6h: int
+    expected_24h: int
+    expected_3d: int
+    counted_until: dt.date | None
+    errors: list[DayErrorOut]
+    error_percent: float | None
+
+
+def _forecast_out(found: Forecast) -> dict[str, Any]:
+    return {
+        "service_point": found.point.code,
+        "sources": [
+            {"service_point": s.point.code, "lag_hours": s.lag_hours} for s in found.sources
+        ],
+        "share": round(found.share, 3),
+        "share_from_history": found.share_from_history,
+        "expected_6h": found.expected[6],
+        "expected_24h": found.expected[24],
+        "expected_3d": found.expected[72],
+        "counted_until": found.counted_until,
+        "errors": [
+            {"day": e.day, "forecast": e.forecast, "arrived": e.arrived, "error": e.error}
+            for e in found.errors
+        ],
+        "error_percent": None if found.error_percent is None else round(found.error_percent, 1),
+    }
+
+
+@router.get("/flows/forecast", response={200: ForecastOut, 404: ErrorOut})
+@api_rule(Rule.COORDINATION)
+def point_forecast(request: HttpRequest) -> Any:
+    """Expected arrivals at the token's service point in the next 6 h, 24 h and 3 days, with
+    the upstream points they come from and the model's recent error (docs/flows.md)."""
+    actor = _actor(request)
+    found = forecast_point(actor.service_point) if actor.service_point else None
+    if found is None:
+        return Status(404, {"detail": "No upstream counts to forecast from."})
+    return _forecast_out(found)
+
+
+class StopOut(Schema):
+    position: int
+    service_point: str
+    name: str
+    country: str
+    hours_from_previous: float
+    today: CountOut | None
+    forecast: ForecastOut | None
+    alerts: list[str]
+    triggers: list[dict[str, str]]
+    low_stock: list[dict[str, Any]]
+
+
+@router.get("/flows/routes/{slug}", response=list[StopOut])
+@api_rule(Rule.ROUTE_OVERVIEW)
+def route_view(request: HttpRequest, slug: str) -> list[dict[str, Any]]:
+    """The route view: each stop in order with today's count, the forecast, open alerts,
+    triggers not at normal and low stock. Aggregates only."""
+    actor = _actor(request)
+    stops = selectors.route_overview(actor, selectors.route_for(actor, slug))
+    return [
+        {
+            "position": row.stop.position,
+            "service_point": row.stop.service_point.code,
+            "name": row.stop.service_point.name,
+            "country": row.stop.service_point.national_society.country_code,
+            "hours_from_previous": float(row.stop.hours_from_previous),
+            "today": _count_out(row.today) if row.today else None,
+            "forecast": _forecast_out(row.forecast) if row.forecast else None,
+            "alerts": [alert.message for alert in row.alerts],
+            "triggers": [{"name": t.name, "state": t.state} for t in row.triggers],
+            "low_stock": [
+                {"name": i.name, "level": i.level, "minimum": i.minimum} for i in row.low_stock
+            ],
+        }
+        for row in stops
+    ]
+
+
+class TriggerIn(Schema):
+    name: str = Field(..., min_length=1, max_length=120)
+    metric: Metric
+    readiness: Decimal = Field(..., ge=0, le=99_999_999)
+    activation: Decimal = Field(..., ge=0, le=99_999_999)
+    service_point: str | None = Field(None, description="point code; none for the country")
+
+
+class TriggerOut(Schema):
+    id: uuid.UUID
+    name: str
+    metric: str
+    service_point: str | None
+    readiness: Decimal
+    activation: Decimal
+    state: str
+    value: Decimal | None
+    evaluated_at: dt.datetime | None
+
+    @staticmethod
+    def resolve_service_point(trigger: Trigger) -> str | None:
+        return trigger.service_point.code if trigger.service_point else None
+
+
+class TriggerEventOut(Schema):
+    id: uuid.UUID
+    trigger: str
+    at: dt.datetime
+    from_state: str
+    to_state: str
+    value: Decimal
+    inputs: dict[str, Any]
+    acknowledged_at: dt.datetime | None
+
+    @staticmethod
+    def resolve_trigger(event: TriggerEvent) -> str:
+        return event.trigger.name
+
+
+@router.get("/flows/triggers", response=list[TriggerOut])
+@api_rule(Rule.COORDINATION)
+def list_triggers(request: HttpRequest) -> list[Trigger]:
+    return selectors.triggers_for(_actor(request))
+
+
+@router.post("/flows/triggers", response={201: TriggerOut})
+@api_rule(Rule.SOCIETY_ADMIN)
+def create_trigger(request: HttpRequest, body: TriggerIn) -> Status[Trigger]:
+    """Set up a trigger of the caller's society (focal points)."""
+    actor = _actor(request)
+    point = None
+    if body.service_point:
+        point = ServicePoint.objects.filter(
+            code=body.service_point, national_society_id=actor.national_society_id
+        ).first()
+        if point is None:
+            raise ValidationError({"service_point": "Unknown service point of your society."})
+    trigger = triggers.save_trigger(
+        actor, name=body.name, metric=body.metric.value, readiness=body.readiness,
+        activation=body.activation, service_point=point,
+    )  # fmt: skip
+    return Status(201, trigger)
+
+
+@router.get("/flows/trigger-events", response=list[TriggerEventOut])
+@api_rule(Rule.COORDINATION)
+def waiting_events(request: HttpRequest) -> list[TriggerEvent]:
+    """Changes of the society's triggers waiting for acknowledgement."""
+    return selectors.unacknowledged_events(_actor(request))
+
+
+@router.post("/flows/trigger-events/{event_id}/acknowledge", response=TriggerEventOut)
+@api_rule(Rule.COORDINATION)
+def acknowledge_event(request: HttpRequest, event_id: uuid.UUID) -> TriggerEvent:
+    actor = _actor(request)
+    return triggers.acknowledge_event(actor, selectors.trigger_event_for(actor, event_id))
+
+
+class StockItemIn(Schema):
+    kind: StockKind
+    name: str = Field(..., min_length=1, max_length=80)
+    unit: str = Field("units", min_length=1, max_length=20)
+    minimum: int = Field(0, ge=0, le=1_000_000)
+    service: str = Field("", max_length=40)
+    level: int | None = Field(None, ge=0, le=1_000_000)
+
+
+class LevelIn(Schema):
+    level: int = Field(..., ge=0, le=1_000_000)
+
+
+class StockItemOut(Schema):
+    id: uuid.UUID
+    kind: str
+    name: str
+    unit: str
+    level: int
+    minimum: int
+    service: str
+    is_low: bool
+    updated_at: dt.datetime
+
+
+def _point(actor: Actor) -> ServicePoint:
+    if actor.service_point is None:
+        raise ValidationError({"service_point": "This token works at no service point."})
+    return actor.service_point
+
+
+@router.get("/flows/stock", response=list[StockItemOut])
+@api_rule(Rule.COORDINATION)
+def list_stock(request: HttpRequest) -> list[StockItem]:
+    actor = _actor(request)
+    return stock.items_at(actor, _point(actor))
+
+
+@router.post("/flows/stock", response={201: StockItemOut})
+@api_rule(Rule.COORDINATION)
+def add_stock_item(request: HttpRequest, body: StockItemIn) -> Status[StockItem]:
+    actor = _actor(request)
+    values = body.dict()
+    values["kind"] = body.kind.value
+    return Status(201, stock.save_item(actor, _point(actor), **values))
+
+
+@router.post("/flows/stock/{item_id}/count", response=StockItemOut)
+@api_rule(Rule.COORDINATION)
+def count_stock(request: HttpRequest, item_id: uuid.UUID, body: LevelIn) -> StockItem:
+    """What was counted on the shelf replaces the level."""
+    actor = _actor(request)
+    item = next((i for i in stock.items_at(actor, _point(actor)) if i.pk == item_id), None)
+    if item is None:
+        raise Http404
+    return stock.count_level(actor, item, body.level)
+
+
+class TransferIn(Schema):
+    kind: Literal["supplies", "staff"]
+    quantity: int = Field(..., ge=1, le=1_000_000)
+    supplying_point: str | None = Field(None, description="point code of the same society")
+    item_name: str = Field("", max_length=80)
+    item_kind: str = Field("", max_length=20)
+    needed_by: dt.date | None = None
+    note: str = Field("", max_length=300)
+
+
+class TransferOut(Schema):
+    id: uuid.UUID
+    kind: str
+    requesting_point: str
+    supplying_point: str | None
+    item_name: str
+    quantity: int
+    needed_by: dt.date | None
+    status: str
+    requested_at: dt.datetime
+
+    @staticmethod
+    def resolve_requesting_point(transfer: TransferRequest) -> str:
+        return transfer.requesting_point.code
+
+    @staticmethod
+    def resolve_supplying_point(transfer: TransferRequest) -> str | None:
+        return transfer.supplying_point.code if transfer.supplying_point else None
+
+
+@router.get("/flows/transfers", response=list[TransferOut])
+@api_rule(Rule.COORDINATION)
+def list_transfers(request: HttpRequest) -> list[TransferRequest]:
+    return stock.transfers_for(_actor(request))
+
+
+@router.post("/flows/transfers", response={201: TransferOut})
+@api_rule(Rule.COORDINATION)
+def request_transfer(request: HttpRequest, body: TransferIn) -> Status[TransferRequest]:
+    """Ask a point of the same society for supplies, or the society for surge staff."""
+    actor = _actor(request)
+    supplier = None
+    if body.supplying_point:
+        supplier = ServicePoint.objects.filter(
+            code=body.supplying_point, national_society_id=actor.national_society_id
+        ).first()
+        if supplier is None:
+            raise ValidationError({"supplying_point": "Unknown service point of your society."})
+    values = body.dict()
+    values["supplying_point"] = supplier
+    return Status(201, stock.request_transfer(actor, **values))
+
+
+@router.post("/flows/transfers/{transfer_id}/{status}", response=TransferOut)
+@api_rule(Rule.COORDINATION)
+def advance_transfer(
+    request: HttpRequest,
+    transfer_id: uuid.UUID,
+    status: Literal["dispatched", "received", "declined", "cancelled"],
+) -> TransferRequest:
+    """requested → dispatched (supplier) → received (requester); declined or cancelled."""
+    actor = _actor(request)
+    return stock.advance_transfer(actor, stock.transfer_for(actor, transfer_id), status)

@@ -44,6 +44,7 @@ def home(request: StaffRequest) -> HttpResponse:
             "stale_points": stale,
             "overdue": overdue,
             "alerts": alerts,
+            "trigger_events": flow_selectors.unacknowledged_events(request.actor),
             "next": "/",
         },
     )

@@ -76,4 +76,5 @@ def acknowledge_event(request: StaffRequest, event_id: uuid.UUID) -> HttpRespons
     event = selectors.trigger_event_for(request.actor, event_id)
     triggers.acknowledge_event(request.actor, event)
     messages.success(request, _("Acknowledged."))
+    # Back to the dashboard or the trigger page only: never an address from the request.
     return redirect("/" if request.POST.get("next") == "/" else "flows:triggers")
