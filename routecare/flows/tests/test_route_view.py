@@ -44,8 +44,8 @@ def test_the_route_view_shows_each_stop_in_order(
     triggers.evaluate(trigger)
     regional = web(_user("western-balkans-regional"))
     page = regional.get("/flows/routes/balkans-north/").content.decode()
-    order = [page.index(f'data-point="{code}"') for code in ("grc-athens", "mkd-tabanovce",
-                                                            "srb-belgrade", "svn-logatec")]  # fmt: skip
+    codes = ("grc-athens", "mkd-tabanovce", "srb-belgrade", "svn-logatec")
+    order = [page.index(f'data-point="{code}"') for code in codes]
     assert order == sorted(order)
     tabanovce_part = page[page.index('data-point="mkd-tabanovce"') : page.index(
         'data-point="mkd-lojane"')]  # fmt: skip

@@ -184,8 +184,10 @@ def test_stock_and_transfer_pages(own: Society, web: Callable[..., Client]) -> N
     assert refused.status_code == 302
     item.refresh_from_db()
     assert item.level == 30
-    duplicate = client.post("/flows/stock/", {"kind": "food", "name": "hygiene kit",
-                                              "unit": "kits", "level": "1", "minimum": "0"})  # fmt: skip
+    duplicate = client.post(
+        "/flows/stock/",
+        {"kind": "food", "name": "hygiene kit", "unit": "kits", "level": "1", "minimum": "0"},
+    )
     assert b"already has an item" in duplicate.content
     requested = client.post("/flows/transfers/", {"kind": "staff", "quantity": "2"})
     assert requested.status_code == 302
