@@ -32,6 +32,9 @@ from routecare.accounts.actions import create_api_token
 from routecare.audit.models import AuditEvent
 from routecare.bench.concurrent import measure_concurrent_writes
 from routecare.bench.directory import ROUTE_POINTS, measure_directory
+from routecare.bench.flows import DAYS as FLOW_DAYS
+from routecare.bench.flows import POINTS as FLOW_POINTS
+from routecare.bench.flows import measure_forecasts
 from routecare.bench.stats import ratio, summarise
 from routecare.bench.urls import BARE_PATH
 from routecare.cards.actions import issue_card
@@ -344,6 +347,8 @@ def measure(
         }
     log(f"directory: {min(lookups, 200)} requests each on a {ROUTE_POINTS}-point route")
     directory = measure_directory(min(lookups, 200))
+    log(f"flows: forecasts of a {FLOW_POINTS}-point network with {FLOW_DAYS} days of counts")
+    flows = measure_forecasts()
     single_client_writes_per_s = round(writes * 1000 / sum(durations["write"]), 1)
     concurrent = None
     if writers > 1:
@@ -386,6 +391,7 @@ def measure(
         # Scan to summary: verify, decrypt, check revocation, audit, answer (server side).
         "card_read_ms": summarise(durations["card_read"]),
         "directory": directory,
+        "flows": flows,
         "bare_django_ms": bare_summary,
         "lookup_overhead_ratio": ratio(lookup_summary["p50"], bare_summary["p50"]),
         "write_overhead_ratio": ratio(write_summary["p50"], bare_summary["p50"]),

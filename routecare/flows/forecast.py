@@ -143,20 +143,31 @@ def _persistence(series: Series) -> float:
     return sum(series.outflow[day] for day in latest) / len(latest) if latest else 0.0
 
 
-def _share(
+def _history(
     sources: list[Source], series: Mapping[object, Series], arrivals: Mapping[dt.date, int],
-    before: dt.date,
-) -> tuple[float, bool]:  # fmt: skip
-    flowed = arrived = 0.0
-    for offset in range(1, HISTORY_DAYS + 1):
-        day = before - dt.timedelta(days=offset)
+    today: dt.date,
+) -> dict[dt.date, tuple[float, int]]:  # fmt: skip
+    """Each past day with both an arrival count and the upstream counts it needs: the lagged
+    flow (everyone continuing) and what arrived."""
+    history = {}
+    for offset in range(1, HISTORY_DAYS + ERROR_DAYS + 1):
+        day = today - dt.timedelta(days=offset)
         if day not in arrivals:
             continue
         lagged = _lagged_flow(sources, series, day, fill=False)
-        if lagged is None:
-            continue
-        flowed += lagged
-        arrived += arrivals[day]
+        if lagged is not None:
+            history[day] = (lagged, arrivals[day])
+    return history
+
+
+def _share(history: Mapping[dt.date, tuple[float, int]], before: dt.date) -> tuple[float, bool]:
+    """Arrived over lagged flow, over the ``HISTORY_DAYS`` before a day."""
+    flowed = arrived = 0.0
+    for offset in range(1, HISTORY_DAYS + 1):
+        found = history.get(before - dt.timedelta(days=offset))
+        if found is not None:
+            flowed += found[0]
+            arrived += found[1]
     if flowed <= 0:
         return DEFAULT_SHARE, False
     return arrived / flowed, True
@@ -195,7 +206,8 @@ def forecast_for(
     local_now = now.astimezone(zone)
     today = local_now.date()
     arrivals = series.get(point.pk, Series()).arrivals
-    share, from_history = _share(sources, series, arrivals, today)
+    history = _history(sources, series, arrivals, today)
+    share, from_history = _share(history, today)
     expected = {
         hours: round(
             _expected_between(
@@ -207,12 +219,11 @@ def forecast_for(
     errors = []
     for offset in range(ERROR_DAYS, 0, -1):
         day = today - dt.timedelta(days=offset)
-        lagged = _lagged_flow(sources, series, day, fill=False)
-        if day not in arrivals or lagged is None:
-            continue
-        # Out of sample: the share as it was known before that day.
-        day_share, _ = _share(sources, series, arrivals, day)
-        errors.append(DayError(day, round(day_share * lagged), arrivals[day]))
+        if day in history:
+            # Out of sample: the share as it was known before that day.
+            day_share, _ = _share(history, day)
+            lagged, arrived = history[day]
+            errors.append(DayError(day, round(day_share * lagged), arrived))
     counted = [max(series[s.point.pk].outflow) for s in sources if s.point.pk in series]
     return Forecast(
         point=point,
@@ -263,10 +274,10 @@ def network_forecasts(
     wanted = {point.pk: point for point in points}
     if not wanted:
         return {}
+    routes = RouteStop.objects.filter(service_point_id__in=list(wanted)).values("route_id")
     stops = (
-        RouteStop.objects.filter(route__stops__service_point_id__in=list(wanted))
+        RouteStop.objects.filter(route_id__in=routes)
         .select_related("service_point__national_society")
-        .distinct()
         .order_by("route", "position")
     )
     stops_by_route: dict[object, list[RouteStop]] = {}

@@ -51,6 +51,7 @@ def test_single_database_run_reports_every_figure() -> None:
     assert result["sql_share"]["encounter_write"]["statements_per_request"] > 0
     assert result["cpu_calibration_ms"]["before"] > 0
     assert result["card_read_ms"]["p95"] > 0
+    assert result["flows"]["daily_counts"] == 100 * 365
     directory = result["directory"]
     assert directory["route_points"] == 500
     assert directory["public_api_list_ms"]["p95"] > 0
@@ -158,3 +159,16 @@ def test_concurrent_writers_report_throughput() -> None:
     assert concurrent["failed_writes"] == 0
     assert result["encounter_writes_per_s"] == concurrent["writes_per_s"] > 0
     assert result["encounter_writes_per_s_single_client"] > 0
+
+
+def test_forecast_figures_on_a_small_network(db: None) -> None:
+    from routecare.bench.flows import measure_forecasts
+
+    figures = measure_forecasts(repeats=2, points=6, days=40)
+    assert figures["daily_counts"] == 240
+    assert figures["forecast_points"] == 5  # every point but the first has one upstream
+    assert figures["network_forecast_ms"]["p95"] > 0
+    # The synthetic flow follows the model: the forecasts are close to what arrived.
+    assert figures["mean_error_percent"] < 10
+    again = measure_forecasts(repeats=1, points=6, days=40)  # kept, not rebuilt
+    assert again["daily_counts"] == 240
