@@ -4,7 +4,7 @@ handful of taps and sees it on the route view."""
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import Browser, ViewportSize, expect
 from pytest_django.live_server_helper import LiveServer
 
 from routecare.demo.loader import DEMO_PASSWORD, load_demo
@@ -12,7 +12,7 @@ from routecare.flows.models import DailyCount
 
 pytestmark = pytest.mark.browser
 
-PHONE = {"width": 360, "height": 740}
+PHONE: ViewportSize = {"width": 360, "height": 740}
 
 
 def test_a_coordinator_enters_a_count_on_a_phone_and_sees_it_on_the_route_view(
