@@ -16,6 +16,7 @@ from django.utils import timezone
 from routecare.access import Actor, build_actor
 from routecare.cards.actions import issue_card
 from routecare.cards.keys import ensure_keys
+from routecare.demo.flows import load_flows
 from routecare.demo.routes import NETWORKS, NetworkSpec
 from routecare.orgs.models import (
     Membership,
@@ -248,4 +249,5 @@ def load_demo() -> tuple[list[SignIn], int]:
         )
         sign_ins.append(SignIn("sysadmin", Role.SYSADMIN, "Django admin"))
         people = _load_people()
+        load_flows()
     return sign_ins, people

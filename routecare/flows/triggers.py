@@ -114,6 +114,22 @@ def _stock_days_left(
     }
 
 
+def entry_points(points: list[ServicePoint], now: dt.datetime) -> list[ServicePoint]:
+    """The points where people enter a country's part of the routes: their nearest counting
+    point upstream is in another country, or there is none. A country's arrivals are counted
+    there only, so people seen at several of its points are not counted twice."""
+    forecasts = forecast.network_forecasts(points, now)
+    return [
+        point
+        for point in points
+        if point.pk not in forecasts
+        or all(
+            source.point.national_society_id != point.national_society_id
+            for source in forecasts[point.pk].sources
+        )
+    ]
+
+
 def measure(trigger: Trigger, now: dt.datetime) -> tuple[float | None, dict[str, Any]]:
     """The trigger's metric now, with the inputs it came from (None: nothing to measure)."""
     points = _points(trigger)
@@ -121,6 +137,11 @@ def measure(trigger: Trigger, now: dt.datetime) -> tuple[float | None, dict[str,
         return None, {}
     today = timezone.localdate(now)
     metric = Metric(trigger.metric)
+    if trigger.service_point_id is None and metric in (
+        Metric.ARRIVALS_3_DAY_AVERAGE,
+        Metric.FORECAST_24H,
+    ):
+        points = entry_points(points, now)
     if metric is Metric.ARRIVALS_3_DAY_AVERAGE:
         return _arrivals_average(points, today)
     if metric is Metric.FORECAST_24H:

@@ -7,12 +7,19 @@ from django.contrib.auth import get_user_model
 
 from routecare.access import Actor, build_actor
 from routecare.demo.loader import load_demo
+from routecare.flows.models import DailyCount, StockItem, Trigger, TriggerEvent
 from routecare.orgs.models import ServicePoint
 
 
 @pytest.fixture
 def demo(db: None) -> None:
+    """The demo's places, routes and people; not its counts, stock and triggers, which each
+    test sets up for itself."""
     load_demo()
+    DailyCount.objects.all().delete()
+    TriggerEvent.objects.all().delete()
+    Trigger.objects.all().delete()
+    StockItem.objects.all().delete()
 
 
 def actor_at(code: str, role: str = "coordinator") -> Actor:

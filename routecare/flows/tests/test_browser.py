@@ -4,6 +4,7 @@ handful of taps and sees it on the route view."""
 from __future__ import annotations
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import Browser, ViewportSize, expect
 from pytest_django.live_server_helper import LiveServer
 
@@ -68,6 +69,6 @@ def test_a_coordinator_enters_a_count_on_a_phone_and_sees_it_on_the_route_view(
     expect(today).to_contain_text("180")
     expect(today).to_contain_text("entered")
     assert len(steps) <= 12, steps
-    count = DailyCount.objects.get(service_point__code="srb-belgrade")
+    count = DailyCount.objects.get(service_point__code="srb-belgrade", day=timezone.localdate())
     assert (count.people, count.new_arrivals, count.departures) == (214, 180, 150)
     context.close()

@@ -190,3 +190,24 @@ def test_the_periodic_job_evaluates_triggers_once_at_a_time(own: Society) -> Non
     # Not due again until its interval has passed.
     assert "flows.evaluate-triggers" not in periodic.run_due(now + dt.timedelta(minutes=1))
     assert "flows.evaluate-triggers" in periodic.run_due(now + dt.timedelta(minutes=16))
+
+
+def test_a_country_counts_arrivals_where_people_enter_it(demo: None) -> None:
+    """Honduras' arrivals are counted at Las Manos, where the route enters the country, not
+    again at Danlí and Tegucigalpa further on."""
+    from routecare.flows.tests.conftest import actor_at
+
+    today = timezone.localdate()
+    for code, arrivals in (("hnd-las-manos", 300), ("hnd-danli", 280), ("hnd-tegucigalpa", 250)):
+        actions.record_daily_count(
+            actor_at(code, "focal"), day=today, people=arrivals, new_arrivals=arrivals
+        )
+    trigger = triggers.save_trigger(
+        actor_at("hnd-danli", "focal"), name="Honduras arrivals",
+        metric=Metric.ARRIVALS_3_DAY_AVERAGE, readiness=Decimal(50), activation=Decimal(1000),
+    )  # fmt: skip
+    event = triggers.evaluate(trigger)
+    assert event is not None
+    # 300 over three days at Las Manos, and the few people the demo's encounters recorded at
+    # points off the route; not the 830 of all three points.
+    assert Decimal(100) <= event.value < Decimal(110)
