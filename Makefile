@@ -73,9 +73,10 @@ serve: setup
 	DATABASE_URL=$(SERVE_DATABASE_URL) ROUTECARE_PRODUCTION=$${ROUTECARE_PRODUCTION:-false} \
 		$(BIN)/gunicorn routecare.wsgi --bind $(HOST_PORT) --workers 3
 
-# Background tasks (emails, referral expiry): run beside `make run` or `make serve`.
+# Background tasks (emails, referral expiry) and periodic jobs (early-action triggers,
+# overdue referrals): run beside `make run` or `make serve`. Stopping it stops both.
 worker: setup
-	$(ROUTECARE) db_worker --queue-name '*'
+	trap 'kill 0' EXIT; $(ROUTECARE) periodic & $(ROUTECARE) db_worker --queue-name '*'
 
 # stdout carries only the JSON object: set-up chatter goes to stderr.
 bench:

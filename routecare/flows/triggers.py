@@ -184,7 +184,11 @@ def recipients(trigger: Trigger) -> list[User]:
 def evaluate(trigger: Trigger, now: dt.datetime | None = None) -> TriggerEvent | None:
     """Measure, store the value, and on a change of state log it and tell the society."""
     now = now or timezone.now()
-    trigger = Trigger.objects.select_for_update().select_related("service_point").get(pk=trigger.pk)
+    trigger = (
+        Trigger.objects.select_for_update(of=("self",))
+        .select_related("service_point")
+        .get(pk=trigger.pk)
+    )
     value, inputs = measure(trigger, now)
     trigger.evaluated_at = now
     if value is None:
