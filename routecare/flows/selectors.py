@@ -233,3 +233,10 @@ def trigger_event_for(actor: Actor, event_id: uuid.UUID) -> TriggerEvent:
     if event is None:
         raise Http404
     return event
+
+
+def forecast_for_dashboard(actor: Actor) -> Forecast | None:
+    """Expected arrivals at the coordinator's point, for their home page."""
+    if actor.role not in (Role.COORDINATOR, Role.FOCAL_POINT) or actor.service_point is None:
+        return None
+    return network_forecasts([actor.service_point]).get(actor.service_point.pk)

@@ -45,6 +45,7 @@ def home(request: StaffRequest) -> HttpResponse:
             "overdue": overdue,
             "alerts": alerts,
             "trigger_events": flow_selectors.unacknowledged_events(request.actor),
+            "forecast": flow_selectors.forecast_for_dashboard(request.actor),
             "next": "/",
         },
     )

@@ -57,6 +57,10 @@ def test_the_route_view_shows_each_stop_in_order(
     assert 'data-testid="forecast-srb-belgrade"' in belgrade_part
     assert "Group of 300 heading north" in belgrade_part
     assert "Tabanovce transit centre (5.5 h away)" in belgrade_part
+    # Belgrade's coordinator sees the forecast on the home page.
+    belgrade = ServicePoint.objects.get(code="srb-belgrade")
+    home = web(_user("rs-coordinator"), belgrade).get("/").content.decode()
+    assert 'data-testid="forecast-srb-belgrade"' in home
     # Another network's route does not exist for this user.
     assert regional.get("/flows/routes/darien-north/").status_code == 404
     assert b"Greece" in regional.get("/flows/routes/").content
