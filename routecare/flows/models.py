@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from routecare.orgs.models import NationalSociety, Route, ServicePoint
 
@@ -267,11 +268,12 @@ class TransferRequest(models.Model):
         STAFF = "staff", _("Surge staff")
 
     class Status(models.TextChoices):
-        REQUESTED = "requested", _("Requested")
-        DISPATCHED = "dispatched", _("Dispatched")
-        RECEIVED = "received", _("Received")
-        DECLINED = "declined", _("Declined")
-        CANCELLED = "cancelled", _("Cancelled")
+        # A request's status: its own context, apart from referral statuses of the same words.
+        REQUESTED = "requested", pgettext_lazy("transfer request", "Requested")
+        DISPATCHED = "dispatched", pgettext_lazy("transfer request", "Dispatched")
+        RECEIVED = "received", pgettext_lazy("transfer request", "Received")
+        DECLINED = "declined", pgettext_lazy("transfer request", "Declined")
+        CANCELLED = "cancelled", pgettext_lazy("transfer request", "Cancelled")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     national_society = models.ForeignKey(

@@ -6,13 +6,21 @@ from __future__ import annotations
 from collections.abc import Callable
 from decimal import Decimal
 
+import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 from django.utils import timezone
 
 from routecare.conftest import Society
 from routecare.flows import actions, stock, triggers
-from routecare.flows.models import Metric, Trigger, TriggerEvent
+from routecare.flows.models import (
+    DailyCount,
+    Metric,
+    StockItem,
+    TransferRequest,
+    Trigger,
+    TriggerEvent,
+)
 from routecare.flows.tests.conftest import actor_at
 from routecare.orgs.models import ServicePoint
 
@@ -189,3 +197,38 @@ def test_the_flows_api(own: Society, other: Society, api: Callable[..., Client])
          "item_name": "Water", "item_kind": "water"},
         "application/json",
     ).status_code == 422  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/api/v1/flows/counts", "not json"),
+        ("/api/v1/flows/counts", '{"day": "yesterday", "people": 3}'),
+        ("/api/v1/flows/counts", '{"day": "2026-01-01", "people": -4}'),
+        ("/api/v1/flows/triggers", '{"name": "x", "metric": "forecast-24h"}'),
+        ("/api/v1/flows/triggers", '{"name": "x", "metric": "forecast-24h", "readiness": "a"}'),
+        ("/api/v1/flows/stock", '{"kind": "water", "name": "' + "x" * 81 + '"}'),
+        ("/api/v1/flows/stock", "[]"),
+        ("/api/v1/flows/transfers", '{"kind": "gold", "quantity": 1}'),
+        ("/api/v1/flows/transfers", '{"kind": "supplies", "quantity": 0}'),
+        ("/api/v1/flows/transfers", '{"kind": "supplies", "quantity": 2}'),
+    ],
+)
+def test_bad_flows_bodies_are_refused_and_change_nothing(
+    own: Society, api: Callable[..., Client], path: str, body: str
+) -> None:
+    response = api(own.focal_point, own.point).post(path, body, "application/json")
+    assert response.status_code == (400 if body == "not json" else 422)
+    assert response.json()["detail"]
+    assert not Trigger.objects.exists()
+    assert not StockItem.objects.exists()
+    assert not TransferRequest.objects.exists()
+    assert not DailyCount.objects.exists()
+
+
+def test_unknown_transfer_steps_are_refused(own: Society, api: Callable[..., Client]) -> None:
+    transfer = stock.request_transfer(own.actor("coordinator"), kind="staff", quantity=1)
+    client = api(own.coordinator, own.point)
+    assert client.post(f"/api/v1/flows/transfers/{transfer.pk}/teleported").status_code == 422
+    assert client.post(f"/api/v1/flows/transfers/{transfer.pk}/received").status_code == 422
+    assert client.post("/api/v1/flows/transfers/not-a-uuid/received").status_code == 422
