@@ -72,7 +72,9 @@ def test_without_an_entered_count_the_day_is_derived_from_encounters(own: Societ
     assert derived.by_sex_and_age == {"female": {"18-59": 1}, "male": {"18-59": 1}}
 
 
-def test_an_alert_from_darien_reaches_honduras_and_not_the_balkans(demo: None) -> None:
+def test_an_alert_from_darien_reaches_honduras_and_not_the_balkans(
+    demo: None, web: Callable[..., Client]
+) -> None:
     darien = _actor_at("pan-lajas-blancas", "focal")
     alert = actions.send_alert(
         darien,
@@ -92,6 +94,12 @@ def test_an_alert_from_darien_reaches_honduras_and_not_the_balkans(demo: None) -
     assert selectors.active_alerts(upstream) == []
     later = timezone.now() + dt.timedelta(hours=49)
     assert selectors.active_alerts(honduras, later) == []
+    # On the dashboards themselves.
+    message = b"About 300 people left the jungle today"
+    for code, shown in (("hnd-danli", True), ("gtm-esquipulas", True), ("srb-belgrade", False),
+                        ("mkd-tabanovce", False)):  # fmt: skip
+        actor = _actor_at(code, "volunteer")
+        assert (message in web(actor.user, actor.service_point).get("/").content) is shown, code
 
 
 def test_an_alert_shows_on_the_dashboard_and_is_acknowledged(
