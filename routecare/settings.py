@@ -100,6 +100,7 @@ INSTALLED_APPS = [
     "routecare.referrals",
     "routecare.notifications",
     "routecare.flows",
+    "routecare.indicators",
     "django_tasks",
     "django_tasks_db",
     "routecare.demo",

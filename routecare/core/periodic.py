@@ -25,11 +25,18 @@ class Job:
     run: Callable[[], str]
 
 
+# A run holds its lock at least this long, however often its job runs: a slow run is never
+# joined by a second one.
+MIN_HOLD = dt.timedelta(minutes=10)
+
+
 def _jobs() -> list[Job]:
     from routecare.flows.triggers import evaluate_all
+    from routecare.indicators.rollups import refresh
     from routecare.referrals.actions import expire_overdue
 
     return [
+        Job("indicators.refresh", dt.timedelta(minutes=1), refresh),
         Job("flows.evaluate-triggers", dt.timedelta(minutes=15), evaluate_all),
         Job(
             "referrals.expire-overdue",
@@ -58,16 +65,26 @@ def run_due(now: dt.datetime | None = None, *, force: bool = False) -> dict[str,
             due = lock.last_run_at + job.every <= now
         if not due:
             continue
-        if not acquire(job.name, job.every, now):
-            results[job.name] = "skipped: running elsewhere"
-            continue
-        try:
-            result = job.run()
-        except Exception:
-            logger.exception("periodic job %s failed", job.name)
-            result = "failed"
-        JobLock.objects.filter(name=job.name).update(
-            held_until=timezone.now(), last_run_at=now, last_result=result[:200]
-        )
-        results[job.name] = result
+        results[job.name] = run_locked(job.name, job.run, now, max(job.every, MIN_HOLD))
     return results
+
+
+def run_locked(
+    name: str,
+    run: Callable[[], str],
+    now: dt.datetime | None = None,
+    hold: dt.timedelta = MIN_HOLD,
+) -> str:
+    """Run a job unless another process holds its lock; its one-line result."""
+    now = now or timezone.now()
+    if not acquire(name, hold, now):
+        return "skipped: running elsewhere"
+    try:
+        result = run()
+    except Exception:
+        logger.exception("periodic job %s failed", name)
+        result = "failed"
+    JobLock.objects.filter(name=name).update(
+        held_until=timezone.now(), last_run_at=now, last_result=result[:200]
+    )
+    return result

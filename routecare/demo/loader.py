@@ -171,6 +171,10 @@ _JOURNEYS: list[tuple[Any, ...]] = [
     ], {"conditions": ["type 1 diabetes"],
         "medicines": [{"name": "insulin glargine", "dose": "20 units nightly", "quantity": 1,
                        "days_supply": 3, "dispensed_on": None}]}),
+    ("SV", "male", "18-59", "SV", ["es"], [
+        ("slv-airport-returnees", [("information", 1), ("food", 1),
+                                   ("psychosocial-support", 1)], "green", ""),
+    ], {}),
     ("RS", "male", "12-17", "SY", ["ar"], [
         ("srb-belgrade", [("food", 1), ("rfl", 1), ("psychosocial-support", 1)], "yellow",
          "Unaccompanied minor: refer to protection at next point"),
@@ -193,6 +197,9 @@ def _load_people() -> int:
             first_actor, sex=sex, age_band=age_band, nationality=nationality,
             languages=languages, consent_language=languages[0],
             consents=["care", "share-network"],
+            # Flights of returnees land at the San Salvador airport reception.
+            population_group="returnee" if visits[0][0] == "slv-airport-returnees" else
+            "on-the-move",
         )  # fmt: skip
         days_ago = len(visits)
         for point_code, services, triage, follow_up in visits:

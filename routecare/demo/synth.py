@@ -22,11 +22,17 @@ from routecare.people.models import (
     FollowUp,
     HealthSummary,
     Person,
+    PopulationGroup,
     TravelGroup,
 )
 
 BATCH = 2000
 NATIONALITIES = ("VE", "HT", "CO", "EC", "CU", "AF", "SY", "PK", "MA", "IN", "BD", "CN")
+POPULATION_GROUPS = (
+    PopulationGroup.ON_THE_MOVE,
+    PopulationGroup.RETURNEE,
+    PopulationGroup.HOST_COMMUNITY,
+)
 SERVICES = Service.values
 
 
@@ -74,6 +80,8 @@ def make_people(count: int, seed: int = 7) -> int:
                 nationality=rng.choice(NATIONALITIES),
                 languages=["es"] if rng.random() < 0.6 else ["ar"],
                 travel_group=rng.choice(TravelGroup.values),
+                # Mostly people on the move; some returnees and host-community members.
+                population_group=rng.choices(POPULATION_GROUPS, weights=(85, 10, 5))[0],
                 vulnerabilities=[],
                 registered_at_point=visits[0],
                 created_at=seen,

@@ -29,6 +29,7 @@ from routecare.people.models import (
     HealthSummary,
     Household,
     Person,
+    PopulationGroup,
     TravelGroup,
     Vulnerability,
 )
@@ -100,6 +101,7 @@ def register_person(
     nationality: str = "",
     languages: Sequence[str] = (),
     travel_group: str = TravelGroup.ALONE,
+    population_group: str = PopulationGroup.ON_THE_MOVE,
     alias: str = "",
     vulnerabilities: Sequence[str] = (),
     household_of: Person | None = None,
@@ -119,6 +121,7 @@ def register_person(
     languages = list(dict.fromkeys(languages))
     _require_choice(sex, Sex.values, "sex")
     _require_choice(travel_group, TravelGroup.values, "travel_group")
+    _require_choice(population_group, PopulationGroup.values, "population_group")
     for flag in vulnerabilities:
         _require_choice(flag, Vulnerability.values, "vulnerabilities")
     for purpose in consents:
@@ -168,6 +171,7 @@ def register_person(
             nationality=nationality.upper(),
             languages=list(languages),
             travel_group=travel_group,
+            population_group=population_group,
             household=household,
             vulnerabilities=sorted(set(vulnerabilities)),
             registered_at_point=point,
@@ -186,6 +190,7 @@ def register_person(
                 "nationality",
                 "languages",
                 "travel_group",
+                "population_group",
                 "alias",
                 "vulnerabilities",
                 "household",

@@ -19,6 +19,7 @@ from routecare.people.models import (
     FollowUp,
     HealthSummary,
     Person,
+    PopulationGroup,
     TravelGroup,
     Vulnerability,
 )
@@ -42,6 +43,7 @@ class PersonIn(Schema):
     nationality: str = Field("", pattern=r"^([A-Za-z]{2})?$")
     languages: list[LanguageCode] = Field(default_factory=list, max_length=10)
     travel_group: TravelGroup = TravelGroup.ALONE
+    population_group: PopulationGroup = PopulationGroup.ON_THE_MOVE
     alias: str = Field("", max_length=20)
     vulnerabilities: list[Vulnerability] = Field(default_factory=list)
     household_of: str | None = None
@@ -59,6 +61,7 @@ class PersonOut(Schema):
     nationality: str
     languages: list[str]
     travel_group: str
+    population_group: str
     household_id: uuid.UUID | None
     vulnerabilities: list[str]
     registered_at_point: str
@@ -218,6 +221,7 @@ def register_person(request: HttpRequest, payload: PersonIn) -> Status[Person]:
         nationality=payload.nationality,
         languages=payload.languages,
         travel_group=payload.travel_group,
+        population_group=payload.population_group,
         alias=payload.alias,
         vulnerabilities=payload.vulnerabilities,
         household_of=household_of,

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from routecare.core.languages import country_choices, language_choices
 from routecare.orgs.taxonomy import AgeBand, Service, Sex, TriageColour, Urgency
 from routecare.people.consent import WORDING
-from routecare.people.models import ConsentPurpose, TravelGroup, Vulnerability
+from routecare.people.models import ConsentPurpose, PopulationGroup, TravelGroup, Vulnerability
 
 
 def _current_year() -> int:
@@ -36,6 +36,12 @@ class RegisterPersonForm(forms.Form):
         label=_("Travelling"),
         choices=TravelGroup.choices,
         initial=TravelGroup.ALONE,
+        widget=forms.RadioSelect,
+    )
+    population_group = forms.ChoiceField(
+        label=_("Group"),
+        choices=PopulationGroup.choices,
+        initial=PopulationGroup.ON_THE_MOVE,
         widget=forms.RadioSelect,
     )
     nationality = forms.ChoiceField(label=_("Nationality"), required=False)

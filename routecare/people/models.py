@@ -28,6 +28,14 @@ class TravelGroup(models.TextChoices):
     UNACCOMPANIED_MINOR = "unaccompanied-minor", _("Unaccompanied minor")
 
 
+class PopulationGroup(models.TextChoices):
+    """Who the programme reports count: people on the move, returnees, host communities."""
+
+    ON_THE_MOVE = "on-the-move", _("Person on the move")
+    RETURNEE = "returnee", _("Returnee")
+    HOST_COMMUNITY = "host-community", _("Host community member")
+
+
 class Vulnerability(models.TextChoices):
     PREGNANT = "pregnant", _("Pregnant or breastfeeding")
     DISABILITY = "disability", _("Disability")
@@ -66,6 +74,9 @@ class Person(models.Model):
     age_band = models.CharField(max_length=6, choices=AgeBand.choices)
     nationality = models.CharField(max_length=2, blank=True)
     languages = models.JSONField(default=list, blank=True)
+    population_group = models.CharField(
+        max_length=16, choices=PopulationGroup.choices, default=PopulationGroup.ON_THE_MOVE
+    )
     travel_group = models.CharField(
         max_length=20, choices=TravelGroup.choices, default=TravelGroup.ALONE
     )

@@ -69,6 +69,7 @@ def register(request: StaffRequest) -> HttpResponse:
                 nationality=data["nationality"],
                 languages=data["languages"],
                 travel_group=data["travel_group"],
+                population_group=data["population_group"],
                 alias=data["alias"],
                 vulnerabilities=data["vulnerabilities"],
                 household_of=household_of,

@@ -1,0 +1,273 @@
+"""Rollups: the counts dashboards read, recomputed from encounters and daily counts.
+
+An encounter or a daily count marks its point and day dirty; ``refresh`` (a task queued at
+once, and the periodic job every minute as a safety net) recomputes every row that point and
+day feed: the point's, its society's (all points, and humanitarian service points only) and
+those of each route through it, for the day, its week and its month. ``rebuild_all`` does the
+same for everything (after bulk loads and imports).
+
+Days are UTC days here (encounters are stored in UTC); daily counts are the day their
+coordinator entered.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models.functions import TruncDate
+
+from routecare.flows.models import DailyCount
+from routecare.indicators.models import (
+    Granularity,
+    PeopleRollup,
+    RollupDirty,
+    Scope,
+    ServiceRollup,
+)
+from routecare.orgs.models import RouteStop, ServicePoint
+from routecare.orgs.taxonomy import Service
+from routecare.people.models import Encounter, EncounterService, PopulationGroup
+
+HEALTH_SERVICES = (
+    Service.FIRST_AID,
+    Service.HEALTH_PRIMARY,
+    Service.HEALTH_MATERNAL_CHILD,
+    Service.MEDICINES,
+    Service.TRANSPORT_MEDICAL,
+)
+HSP_KINDS = (ServicePoint.Kind.FIXED_HSP, ServicePoint.Kind.MOBILE_HSP)
+UNKNOWN_SEX = "undisclosed"
+
+
+def period_start(day: dt.date, granularity: str) -> dt.date:
+    if granularity == Granularity.WEEK:
+        return day - dt.timedelta(days=day.weekday())
+    if granularity == Granularity.MONTH:
+        return day.replace(day=1)
+    return day
+
+
+def period_end(start: dt.date, granularity: str) -> dt.date:
+    if granularity == Granularity.WEEK:
+        return start + dt.timedelta(days=7)
+    if granularity == Granularity.MONTH:
+        return (start + dt.timedelta(days=32)).replace(day=1)
+    return start + dt.timedelta(days=1)
+
+
+def _aware(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(), dt.UTC)
+
+
+@dataclass(frozen=True)
+class Target:
+    granularity: str
+    start: dt.date
+    scope: str
+    scope_id: Any
+    society_id: Any
+
+    @property
+    def end(self) -> dt.date:
+        return period_end(self.start, self.granularity)
+
+
+def _scope_points(target: Target) -> Q:
+    """Which encounters and counts the row covers, by their service point."""
+    if target.scope == Scope.POINT:
+        return Q(service_point_id=target.scope_id)
+    in_society = Q(service_point__national_society_id=target.society_id)
+    if target.scope == Scope.SOCIETY_HSP:
+        return in_society & Q(service_point__kind__in=HSP_KINDS)
+    if target.scope == Scope.ROUTE:
+        on_route = RouteStop.objects.filter(route_id=target.scope_id).values("service_point_id")
+        return in_society & Q(service_point_id__in=on_route)
+    return in_society
+
+
+def _current_encounters(target: Target) -> QuerySet[Encounter]:
+    """Encounters of the period that no later correction replaced."""
+    return Encounter.objects.filter(
+        _scope_points(target),
+        occurred_at__gte=_aware(target.start),
+        occurred_at__lt=_aware(target.end),
+        corrections__isnull=True,
+    )
+
+
+Key = tuple[str, str, str]  # sex, age band, population group
+
+
+def _registered(target: Target) -> dict[Key, dict[str, int]]:
+    rows = (
+        _current_encounters(target)
+        .values_list("person__sex", "person__age_band", "person__population_group")
+        .annotate(
+            people=Count("person_id", distinct=True),
+            encounters=Count("id", distinct=True),
+            consultations=Count(
+                "id", distinct=True, filter=Q(services__service__in=HEALTH_SERVICES)
+            ),
+        )
+    )
+    return {
+        (sex, band, group): {"registered": people, "encounters": n, "consultations": health}
+        for sex, band, group, people, n, health in rows
+    }
+
+
+def _counted(target: Target) -> dict[Key, int]:
+    """People entered in daily counts beyond those registered at the point that day: only
+    they are added, so a point that registers everyone and also counts is not doubled."""
+    counts = list(
+        DailyCount.objects.filter(
+            _scope_points(target), day__gte=target.start, day__lt=target.end
+        ).values_list("service_point_id", "day", "people", "by_sex_and_age")
+    )
+    if not counts:
+        return {}
+    registered: dict[tuple[Any, dt.date], dict[tuple[str, str], int]] = defaultdict(dict)
+    seen = (
+        _current_encounters(target)
+        .filter(service_point_id__in={point for point, *_ in counts})
+        .annotate(day=TruncDate("occurred_at"))
+        .values_list("service_point_id", "day", "person__sex", "person__age_band")
+        .annotate(people=Count("person_id", distinct=True))
+    )
+    for point_id, day, sex, band, people in seen:
+        registered[(point_id, day)][(sex, band)] = people
+    extra: dict[Key, int] = defaultdict(int)
+    group = PopulationGroup.ON_THE_MOVE
+    for point_id, day, people, breakdown in counts:
+        known = registered.get((point_id, day), {})
+        if breakdown:
+            for sex, bands in breakdown.items():
+                for band, number in bands.items():
+                    missing = number - known.get((sex, band), 0)
+                    if missing > 0:
+                        extra[(sex, band, group)] += missing
+        else:
+            missing = people - sum(known.values())
+            if missing > 0:
+                extra[(UNKNOWN_SEX, "", group)] += missing
+    return dict(extra)
+
+
+def recompute(target: Target) -> int:
+    """Replace the target's rows; the number of rows written."""
+    registered = _registered(target)
+    counted = _counted(target)
+    rows = [
+        PeopleRollup(
+            granularity=target.granularity,
+            period_start=target.start,
+            scope=target.scope,
+            scope_id=target.scope_id,
+            national_society_id=target.society_id,
+            sex=key[0],
+            age_band=key[1],
+            population_group=key[2],
+            counted=counted.get(key, 0),
+            **registered.get(key, {}),
+        )
+        for key in set(registered) | set(counted)
+    ]
+    PeopleRollup.objects.filter(
+        granularity=target.granularity,
+        period_start=target.start,
+        scope=target.scope,
+        scope_id=target.scope_id,
+        national_society_id=target.society_id,
+    ).delete()
+    PeopleRollup.objects.bulk_create(rows)
+    return len(rows)
+
+
+def recompute_services(point: ServicePoint, day: dt.date) -> None:
+    lines = (
+        EncounterService.objects.filter(
+            encounter__service_point=point,
+            encounter__occurred_at__gte=_aware(day),
+            encounter__occurred_at__lt=_aware(day + dt.timedelta(days=1)),
+            encounter__corrections__isnull=True,
+        )
+        .values_list("service")
+        .annotate(quantity=Sum("quantity"), encounters=Count("encounter_id", distinct=True))
+    )
+    ServiceRollup.objects.filter(service_point=point, day=day).delete()
+    ServiceRollup.objects.bulk_create(
+        ServiceRollup(
+            day=day,
+            service_point=point,
+            national_society_id=point.national_society_id,
+            service=service,
+            quantity=quantity,
+            encounters=encounters,
+        )
+        for service, quantity, encounters in lines
+    )
+
+
+def targets_of(pairs: Iterable[tuple[ServicePoint, dt.date]]) -> set[Target]:
+    """Every row a point and day feed."""
+    pairs = list(pairs)
+    routes: dict[Any, set[Any]] = defaultdict(set)
+    for route_id, point_id in RouteStop.objects.filter(
+        service_point_id__in={point.pk for point, _ in pairs}
+    ).values_list("route_id", "service_point_id"):
+        routes[point_id].add(route_id)
+    targets = set()
+    for point, day in pairs:
+        society = point.national_society_id
+        for granularity in Granularity.values:
+            start = period_start(day, granularity)
+            targets.add(Target(granularity, start, Scope.POINT, point.pk, society))
+            targets.add(Target(granularity, start, Scope.SOCIETY, society, society))
+            if point.kind in HSP_KINDS:
+                targets.add(Target(granularity, start, Scope.SOCIETY_HSP, society, society))
+            for route_id in routes[point.pk]:
+                targets.add(Target(granularity, start, Scope.ROUTE, route_id, society))
+    return targets
+
+
+@transaction.atomic
+def rebuild(pairs: Iterable[tuple[ServicePoint, dt.date]]) -> int:
+    pairs = list(pairs)
+    for point, day in set(pairs):
+        recompute_services(point, day)
+    return sum(recompute(target) for target in targets_of(pairs))
+
+
+def mark_dirty(point_id: Any, day: dt.date) -> None:
+    RollupDirty.objects.get_or_create(service_point_id=point_id, day=day)
+
+
+def refresh() -> str:
+    """Recompute what is dirty (the task and the periodic job)."""
+    dirty = list(RollupDirty.objects.select_related("service_point")[:5000])
+    if not dirty:
+        return "nothing to refresh"
+    rows = rebuild((entry.service_point, entry.day) for entry in dirty)
+    RollupDirty.objects.filter(pk__in=[entry.pk for entry in dirty]).delete()
+    return f"{len(dirty)} point-days refreshed, {rows} rows"
+
+
+def rebuild_all() -> str:
+    """Every point and day with an encounter or a count (after bulk loads)."""
+    points = {point.pk: point for point in ServicePoint.objects.all()}
+    days = set(
+        Encounter.objects.annotate(day=TruncDate("occurred_at"))
+        .values_list("service_point_id", "day")
+        .distinct()
+    ) | set(DailyCount.objects.values_list("service_point_id", "day"))
+    PeopleRollup.objects.all().delete()
+    ServiceRollup.objects.all().delete()
+    rows = rebuild((points[point_id], day) for point_id, day in days)
+    RollupDirty.objects.all().delete()
+    return f"{len(days)} point-days, {rows} rows"

@@ -1,0 +1,121 @@
+"""Rollups: people once per society and period, counted-only people added without doubling
+registered ones, corrected encounters once, and kept current as encounters arrive."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import Sum
+from django.utils import timezone
+
+from routecare.conftest import Society, register
+from routecare.flows.actions import record_daily_count
+from routecare.indicators import rollups
+from routecare.indicators.models import Granularity, PeopleRollup, RollupDirty, Scope, ServiceRollup
+from routecare.orgs.models import Route, RouteStop
+from routecare.people import actions as people_actions
+
+
+def _total(scope: str, scope_id: object, granularity: str = Granularity.MONTH) -> int:
+    rows = PeopleRollup.objects.filter(scope=scope, scope_id=scope_id, granularity=granularity)
+    totals = rows.aggregate(r=Sum("registered"), c=Sum("counted"))
+    return int(totals["r"] or 0) + int(totals["c"] or 0)
+
+
+def test_a_person_at_two_points_is_one_person_of_the_society(own: Society) -> None:
+    person = register(own)
+    people_actions.record_encounter(own.actor(), person, services=[("water", 1)])
+    people_actions.record_encounter(
+        own.actor(point=own.second_point), person, services=[("health-primary", 1)]
+    )
+    assert RollupDirty.objects.count() == 2  # both points, today
+    rollups.refresh()
+    assert not RollupDirty.objects.exists()
+    assert _total(Scope.SOCIETY, own.society.pk) == 1
+    assert _total(Scope.POINT, own.point.pk) == 1
+    assert _total(Scope.POINT, own.second_point.pk) == 1
+    society = PeopleRollup.objects.get(
+        scope=Scope.SOCIETY, granularity=Granularity.DAY, scope_id=own.society.pk
+    )
+    assert (society.encounters, society.consultations) == (2, 1)
+    assert (society.sex, society.age_band, society.population_group) == (
+        "female", "18-59", "on-the-move",
+    )  # fmt: skip
+    water = ServiceRollup.objects.get(service="water")
+    assert (water.quantity, water.encounters) == (1, 1)
+
+
+def test_counted_people_are_added_beyond_the_registered_ones(own: Society) -> None:
+    for _ in range(3):
+        person = register(own)
+        people_actions.record_encounter(own.actor(), person, services=[("water", 1)])
+    # The coordinator counted 10 people today, the 3 registered among them.
+    record_daily_count(own.actor("coordinator"), day=timezone.localdate(), people=10)
+    rollups.refresh()
+    rows = PeopleRollup.objects.filter(
+        scope=Scope.POINT, scope_id=own.point.pk, granularity=Granularity.DAY
+    )
+    assert sum(row.registered for row in rows) == 3
+    assert sum(row.counted for row in rows) == 7
+    assert _total(Scope.SOCIETY, own.society.pk, Granularity.DAY) == 10
+
+
+def test_a_breakdown_adds_only_the_missing_cells(own: Society) -> None:
+    person = register(own, sex="male")
+    people_actions.record_encounter(own.actor(), person, services=[("water", 1)])
+    record_daily_count(
+        own.actor("coordinator"), day=timezone.localdate(), people=5,
+        by_sex_and_age={"male": {"18-59": 2}, "female": {"0-4": 3}},
+    )  # fmt: skip
+    rollups.refresh()
+    counted = {
+        (row.sex, row.age_band): row.counted
+        for row in PeopleRollup.objects.filter(
+            scope=Scope.POINT, granularity=Granularity.DAY, counted__gt=0
+        )
+    }
+    assert counted == {("male", "18-59"): 1, ("female", "0-4"): 3}
+
+
+def test_a_corrected_encounter_counts_once(own: Society) -> None:
+    person = register(own)
+    wrong = people_actions.record_encounter(own.actor(), person, services=[("water", 5)])
+    people_actions.record_encounter(own.actor(), person, services=[("water", 2)], corrects=wrong)
+    rollups.refresh()
+    society = PeopleRollup.objects.get(
+        scope=Scope.SOCIETY, granularity=Granularity.DAY, scope_id=own.society.pk
+    )
+    assert society.encounters == 1
+    assert ServiceRollup.objects.get(service="water").quantity == 2
+
+
+def test_route_rows_and_a_full_rebuild_agree(own: Society) -> None:
+    route = Route.objects.create(network=own.society.network, slug="r", name="R")
+    RouteStop.objects.create(route=route, position=0, service_point=own.point)
+    for sex in ("female", "male"):
+        person = register(own, sex=sex)
+        people_actions.record_encounter(own.actor(), person, services=[("food", 1)])
+        people_actions.record_encounter(
+            own.actor(point=own.second_point), person, services=[("food", 1)]
+        )
+    rollups.refresh()
+    assert _total(Scope.ROUTE, route.pk) == 2
+    before = sorted(
+        PeopleRollup.objects.values_list(
+            "granularity", "period_start", "scope", "scope_id", "sex", "registered"
+        )
+    )
+    assert rollups.rebuild_all().startswith("2 point-days")
+    after = sorted(
+        PeopleRollup.objects.values_list(
+            "granularity", "period_start", "scope", "scope_id", "sex", "registered"
+        )
+    )
+    assert before == after
+
+
+def test_periods_start_on_mondays_and_first_days() -> None:
+    wednesday = dt.date(2026, 11, 18)
+    assert rollups.period_start(wednesday, Granularity.WEEK) == dt.date(2026, 11, 16)
+    assert rollups.period_start(wednesday, Granularity.MONTH) == dt.date(2026, 11, 1)
+    assert rollups.period_end(dt.date(2026, 12, 1), Granularity.MONTH) == dt.date(2027, 1, 1)
