@@ -4,6 +4,7 @@ registered ones, corrected encounters once, and kept current as encounters arriv
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
 from django.db.models import Sum
 from django.utils import timezone
@@ -16,7 +17,7 @@ from routecare.orgs.models import Route, RouteStop
 from routecare.people import actions as people_actions
 
 
-def _total(scope: str, scope_id: object, granularity: str = Granularity.MONTH) -> int:
+def _total(scope: str, scope_id: uuid.UUID, granularity: str = Granularity.MONTH) -> int:
     rows = PeopleRollup.objects.filter(scope=scope, scope_id=scope_id, granularity=granularity)
     totals = rows.aggregate(r=Sum("registered"), c=Sum("counted"))
     return int(totals["r"] or 0) + int(totals["c"] or 0)
