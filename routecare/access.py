@@ -40,6 +40,7 @@ class Rule(enum.Enum):
     DIRECTORY_EDITING = "directory-editing"  # change the service points one runs
     COORDINATION = "coordination"  # daily counts and alerts: coordinators and focal points
     ROUTE_OVERVIEW = "route-overview"  # route views: coordinators, focal points, regional
+    DASHBOARDS = "dashboards"  # indicators: a coordinator's point, a society, a network
     SOCIETY_ADMIN = "society-admin"  # manage own society's points, staff and audit trail
     SYSADMIN = "sysadmin"  # Django admin
 
@@ -192,6 +193,8 @@ def allows(actor: Actor | None, rule: Rule) -> bool:
         return actor.reads_cards
     if rule in (Rule.DIRECTORY_EDITING, Rule.COORDINATION):
         return actor.role in (Role.FOCAL_POINT, Role.COORDINATOR)
+    if rule is Rule.DASHBOARDS:
+        return actor.role in (Role.COORDINATOR, Role.FOCAL_POINT, Role.REGIONAL)
     if rule is Rule.ROUTE_OVERVIEW:
         return actor.network_id is not None and actor.role in (
             Role.FOCAL_POINT,

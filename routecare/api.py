@@ -132,6 +132,7 @@ def _register_routers() -> None:
     from routecare.cards.api import router as cards_router
     from routecare.directory.api import router as directory_router
     from routecare.flows.api import router as flows_router
+    from routecare.indicators.api import router as indicators_router
     from routecare.orgs.api import router as orgs_router
     from routecare.people.api import router as people_router
     from routecare.referrals.api import router as referrals_router
@@ -142,6 +143,7 @@ def _register_routers() -> None:
     api.add_router("/", directory_router)
     api.add_router("/", referrals_router)
     api.add_router("/", flows_router)
+    api.add_router("/", indicators_router)
 
 
 _register_routers()

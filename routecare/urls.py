@@ -23,5 +23,6 @@ urlpatterns = [
     path("", include("routecare.referrals.urls")),
     path("", include("routecare.notifications.urls")),
     path("", include("routecare.flows.urls")),
+    path("", include("routecare.indicators.urls")),
     path("", include("routecare.people.urls")),
 ]

@@ -126,6 +126,10 @@ class Training(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    @property
+    def attended(self) -> int:
+        return sum(line.people for line in self.attendance.all())
+
 
 class TrainingAttendance(models.Model):
     """How many staff or volunteers of a sex completed a training: numbers, not names."""

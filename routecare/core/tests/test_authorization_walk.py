@@ -42,6 +42,7 @@ ALLOWED_ROLES = {
     Rule.DIRECTORY_EDITING: {"coordinator", "focal_point"},
     Rule.COORDINATION: {"coordinator", "focal_point"},
     Rule.ROUTE_OVERVIEW: {"coordinator", "focal_point", "regional"},
+    Rule.DASHBOARDS: {"coordinator", "focal_point", "regional"},
     Rule.SOCIETY_ADMIN: {"focal_point"},
     Rule.SYSADMIN: {"sysadmin"},
 }
@@ -54,6 +55,8 @@ SHARED_IN_NETWORK = {
     "flows/alerts/<uuid:alert_id>/acknowledge/",
     # Routes belong to the network: both societies' points are on the walk's route.
     "flows/routes/<slug:slug>/",
+    # The parameters name a table and a format of the caller's own dashboard, not an object.
+    "indicators/export/<slug:table>.<slug:extension>",
 }
 # URL prefixes served by other mechanisms, each covered by its own test below.
 DELEGATED_PREFIXES = ("admin/", "api/v1/")
@@ -185,6 +188,8 @@ def world(
             "transfer_id": transfer.pk,
             "status": "cancelled",
             "event_id": event.pk,
+            "table": "sex-age",
+            "extension": "csv",
         }
     return {
         "personas": personas,
@@ -322,6 +327,12 @@ API_BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/flows/stock"): {"kind": "food", "name": "walk food"},
     ("POST", "/flows/stock/{item_id}/count"): {"level": 5},
     ("POST", "/flows/transfers"): {"kind": "staff", "quantity": 2},
+    ("POST", "/indicators/trainings"): {
+        "title": "walk",
+        "topic": "rfl",
+        "day": timezone.localdate().isoformat(),
+        "attendance": [["staff", "female", 1]],
+    },
 }
 # Operations whose second call on the same object is refused as already done (422).
 ONCE_ONLY = {

@@ -1,0 +1,194 @@
+"""Dashboards per role, their exports with HXL hashtags, trainings, and what regional staff
+may never receive."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import hxl
+import pytest
+from django.contrib.auth.models import User
+from django.test import Client
+from django.utils import timezone
+
+from routecare.conftest import Society, register
+from routecare.flows.actions import record_daily_count
+from routecare.indicators import actions, rollups
+from routecare.indicators.models import Training
+from routecare.people import actions as people_actions
+from routecare.people.models import Person
+
+
+def _supported(society: Society, people: int, sex: str = "female", group: str = "") -> None:
+    for _ in range(people):
+        extra = {"population_group": group} if group else {}
+        person = register(society, sex=sex, **extra)
+        people_actions.record_encounter(
+            society.actor(), person, services=[("health-primary", 1), ("water", 2)]
+        )
+
+
+@pytest.fixture
+def activity(own: Society, other: Society) -> None:
+    _supported(own, 12)
+    _supported(own, 3, sex="male")  # a small cell
+    _supported(own, 2, group="returnee")
+    _supported(other, 7)
+    record_daily_count(own.actor("coordinator"), day=timezone.localdate(), people=40)
+    rollups.refresh()
+
+
+def _figures(page: str) -> dict[str, str]:
+    found = re.findall(
+        r'data-indicator="([\w-]+)">\s*<summary><span class="value">([^<]+|&lt;5)</span>', page
+    )
+    return dict(found)
+
+
+def test_a_focal_point_sees_the_societys_figures_in_full(
+    activity: None, own: Society, web: Callable[..., Client]
+) -> None:
+    page = web(own.focal_point, own.point).get("/indicators/").content.decode()
+    figures = _figures(page)
+    # 17 registered + 23 counted beyond them at the point that day.
+    assert figures["people-supported"] == "40"
+    assert figures["returnees"] == "2"
+    assert figures["consultations"] == "17"
+    assert figures["active-points"] == "1"
+    assert "&lt;5" not in page  # their own data: nothing suppressed
+    assert "each counted once" in page  # the definition is shown
+
+
+def test_regional_staff_see_the_network_with_small_cells_suppressed(
+    activity: None, regional: User, web: Callable[..., Client]
+) -> None:
+    page = web(regional).get("/indicators/").content.decode()
+    figures = _figures(page)
+    assert figures["people-supported"] == "47"
+    assert figures["returnees"] == "&lt;5"
+    sex_age = page[page.index('data-table="sex-age"') :]
+    sex_age = sex_age[: sex_age.index("</section>")]
+    assert "&lt;5" in sex_age  # the 3 men
+
+
+def test_a_coordinator_sees_their_point(
+    activity: None, own: Society, web: Callable[..., Client]
+) -> None:
+    page = web(own.coordinator, own.point).get("/indicators/?granularity=day").content.decode()
+    assert _figures(page)["people-supported"] == "40"
+
+
+def test_bad_filters_are_reported_and_defaults_used(
+    activity: None, own: Society, web: Callable[..., Client]
+) -> None:
+    response = web(own.focal_point, own.point).get(
+        "/indicators/?granularity=century&start=2026-12-01&end=2026-01-01&point=nope"
+    )
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Select a valid choice" in page
+    assert _figures(page)["people-supported"] == "40"
+
+
+@pytest.mark.parametrize("extension", ["csv", "xlsx"])
+def test_exports_carry_hxl_hashtags(
+    activity: None,
+    own: Society,
+    web: Callable[..., Client],
+    tmp_path: Path,
+    extension: str,
+) -> None:
+    client = web(own.focal_point, own.point)
+    response = client.get(f"/indicators/export/sex-age.{extension}")
+    assert response.status_code == 200
+    path = tmp_path / f"sex-age.{extension}"
+    path.write_bytes(response.content)
+    data = hxl.data(str(path), hxl.InputOptions(allow_local=True))
+    tags = [column.display_tag for column in data.columns]
+    assert tags[0] == "#group+sex"
+    assert "#reached+adults" in tags
+    assert "#reached+total" in tags
+    rows = {row.get("#group+sex"): row for row in data}
+    assert int(rows["Female"].get("#reached+adults")) == 14
+    places = client.get("/indicators/export/locations.csv")
+    assert b"#loc+name,#reached+total" in places.content
+    assert client.get("/indicators/export/nothing.csv").status_code == 404
+    assert client.get("/indicators/export/sex-age.pdf").status_code == 404
+
+
+def test_regional_staff_never_receive_row_level_data(
+    activity: None, regional: User, web: Callable[..., Client], api: Callable[..., Client]
+) -> None:
+    """Every indicator page, export and API answer a regional user gets is free of anything
+    that identifies a record: no person's id, short code or household."""
+    secrets = [
+        value
+        for person in Person.objects.all()
+        for value in (str(person.pk), person.short_code, str(person.household_id))
+        if value != "None"
+    ]
+    page_client, api_client = web(regional), api(regional)
+    answers = [
+        page_client.get("/indicators/").content,
+        page_client.get("/indicators/?granularity=day").content,
+        api_client.get("/api/v1/indicators").content,
+        api_client.get("/api/v1/indicators?granularity=week&sex=male").content,
+        *[
+            page_client.get(f"/indicators/export/{table}.{extension}").content
+            for table in ("periods", "sex-age", "locations", "services")
+            for extension in ("csv", "xlsx")
+        ],
+    ]
+    for body in answers:
+        for secret in secrets:
+            assert secret.encode() not in body
+    data = api_client.get("/api/v1/indicators").json()
+    assert data["suppressed_small_cells"] is True
+    assert data["level"] == "network"
+
+
+def test_the_dashboard_api(activity: None, own: Society, api: Callable[..., Client]) -> None:
+    client = api(own.focal_point, own.point)
+    data = client.get("/api/v1/indicators?granularity=day").json()
+    figures = {f["code"]: f["value"] for f in data["figures"]}
+    assert figures["people-supported"] == 40
+    tables = {t["name"]: t for t in data["tables"]}
+    assert tables["sex-age"]["hxl"][0] == "#group+sex"
+    assert client.get("/api/v1/indicators?country=XX").status_code == 422
+    assert client.get("/api/v1/indicators?granularity=year").status_code == 422
+    assert client.get("/api/v1/indicators?start=2026-02-01&end=2026-01-01").status_code == 422
+
+
+def test_trainings_count_as_people_trained(
+    own: Society, web: Callable[..., Client], api: Callable[..., Client]
+) -> None:
+    client = web(own.coordinator, own.point)
+    saved = client.post(
+        "/indicators/trainings/",
+        {"title": "Psychological first aid", "topic": "psychosocial-support",
+         "day": timezone.localdate().isoformat(), "n_volunteer_female": "6",
+         "n_staff_male": "2"},
+    )  # fmt: skip
+    assert saved.status_code == 302
+    assert Training.objects.get().attended == 8
+    empty = client.post(
+        "/indicators/trainings/",
+        {"title": "Nobody came", "topic": "rfl", "day": timezone.localdate().isoformat()},
+    )
+    assert b"how many people completed it" in empty.content
+    made = api(own.focal_point, own.point).post(
+        "/api/v1/indicators/trainings",
+        {"title": "RFL basics", "topic": "rfl", "day": timezone.localdate().isoformat(),
+         "attendance": [["volunteer", "male", 3]]},
+        "application/json",
+    )  # fmt: skip
+    assert made.status_code == 201
+    page = web(own.focal_point, own.point).get("/indicators/").content.decode()
+    assert _figures(page)["trained"] == "11"
+    with pytest.raises(PermissionError):
+        actions.record_training(
+            own.actor(), title="x", topic="rfl", day=timezone.localdate(),
+            attendance={("staff", "female"): 1},
+        )  # fmt: skip
