@@ -44,10 +44,12 @@ messages: $(MO_FILES)
 makemessages: setup
 	cd routecare && ../$(ROUTECARE) makemessages -l es -l fr -l ar --no-obsolete --ignore 'static/*' --ignore 'tests/*'
 
+# The laptop demo: background tasks run inside requests, periodic jobs (triggers, indicator
+# rollups) beside the server; stopping the server stops both.
 run: setup
 	$(ROUTECARE) migrate --no-input
 	$(ROUTECARE) demo
-	$(ROUTECARE) runserver $(HOST_PORT)
+	trap 'kill 0' EXIT; $(ROUTECARE) periodic & ROUTECARE_TASKS=immediate $(ROUTECARE) runserver $(HOST_PORT)
 
 lint: setup
 	$(BIN)/ruff format --check .

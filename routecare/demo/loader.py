@@ -18,6 +18,7 @@ from routecare.cards.actions import issue_card
 from routecare.cards.keys import ensure_keys
 from routecare.demo.flows import load_flows
 from routecare.demo.routes import NETWORKS, NetworkSpec
+from routecare.indicators.rollups import rebuild_all
 from routecare.orgs.models import (
     Membership,
     NationalSociety,
@@ -257,4 +258,5 @@ def load_demo() -> tuple[list[SignIn], int]:
         sign_ins.append(SignIn("sysadmin", Role.SYSADMIN, "Django admin"))
         people = _load_people()
         load_flows()
+        rebuild_all()  # the dashboards show the demo at once, without waiting for a worker
     return sign_ins, people
