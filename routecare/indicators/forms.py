@@ -95,3 +95,19 @@ class TrainingForm(forms.Form):
             for sex in Sex.values
             if self.cleaned_data.get(f"n_{role}_{sex}")
         }
+
+
+class ReportForm(forms.Form):
+    """Which month (this month when not given) and in which language (the page's)."""
+
+    month = forms.DateField(
+        label=_("Month"),
+        input_formats=["%Y-%m"],
+        required=False,
+        widget=forms.DateInput(attrs={"type": "month"}),
+    )
+    lang = forms.ChoiceField(
+        label=_("Language"),
+        choices=[("en", "English"), ("es", "Español"), ("fr", "Français"), ("ar", "العربية")],
+        required=False,
+    )

@@ -217,6 +217,12 @@ def build(actor: Actor, view: View, filters: Filters, today: dt.date) -> Dashboa
     )
     if filters.route is not None:
         route_rows = route_rows.filter(scope_id=filters.route.pk)
+    if view.level == "point" or filters.point is not None:
+        # One point: its own people on the move, when it is on a route.
+        on_route = RouteStop.objects.filter(service_point_id__in=point_ids).exists()
+        route_rows = people_rows.filter(population_group=PopulationGroup.ON_THE_MOVE)
+        if not on_route:
+            route_rows = route_rows.none()
     active = point_rows.values("scope_id").distinct().count()
     supported = point_rows.filter(Q(registered__gt=0) | Q(counted__gt=0))
     located = set(supported.values_list("scope_id", flat=True))
@@ -244,13 +250,14 @@ def build(actor: Actor, view: View, filters: Filters, today: dt.date) -> Dashboa
         "referrals": referrals,
         "locations": len(located),
     }
-    people_codes = {"people-supported", "people-on-the-move", "returnees", "host-community",
-                    "people-through-hsps", "trained"}  # fmt: skip
+    # Outside the owning society every count of people or of what was done for them is
+    # protected; numbers of places are not about anyone.
+    places = {"active-points", "locations"}
     figures = [
         Figure(
             BY_CODE[code],
             None
-            if view.outsider and code in people_codes and 0 < value < disclosure.THRESHOLD
+            if view.outsider and code not in places and 0 < value < disclosure.THRESHOLD
             else value,
         )
         for code, value in values.items()

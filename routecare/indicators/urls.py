@@ -7,4 +7,5 @@ urlpatterns = [
     path("indicators/", views.dashboard, name="dashboard"),
     path("indicators/export/<slug:table>.<slug:extension>", views.export, name="export"),
     path("indicators/trainings/", views.trainings, name="trainings"),
+    path("indicators/report.pdf", views.monthly_report, name="report"),
 ]

@@ -8,15 +8,16 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from routecare.access import Rule, StaffRequest, staff_view
 from routecare.audit.actions import record_user_event
 from routecare.core.http import add_validation_errors, posted
-from routecare.indicators import actions, exports, selectors
+from routecare.indicators import actions, exports, report, selectors
 from routecare.indicators.definitions import INDICATORS
-from routecare.indicators.forms import FilterForm, TrainingForm
+from routecare.indicators.forms import FilterForm, ReportForm, TrainingForm
 from routecare.indicators.models import Training
 
 FORMATS = {
@@ -80,6 +81,33 @@ def export(request: StaffRequest, table: str, extension: str) -> HttpResponse:
     response = HttpResponse(body, content_type=content_type)
     name = f"routecare-{table}-{board.start:%Y%m%d}-{board.end:%Y%m%d}.{extension}"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@staff_view(Rule.DASHBOARDS)
+@require_safe
+def monthly_report(request: StaffRequest) -> HttpResponse:
+    """The month's programme report as a PDF (``?month=2026-10&lang=ar``)."""
+    view = _view_or_pick(request)
+    if isinstance(view, HttpResponse):
+        return view
+    form = ReportForm(request.GET)
+    if not form.is_valid():
+        return HttpResponse(
+            " ".join(str(e) for errors in form.errors.values() for e in errors),
+            status=400,
+            content_type="text/plain; charset=utf-8",
+        )
+    month = form.cleaned_data["month"] or timezone.localdate()
+    language = form.cleaned_data["lang"] or (get_language() or "en")[:2]
+    if language not in report.LANGUAGES:
+        language = "en"
+    body = report.monthly_report(request.actor, view, month, language)
+    record_user_event(request.actor.user, "export", "indicators", detail=f"report {month:%Y-%m}")
+    response = HttpResponse(body, content_type="application/pdf")
+    response["Content-Disposition"] = (
+        f'attachment; filename="routecare-report-{month:%Y-%m}-{language}.pdf"'
+    )
     return response
 
 

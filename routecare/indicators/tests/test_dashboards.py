@@ -4,10 +4,12 @@ may never receive."""
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable
 from pathlib import Path
 
 import hxl
+import pypdfium2
 import pytest
 from django.contrib.auth.models import User
 from django.test import Client
@@ -192,3 +194,58 @@ def test_trainings_count_as_people_trained(
             own.actor(), title="x", topic="rfl", day=timezone.localdate(),
             attendance={("staff", "female"): 1},
         )  # fmt: skip
+
+
+def _pdf_text(content: bytes) -> str:
+    document = pypdfium2.PdfDocument(content)
+    return "\n".join(page.get_textpage().get_text_range() for page in document)
+
+
+@pytest.mark.parametrize(
+    ("language", "title", "figure"),
+    [("en", "Monthly programme report", "People supported"),
+     ("ar", "التقرير الشهري للبرنامج", "الأشخاص الذين تم دعمهم")],
+)  # fmt: skip
+def test_the_monthly_report_renders_in_english_and_arabic(
+    activity: None,
+    own: Society,
+    web: Callable[..., Client],
+    language: str,
+    title: str,
+    figure: str,
+) -> None:
+    month = timezone.localdate().strftime("%Y-%m")
+    response = web(own.focal_point, own.point).get(
+        f"/indicators/report.pdf?month={month}&lang={language}"
+    )
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    text = _pdf_text(response.content)
+    assert own.society.name in text
+    assert "40" in text  # people supported this month
+    # Arabic comes out of the PDF in presentation forms (compare compatibility-normalised)
+    # and, on some lines, with its words in visual order: look for each word, except those
+    # with a lam-alef ligature, which the PDF text layer does not map back to its letters.
+    normalised = unicodedata.normalize("NFKC", text)
+    words = [w for w in [*title.split(), *figure.split()] if not re.search("ل[اأإآ]", w)]
+    assert len(words) >= 3
+    for word in words:
+        assert word in normalised
+
+
+def test_the_network_report_suppresses_small_cells(
+    activity: None, regional: User, web: Callable[..., Client]
+) -> None:
+    month = timezone.localdate().strftime("%Y-%m")
+    response = web(regional).get(f"/indicators/report.pdf?month={month}&lang=en")
+    text = _pdf_text(response.content)
+    assert "<5" in text
+    assert "47" in text
+
+
+def test_a_bad_report_request_is_refused(own: Society, web: Callable[..., Client]) -> None:
+    client = web(own.focal_point, own.point)
+    assert client.get("/indicators/report.pdf?month=November&lang=en").status_code == 400
+    assert client.get("/indicators/report.pdf?month=2026-10&lang=xx").status_code == 400
+    # Without a month: this month, in the page's language.
+    assert client.get("/indicators/report.pdf").status_code == 200

@@ -4,8 +4,12 @@ registered ones, corrected encounters once, and kept current as encounters arriv
 from __future__ import annotations
 
 import datetime as dt
+import io
 import uuid
+from typing import Any
 
+import pytest
+from django.core.management import call_command
 from django.db.models import Sum
 from django.utils import timezone
 
@@ -120,3 +124,32 @@ def test_periods_start_on_mondays_and_first_days() -> None:
     assert rollups.period_start(wednesday, Granularity.WEEK) == dt.date(2026, 11, 16)
     assert rollups.period_start(wednesday, Granularity.MONTH) == dt.date(2026, 11, 1)
     assert rollups.period_end(dt.date(2026, 12, 1), Granularity.MONTH) == dt.date(2027, 1, 1)
+
+
+def test_an_encounter_reaches_the_rollups_when_it_commits(
+    own: Society, django_capture_on_commit_callbacks: Any
+) -> None:
+    person = register(own)
+    with django_capture_on_commit_callbacks(execute=True):
+        people_actions.record_encounter(own.actor(), person, services=[("water", 1)])
+    # The refresh ran as the transaction committed (tasks run at once in tests).
+    assert not RollupDirty.objects.exists()
+    assert _total(Scope.SOCIETY, own.society.pk, Granularity.DAY) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_worker_refreshes_the_rollups(
+    own: Society, settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    settings.TASKS = {
+        "default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}
+    }
+    person = register(own)
+    with django_capture_on_commit_callbacks(execute=True):
+        people_actions.record_encounter(own.actor(), person, services=[("water", 1)])
+    assert RollupDirty.objects.exists()  # queued for the worker
+    call_command(
+        "db_worker", "--batch", "--no-startup-delay", stdout=io.StringIO(), stderr=io.StringIO()
+    )
+    assert not RollupDirty.objects.exists()
+    assert _total(Scope.SOCIETY, own.society.pk, Granularity.DAY) == 1
