@@ -277,3 +277,7 @@ EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", "false")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "RouteCare <noreply@localhost>")
 # Links in emails point here.
 ROUTECARE_BASE_URL = os.environ.get("ROUTECARE_BASE_URL", "http://127.0.0.1:8000")
+
+# KoboToolbox servers are reached over https only; ROUTECARE_KOBO_ALLOW_HTTP=true also allows
+# plain http (a test server on the same machine, a Kobo server on a private network).
+KOBO_ALLOW_HTTP = envbool("ROUTECARE_KOBO_ALLOW_HTTP", "false")

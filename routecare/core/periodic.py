@@ -32,12 +32,14 @@ MIN_HOLD = dt.timedelta(minutes=10)
 
 def _jobs() -> list[Job]:
     from routecare.flows.triggers import evaluate_all
+    from routecare.indicators.kobo.importer import pull_all
     from routecare.indicators.rollups import refresh
     from routecare.referrals.actions import expire_overdue
 
     return [
-        Job("indicators.refresh", dt.timedelta(minutes=1), refresh),
+        Job("indicators.refresh", dt.timedelta(seconds=30), refresh),
         Job("flows.evaluate-triggers", dt.timedelta(minutes=15), evaluate_all),
+        Job("indicators.kobo-pull", dt.timedelta(minutes=15), pull_all),
         Job(
             "referrals.expire-overdue",
             dt.timedelta(hours=1),

@@ -15,6 +15,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from routecare.core.crypto import EncryptedJSONField
 from routecare.orgs.models import NationalSociety, ServicePoint
 
 
@@ -94,6 +95,16 @@ class RollupDirty(models.Model):
         return f"{self.service_point_id} {self.day}"
 
 
+class RollupState(models.Model):
+    """How far the refresh has read encounters and counts (by when they were recorded)."""
+
+    name = models.CharField(max_length=20, primary_key=True)
+    until = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.until}"
+
+
 class TrainingTopic(models.TextChoices):
     FIRST_AID = "first-aid", _("First aid")
     PSYCHOSOCIAL = "psychosocial-support", _("Psychosocial support")
@@ -150,3 +161,91 @@ class TrainingAttendance(models.Model):
 
     def __str__(self) -> str:
         return f"{self.training_id}: {self.people} {self.role} {self.sex}"
+
+
+class ImportTarget(models.TextChoices):
+    DAILY_COUNT = "daily-count", _("Daily counts")
+    TRAINING = "training", _("Trainings")
+
+
+class KoboConnection(models.Model):
+    """A KoboToolbox form a focal point connected: where it is, the API token (encrypted at
+    rest, never shown again), and how its questions map to RouteCare fields."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    national_society = models.ForeignKey(
+        NationalSociety, on_delete=models.PROTECT, related_name="kobo_connections"
+    )
+    name = models.CharField(max_length=120)
+    server_url = models.URLField(max_length=200)  # e.g. https://kf.kobotoolbox.org
+    token = EncryptedJSONField()
+    asset_uid = models.CharField(max_length=64)
+    target = models.CharField(max_length=12, choices=ImportTarget.choices)
+    # RouteCare field -> Kobo question path ("group/question"); see docs/indicators.md.
+    mapping = models.JSONField(default=dict)
+    enabled = models.BooleanField(default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ImportedSubmission(models.Model):
+    """One Kobo submission already imported, and what it became: a re-pulled submission is
+    recognised (by its ``_id``, ``_uuid`` or the ``meta/deprecatedID`` of an edit) and
+    updates its record instead of adding one."""
+
+    connection = models.ForeignKey(
+        KoboConnection, on_delete=models.CASCADE, related_name="submissions"
+    )
+    kobo_id = models.BigIntegerField(null=True, blank=True)
+    submission_uuid = models.CharField(max_length=64)
+    content_hash = models.CharField(max_length=64)
+    object_type = models.CharField(max_length=20)
+    object_id = models.CharField(max_length=64)
+    imported_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["connection", "submission_uuid"], name="one_import_per_submission"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.connection_id}:{self.submission_uuid}"
+
+
+class ImportRun(models.Model):
+    """One pull or upload: what it found, and a report line per submission it refused."""
+
+    class Status(models.TextChoices):
+        DONE = "done", _("Done")
+        DONE_WITH_ERRORS = "errors", _("Done, some submissions refused")
+        FAILED = "failed", _("Failed")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    connection = models.ForeignKey(KoboConnection, on_delete=models.CASCADE, related_name="runs")
+    source = models.CharField(max_length=10)  # "server" or "file"
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.DONE)
+    message = models.CharField(max_length=300, blank=True)
+    fetched = models.PositiveIntegerField(default=0)
+    created = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)
+    # [{"submission": "<uuid or row>", "error": "..."}]: never the submission's content.
+    errors = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"{self.connection_id} {self.started_at:%Y-%m-%d %H:%M} {self.status}"

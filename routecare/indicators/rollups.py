@@ -1,10 +1,11 @@
 """Rollups: the counts dashboards read, recomputed from encounters and daily counts.
 
-An encounter or a daily count marks its point and day dirty; ``refresh`` (a task queued at
-once, and the periodic job every minute as a safety net) recomputes every row that point and
-day feed: the point's, its society's (all points, and humanitarian service points only) and
-those of each route through it, for the day, its week and its month. ``rebuild_all`` does the
-same for everything (after bulk loads and imports).
+``refresh`` (the periodic job, every 30 seconds) finds the encounters and daily counts
+recorded since its last run — a few minutes more, for transactions that committed late —
+marks their points and days dirty, and recomputes every row those feed: the point's, its
+society's (all points, and humanitarian service points only) and those of each route through
+it, for the day, its week and its month. Nothing is added to the recording of an encounter.
+``rebuild_all`` does the same for everything (after bulk loads and imports).
 
 Days are UTC days here (encounters are stored in UTC); daily counts are the day their
 coordinator entered.
@@ -21,12 +22,14 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
+from django.utils import timezone
 
 from routecare.flows.models import DailyCount
 from routecare.indicators.models import (
     Granularity,
     PeopleRollup,
     RollupDirty,
+    RollupState,
     Scope,
     ServiceRollup,
 )
@@ -244,12 +247,41 @@ def rebuild(pairs: Iterable[tuple[ServicePoint, dt.date]]) -> int:
     return sum(recompute(target) for target in targets_of(pairs))
 
 
+# Read again on each run: a transaction that began before the last run may commit after it.
+OVERLAP = dt.timedelta(minutes=5)
+STATE = "rollups"
+
+
 def mark_dirty(point_id: Any, day: dt.date) -> None:
     RollupDirty.objects.get_or_create(service_point_id=point_id, day=day)
 
 
-def refresh() -> str:
-    """Recompute what is dirty (the task and the periodic job)."""
+def _collect(since: dt.datetime) -> None:
+    recorded = Encounter.objects.filter(recorded_at__gte=since)
+    pairs = set(
+        recorded.annotate(day=TruncDate("occurred_at")).values_list("service_point_id", "day")
+    )
+    # A correction changes the day of the encounter it replaces too.
+    pairs |= set(
+        recorded.filter(corrects__isnull=False)
+        .annotate(day=TruncDate("corrects__occurred_at"))
+        .values_list("corrects__service_point_id", "day")
+    )
+    pairs |= set(
+        DailyCount.objects.filter(updated_at__gte=since).values_list("service_point_id", "day")
+    )
+    RollupDirty.objects.bulk_create(
+        (RollupDirty(service_point_id=point, day=day) for point, day in pairs),
+        ignore_conflicts=True,
+    )
+
+
+def refresh(now: dt.datetime | None = None) -> str:
+    """Recompute what was recorded since the last run (the periodic job)."""
+    now = now or timezone.now()
+    state = RollupState.objects.filter(name=STATE).first()
+    _collect((state.until if state else now) - OVERLAP)
+    RollupState.objects.update_or_create(name=STATE, defaults={"until": now})
     dirty = list(RollupDirty.objects.select_related("service_point")[:5000])
     if not dirty:
         return "nothing to refresh"
@@ -270,4 +302,5 @@ def rebuild_all() -> str:
     ServiceRollup.objects.all().delete()
     rows = rebuild((points[point_id], day) for point_id, day in days)
     RollupDirty.objects.all().delete()
+    RollupState.objects.update_or_create(name=STATE, defaults={"until": timezone.now()})
     return f"{len(days)} point-days, {rows} rows"

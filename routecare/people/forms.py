@@ -43,6 +43,7 @@ class RegisterPersonForm(forms.Form):
         choices=PopulationGroup.choices,
         initial=PopulationGroup.ON_THE_MOVE,
         widget=forms.RadioSelect,
+        required=False,  # most people are on the move: the default
     )
     nationality = forms.ChoiceField(label=_("Nationality"), required=False)
     languages = forms.MultipleChoiceField(

@@ -127,6 +127,8 @@ class Encounter(models.Model):
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
     occurred_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # When it was recorded (occurred_at may be earlier): indicator rollups follow this.
+    recorded_at = models.DateTimeField(default=timezone.now, db_index=True, editable=False)
     triage = models.CharField(max_length=6, choices=TriageColour.choices, blank=True)
     notes = EncryptedJSONField(null=True, blank=True)
     corrects = models.ForeignKey(

@@ -28,7 +28,7 @@ from routecare.people.forms import (
     RegisterPersonForm,
     medicines_from,
 )
-from routecare.people.models import ConsentPurpose
+from routecare.people.models import ConsentPurpose, PopulationGroup
 
 
 @staff_view(Rule.SIGNED_IN)
@@ -69,7 +69,7 @@ def register(request: StaffRequest) -> HttpResponse:
                 nationality=data["nationality"],
                 languages=data["languages"],
                 travel_group=data["travel_group"],
-                population_group=data["population_group"],
+                population_group=data["population_group"] or PopulationGroup.ON_THE_MOVE,
                 alias=data["alias"],
                 vulnerabilities=data["vulnerabilities"],
                 household_of=household_of,

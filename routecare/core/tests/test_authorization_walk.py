@@ -26,6 +26,7 @@ from routecare.conftest import Society, api_client, sign_in_client
 from routecare.flows import stock, triggers
 from routecare.flows.actions import record_daily_count, send_alert
 from routecare.flows.models import Metric
+from routecare.indicators.kobo.importer import connect_form
 from routecare.notifications.actions import notify
 from routecare.orgs.models import Membership, Route, RouteStop
 from routecare.people.models import FollowUp, Person
@@ -168,6 +169,13 @@ def world(
         )
         event = triggers.evaluate(trigger)
         assert event is not None
+        connection = connect_form(
+            society.actor("focal_point"), name="walk", server_url="https://127.0.0.1:9",
+            token="walk", asset_uid="aWalk", target="training",
+            form_mapping={"title": "t", "topic": "p", "day": "d",
+                          "attendance": {"repeat": "r", "role": "r/a", "sex": "r/s",
+                                         "people": "r/n"}},
+        )  # fmt: skip
         objects[name] = {
             "person_id": person.pk,
             "follow_up_id": FollowUp.objects.get(person=person).pk,
@@ -188,6 +196,7 @@ def world(
             "transfer_id": transfer.pk,
             "status": "cancelled",
             "event_id": event.pk,
+            "connection_id": connection.pk,
             "table": "sex-age",
             "extension": "csv",
         }

@@ -27,9 +27,9 @@ def test_demo_loads_both_networks_idempotently(db: None) -> None:
     )
     assert counts[0] == 11
     assert Route.objects.get(slug="darien-north").stops.count() == 13
-    assert counts[3] == 6
+    assert counts[3] == 7
     # Every demo person carries a card, and every network has its keys.
-    assert Card.objects.filter(ended_at=None).count() == 6
+    assert Card.objects.filter(ended_at=None).count() == 7
     assert CardKey.objects.count() == 2
     assert "hn-volunteer" in out.getvalue()
     assert "routecare-demo" in out.getvalue()

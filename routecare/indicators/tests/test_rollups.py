@@ -6,14 +6,13 @@ from __future__ import annotations
 import datetime as dt
 import io
 import uuid
-from typing import Any
 
-import pytest
 from django.core.management import call_command
 from django.db.models import Sum
 from django.utils import timezone
 
 from routecare.conftest import Society, register
+from routecare.core import periodic
 from routecare.flows.actions import record_daily_count
 from routecare.indicators import rollups
 from routecare.indicators.models import Granularity, PeopleRollup, RollupDirty, Scope, ServiceRollup
@@ -33,8 +32,8 @@ def test_a_person_at_two_points_is_one_person_of_the_society(own: Society) -> No
     people_actions.record_encounter(
         own.actor(point=own.second_point), person, services=[("health-primary", 1)]
     )
-    assert RollupDirty.objects.count() == 2  # both points, today
-    rollups.refresh()
+    # Both points today: each point's, the society's and its HSPs' rows, by day, week, month.
+    assert rollups.refresh() == "2 point-days refreshed, 12 rows"
     assert not RollupDirty.objects.exists()
     assert _total(Scope.SOCIETY, own.society.pk) == 1
     assert _total(Scope.POINT, own.point.pk) == 1
@@ -126,30 +125,16 @@ def test_periods_start_on_mondays_and_first_days() -> None:
     assert rollups.period_end(dt.date(2026, 12, 1), Granularity.MONTH) == dt.date(2027, 1, 1)
 
 
-def test_an_encounter_reaches_the_rollups_when_it_commits(
-    own: Society, django_capture_on_commit_callbacks: Any
-) -> None:
+def test_the_periodic_job_brings_an_encounter_to_the_dashboards(own: Society) -> None:
     person = register(own)
-    with django_capture_on_commit_callbacks(execute=True):
-        people_actions.record_encounter(own.actor(), person, services=[("water", 1)])
-    # The refresh ran as the transaction committed (tasks run at once in tests).
-    assert not RollupDirty.objects.exists()
+    people_actions.record_encounter(own.actor(), person, services=[("water", 1)])
+    assert _total(Scope.SOCIETY, own.society.pk, Granularity.DAY) == 0  # not yet
+    call_command("periodic", "--once", stdout=io.StringIO())
     assert _total(Scope.SOCIETY, own.society.pk, Granularity.DAY) == 1
-
-
-@pytest.mark.django_db(transaction=True)
-def test_the_worker_refreshes_the_rollups(
-    own: Society, settings: Any, django_capture_on_commit_callbacks: Any
-) -> None:
-    settings.TASKS = {
-        "default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}
-    }
-    person = register(own)
-    with django_capture_on_commit_callbacks(execute=True):
-        people_actions.record_encounter(own.actor(), person, services=[("water", 1)])
-    assert RollupDirty.objects.exists()  # queued for the worker
-    call_command(
-        "db_worker", "--batch", "--no-startup-delay", stdout=io.StringIO(), stderr=io.StringIO()
-    )
     assert not RollupDirty.objects.exists()
+    # Within its interval (30 s) the job does not run again; after it, it reads again from
+    # a few minutes before where it stopped (a late commit is not missed), harmlessly.
+    assert "indicators.refresh" not in periodic.run_due(timezone.now())
+    later = timezone.now() + dt.timedelta(seconds=31)
+    assert periodic.run_due(later)["indicators.refresh"].startswith("1 point-days refreshed")
     assert _total(Scope.SOCIETY, own.society.pk, Granularity.DAY) == 1

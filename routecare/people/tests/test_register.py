@@ -35,6 +35,7 @@ def test_volunteer_registers_a_person_with_minimum_data(
     assert person.national_society == own.society
     assert person.age_band == "18-59"
     assert person.registered_at_point == own.point
+    assert person.population_group == "on-the-move"  # the default when not chosen
     assert set(Consent.objects.filter(person=person).values_list("purpose", flat=True)) == {
         "care",
         "share-network",
@@ -101,13 +102,20 @@ def test_household_of_another_society_is_not_found(
 def test_api_registers_a_person(own: Society, api: Callable[..., Client]) -> None:
     response = api(own.volunteer, own.point).post(
         "/api/v1/people",
-        {"sex": "male", "age_band": "5-11", "travel_group": "family", "consents": ["care"]},
+        {
+            "sex": "male",
+            "age_band": "5-11",
+            "travel_group": "family",
+            "consents": ["care"],
+            "population_group": "returnee",
+        },
         content_type="application/json",
     )
     assert response.status_code == 201
     body = response.json()
     assert body["short_code"].startswith("RC-")
     assert body["registered_at_point"] == own.point.code
+    assert body["population_group"] == "returnee"
     assert AuditEvent.objects.filter(person_id=body["id"], via="api").exists()
 
 

@@ -1,5 +1,5 @@
-"""`routecare periodic`: run the periodic jobs (trigger evaluation, referral expiry) on a loop,
-or once with --once (for cron). `make worker` starts it beside the task worker."""
+"""`routecare periodic`: run the periodic jobs (indicator rollups, triggers, Kobo pulls, referral
+expiry) on a loop, or once with --once (for cron). `make worker` and `make run` start it."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--once", action="store_true", help="run what is due, then stop")
         parser.add_argument("--force", action="store_true", help="run every job now")
-        parser.add_argument("--sleep", type=int, default=60, help="seconds between checks")
+        parser.add_argument("--sleep", type=int, default=15, help="seconds between checks")
 
     def handle(self, *args: Any, **options: Any) -> None:
         while True:

@@ -1,0 +1,182 @@
+"""Mapping a Kobo submission to RouteCare fields.
+
+A mapping names, for each RouteCare field, the Kobo question path that answers it
+(``"group/question"``), or a fixed value (``{"value": "hnd-danli"}``). A repeat group maps as
+``{"repeat": "group/rows", "sex": "group/rows/sex", ...}``: Kobo's JSON gives a repeat as a
+list of objects keyed by full paths. Every problem is a ``MappingError`` with a message a
+focal point can act on; it names questions, never answers about a person.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from routecare.indicators.models import ImportTarget, TrainingAttendance, TrainingTopic
+from routecare.orgs.taxonomy import AgeBand, Sex
+
+FIELDS: dict[str, dict[str, Any]] = {
+    ImportTarget.DAILY_COUNT: {
+        "required": ("service_point", "day", "people"),
+        "optional": ("new_arrivals", "departures", "staff_on_duty"),
+        "repeats": {"breakdown": ("sex", "age_band", "people")},
+    },
+    ImportTarget.TRAINING: {
+        "required": ("title", "topic", "day"),
+        "optional": ("service_point",),
+        "repeats": {"attendance": ("role", "sex", "people")},
+    },
+}
+REQUIRED_REPEATS: dict[str, tuple[str, ...]] = {ImportTarget.TRAINING: ("attendance",)}
+
+
+class MappingError(Exception):
+    pass
+
+
+def _is_source(value: Any) -> bool:
+    return (isinstance(value, str) and bool(value.strip())) or (
+        isinstance(value, dict) and set(value) == {"value"}
+    )
+
+
+def check(target: str, mapping: Any) -> None:
+    """A mapping a connection can be saved with, or a MappingError saying what is wrong."""
+    if target not in FIELDS:
+        raise MappingError(_("Choose what the form's submissions become."))
+    if not isinstance(mapping, dict):
+        raise MappingError(_("The mapping is a JSON object of RouteCare fields."))
+    spec = FIELDS[target]
+    known = {*spec["required"], *spec["optional"], *spec["repeats"]}
+    for name in mapping:
+        if name not in known:
+            raise MappingError(
+                _("Unknown RouteCare field in the mapping: %(field)s") % {"field": name}
+            )
+    for name in spec["required"]:
+        if not _is_source(mapping.get(name)):
+            raise MappingError(_("The mapping needs a question for: %(field)s") % {"field": name})
+    for name in spec["optional"]:
+        if name in mapping and not _is_source(mapping[name]):
+            raise MappingError(_("Map %(field)s to a question path or a value.") % {"field": name})
+    for name, parts in spec["repeats"].items():
+        if name not in mapping:
+            if name in REQUIRED_REPEATS.get(target, ()):
+                raise MappingError(
+                    _("The mapping needs the repeat group: %(field)s") % {"field": name}
+                )
+            continue
+        group = mapping[name]
+        if not isinstance(group, dict) or not isinstance(group.get("repeat"), str):
+            raise MappingError(_("Map %(field)s as a repeat group.") % {"field": name})
+        for part in parts:
+            if not _is_source(group.get(part)):
+                raise MappingError(
+                    _("The repeat group %(field)s needs a question for: %(part)s")
+                    % {"field": name, "part": part}
+                )
+
+
+def _value(row: Mapping[str, Any], source: Any, field: str) -> Any:
+    if isinstance(source, dict):
+        return source["value"]
+    if source not in row or row[source] in ("", None):
+        raise MappingError(
+            _("No answer to %(question)s (for %(field)s).") % {"question": source, "field": field}
+        )
+    return row[source]
+
+
+def _optional(row: Mapping[str, Any], mapping: Mapping[str, Any], field: str) -> Any:
+    source = mapping.get(field)
+    if source is None:
+        return None
+    if isinstance(source, str) and row.get(source) in ("", None):
+        return None
+    return _value(row, source, field)
+
+
+def _number(value: Any, field: str) -> int:
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        raise MappingError(_("%(field)s is not a whole number.") % {"field": field}) from None
+    if number < 0:
+        raise MappingError(_("%(field)s cannot be negative.") % {"field": field})
+    return number
+
+
+def _day(value: Any, field: str) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value).strip()[:10])
+    except ValueError:
+        raise MappingError(_("%(field)s is not a date (YYYY-MM-DD).") % {"field": field}) from None
+
+
+def _choice(value: Any, allowed: list[str], field: str) -> str:
+    text = str(value).strip()
+    if text not in allowed:
+        raise MappingError(_("%(field)s has an unknown value.") % {"field": field})
+    return text
+
+
+def _rows(
+    row: Mapping[str, Any], group: Mapping[str, Any], field: str, required: bool = False
+) -> list[Mapping[str, Any]]:
+    if required and not row.get(group["repeat"]):
+        raise MappingError(
+            _("No answers in the repeat group %(question)s (for %(field)s); an XLSX export "
+              "keeps repeat groups on other sheets, upload the JSON export.")
+            % {"question": group["repeat"], "field": field}
+        )  # fmt: skip
+    rows = row.get(group["repeat"], [])
+    if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+        raise MappingError(_("The repeat group for %(field)s is not a list.") % {"field": field})
+    return rows
+
+
+def daily_count(row: Mapping[str, Any], mapping: Mapping[str, Any]) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "service_point": str(_value(row, mapping["service_point"], "service_point")).strip(),
+        "day": _day(_value(row, mapping["day"], "day"), "day"),
+        "people": _number(_value(row, mapping["people"], "people"), "people"),
+    }
+    for field in ("new_arrivals", "departures", "staff_on_duty"):
+        found = _optional(row, mapping, field)
+        values[field] = None if found is None else _number(found, field)
+    breakdown: dict[str, dict[str, int]] = {}
+    if "breakdown" in mapping:
+        group = mapping["breakdown"]
+        for line in _rows(row, group, "breakdown"):
+            sex = _choice(_value(line, group["sex"], "sex"), Sex.values, "sex")
+            band = _choice(_value(line, group["age_band"], "age_band"), AgeBand.values, "age_band")
+            people = _number(_value(line, group["people"], "people"), "people")
+            breakdown.setdefault(sex, {})[band] = breakdown.get(sex, {}).get(band, 0) + people
+    values["by_sex_and_age"] = breakdown
+    return values
+
+
+def training(row: Mapping[str, Any], mapping: Mapping[str, Any]) -> dict[str, Any]:
+    title = str(_value(row, mapping["title"], "title")).strip()
+    attendance: dict[tuple[str, str], int] = {}
+    group = mapping["attendance"]
+    for line in _rows(row, group, "attendance", required=True):
+        role = _choice(_value(line, group["role"], "role"), TrainingAttendance.Role.values, "role")
+        sex = _choice(_value(line, group["sex"], "sex"), Sex.values, "sex")
+        people = _number(_value(line, group["people"], "people"), "people")
+        attendance[(role, sex)] = attendance.get((role, sex), 0) + people
+    point = _optional(row, mapping, "service_point")
+    return {
+        "title": title,
+        "topic": _choice(_value(row, mapping["topic"], "topic"), TrainingTopic.values, "topic"),
+        "day": _day(_value(row, mapping["day"], "day"), "day"),
+        "service_point": None if point is None else str(point).strip(),
+        "attendance": attendance,
+    }

@@ -1,0 +1,297 @@
+"""KoboToolbox import against a real HTTP server on 127.0.0.1 serving Kobo-shaped pages:
+paging, idempotency, an edited submission, a bad token, a malformed submission, files."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import io
+import json
+import threading
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.test import Client
+from django.utils import timezone
+from openpyxl import Workbook
+
+from routecare.conftest import Society
+from routecare.flows.models import DailyCount
+from routecare.indicators.kobo import importer
+from routecare.indicators.models import ImportRun, KoboConnection, Training
+
+TOKEN = "kobo-test-token"
+ASSET = "aTestForm123"
+TRAINING_MAPPING = {
+    "title": "training/title",
+    "topic": "training/topic",
+    "day": "training/date",
+    "attendance": {
+        "repeat": "training/people",
+        "role": "training/people/role",
+        "sex": "training/people/sex",
+        "people": "training/people/count",
+    },
+}
+
+
+class KoboServer:
+    def __init__(self) -> None:
+        self.submissions: list[dict[str, Any]] = []
+        self.requests: list[str] = []
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        kobo = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                kobo.requests.append(self.path)
+                parts = urlsplit(self.path)
+                if self.headers.get("Authorization") != f"Token {TOKEN}":
+                    return self._answer(401, {"detail": "Invalid token."})
+                if parts.path != f"/api/v2/assets/{ASSET}/data/":
+                    return self._answer(404, {"detail": "Not found."})
+                query = parse_qs(parts.query)
+                start, limit = int(query["start"][0]), int(query["limit"][0])
+                page = kobo.submissions[start : start + limit]
+                more = start + limit < len(kobo.submissions)
+                next_url = f"{kobo.url}{parts.path}?start={start + limit}&limit={limit}"
+                return self._answer(
+                    200,
+                    {
+                        "count": len(kobo.submissions),
+                        "next": next_url if more else None,
+                        "previous": None,
+                        "results": page,
+                    },
+                )
+
+            def _answer(self, status: int, body: dict[str, Any]) -> None:
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        return Handler
+
+    def __enter__(self) -> KoboServer:
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *args: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def kobo(settings: Any) -> Iterator[KoboServer]:
+    settings.KOBO_ALLOW_HTTP = True
+    with KoboServer() as server:
+        yield server
+
+
+def _training(n: int) -> dict[str, Any]:
+    day = timezone.localdate() - dt.timedelta(days=n % 60)
+    return {
+        "_id": 1000 + n,
+        "_uuid": f"00000000-0000-4000-8000-{n:012d}",
+        "meta/instanceID": f"uuid:00000000-0000-4000-8000-{n:012d}",
+        "_submission_time": f"{day.isoformat()}T10:00:00",
+        "training/title": f"First aid session {n}",
+        "training/topic": "first-aid",
+        "training/date": day.isoformat(),
+        "training/people": [
+            {"training/people/role": "volunteer", "training/people/sex": "female",
+             "training/people/count": "3"},
+            {"training/people/role": "staff", "training/people/sex": "male",
+             "training/people/count": "1"},
+        ],
+    }  # fmt: skip
+
+
+def _connect(society: Society, kobo: KoboServer, **overrides: Any) -> KoboConnection:
+    values: dict[str, Any] = {
+        "name": "Trainings form",
+        "server_url": kobo.url,
+        "token": TOKEN,
+        "asset_uid": ASSET,
+        "target": "training",
+        "form_mapping": TRAINING_MAPPING,
+    } | overrides
+    return importer.connect_form(society.actor("focal_point"), **values)
+
+
+def test_2500_submissions_over_three_pages_are_imported_once(
+    own: Society, kobo: KoboServer
+) -> None:
+    kobo.submissions = [_training(n) for n in range(2500)]
+    kobo.submissions[1234]["training/people"][0]["training/people/count"] = "many"  # malformed
+    connection = _connect(own, kobo)
+    run = importer.pull(connection)
+    assert len(kobo.requests) == 3  # 1000 + 1000 + 500
+    assert all("limit=1000" in path for path in kobo.requests)
+    assert (run.fetched, run.created, run.updated) == (2500, 2499, 0)
+    assert run.status == ImportRun.Status.DONE_WITH_ERRORS
+    assert run.errors == [
+        {
+            "submission": "00000000-0000-4000-8000-000000001234",
+            "error": "people is not a whole number.",
+        }
+    ]
+    assert Training.objects.count() == 2499
+    # Pulled again: nothing new.
+    again = importer.pull(connection)
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 2499)
+    assert Training.objects.count() == 2499
+    # One submission edited in Kobo (a new instanceID, the old one deprecated): it updates.
+    edited = copy.deepcopy(kobo.submissions[7])
+    edited["meta/deprecatedID"] = edited["meta/instanceID"]
+    edited["_uuid"] = "11111111-0000-4000-8000-000000000007"
+    edited["meta/instanceID"] = "uuid:11111111-0000-4000-8000-000000000007"
+    edited["training/people"][0]["training/people/count"] = "10"
+    kobo.submissions[7] = edited
+    third = importer.pull(connection)
+    assert (third.created, third.updated) == (0, 1)
+    assert Training.objects.count() == 2499
+    assert Training.objects.get(title="First aid session 7").attended == 11
+
+
+def test_a_bad_token_imports_nothing_and_says_so(own: Society, kobo: KoboServer) -> None:
+    kobo.submissions = [_training(1)]
+    connection = _connect(own, kobo, token="wrong")
+    run = importer.pull(connection)
+    assert run.status == ImportRun.Status.FAILED
+    assert run.message == "The Kobo server refused the API token."
+    assert not Training.objects.exists()
+
+
+def test_an_unreachable_server_or_unknown_form_imports_nothing(
+    own: Society, kobo: KoboServer
+) -> None:
+    unknown = importer.pull(_connect(own, kobo, asset_uid="aNoSuchForm"))
+    assert unknown.message == "The Kobo server has no form with that asset uid."
+    unreachable = importer.pull(_connect(own, kobo, server_url="http://127.0.0.1:9"))
+    assert unreachable.status == ImportRun.Status.FAILED
+    assert unreachable.message.startswith("Could not reach the Kobo server")
+    assert not Training.objects.exists()
+
+
+def test_daily_counts_from_a_repeat_group_and_per_submission_errors(
+    own: Society, kobo: KoboServer
+) -> None:
+    today = timezone.localdate().isoformat()
+    base = {"_uuid": "a", "site/point": own.point.code, "site/day": today, "site/total": "9",
+            "site/rows": [{"site/rows/sex": "female", "site/rows/age": "18-59",
+                           "site/rows/n": "9"}]}  # fmt: skip
+    kobo.submissions = [
+        base,
+        base | {"_uuid": "b", "site/point": "nowhere"},
+        base | {"_uuid": "c", "site/total": "4"},  # breakdown adds up to 9, not 4
+        base | {"_uuid": "d", "site/day": "2000-01-01", "site/point": own.second_point.code},
+        {"_uuid": "e"},
+    ]
+    connection = _connect(
+        own, kobo, target="daily-count",
+        form_mapping={"service_point": "site/point", "day": "site/day", "people": "site/total",
+                      "breakdown": {"repeat": "site/rows", "sex": "site/rows/sex",
+                                    "age_band": "site/rows/age", "people": "site/rows/n"}},
+    )  # fmt: skip
+    run = importer.pull(connection)
+    assert run.created == 1
+    errors = {e["submission"]: e["error"] for e in run.errors}
+    assert errors["b"] == "Unknown service point code of this society."
+    assert "adds up to 9, not the 4 people counted" in errors["c"]
+    assert errors["d"] == "Corrections go back 90 days at most."
+    assert errors["e"].startswith("No answer to site/point")
+    count = DailyCount.objects.get()
+    assert (count.people, count.by_sex_and_age) == (9, {"female": {"18-59": 9}})
+
+
+@pytest.mark.parametrize(
+    ("values", "field"),
+    [
+        ({"server_url": "ftp://example.org"}, "server_url"),
+        ({"asset_uid": "a/../b"}, "asset_uid"),
+        ({"form_mapping": {"title": "t"}}, "mapping"),
+        ({"form_mapping": TRAINING_MAPPING | {"colour": "x"}}, "mapping"),
+        ({"target": "weather"}, "mapping"),
+        ({"token": ""}, "token"),
+    ],
+)
+def test_bad_connections_are_refused(
+    own: Society, kobo: KoboServer, values: dict[str, Any], field: str
+) -> None:
+    with pytest.raises(ValidationError) as caught:
+        _connect(own, kobo, **values)
+    assert field in caught.value.message_dict
+    assert not KoboConnection.objects.exists()
+
+
+def test_only_focal_points_connect_forms(own: Society, kobo: KoboServer) -> None:
+    with pytest.raises(PermissionError):
+        importer.connect_form(
+            own.actor("coordinator"), name="x", server_url=kobo.url, token=TOKEN,
+            asset_uid=ASSET, target="training", form_mapping=TRAINING_MAPPING,
+        )  # fmt: skip
+
+
+def test_exported_files_import_like_the_server(
+    own: Society, kobo: KoboServer, web: Callable[..., Client]
+) -> None:
+    connection = _connect(own, kobo)
+    client = web(own.focal_point, own.point)
+    export = json.dumps({"results": [_training(1), _training(2)]}).encode()
+    uploaded = io.BytesIO(export)
+    uploaded.name = "export.json"
+    client.post(f"/indicators/kobo/{connection.pk}/upload/", {"file": uploaded})
+    assert Training.objects.count() == 2
+    # The same two in an XLSX export (no repeat groups there): refused per submission.
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["_uuid", "training/title", "training/topic", "training/date"])
+    sheet.append([_training(1)["_uuid"], "First aid session 1", "first-aid", "2026-01-01"])
+    content = io.BytesIO()
+    book.save(content)
+    run = importer.upload(own.actor("focal_point"), connection, "export.xlsx", content.getvalue())
+    assert run.errors[0]["error"].startswith("No answers in the repeat group training/people")
+    damaged = importer.upload(own.actor("focal_point"), connection, "export.xlsx", b"nope")
+    assert damaged.message == "The file is not a readable XLSX workbook."
+    wrong = importer.upload(own.actor("focal_point"), connection, "export.csv", b"a,b")
+    assert wrong.message == "Upload a .json or .xlsx export."
+    page = client.get("/indicators/kobo/").content.decode()
+    assert "Trainings form" in page
+    assert TOKEN not in page  # the token is never shown again
+
+
+def test_the_page_connects_and_pulls(
+    own: Society, kobo: KoboServer, web: Callable[..., Client]
+) -> None:
+    kobo.submissions = [_training(n) for n in range(3)]
+    client = web(own.focal_point, own.point)
+    bad = client.post("/indicators/kobo/", {"name": "x", "server_url": kobo.url, "token": TOKEN,
+                                            "asset_uid": ASSET, "target": "training",
+                                            "mapping": "{not json"})  # fmt: skip
+    assert b"The mapping is not valid JSON." in bad.content
+    made = client.post(
+        "/indicators/kobo/",
+        {"name": "Trainings", "server_url": kobo.url, "token": TOKEN, "asset_uid": ASSET,
+         "target": "training", "mapping": json.dumps(TRAINING_MAPPING)},
+    )  # fmt: skip
+    assert made.status_code == 302
+    connection = KoboConnection.objects.get()
+    assert connection.token == TOKEN  # readable by RouteCare, encrypted in the database
+    client.post(f"/indicators/kobo/{connection.pk}/pull/")
+    assert Training.objects.count() == 3
+    assert web(own.coordinator, own.point).get("/indicators/kobo/").status_code == 403
