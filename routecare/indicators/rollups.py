@@ -282,6 +282,16 @@ def refresh(now: dt.datetime | None = None) -> str:
     state = RollupState.objects.filter(name=STATE).first()
     _collect((state.until if state else now) - OVERLAP)
     RollupState.objects.update_or_create(name=STATE, defaults={"until": now})
+    return _rebuild_dirty()
+
+
+def refresh_since(since: dt.datetime) -> str:
+    """Recompute what was recorded since a moment (after loading the demo, say)."""
+    _collect(since)
+    return _rebuild_dirty()
+
+
+def _rebuild_dirty() -> str:
     dirty = list(RollupDirty.objects.select_related("service_point")[:5000])
     if not dirty:
         return "nothing to refresh"
