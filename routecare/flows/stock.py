@@ -164,10 +164,17 @@ def use_for_encounter(
 
 def _on_encounter(sender: object, encounter: Encounter, corrects: Encounter | None,
                   **kwargs: object) -> None:  # fmt: skip
+    """Once the encounter is committed, in a short transaction of its own: the stock row of a
+    busy point is then locked for one UPDATE, not for every encounter's whole transaction."""
     services = [(s.service, s.quantity) for s in encounter._recorded_services]  # type: ignore[attr-defined]
-    use_for_encounter(
-        encounter.service_point, services, encounter.pk, corrects.pk if corrects else None
-    )
+    point, encounter_id = encounter.service_point, encounter.pk
+    corrects_id = corrects.pk if corrects else None
+
+    def take() -> None:
+        with transaction.atomic():
+            use_for_encounter(point, services, encounter_id, corrects_id)
+
+    transaction.on_commit(take)
 
 
 def connect_signals() -> None:

@@ -4,6 +4,7 @@ the points of one society, surge staff requests."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -26,23 +27,30 @@ def _water(society: Society, level: int = 20, minimum: int = 5) -> StockItem:
     )  # fmt: skip
 
 
-def test_encounters_take_their_services_from_stock_and_warn_when_low(own: Society) -> None:
+def test_encounters_take_their_services_from_stock_and_warn_when_low(
+    own: Society, django_capture_on_commit_callbacks: Any
+) -> None:
     item = _water(own)
     person = register(own)
-    people_actions.record_encounter(own.actor(), person, services=[("water", 10), ("food", 1)])
+    with django_capture_on_commit_callbacks(execute=True) as taken:
+        people_actions.record_encounter(own.actor(), person, services=[("water", 10), ("food", 1)])
+        assert StockItem.objects.get(pk=item.pk).level == 20  # not before the commit
+    assert len(taken) == 1
     item.refresh_from_db()
     assert item.level == 10
     assert not Notification.objects.filter(title__startswith="Low stock")
-    encounter = people_actions.record_encounter(own.actor(), person, services=[("water", 6)])
+    with django_capture_on_commit_callbacks(execute=True):
+        encounter = people_actions.record_encounter(own.actor(), person, services=[("water", 6)])
     item.refresh_from_db()
     assert item.level == 4
     warned = Notification.objects.filter(title__startswith="Low stock")
     assert {n.user for n in warned} == {own.coordinator, own.focal_point}
     assert "4 bottles left" in warned[0].title
     # A correction gives back what the corrected encounter took, then takes its own.
-    people_actions.record_encounter(
-        own.actor(), person, services=[("water", 2)], corrects=encounter
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        people_actions.record_encounter(
+            own.actor(), person, services=[("water", 2)], corrects=encounter
+        )
     item.refresh_from_db()
     assert item.level == 8
     assert StockMovement.objects.filter(item=item, reason="used").count() == 4

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -80,7 +81,9 @@ def test_falling_back_is_logged_too(own: Society) -> None:
     assert TriggerEvent.objects.filter(trigger=trigger).count() == 2
 
 
-def test_days_of_stock_left_activates_when_falling(own: Society) -> None:
+def test_days_of_stock_left_activates_when_falling(
+    own: Society, django_capture_on_commit_callbacks: Any
+) -> None:
     from routecare.conftest import register
     from routecare.people import actions as people_actions
 
@@ -96,10 +99,12 @@ def test_days_of_stock_left_activates_when_falling(own: Society) -> None:
         level=40,
     )  # fmt: skip
     person = register(own)
-    people_actions.record_encounter(own.actor(), person, services=[("water", 7)])
+    with django_capture_on_commit_callbacks(execute=True):
+        people_actions.record_encounter(own.actor(), person, services=[("water", 7)])
     event = triggers.evaluate(trigger)  # 33 left at 1 a day: normal
     assert event is None
-    people_actions.record_encounter(own.actor(), person, services=[("water", 21)])
+    with django_capture_on_commit_callbacks(execute=True):
+        people_actions.record_encounter(own.actor(), person, services=[("water", 21)])
     event = triggers.evaluate(trigger)  # 12 left at 4 a day: 3 days, readiness
     assert event is not None
     assert event.to_state == TriggerState.READINESS
