@@ -222,6 +222,9 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# Outside production whitenoise serves static files straight from the apps and the vendor
+# folder, so `make run` needs no collectstatic; production serves the collected, hashed copies.
+WHITENOISE_USE_FINDERS = not PRODUCTION
 # Project-wide assets and the front-end libraries the Makefile copies from node_modules.
 STATICFILES_DIRS = [BASE_DIR / "routecare" / "static"]
 STORAGES = {
