@@ -17,7 +17,7 @@ from django.utils import timezone
 from routecare.access import Actor, build_actor
 from routecare.flows import stock, triggers
 from routecare.flows.actions import record_daily_count
-from routecare.flows.models import Metric, StockItem, Trigger
+from routecare.flows.models import DailyCount, Metric, StockItem, Trigger
 from routecare.orgs.models import Route, RouteStop, ServicePoint
 
 DAYS = 14
@@ -81,7 +81,14 @@ def _route_counts(route: Route, rng: random.Random, today: dt.date) -> None:
                 lagged += part / 24 * upstream.get(day_two, upstream[min(upstream)])
                 base = CONTINUING * lagged + rng.gauss(10, 5)
             flow[day] = max(0, round(base))
+        counted = set(
+            DailyCount.objects.filter(service_point=point, day__in=list(flow)).values_list(
+                "day", flat=True
+            )
+        )
         for day, arrivals in flow.items():
+            if day in counted:  # loading the demo again changes nothing
+                continue
             staying = round(arrivals * 0.1)
             record_daily_count(
                 _focal_at(point), day=day, people=arrivals + staying, new_arrivals=arrivals,
