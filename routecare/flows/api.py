@@ -85,6 +85,18 @@ class AlertOut(Schema):
         return alert.from_society.country_code
 
 
+def _own_point(actor: Actor, code: str | None, field: str) -> ServicePoint | None:
+    """The point of the actor's society a body names by code (None when it names none)."""
+    if not code:
+        return None
+    point = ServicePoint.objects.filter(
+        code=code, national_society_id=actor.national_society_id
+    ).first()
+    if point is None:
+        raise ValidationError({field: "Unknown service point of your society."})
+    return point
+
+
 def _count_out(count: selectors.DayCount) -> dict[str, Any]:
     return {
         "service_point": count.point.code,
@@ -318,13 +330,7 @@ def list_triggers(request: HttpRequest) -> list[Trigger]:
 def create_trigger(request: HttpRequest, body: TriggerIn) -> Status[Trigger]:
     """Set up a trigger of the caller's society (focal points)."""
     actor = _actor(request)
-    point = None
-    if body.service_point:
-        point = ServicePoint.objects.filter(
-            code=body.service_point, national_society_id=actor.national_society_id
-        ).first()
-        if point is None:
-            raise ValidationError({"service_point": "Unknown service point of your society."})
+    point = _own_point(actor, body.service_point, "service_point")
     trigger = triggers.save_trigger(
         actor, name=body.name, metric=body.metric.value, readiness=body.readiness,
         activation=body.activation, service_point=point,
@@ -445,13 +451,7 @@ def list_transfers(request: HttpRequest) -> list[TransferRequest]:
 def request_transfer(request: HttpRequest, body: TransferIn) -> Status[TransferRequest]:
     """Ask a point of the same society for supplies, or the society for surge staff."""
     actor = _actor(request)
-    supplier = None
-    if body.supplying_point:
-        supplier = ServicePoint.objects.filter(
-            code=body.supplying_point, national_society_id=actor.national_society_id
-        ).first()
-        if supplier is None:
-            raise ValidationError({"supplying_point": "Unknown service point of your society."})
+    supplier = _own_point(actor, body.supplying_point, "supplying_point")
     values = body.dict()
     values["supplying_point"] = supplier
     return Status(201, stock.request_transfer(actor, **values))

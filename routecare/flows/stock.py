@@ -11,7 +11,8 @@ from collections.abc import Iterable
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
+from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -352,24 +353,26 @@ def _move_supplies(actor: Actor, transfer: TransferRequest, status: str) -> None
     _move(item, transfer.quantity, StockMovement.Reason.RECEIVED, actor.user)
 
 
-def transfers_for(actor: Actor) -> list[TransferRequest]:
+def _visible_transfers(actor: Actor) -> QuerySet[TransferRequest]:
     """Requests of the actor's society that concern the actor: to or from their point, and
     all of them for focal points."""
-    if actor.national_society_id is None:
-        return []
     transfers = TransferRequest.objects.filter(national_society_id=actor.national_society_id)
+    if actor.national_society_id is None:
+        return transfers.none()
     if not actor.administers_society:
         point = actor.service_point
         if point is None:
-            return []
+            return transfers.none()
         transfers = transfers.filter(Q(requesting_point=point) | Q(supplying_point=point))
-    return list(transfers.select_related("requesting_point", "supplying_point")[:200])
+    return transfers.select_related("requesting_point", "supplying_point")
 
 
-def transfer_for(actor: Actor, transfer_id: object) -> TransferRequest:
-    from django.http import Http404
+def transfers_for(actor: Actor) -> list[TransferRequest]:
+    return list(_visible_transfers(actor)[:200])
 
-    found = next((t for t in transfers_for(actor) if str(t.pk) == str(transfer_id)), None)
+
+def transfer_for(actor: Actor, transfer_id: uuid.UUID) -> TransferRequest:
+    found = _visible_transfers(actor).filter(pk=transfer_id).first()
     if found is None:
         raise Http404
     return found

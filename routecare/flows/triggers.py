@@ -29,6 +29,7 @@ from routecare.flows.models import (
     TriggerEvent,
     TriggerState,
 )
+from routecare.flows.stock import point_staff
 from routecare.notifications.actions import notify
 from routecare.orgs.models import Membership, Role, ServicePoint
 
@@ -167,17 +168,13 @@ def state_for(trigger: Trigger, value: float) -> str:
 def recipients(trigger: Trigger) -> list[User]:
     """The society's focal points, and its coordinators (of the point, for a point's
     trigger: those assigned to it and those assigned to no point)."""
+    if trigger.service_point is not None:
+        return point_staff(trigger.service_point)
     members = Membership.objects.filter(
         national_society_id=trigger.national_society_id,
         role__in=[Role.FOCAL_POINT, Role.COORDINATOR],
     ).select_related("user")
-    if trigger.service_point_id is not None:
-        members = members.filter(
-            Q(role=Role.FOCAL_POINT)
-            | Q(service_points=trigger.service_point_id)
-            | Q(service_points=None)
-        )
-    return [member.user for member in members.distinct() if member.user.is_active]
+    return [member.user for member in members if member.user.is_active]
 
 
 @transaction.atomic

@@ -258,10 +258,6 @@ OVERLAP = dt.timedelta(minutes=5)
 STATE = "rollups"
 
 
-def mark_dirty(point_id: Any, day: dt.date) -> None:
-    RollupDirty.objects.get_or_create(service_point_id=point_id, day=day)
-
-
 def _collect(since: dt.datetime) -> None:
     recorded = Encounter.objects.filter(recorded_at__gte=since)
     pairs = set(
