@@ -35,6 +35,8 @@ from routecare.bench.directory import ROUTE_POINTS, measure_directory
 from routecare.bench.flows import DAYS as FLOW_DAYS
 from routecare.bench.flows import POINTS as FLOW_POINTS
 from routecare.bench.flows import measure_forecasts
+from routecare.bench.indicators import NETWORK as INDICATOR_NETWORK
+from routecare.bench.indicators import measure_indicators
 from routecare.bench.stats import ratio, summarise
 from routecare.bench.urls import BARE_PATH
 from routecare.cards.actions import issue_card
@@ -57,6 +59,8 @@ BARE_URL = "/" + BARE_PATH
 CONCURRENT_ROUNDS = 3
 # Extra requests, after the timed ones, that split request time into SQL and Python.
 PROFILE_REQUESTS = 50
+# Encounters behind the regional dashboard figure, per database (the issue's sizes).
+INDICATOR_ENCOUNTERS = {"postgresql": 10_000_000, "sqlite": 1_000_000}
 # A typical quick visit: two services and a triage colour, no free text.
 ENCOUNTER_BODY: dict[str, Any] = {
     "services": [{"service": "water", "quantity": 2}, {"service": "first-aid", "quantity": 1}],
@@ -98,7 +102,9 @@ def prepare(people: int, seed: int = 7, log: Log = _quiet) -> Dataset:
     started = time.perf_counter()
     load_demo()
     demo_seconds = time.perf_counter() - started
-    existing = Person.objects.count()
+    # The indicator bench's millions of people are not the people looked up here.
+    people_here = Person.objects.exclude(national_society__network__slug=INDICATOR_NETWORK)
+    existing = people_here.count()
     missing = max(0, people - existing)
     started = time.perf_counter()
     if missing:
@@ -108,9 +114,9 @@ def prepare(people: int, seed: int = 7, log: Log = _quiet) -> Dataset:
     synth_seconds = time.perf_counter() - started
     analyze_seconds = _refresh_statistics()
     return Dataset(
-        people=Person.objects.count(),
+        people=people_here.count(),
         people_added=missing,
-        encounters=Encounter.objects.count(),
+        encounters=Encounter.objects.filter(person__in=people_here).count(),
         demo_seconds=round(demo_seconds, 2),
         synth_seconds=round(synth_seconds, 2),
         analyze_seconds=round(analyze_seconds, 2),
@@ -294,6 +300,7 @@ def measure(
     seed: int = 7,
     log: Log = _quiet,
     writers: int = 1,
+    indicator_encounters: int | None = None,
 ) -> dict[str, Any]:
     """Time person lookups, encounter writes and the bare view on prepared data; then, with
     more than one writer, encounter write throughput with that many clients at once."""
@@ -349,6 +356,10 @@ def measure(
     directory = measure_directory(min(lookups, 200))
     log(f"flows: forecasts of a {FLOW_POINTS}-point network with {FLOW_DAYS} days of counts")
     flows = measure_forecasts()
+    if indicator_encounters is None:
+        indicator_encounters = INDICATOR_ENCOUNTERS.get(connection.vendor, 1_000_000)
+    log(f"indicators: the regional dashboard over {indicator_encounters:,} encounters")
+    indicators = measure_indicators(indicator_encounters, log=log)
     single_client_writes_per_s = round(writes * 1000 / sum(durations["write"]), 1)
     concurrent = None
     if writers > 1:
@@ -392,6 +403,7 @@ def measure(
         "card_read_ms": summarise(durations["card_read"]),
         "directory": directory,
         "flows": flows,
+        "indicators": indicators,
         "bare_django_ms": bare_summary,
         "lookup_overhead_ratio": ratio(lookup_summary["p50"], bare_summary["p50"]),
         "write_overhead_ratio": ratio(write_summary["p50"], bare_summary["p50"]),
@@ -408,13 +420,22 @@ def measure_database(
     seed: int = 7,
     log: Log = _quiet,
     writers: int = 1,
+    indicator_encounters: int | None = None,
 ) -> dict[str, Any]:
     """Set the data up and measure, on an already migrated database."""
     dataset = prepare(people, seed=seed, log=log)
     log(f"data: {dataset.people} people, {dataset.encounters} encounters")
     load_before = os.getloadavg()[0]
     cpu_before = cpu_calibration_ms()
-    figures = measure(lookups, writes, warmup=warmup, seed=seed, log=log, writers=writers)
+    figures = measure(
+        lookups,
+        writes,
+        warmup=warmup,
+        seed=seed,
+        log=log,
+        writers=writers,
+        indicator_encounters=indicator_encounters,
+    )
     return {
         "database": database_label(),
         "people": dataset.people,
@@ -442,6 +463,7 @@ def run_single(
     seed: int = 7,
     log: Log = _quiet,
     writers: int = 1,
+    indicator_encounters: int | None = None,
 ) -> dict[str, Any]:
     """Migrate the current database, then ``measure_database``; what ``bench --single`` runs."""
     log(f"migrating {connection.vendor} database {connection.settings_dict['NAME']}")
@@ -450,7 +472,14 @@ def run_single(
     call_command("migrate", interactive=False, verbosity=0, stdout=_LogStream(log))
     migrate_seconds = round(time.perf_counter() - started, 2)
     result = measure_database(
-        people, lookups, writes, warmup=warmup, seed=seed, log=log, writers=writers
+        people,
+        lookups,
+        writes,
+        warmup=warmup,
+        seed=seed,
+        log=log,
+        writers=writers,
+        indicator_encounters=indicator_encounters,
     )
     return {**result, "migrate_seconds": migrate_seconds}
 

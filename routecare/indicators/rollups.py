@@ -5,7 +5,7 @@ recorded since its last run — a few minutes more, for transactions that commit
 marks their points and days dirty, and recomputes every row those feed: the point's, its
 society's (all points, and humanitarian service points only) and those of each route through
 it, for the day, its week and its month. Nothing is added to the recording of an encounter.
-``rebuild_all`` does the same for everything (after bulk loads and imports).
+``bulk.rebuild_all`` rebuilds everything at once (after bulk loads and imports).
 
 Days are UTC days here (encounters are stored in UTC); daily counts are the day their
 coordinator entered.
@@ -300,19 +300,3 @@ def _rebuild_dirty() -> str:
     rows = rebuild((entry.service_point, entry.day) for entry in dirty)
     RollupDirty.objects.filter(pk__in=[entry.pk for entry in dirty]).delete()
     return f"{len(dirty)} point-days refreshed, {rows} rows"
-
-
-def rebuild_all() -> str:
-    """Every point and day with an encounter or a count (after bulk loads)."""
-    points = {point.pk: point for point in ServicePoint.objects.all()}
-    days = set(
-        Encounter.objects.annotate(day=TruncDate("occurred_at"))
-        .values_list("service_point_id", "day")
-        .distinct()
-    ) | set(DailyCount.objects.values_list("service_point_id", "day"))
-    PeopleRollup.objects.all().delete()
-    ServiceRollup.objects.all().delete()
-    rows = rebuild((points[point_id], day) for point_id, day in days)
-    RollupDirty.objects.all().delete()
-    RollupState.objects.update_or_create(name=STATE, defaults={"until": timezone.now()})
-    return f"{len(days)} point-days, {rows} rows"

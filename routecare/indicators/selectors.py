@@ -183,11 +183,13 @@ def build(actor: Actor, view: View, filters: Filters, today: dt.date) -> Dashboa
     points = _points_in_view(view, filters)
     point_ids = [p.pk for p in points]
     day_from, day_to = start, period_end(end, filters.granularity)
+    # The points' rows of the chosen periods (they cover the same days as their day rows,
+    # in a thirtieth of the rows for months): active points, places and the map.
     point_rows = PeopleRollup.objects.filter(
         scope=Scope.POINT,
-        granularity=Granularity.DAY,
-        period_start__gte=day_from,
-        period_start__lt=day_to,
+        granularity=filters.granularity,
+        period_start__gte=start,
+        period_start__lte=end,
         scope_id__in=point_ids,
     )
     by_group = {

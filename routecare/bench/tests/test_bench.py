@@ -12,12 +12,17 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
+from django.db.models import Count
+from django.db.models.functions import TruncMonth
 from django.test import Client
 from django.urls import Resolver404, resolve
 
+from routecare.bench.indicators import NETWORK, measure_indicators
 from routecare.bench.measure import measure_database
 from routecare.bench.orchestrate import Options, meets_targets, prepare_sqlite, run_all
 from routecare.bench.stats import percentile, summarise
+from routecare.indicators.rollups import NOT_CORRECTED
+from routecare.people.models import Encounter, Person
 
 TIMINGS = ("person_lookup_ms", "encounter_write_ms", "bare_django_ms")
 OPTIONS = Options(people=10, lookups=1, writes=1, warmup=0, seed=1, fresh=False, cards=50)
@@ -32,7 +37,9 @@ def fast_passwords(settings: Any) -> None:
 @pytest.mark.django_db
 @pytest.mark.usefixtures("fast_passwords")
 def test_single_database_run_reports_every_figure() -> None:
-    result = measure_database(people=50, lookups=5, writes=5, warmup=2, seed=3)
+    result = measure_database(
+        people=50, lookups=5, writes=5, warmup=2, seed=3, indicator_encounters=500
+    )
 
     assert result["people"] >= 50
     assert result["encounters"] > 0
@@ -57,6 +64,8 @@ def test_single_database_run_reports_every_figure() -> None:
     assert directory["public_api_list_ms"]["p95"] > 0
     assert directory["public_page_next_along_ms"]["p95"] > 0
     assert 0 < directory["public_page_first_load"]["total_bytes"] < 50 * 1024
+    assert result["indicators"]["encounters"] == 501
+    assert result["indicators"]["regional_dashboard_ms"]["p95"] > 0
     assert meets_targets(result) in (True, False)
 
 
@@ -151,7 +160,9 @@ def test_unknown_database_name_is_refused() -> None:
     reason="forked writers cannot share SQLite's in-memory test database; runs on PostgreSQL",
 )
 def test_concurrent_writers_report_throughput() -> None:
-    result = measure_database(people=30, lookups=2, writes=4, warmup=1, seed=3, writers=2)
+    result = measure_database(
+        people=30, lookups=2, writes=4, warmup=1, seed=3, writers=2, indicator_encounters=100
+    )
     concurrent = result["concurrent_writes"]
     assert concurrent["writers"] == 2
     assert concurrent["writes"] == 4
@@ -172,3 +183,30 @@ def test_forecast_figures_on_a_small_network(db: None) -> None:
     assert figures["mean_error_percent"] < 10
     again = measure_forecasts(repeats=1, points=6, days=40)  # kept, not rebuilt
     assert again["daily_counts"] == 240
+
+
+def test_indicator_figures_on_a_small_network(db: None) -> None:
+    figures = measure_indicators(2500, repeats=1, log=lambda _message: None)
+    assert figures["encounters"] == 2500 + 5  # one in 500 corrected
+    assert figures["people"] == 500
+    assert figures["generate_seconds"] is not None
+    assert figures["rollup_rebuild_seconds"] is not None
+    assert set(figures["regional_dashboard_p95_ms_by_view"]) == {
+        "year-by-month", "quarter-by-week", "month-by-day", "route-year", "society-women-year"
+    }  # fmt: skip
+    # What the regional dashboard says is what the encounters hold: people once per society
+    # and month, summed over the months of 2025.
+    monthly = (
+        Encounter.objects.filter(NOT_CORRECTED, person__national_society__network__slug=NETWORK)
+        .annotate(month=TruncMonth("occurred_at"))
+        .values("person__national_society", "month")
+        .annotate(people=Count("person", distinct=True))
+    )
+    assert figures["people_supported"] == sum(row["people"] for row in monthly) > 500
+    again = measure_indicators(2500, repeats=1, log=lambda _message: None)  # kept
+    assert again["generate_seconds"] is None
+    assert again["rollup_rebuild_seconds"] is None
+    assert again["people_supported"] == figures["people_supported"]
+    smaller = measure_indicators(1000, repeats=1, log=lambda _message: None)  # made anew
+    assert smaller["encounters"] == 1002
+    assert Person.objects.filter(national_society__network__slug=NETWORK).count() == 200

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import uuid
+from typing import Any
 
 from django.core.management import call_command
 from django.db.models import Sum
@@ -14,7 +15,7 @@ from django.utils import timezone
 from routecare.conftest import Society, register
 from routecare.core import periodic
 from routecare.flows.actions import record_daily_count
-from routecare.indicators import rollups
+from routecare.indicators import bulk, rollups
 from routecare.indicators.models import Granularity, PeopleRollup, RollupDirty, Scope, ServiceRollup
 from routecare.orgs.models import Route, RouteStop
 from routecare.people import actions as people_actions
@@ -93,29 +94,68 @@ def test_a_corrected_encounter_counts_once(own: Society) -> None:
     assert ServiceRollup.objects.get(service="water").quantity == 2
 
 
-def test_route_rows_and_a_full_rebuild_agree(own: Society) -> None:
+def _snapshot() -> tuple[list[Any], list[Any]]:
+    people = sorted(
+        PeopleRollup.objects.values_list(
+            "granularity", "period_start", "scope", "scope_id", "national_society_id", "sex",
+            "age_band", "population_group", "registered", "counted", "encounters",
+            "consultations",
+        )
+    )  # fmt: skip
+    services = sorted(
+        ServiceRollup.objects.values_list(
+            "day", "service_point_id", "national_society_id", "service", "quantity", "encounters"
+        )
+    )
+    return people, services
+
+
+def test_the_bulk_rebuild_writes_what_the_refresh_wrote(own: Society) -> None:
+    """Every row, at every granularity and scope: people at two points, on a route, a point
+    on the route twice, a correction, health services, days a week and a month apart, other
+    groups and a daily count with more people than were registered."""
     route = Route.objects.create(network=own.society.network, slug="r", name="R")
     RouteStop.objects.create(route=route, position=0, service_point=own.point)
-    for sex in ("female", "male"):
-        person = register(own, sex=sex)
-        people_actions.record_encounter(own.actor(), person, services=[("food", 1)])
+    RouteStop.objects.create(route=route, position=1, service_point=own.second_point)
+    RouteStop.objects.create(route=route, position=2, service_point=own.point)
+    now = timezone.now()
+    moments = [
+        now,
+        now - dt.timedelta(days=1),
+        now - dt.timedelta(days=8),
+        now - dt.timedelta(days=40),
+    ]
+    for n, (sex, band, group) in enumerate(
+        [("female", "18-59", "on-the-move"), ("male", "0-4", "returnee"),
+         ("male", "60+", "host-community"), ("female", "18-59", "on-the-move")]
+    ):  # fmt: skip
+        person = register(own, sex=sex, age_band=band, population_group=group)
+        for when in moments[: n + 1]:
+            people_actions.record_encounter(
+                own.actor(), person, services=[("water", 1), ("health-primary", 1)],
+                occurred_at=when,
+            )  # fmt: skip
+        wrong = people_actions.record_encounter(
+            own.actor(point=own.second_point), person, services=[("food", 3)], occurred_at=now
+        )
         people_actions.record_encounter(
-            own.actor(point=own.second_point), person, services=[("food", 1)]
+            own.actor(point=own.second_point), person, services=[("food", 1)], corrects=wrong
         )
+    record_daily_count(own.actor("coordinator"), day=timezone.localdate(), people=30)
     rollups.refresh()
-    assert _total(Scope.ROUTE, route.pk) == 2
-    before = sorted(
-        PeopleRollup.objects.values_list(
-            "granularity", "period_start", "scope", "scope_id", "sex", "registered"
-        )
-    )
-    assert rollups.rebuild_all().startswith("2 point-days")
-    after = sorted(
-        PeopleRollup.objects.values_list(
-            "granularity", "period_start", "scope", "scope_id", "sex", "registered"
-        )
-    )
-    assert before == after
+    before = _snapshot()
+    today = PeopleRollup.objects.filter(
+        scope=Scope.ROUTE, granularity=Granularity.DAY, period_start=timezone.now().date()
+    ).aggregate(r=Sum("registered"), c=Sum("counted"), e=Sum("encounters"))
+    # A point twice on the route counts its people and encounters once.
+    assert today == {"r": 4, "c": 26, "e": 4 + 4}
+
+    assert bulk.rebuild_all().endswith("rows with daily counts recomputed")
+
+    assert _snapshot() == before
+    assert not RollupDirty.objects.exists()
+    call_command("indicators-rebuild", stdout=io.StringIO())
+    assert _snapshot() == before
 
 
 def test_periods_start_on_mondays_and_first_days() -> None:

@@ -60,6 +60,13 @@ class Command(BaseCommand):
             help="clients writing encounters at once for the throughput figure (default: cores)",
         )
         parser.add_argument(
+            "--indicator-encounters",
+            type=_positive,
+            default=None,
+            help="encounters behind the regional dashboard figure "
+            "(default: 10 million on PostgreSQL, 1 million on SQLite)",
+        )
+        parser.add_argument(
             "--databases", type=_databases, default=list(DATABASES), help="sqlite,postgresql"
         )
         parser.add_argument(
@@ -87,6 +94,7 @@ class Command(BaseCommand):
                 seed=options["seed"],
                 log=self._progress,
                 writers=options["writers"],
+                indicator_encounters=options["indicator_encounters"],
             )
             self.stdout.write(json.dumps(result))
             return
@@ -100,6 +108,7 @@ class Command(BaseCommand):
                 fresh=options["fresh"],
                 writers=options["writers"],
                 cards=options["cards"],
+                indicator_encounters=options["indicator_encounters"],
             ),
             options["databases"],
             sqlite_path=options["sqlite_path"],

@@ -8,7 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand
 
 from routecare.core.periodic import run_locked
-from routecare.indicators.rollups import rebuild_all
+from routecare.indicators.bulk import rebuild_all
 
 
 class Command(BaseCommand):
