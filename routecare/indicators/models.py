@@ -166,6 +166,7 @@ class TrainingAttendance(models.Model):
 class ImportTarget(models.TextChoices):
     DAILY_COUNT = "daily-count", _("Daily counts")
     TRAINING = "training", _("Trainings")
+    ENCOUNTER = "encounter", _("Encounters of registered people")
 
 
 class KoboConnection(models.Model):

@@ -1,12 +1,12 @@
 """Connecting a Kobo form and importing its submissions, each once.
 
 Each submission is imported in its own transaction through the same actions staff use
-(``record_daily_count``, ``record_training``), acting as the focal point who connected the
-form. A submission seen before (same ``_id``, same ``_uuid``, or an edit whose
-``meta/deprecatedID`` names it) updates what it became when its content changed, and is left
-alone when it did not. A submission that cannot be mapped is reported and skipped; the rest
-go on. Reading fails as a whole (bad token, unreachable server, damaged file) before anything
-is imported.
+(``record_daily_count``, ``record_training``, ``record_encounter``), acting as the focal
+point who connected the form. A submission seen before (same ``_id``, same ``_uuid``, or an
+edit whose ``meta/deprecatedID`` names it) updates what it became when its content changed
+(an encounter, never changed, gets a correction), and is left alone when it did not. A
+submission that cannot be mapped is reported and skipped; the rest go on. Reading fails as a
+whole (bad token, unreachable server, damaged file) before anything is imported.
 """
 
 from __future__ import annotations
@@ -35,6 +35,9 @@ from routecare.indicators.models import (
     Training,
 )
 from routecare.orgs.models import Membership, Role, ServicePoint
+from routecare.people.actions import record_encounter
+from routecare.people.models import Encounter
+from routecare.people.selectors import person_with_code
 
 Submission = dict[str, Any]
 IGNORED_KEYS = ("_attachments", "_validation_status", "_notes", "_tags", "_geolocation")
@@ -167,9 +170,39 @@ def _import_training(
     return str(made.pk)
 
 
+def _import_encounter(
+    connection: KoboConnection, submission: Submission, previous: ImportedSubmission | None
+) -> str:
+    """A visit of a registered person. Encounters are never changed: an edited submission
+    records a correction of what it recorded before (a correction of the same person)."""
+    values = mapping.encounter(submission, connection.mapping)
+    point = _point(connection, values["service_point"])
+    actor = importing_actor(connection, point)
+    person = person_with_code(actor, values["person"])
+    if person is None:
+        raise mapping.MappingError(_("No registered person of this society has that code."))
+    corrects = None
+    if previous is not None:
+        corrects = Encounter.objects.filter(pk=previous.object_id).first()
+        if corrects is not None and corrects.person_id != person.pk:
+            raise mapping.MappingError(
+                _("The edit names another person: correct the encounter in RouteCare instead.")
+            )
+    made = record_encounter(
+        actor,
+        person,
+        services=values["services"],
+        triage=values["triage"],
+        occurred_at=values["occurred_at"],
+        corrects=corrects,
+    )
+    return str(made.pk)
+
+
 IMPORTERS: dict[str, Callable[[KoboConnection, Submission, ImportedSubmission | None], str]] = {
     ImportTarget.DAILY_COUNT: _import_daily_count,
     ImportTarget.TRAINING: _import_training,
+    ImportTarget.ENCOUNTER: _import_encounter,
 }
 
 

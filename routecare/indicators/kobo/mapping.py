@@ -16,7 +16,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from routecare.indicators.models import ImportTarget, TrainingAttendance, TrainingTopic
-from routecare.orgs.taxonomy import AgeBand, Sex
+from routecare.orgs.taxonomy import AgeBand, Service, Sex, TriageColour
 
 FIELDS: dict[str, dict[str, Any]] = {
     ImportTarget.DAILY_COUNT: {
@@ -28,6 +28,14 @@ FIELDS: dict[str, dict[str, Any]] = {
         "required": ("title", "topic", "day"),
         "optional": ("service_point",),
         "repeats": {"attendance": ("role", "sex", "people")},
+    },
+    # A visit of a registered person, by the short code on their card: forms never hold
+    # names. ``services`` is a select_multiple question (codes separated by spaces, one of
+    # each); ``service_lines`` a repeat group of service and quantity.
+    ImportTarget.ENCOUNTER: {
+        "required": ("service_point", "person", "occurred_at"),
+        "optional": ("services", "triage"),
+        "repeats": {"service_lines": ("service", "quantity")},
     },
 }
 REQUIRED_REPEATS: dict[str, tuple[str, ...]] = {ImportTarget.TRAINING: ("attendance",)}
@@ -62,6 +70,8 @@ def check(target: str, mapping: Any) -> None:
     for name in spec["optional"]:
         if name in mapping and not _is_source(mapping[name]):
             raise MappingError(_("Map %(field)s to a question path or a value.") % {"field": name})
+    if target == ImportTarget.ENCOUNTER and not {"services", "service_lines"} & set(mapping):
+        raise MappingError(_("The mapping needs services or service_lines."))
     for name, parts in spec["repeats"].items():
         if name not in mapping:
             if name in REQUIRED_REPEATS.get(target, ()):
@@ -179,4 +189,44 @@ def training(row: Mapping[str, Any], mapping: Mapping[str, Any]) -> dict[str, An
         "day": _day(_value(row, mapping["day"], "day"), "day"),
         "service_point": None if point is None else str(point).strip(),
         "attendance": attendance,
+    }
+
+
+def _moment(value: Any, field: str) -> dt.datetime:
+    """A moment with its offset, as Kobo's datetime questions and ``start``/``end`` give it."""
+    moment = value if isinstance(value, dt.datetime) else None
+    if moment is None:
+        try:
+            moment = dt.datetime.fromisoformat(str(value).strip())
+        except ValueError:
+            moment = None
+    if moment is None or moment.tzinfo is None:
+        raise MappingError(
+            _("%(field)s is not a date and time with its offset "
+              "(e.g. 2026-11-20T10:15:00-06:00).") % {"field": field}
+        )  # fmt: skip
+    return moment
+
+
+def encounter(row: Mapping[str, Any], mapping: Mapping[str, Any]) -> dict[str, Any]:
+    services: dict[str, int] = {}
+    chosen = _optional(row, mapping, "services")
+    for code in str(chosen or "").split():
+        code = _choice(code, Service.values, "services")
+        services[code] = services.get(code, 0) + 1
+    if "service_lines" in mapping:
+        group = mapping["service_lines"]
+        for line in _rows(row, group, "service_lines"):
+            code = _choice(_value(line, group["service"], "service"), Service.values, "service")
+            quantity = _number(_value(line, group["quantity"], "quantity"), "quantity")
+            services[code] = services.get(code, 0) + quantity
+    if not services:
+        raise MappingError(_("No service delivered in the submission."))
+    triage = _optional(row, mapping, "triage")
+    return {
+        "service_point": str(_value(row, mapping["service_point"], "service_point")).strip(),
+        "person": str(_value(row, mapping["person"], "person")).strip(),
+        "occurred_at": _moment(_value(row, mapping["occurred_at"], "occurred_at"), "occurred_at"),
+        "services": sorted(services.items()),
+        "triage": "" if triage is None else _choice(triage, TriageColour.values, "triage"),
     }

@@ -19,10 +19,20 @@ from django.test import Client
 from django.utils import timezone
 from openpyxl import Workbook
 
-from routecare.conftest import Society
+from routecare.audit.models import AuditEvent
+from routecare.conftest import Society, register
 from routecare.flows.models import DailyCount
+from routecare.indicators import rollups
 from routecare.indicators.kobo import importer
-from routecare.indicators.models import ImportRun, KoboConnection, Training
+from routecare.indicators.models import (
+    Granularity,
+    ImportRun,
+    KoboConnection,
+    PeopleRollup,
+    Scope,
+    Training,
+)
+from routecare.people.models import Encounter
 
 TOKEN = "kobo-test-token"
 ASSET = "aTestForm123"
@@ -295,3 +305,85 @@ def test_the_page_connects_and_pulls(
     client.post(f"/indicators/kobo/{connection.pk}/pull/")
     assert Training.objects.count() == 3
     assert web(own.coordinator, own.point).get("/indicators/kobo/").status_code == 403
+
+
+ENCOUNTER_MAPPING = {
+    "service_point": {"value": "hn-1"},
+    "person": "visit/code",
+    "occurred_at": "visit/when",
+    "services": "visit/services",
+    "triage": "visit/triage",
+    "service_lines": {
+        "repeat": "visit/lines",
+        "service": "visit/lines/service",
+        "quantity": "visit/lines/quantity",
+    },
+}
+
+
+def test_encounters_of_registered_people_and_an_edit_as_a_correction(
+    own: Society, outsider: Society, kobo: KoboServer
+) -> None:
+    person, other = register(own), register(own)
+    stranger = register(outsider)
+    when = (timezone.now() - dt.timedelta(hours=2)).astimezone(dt.timezone(dt.timedelta(hours=-6)))
+    line = {"visit/lines/service": "food", "visit/lines/quantity": "2"}
+    visit = {"_uuid": "v1", "visit/code": person.short_code, "visit/when": when.isoformat(),
+             "visit/services": "water first-aid", "visit/triage": "green",
+             "visit/lines": [line]}  # fmt: skip
+    kobo.submissions = [
+        visit,
+        visit | {"_uuid": "v2", "visit/code": "ZZZZ-ZZZZ"},
+        visit | {"_uuid": "v3", "visit/code": stranger.short_code},  # another society's
+        visit | {"_uuid": "v4", "visit/when": "2026-11-20T10:00:00"},  # no offset
+        visit | {"_uuid": "v5", "visit/services": "teleport"},
+        visit | {"_uuid": "v6", "visit/services": "", "visit/lines": []},
+        visit | {"_uuid": "v7", "visit/triage": "purple"},
+    ]
+    connection = _connect(own, kobo, target="encounter", form_mapping=ENCOUNTER_MAPPING)
+    run = importer.pull(connection)
+
+    assert (run.created, run.fetched) == (1, 7)
+    errors = {e["submission"]: e["error"] for e in run.errors}
+    assert errors["v2"] == errors["v3"] == "No registered person of this society has that code."
+    assert errors["v4"].startswith("occurred_at is not a date and time with its offset")
+    assert errors["v5"] == "services has an unknown value."
+    assert errors["v6"] == "No service delivered in the submission."
+    assert errors["v7"] == "triage has an unknown value."
+    assert not any(person.short_code in e["error"] for e in run.errors)  # never the answers
+    recorded = Encounter.objects.get()
+    assert (recorded.person, recorded.service_point, recorded.triage) == (
+        person,
+        own.point,
+        "green",
+    )
+    assert recorded.occurred_at == when.replace(microsecond=when.microsecond)
+    assert sorted(recorded.services.values_list("service", "quantity")) == [
+        ("first-aid", 1), ("food", 2), ("water", 1)
+    ]  # fmt: skip
+    assert AuditEvent.objects.filter(
+        action="create", object_type="encounter", object_id=str(recorded.pk),
+        actor=own.focal_point, via="import",
+    ).exists()  # fmt: skip
+
+    again = importer.pull(connection)
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 1)
+    # Kobo's edit: a new uuid naming the old one. The encounter is corrected, not changed.
+    kobo.submissions = [
+        visit | {"_uuid": "v1b", "meta/deprecatedID": "uuid:v1", "visit/services": "water",
+                 "visit/lines": []},
+        visit | {"_uuid": "v1c", "meta/deprecatedID": "uuid:v1b", "visit/code": other.short_code},
+    ]  # fmt: skip
+    edited = importer.pull(connection)
+    assert edited.updated == 1
+    assert edited.errors == [
+        {"submission": "v1c",
+         "error": "The edit names another person: correct the encounter in RouteCare instead."}
+    ]  # fmt: skip
+    correction = Encounter.objects.get(corrects=recorded)
+    assert list(correction.services.values_list("service", "quantity")) == [("water", 1)]
+    rollups.refresh()
+    society_day = PeopleRollup.objects.get(
+        scope=Scope.SOCIETY, granularity=Granularity.DAY, scope_id=own.society.pk
+    )
+    assert (society_day.registered, society_day.encounters) == (1, 1)
