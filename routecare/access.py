@@ -41,6 +41,11 @@ class Rule(enum.Enum):
     COORDINATION = "coordination"  # daily counts and alerts: coordinators and focal points
     ROUTE_OVERVIEW = "route-overview"  # route views: coordinators, focal points, regional
     DASHBOARDS = "dashboards"  # indicators: a coordinator's point, a society, a network
+    FEEDBACK = "feedback"  # handle feedback: focal points, coordinators, regional staff
+    SAFEGUARDING = "safeguarding"  # sensitive feedback: designated safeguarding focal points
+    FAQ = "faq"  # read the staff FAQ: any staff member of a society or network
+    FAQ_EDITING = "faq-editing"  # draft FAQ entries: coordinators, focal points, regional
+    FAQ_APPROVAL = "faq-approval"  # approve and retire them: focal points, regional
     SOCIETY_ADMIN = "society-admin"  # manage own society's points, staff and audit trail
     SYSADMIN = "sysadmin"  # Django admin
 
@@ -57,6 +62,7 @@ class Actor:
     via: str = "web"  # web, api or command: recorded in the audit trail
     protection: bool = False  # holds a protection role (restricted referrals)
     rfl_focal_point: bool = False
+    safeguarding: bool = False  # receives sensitive feedback
 
     @property
     def user_id(self) -> int:
@@ -161,6 +167,7 @@ def actor_of(
         via=via,
         protection=membership.protection,
         rfl_focal_point=membership.rfl_focal_point,
+        safeguarding=membership.safeguarding,
     )
 
 
@@ -201,6 +208,20 @@ def allows(actor: Actor | None, rule: Rule) -> bool:
             Role.COORDINATOR,
             Role.REGIONAL,
         )
+    if rule is Rule.FEEDBACK:
+        return actor.role in (Role.FOCAL_POINT, Role.COORDINATOR, Role.REGIONAL) or (
+            actor.safeguarding
+        )
+    if rule is Rule.SAFEGUARDING:
+        return actor.safeguarding
+    if rule is Rule.FAQ:
+        return actor.network_id is not None and actor.role != Role.SYSADMIN
+    if rule is Rule.FAQ_EDITING:
+        return actor.network_id is not None and actor.role in (
+            Role.COORDINATOR, Role.FOCAL_POINT, Role.REGIONAL,
+        )  # fmt: skip
+    if rule is Rule.FAQ_APPROVAL:
+        return actor.network_id is not None and actor.role in (Role.FOCAL_POINT, Role.REGIONAL)
     if rule is Rule.SOCIETY_ADMIN:
         return actor.administers_society
     if rule is Rule.SYSADMIN:

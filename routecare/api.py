@@ -131,6 +131,7 @@ def unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpRespo
 def _register_routers() -> None:
     from routecare.cards.api import router as cards_router
     from routecare.directory.api import router as directory_router
+    from routecare.feedback.api import router as feedback_router
     from routecare.flows.api import router as flows_router
     from routecare.indicators.api import router as indicators_router
     from routecare.orgs.api import router as orgs_router
@@ -144,6 +145,7 @@ def _register_routers() -> None:
     api.add_router("/", referrals_router)
     api.add_router("/", flows_router)
     api.add_router("/", indicators_router)
+    api.add_router("/", feedback_router)
 
 
 _register_routers()

@@ -101,6 +101,7 @@ INSTALLED_APPS = [
     "routecare.notifications",
     "routecare.flows",
     "routecare.indicators",
+    "routecare.feedback",
     "django_tasks",
     "django_tasks_db",
     "routecare.demo",
@@ -284,3 +285,9 @@ ROUTECARE_BASE_URL = os.environ.get("ROUTECARE_BASE_URL", "http://127.0.0.1:8000
 # KoboToolbox servers are reached over https only; ROUTECARE_KOBO_ALLOW_HTTP=true also allows
 # plain http (a test server on the same machine, a Kobo server on a private network).
 KOBO_ALLOW_HTTP = envbool("ROUTECARE_KOBO_ALLOW_HTTP", "false")
+# Behind a reverse proxy, rate limits take the client address from the last hop the proxy
+# added to X-Forwarded-For; without one, from the connection (a client's own header is never
+# trusted).
+ROUTECARE_TRUSTED_PROXY = envbool("ROUTECARE_TRUSTED_PROXY", "false")
+# Public feedback: submissions per client address and hour.
+ROUTECARE_FEEDBACK_PER_HOUR = envint("ROUTECARE_FEEDBACK_PER_HOUR", "5")

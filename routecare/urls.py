@@ -24,5 +24,6 @@ urlpatterns = [
     path("", include("routecare.notifications.urls")),
     path("", include("routecare.flows.urls")),
     path("", include("routecare.indicators.urls")),
+    path("", include("routecare.feedback.urls")),
     path("", include("routecare.people.urls")),
 ]

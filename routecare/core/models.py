@@ -17,3 +17,24 @@ class JobLock(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class RateWindow(models.Model):
+    """Requests of one kind per client and window, for rate limits. The client is a keyed
+    hash of its address and the window (not reversible, not linkable from one window to the
+    next); rows are deleted once their window has passed. No address is stored."""
+
+    scope = models.CharField(max_length=40)
+    client = models.CharField(max_length=64)
+    window_start = models.DateTimeField()
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["scope", "client", "window_start"], name="one_rate_window"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scope} {self.window_start}: {self.count}"

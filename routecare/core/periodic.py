@@ -31,6 +31,7 @@ MIN_HOLD = dt.timedelta(minutes=10)
 
 
 def _jobs() -> list[Job]:
+    from routecare.core.ratelimit import forget_passed
     from routecare.flows.triggers import evaluate_all
     from routecare.indicators.kobo.importer import pull_all
     from routecare.indicators.rollups import refresh
@@ -44,6 +45,11 @@ def _jobs() -> list[Job]:
             "referrals.expire-overdue",
             dt.timedelta(hours=1),
             lambda: f"{expire_overdue()} referrals expired",
+        ),
+        Job(
+            "core.forget-rate-windows",
+            dt.timedelta(minutes=15),
+            lambda: f"{forget_passed()} rate-limit windows deleted",
         ),
     ]
 

@@ -104,6 +104,61 @@ TEXTS: dict[str, str] = {
     "day_4": "Friday",
     "day_5": "Saturday",
     "day_6": "Sunday",
+    # Feedback and questions.
+    "feedback_link": "Give feedback or ask a question",
+    "feedback_title": "Tell us what happened",
+    "feedback_intro": (
+        "Tell us about the help you received from the Red Cross and Red Crescent anywhere on "
+        "your route, also in countries you have already left. You do not need to give your "
+        "name. Your message goes to the people responsible for that place."
+    ),
+    "no_names": "Do not write names, document numbers or where you are staying.",
+    "about": "What is it about?",
+    "about_general": "The Red Cross and Red Crescent in general",
+    "whole_society": "%(society)s (in general)",
+    "kind": "What kind of message is it?",
+    "cat_complaint": "A complaint",
+    "cat_praise": "Thanks or praise",
+    "cat_question": "A question",
+    "cat_suggestion": "A suggestion",
+    "cat_sensitive": (
+        "Abuse, exploitation or discrimination by staff or volunteers (handled confidentially "
+        "by specially trained people only)"
+    ),
+    "your_message": "Your message",
+    "answer_me": ("I want an answer. I agree to be contacted this way about this message only."),
+    "contact_method": "How should we answer?",
+    "contact_value": "Number with country code, Telegram username or email",
+    "sms": "SMS (text message)",
+    "email": "Email",
+    "send": "Send",
+    "thanks": "Thank you. Your message was sent to the people responsible.",
+    "your_reference": "Your reference",
+    "keep_reference": "Keep this reference: with it you can read the answer on this site.",
+    "read_answer": "Read the answer to my message",
+    "reference": "Reference",
+    "status": "Status",
+    "fb_status_new": "Received",
+    "fb_status_acknowledged": "Seen",
+    "fb_status_in_progress": "Being handled",
+    "fb_status_resolved": "Resolved",
+    "fb_status_closed": "Closed",
+    "answer": "Answer",
+    "no_answer_yet": "No answer yet. Please look again later.",
+    "reference_unknown": "No message has this reference. Check it and try again.",
+    "too_many": "Too many messages from this connection. Please try again in an hour.",
+    "err_about": "Choose what your message is about.",
+    "err_kind": "Choose what kind of message it is.",
+    "err_text": "Write your message (up to 2000 characters).",
+    "err_contact": (
+        "To get an answer, tick the box, choose how and write a number with its country code, "
+        "a Telegram username or an email."
+    ),
+    "err_expired": "The form expired. Please write your message again.",
+    "choose_country": "Choose the country you are in",
+    "faq_title": "Questions and answers",
+    "search": "Search",
+    "no_faq": "No answers found. You can ask your question with the feedback form.",
 }
 # Service names, for what a person received.
 SERVICE_TEXTS: dict[str, str] = {

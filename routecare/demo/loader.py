@@ -16,6 +16,7 @@ from django.utils import timezone
 from routecare.access import Actor, build_actor
 from routecare.cards.actions import issue_card
 from routecare.cards.keys import ensure_keys
+from routecare.demo.feedback import load_feedback
 from routecare.demo.flows import load_flows
 from routecare.demo.routes import NETWORKS, NetworkSpec
 from routecare.indicators.rollups import refresh_since
@@ -98,9 +99,11 @@ def _load_network(spec: NetworkSpec, sign_ins: list[SignIn]) -> None:
                 defaults={
                     "role": role,
                     "national_society": society,
-                    # The demo focal points also hold the protection and family-links roles.
+                    # The demo focal points also hold the protection, family-links and
+                    # safeguarding roles.
                     "protection": role == Role.FOCAL_POINT,
                     "rfl_focal_point": role == Role.FOCAL_POINT,
+                    "safeguarding": role == Role.FOCAL_POINT,
                 },
             )
             if role == Role.COORDINATOR and first_point is not None:
@@ -259,6 +262,7 @@ def load_demo() -> tuple[list[SignIn], int]:
         sign_ins.append(SignIn("sysadmin", Role.SYSADMIN, "Django admin"))
         people = _load_people()
         load_flows()
+        load_feedback()
         # The dashboards show the demo at once, without waiting for the periodic job.
         refresh_since(started)
     return sign_ins, people

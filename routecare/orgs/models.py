@@ -231,6 +231,12 @@ class Membership(models.Model):
     rfl_focal_point = models.BooleanField(
         default=False, help_text=_("Restoring family links focal point of the society.")
     )
+    # Sensitive feedback (abuse, exploitation, discrimination by staff) reaches these staff
+    # only: of the society concerned, and of the network's IFRC cluster.
+    safeguarding = models.BooleanField(
+        default=False,
+        help_text=_("Safeguarding focal point: receives sensitive feedback."),
+    )
 
     def __str__(self) -> str:
         return f"{self.user} ({self.role})"

@@ -23,6 +23,8 @@ from routecare.audit.models import AuditEvent
 from routecare.cards.actions import issue_card
 from routecare.cards.keys import ensure_keys
 from routecare.conftest import Society, api_client, sign_in_client
+from routecare.feedback.actions import About, respond, submit_feedback
+from routecare.feedback.faq_actions import approve_entry, create_entry
 from routecare.flows import stock, triggers
 from routecare.flows.actions import record_daily_count, send_alert
 from routecare.flows.models import Metric
@@ -44,6 +46,12 @@ ALLOWED_ROLES = {
     Rule.COORDINATION: {"coordinator", "focal_point"},
     Rule.ROUTE_OVERVIEW: {"coordinator", "focal_point", "regional"},
     Rule.DASHBOARDS: {"coordinator", "focal_point", "regional"},
+    Rule.FEEDBACK: {"coordinator", "focal_point", "regional"},
+    # Designated people only: none of the walk's personas is one (feedback/tests cover them).
+    Rule.SAFEGUARDING: set(),
+    Rule.FAQ: {"volunteer", "coordinator", "focal_point", "partner", "regional"},
+    Rule.FAQ_EDITING: {"coordinator", "focal_point", "regional"},
+    Rule.FAQ_APPROVAL: {"focal_point", "regional"},
     Rule.SOCIETY_ADMIN: {"focal_point"},
     Rule.SYSADMIN: {"sysadmin"},
 }
@@ -58,6 +66,21 @@ SHARED_IN_NETWORK = {
     "flows/routes/<slug:slug>/",
     # The parameters name a table and a format of the caller's own dashboard, not an object.
     "indicators/export/<slug:table>.<slug:extension>",
+    # The FAQ is the network's, shared by its societies.
+    "faq/<uuid:entry_id>/",
+    "faq/<uuid:entry_id>/edit/",
+    "faq/<uuid:entry_id>/<str:what>/",
+}
+# Feedback is read by who handles it (a society's focal points, the coordinator it is assigned
+# to, the IFRC cluster for RouteCare itself): others of the allowed roles get 404. Who sees
+# which item is tested in feedback/tests.
+HANDLERS_ONLY = {
+    "feedback/<uuid:feedback_id>/",
+    "feedback/<uuid:feedback_id>/<str:what>/",
+    "/feedback/{feedback_id}",
+    "/feedback/{feedback_id}/answer-sent",
+    "/feedback/{feedback_id}/faq",
+    "/feedback/{feedback_id}/link-faq",
 }
 # URL prefixes served by other mechanisms, each covered by its own test below.
 DELEGATED_PREFIXES = ("admin/", "api/v1/")
@@ -169,6 +192,19 @@ def world(
         )
         event = triggers.evaluate(trigger)
         assert event is not None
+        feedback, _new = submit_feedback(
+            about=About(society.society.network, society.society), category="question",
+            text=f"walk question {name}", language="es",
+            form_token=f"walk-feedback-{society.society.country_code}-00",
+            contact_method="email", contact_value="walk@example.org", contact_consent=True,
+        )  # fmt: skip
+        answer = respond(society.actor("focal_point"), feedback, "walk answer")
+        entry = approve_entry(
+            society.actor("focal_point"),
+            create_entry(
+                society.actor("focal_point"), texts={"es": ("¿Paseo?", "Sí.")}, tags=["water"]
+            ),
+        )
         connection = connect_form(
             society.actor("focal_point"), name="walk", server_url="https://127.0.0.1:9",
             token="walk", asset_uid="aWalk", target="training",
@@ -199,6 +235,13 @@ def world(
             "connection_id": connection.pk,
             "table": "sex-age",
             "extension": "csv",
+            "feedback_id": feedback.pk,
+            "reference": feedback.reference,
+            "answer_id": answer.pk,
+            "entry_id": entry.pk,
+            "what": "status",
+            "change": "retire",
+            "country": society.society.country_code,
         }
     return {
         "personas": personas,
@@ -278,6 +321,8 @@ def test_pages_leak_nothing_to_any_role(world: dict[str, Any]) -> None:
                         assert status == 403, where
                     elif owner == "other" and route in SHARED_IN_NETWORK:
                         assert status in (200, 302, 403, 404, 405), where
+                    elif route in HANDLERS_ONLY:
+                        assert status in (200, 302, 404, 405), where
                     elif owner == "other" or (
                         ("token_id" in route or "notification_id" in route)
                         and persona.role != "volunteer"
@@ -336,6 +381,27 @@ API_BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/flows/stock"): {"kind": "food", "name": "walk food"},
     ("POST", "/flows/stock/{item_id}/count"): {"level": 5},
     ("POST", "/flows/transfers"): {"kind": "staff", "quantity": 2},
+    ("POST", "/public/feedback"): {
+        "country": "{country}",
+        "about": "general",
+        "category": "praise",
+        "text": "walk",
+        "language": "fa",
+        "form_token": "walk-feedback-{country}-00",
+    },
+    ("POST", "/public/feedback/answer"): {"reference": "{reference}"},
+    ("POST", "/feedback"): {
+        "about": "society:{country}",
+        "category": "suggestion",
+        "text": "walk",
+        "language": "es",
+        "form_token": "walk-staff-feedback-0",
+    },
+    ("POST", "/feedback/{feedback_id}"): {"status": "acknowledged", "note": "walk"},
+    ("POST", "/feedback/{feedback_id}/answer-sent"): {"answer_id": "{answer_id}"},
+    ("POST", "/feedback/{feedback_id}/link-faq"): {"faq_entry": "{entry_id}"},
+    ("POST", "/faq"): {"texts": {"es": {"question": "¿Otro paseo?"}}, "tags": []},
+    ("PUT", "/faq/{entry_id}"): {"texts": {"es": {"question": "¿Paseo?", "answer": "Sí."}}},
     ("POST", "/indicators/trainings"): {
         "title": "walk",
         "topic": "rfl",
@@ -348,6 +414,7 @@ ONCE_ONLY = {
     ("POST", "/referrals/{referral_id}/respond"),
     ("POST", "/flows/transfers/{transfer_id}/{status}"),
     ("POST", "/flows/stock"),  # the same item name twice at one point
+    ("PUT", "/faq/{entry_id}"),  # a retired entry is not edited again
 }
 # Service points with network visibility are seen by the whole network by design; another
 # society's point is read (200) but never changed (403).
@@ -356,6 +423,11 @@ API_SHARED_IN_NETWORK = {
     "/flows/routes/{slug}",
     "/directory/service-points/{service_point_id}",
     "/directory/service-points/{service_point_id}/next",
+    "/faq",
+    "/faq/{entry_id}",
+    "/faq/{entry_id}/{change}",
+    # Feedback may be about any society of the network (one behind the person on the route).
+    "/feedback",
 }
 # Operations walked with input they must refuse (422): card reading has its own tests.
 REFUSED_INPUT = {("POST", "/cards/read"), ("POST", "/cards/read-photo")}
@@ -391,7 +463,9 @@ def test_api_leaks_nothing_to_any_role(world: dict[str, Any]) -> None:
                 elif persona.role not in ALLOWED_ROLES[rule]:
                     assert status == 403, where
                 elif owner == "other" and path in API_SHARED_IN_NETWORK:
-                    assert status in (200, 403, 404), where
+                    assert status in (200, 201, 403, 404, 422), where
+                elif path in HANDLERS_ONLY:
+                    assert status in (200, 201, 404, 422), f"{where}: {response.content[:300]!r}"
                 elif owner == "other":
                     assert status == 404, where
                 elif (method, path) in REFUSED_INPUT:

@@ -1,0 +1,69 @@
+"""Rate limits that hold across server processes (counted in the database) and store no
+address: a client is an HMAC of its address and the current window, under the server's
+secret key, so a row says nothing about who sent the requests, and two windows of one client
+cannot be linked."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.http import HttpRequest
+from django.utils import timezone
+
+from routecare.core.models import RateWindow
+
+
+def client_address(request: HttpRequest) -> str:
+    """The address the request came from. Behind a proxy, set ``ROUTECARE_TRUSTED_PROXY``
+    so the last address the proxy added is used instead (never the client's own claim)."""
+    if settings.ROUTECARE_TRUSTED_PROXY:
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
+        if hops:
+            return str(hops[-1])
+    return str(request.META.get("REMOTE_ADDR", ""))
+
+
+def _window(now: dt.datetime, seconds: int) -> dt.datetime:
+    epoch = int(now.timestamp())
+    return dt.datetime.fromtimestamp(epoch - epoch % seconds, tz=dt.UTC)
+
+
+def _client(scope: str, address: str, window: dt.datetime) -> str:
+    key = settings.SECRET_KEY.encode()
+    message = f"{scope}|{address}|{window.isoformat()}".encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
+def allow(
+    scope: str, request: HttpRequest, *, limit: int, seconds: int, now: dt.datetime | None = None
+) -> bool:
+    """Count this request; False when the client already made ``limit`` in the window."""
+    now = now or timezone.now()
+    window = _window(now, seconds)
+    client = _client(scope, client_address(request), window)
+    rows = RateWindow.objects.filter(scope=scope, client=client, window_start=window)
+    with transaction.atomic():
+        if rows.filter(count__gte=limit).exists():
+            return False
+        if not rows.update(count=F("count") + 1):
+            try:
+                with transaction.atomic():
+                    RateWindow.objects.create(
+                        scope=scope, client=client, window_start=window, count=1
+                    )
+            except IntegrityError:  # another process created it first
+                rows.update(count=F("count") + 1)
+    return True
+
+
+def forget_passed(now: dt.datetime | None = None) -> int:
+    """Delete the windows that ended (the periodic job): one hour is the longest window."""
+    now = now or timezone.now()
+    deleted, _ = RateWindow.objects.filter(window_start__lt=now - dt.timedelta(hours=1)).delete()
+    return deleted
