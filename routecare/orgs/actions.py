@@ -70,6 +70,9 @@ def create_staff_member(
     return membership
 
 
+DESIGNATIONS = ("protection", "rfl_focal_point", "safeguarding")
+
+
 def update_staff_member(
     actor: Actor,
     membership: Membership,
@@ -77,7 +80,10 @@ def update_staff_member(
     role: str,
     active: bool,
     service_points: Iterable[ServicePoint],
+    designations: Iterable[str] | None = None,
 ) -> Membership:
+    """``designations``: which of protection, rfl_focal_point and safeguarding the member
+    holds (None leaves them as they are)."""
     if (
         membership.national_society_id != actor.national_society_id
         or role not in SOCIETY_STAFF_ROLES
@@ -85,7 +91,13 @@ def update_staff_member(
         raise PermissionError("not your society's staff member")
     with transaction.atomic():
         membership.role = role
-        membership.save(update_fields=["role"])
+        changed = ["role"]
+        if designations is not None:
+            held = set(designations)
+            for name in DESIGNATIONS:
+                setattr(membership, name, name in held)
+            changed += list(DESIGNATIONS)
+        membership.save(update_fields=changed)
         points = [p for p in service_points if p.national_society_id == actor.national_society_id]
         membership.service_points.set(points)
         user = membership.user
@@ -97,7 +109,7 @@ def update_staff_member(
             "change",
             "membership",
             membership.pk,
-            fields=["role", "service_points", "is_active"],
+            fields=[*changed, "service_points", "is_active"],
             detail=user.get_username(),
         )
     return membership

@@ -110,6 +110,21 @@ class StaffCreateForm(StaffRoleForm):
         return username
 
 
+# Designations a focal point gives staff of the society: who receives restricted referrals and
+# sensitive feedback.
+DESIGNATIONS = [
+    ("protection", _("Protection role: handles protection referrals")),
+    ("rfl_focal_point", _("Restoring family links focal point")),
+    ("safeguarding", _("Safeguarding focal point: receives sensitive feedback")),
+]
+
+
 class StaffEditForm(StaffRoleForm):
     active = forms.BooleanField(label=_("May sign in"), required=False)
-    field_order = ["role", "active", "service_points"]
+    designations = forms.MultipleChoiceField(
+        label=_("Designations"),
+        choices=DESIGNATIONS,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    field_order = ["role", "active", "designations", "service_points"]

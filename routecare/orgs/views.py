@@ -83,6 +83,7 @@ def staff_edit(request: StaffRequest, membership_id: int) -> HttpResponse:
             "role": membership.role,
             "active": membership.user.is_active,
             "service_points": list(membership.service_points.all()),
+            "designations": [d for d in actions.DESIGNATIONS if getattr(membership, d)],
         },
     )
     if request.method == "POST" and form.is_valid():
@@ -93,6 +94,7 @@ def staff_edit(request: StaffRequest, membership_id: int) -> HttpResponse:
             role=data["role"],
             active=data["active"],
             service_points=data["service_points"],
+            designations=data["designations"],
         )
         messages.success(request, _("Staff member updated."))
         return redirect("orgs:staff")

@@ -94,6 +94,13 @@ def test_focal_point_adds_and_deactivates_staff(own: Society, web: Callable[...,
     membership.user.refresh_from_db()
     assert membership.role == "coordinator"
     assert membership.user.is_active is False
+    # Designated safeguarding focal point: sensitive feedback reaches them from now on.
+    client.post(
+        f"/orgs/staff/{membership.pk}/",
+        {"role": "coordinator", "active": "on", "designations": ["safeguarding"]},
+    )
+    membership.refresh_from_db()
+    assert (membership.safeguarding, membership.protection) == (True, False)
 
 
 def test_staff_form_rejects_weak_passwords_and_taken_names(
