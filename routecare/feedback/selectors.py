@@ -239,6 +239,13 @@ def public_faq(network: Network, language: str, query: str = "") -> list[Hit]:
     return [Hit(text.entry, text) for text in texts.order_by("question")]
 
 
+def questions_of(actor: Actor, entry: FaqEntry) -> list[Feedback]:
+    """The questions that prompted the entry, those the actor handles (the others are
+    counted, not shown)."""
+    linked = entry.questions.select_related("about_society", "about_point").order_by("-created_at")
+    return [item for item in linked[:200] if may_handle(actor, item)]
+
+
 def asked_this_month(entry: FaqEntry, today: dt.date | None = None) -> int:
     today = today or timezone.now().date()
     first = dt.datetime.combine(today.replace(day=1), dt.time(), dt.UTC)

@@ -55,6 +55,8 @@ def test_a_question_becomes_an_approved_answer_a_volunteer_finds(balkans: Balkan
     assert selectors.search_faq(volunteer, "tren horario", "es") == []
     assert selectors.search_faq(volunteer, "دیابت", "fa")[0].entry == entry
     assert selectors.asked_this_month(entry) == 2
+    assert len(selectors.questions_of(focal, entry)) == 2
+    assert selectors.questions_of(volunteer, entry) == []  # counted, not shown
     history = [(v.number, v.change) for v in entry.versions.order_by("changed_at", "pk")]
     assert history == [(1, "created"), (2, "edited"), (2, "approved")]
     assert entry.approved_by == serbia.focal_point

@@ -53,6 +53,7 @@ def entry(request: StaffRequest, entry_id: str) -> HttpResponse:
             "texts": found.texts.order_by("language"),
             "versions": found.versions.select_related("changed_by"),
             "asked": selectors.asked_this_month(found),
+            "questions": selectors.questions_of(actor, found),
             "may_edit": faq_actions.may_edit(actor) and found.status != FaqStatus.RETIRED,
             "may_approve": faq_actions.may_approve(actor),
         },
