@@ -10,6 +10,7 @@ from collections import defaultdict
 from django.db import transaction
 from django.utils import timezone
 
+from routecare.demo.routes import NETWORKS
 from routecare.orgs.models import RouteStop, ServicePoint
 from routecare.orgs.taxonomy import AgeBand, Service, Sex, TriageColour
 from routecare.people import shortcode
@@ -37,9 +38,11 @@ SERVICES = Service.values
 
 
 def _journeys_by_society() -> dict[uuid.UUID, list[ServicePoint]]:
-    """Service points of each society in route order, so journeys move forward."""
+    """Service points of each society in route order, so journeys move forward. Only the
+    demo networks' routes: the benchmarks' own networks keep exactly the data they made."""
     points: dict[uuid.UUID, list[ServicePoint]] = defaultdict(list)
-    for stop in RouteStop.objects.select_related("service_point").order_by("route", "position"):
+    stops = RouteStop.objects.filter(route__network__slug__in=[spec.slug for spec in NETWORKS])
+    for stop in stops.select_related("service_point").order_by("route", "position"):
         points[stop.service_point.national_society_id].append(stop.service_point)
     return points
 
