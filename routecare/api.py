@@ -14,13 +14,28 @@ from ninja.security import HttpBearer
 
 from routecare.access import Actor, NoServicePoint
 from routecare.accounts.actions import actor_for_token
+from routecare.core import ratelimit
+
+# Wrong tokens per client address and hour before the address is refused for the hour: enough
+# for a misconfigured client to notice, too few to guess a token.
+TOKEN_FAILURES_PER_HOUR = 30
+
+
+class TokenGuessingError(Exception):
+    pass
 
 
 class TokenAuth(HttpBearer):
     """``Authorization: Bearer rct_…``; tokens are created on the API tokens page."""
 
     def authenticate(self, request: HttpRequest, token: str) -> Actor | None:
-        return actor_for_token(token)
+        scope, limit = "api-token-failure", TOKEN_FAILURES_PER_HOUR
+        if ratelimit.blocked(scope, request, limit=limit, seconds=3600):
+            raise TokenGuessingError
+        actor = actor_for_token(token)
+        if actor is None:
+            ratelimit.allow(scope, request, limit=limit, seconds=3600)
+        return actor
 
 
 api = NinjaAPI(
@@ -119,6 +134,12 @@ def forbidden_domain(request: HttpRequest, exc: PermissionError) -> HttpResponse
     return api.create_response(
         request, {"detail": gettext("Not allowed for your role.")}, status=403
     )
+
+
+@api.exception_handler(TokenGuessingError)
+def too_many_token_failures(request: HttpRequest, exc: TokenGuessingError) -> HttpResponse:
+    message = gettext("Too many wrong API tokens from this address: try again in an hour.")
+    return api.create_response(request, {"detail": message}, status=429)
 
 
 @api.exception_handler(AuthenticationError)

@@ -62,6 +62,19 @@ def allow(
     return True
 
 
+def blocked(
+    scope: str, request: HttpRequest, *, limit: int, seconds: int, now: dt.datetime | None = None
+) -> bool:
+    """Whether the client already made ``limit`` requests of this kind in the window (without
+    counting this one): for limits on failures, counted only when they happen."""
+    now = now or timezone.now()
+    window = _window(now, seconds)
+    client = _client(scope, client_address(request), window)
+    return RateWindow.objects.filter(
+        scope=scope, client=client, window_start=window, count__gte=limit
+    ).exists()
+
+
 def forget_passed(now: dt.datetime | None = None) -> int:
     """Delete the windows that ended (the periodic job): one hour is the longest window."""
     now = now or timezone.now()

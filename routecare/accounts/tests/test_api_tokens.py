@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from routecare.accounts.actions import DEFAULT_TOKEN_LIFETIME, create_api_token, token_digest
 from routecare.accounts.models import ApiToken
+from routecare.api import TOKEN_FAILURES_PER_HOUR
 from routecare.audit.models import AuditEvent
 from routecare.conftest import Society
 
@@ -103,3 +104,15 @@ def test_openapi_schema_and_docs_are_published(db: None) -> None:
     assert schema.status_code == 200
     assert "/api/v1/people/lookup" in schema.json()["paths"]
     assert Client().get("/api/v1/docs").status_code == 200
+
+
+def test_an_address_guessing_tokens_is_refused_for_the_hour(own: Society) -> None:
+    _token, raw = create_api_token(own.volunteer, "real", own.point)
+    guessing = Client(headers={"Authorization": "Bearer rct_not-a-real-token"})
+    statuses = [guessing.get("/api/v1/faq").status_code for _ in range(TOKEN_FAILURES_PER_HOUR)]
+    assert set(statuses) == {401}
+    assert guessing.get("/api/v1/faq").status_code == 429
+    # From that address even a real token waits: the guesser may have found it.
+    real = Client(headers={"Authorization": f"Bearer {raw}"})
+    assert real.get("/api/v1/faq").status_code == 429
+    assert real.get("/api/v1/faq", REMOTE_ADDR="10.9.8.7").status_code == 200
