@@ -60,7 +60,8 @@ def test_the_farsi_page_is_light_rtl_shows_next_medicines_and_works_offline(
     assert len({r.url for r in responses if r.request.resource_type == "document"}) == 1
 
     # After one visit the page is kept; offline, it is shown with the date of its data.
-    page.wait_for_function("document.documentElement.dataset.offlineReady === 'kept'")
+    # (expect, not wait_for_function: the page's content security policy forbids eval.)
+    expect(page.locator("html")).to_have_attribute("data-offline-ready", "kept")
     context.set_offline(True)
     page.reload()
     assert page.evaluate("document.documentElement.dir") == "rtl"
@@ -101,7 +102,7 @@ def test_the_map_shows_points_and_outlines_when_tiles_cannot_load(
     expect(page.locator(".leaflet-container")).to_be_visible()
     expect(page.locator(".leaflet-marker-icon").first).to_be_visible()
     # The Natural Earth outlines are drawn as SVG paths once the tiles fail.
-    page.wait_for_function("document.querySelectorAll('.leaflet-overlay-pane path').length > 20")
+    expect(page.locator(".leaflet-overlay-pane path").nth(20)).to_be_attached()
     page.locator(".leaflet-marker-icon").first.click()
     expect(page.locator(".leaflet-popup-content a")).to_have_attribute(
         "href", re.compile(r"/es/services/[a-z-]+/")
