@@ -11,7 +11,7 @@ import hmac
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -40,14 +40,24 @@ def _client(scope: str, address: str, window: dt.datetime) -> str:
     return hmac.new(key, message, hashlib.sha256).hexdigest()
 
 
+def _current(
+    scope: str, request: HttpRequest, seconds: int, now: dt.datetime | None
+) -> tuple[QuerySet[RateWindow], str, dt.datetime]:
+    """The client's row for the current window (as a queryset), its client key and window."""
+    window = _window(now or timezone.now(), seconds)
+    client = _client(scope, client_address(request), window)
+    return (
+        RateWindow.objects.filter(scope=scope, client=client, window_start=window),
+        client,
+        window,
+    )
+
+
 def allow(
     scope: str, request: HttpRequest, *, limit: int, seconds: int, now: dt.datetime | None = None
 ) -> bool:
     """Count this request; False when the client already made ``limit`` in the window."""
-    now = now or timezone.now()
-    window = _window(now, seconds)
-    client = _client(scope, client_address(request), window)
-    rows = RateWindow.objects.filter(scope=scope, client=client, window_start=window)
+    rows, client, window = _current(scope, request, seconds, now)
     with transaction.atomic():
         if rows.filter(count__gte=limit).exists():
             return False
@@ -67,12 +77,8 @@ def blocked(
 ) -> bool:
     """Whether the client already made ``limit`` requests of this kind in the window (without
     counting this one): for limits on failures, counted only when they happen."""
-    now = now or timezone.now()
-    window = _window(now, seconds)
-    client = _client(scope, client_address(request), window)
-    return RateWindow.objects.filter(
-        scope=scope, client=client, window_start=window, count__gte=limit
-    ).exists()
+    rows, _client_key, _window_start = _current(scope, request, seconds, now)
+    return rows.filter(count__gte=limit).exists()
 
 
 def forget_passed(now: dt.datetime | None = None) -> int:

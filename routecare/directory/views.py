@@ -83,7 +83,21 @@ def _share_text(context: dict[str, Any], texts: dict[str, str], url: str) -> str
     return "\n".join(line for line in lines if line)
 
 
-def _public_base(request: HttpRequest, lang: str) -> dict[str, Any]:
+def public_countries(lang: str) -> list[tuple[str, str]]:
+    """Countries with public points, by their name in ``lang``."""
+    return sorted(
+        {
+            (society.country_code, country_name_in(society.country_code, lang))
+            for society in NationalSociety.objects.filter(
+                service_points__visibility=ServicePoint.Visibility.PUBLIC
+            )
+        },
+        key=lambda item: item[1],
+    )
+
+
+def public_base(request: HttpRequest, lang: str) -> dict[str, Any]:
+    """What every page for people on the move needs (the feedback pages too)."""
     return {
         "lang": lang,
         "rtl": person_texts.is_rtl(lang),
@@ -119,20 +133,12 @@ def public_list(request: HttpRequest, lang: str) -> HttpResponse:
             )
         ]
     texts = person_texts.texts_for(lang)
-    countries = sorted(
-        {
-            (society.country_code, country_name_in(society.country_code, lang))
-            for society in NationalSociety.objects.filter(
-                service_points__visibility=ServicePoint.Visibility.PUBLIC
-            )
-        },
-        key=lambda item: item[1],
-    )
+    countries = public_countries(lang)
     return render(
         request,
         "directory/public_list.html",
         {
-            **_public_base(request, lang),
+            **public_base(request, lang),
             "filters": filters,
             "points": [
                 _point_context(p, lang, now) for p in selectors.apply_filters(scope, listing, now)
@@ -164,7 +170,7 @@ def public_detail(request: HttpRequest, lang: str, code: str) -> HttpResponse:
         request,
         "directory/public_detail.html",
         {
-            **_public_base(request, lang),
+            **public_base(request, lang),
             **context,
             "filters": filters,
             "share_text": _share_text(context, texts, url),
@@ -327,7 +333,7 @@ def public_booklet(request: HttpRequest, lang: str) -> HttpResponse:
         return _pdf_response(cached, filters.country, lang)
     pdf = booklet_pdf(
         {
-            **_public_base(request, lang),
+            **public_base(request, lang),
             "points": [_point_context(point, lang, now) for point in points],
             "map": simple_map(points),
             "country_name": country_name_in(filters.country, lang) if filters.country else "",

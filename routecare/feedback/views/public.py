@@ -16,11 +16,11 @@ from django.views.decorators.cache import never_cache
 
 from routecare.access import Rule, staff_view
 from routecare.core import person_texts, ratelimit
-from routecare.core.languages import country_name_in, language_name_in
+from routecare.directory.views import public_base, public_countries
 from routecare.feedback import actions, selectors
 from routecare.feedback.forms import about_choices
 from routecare.feedback.models import Category, ContactMethod, Status
-from routecare.orgs.models import NationalSociety, ServicePoint
+from routecare.orgs.models import NationalSociety
 
 # An action's field -> the person text that explains it.
 ERRORS = {
@@ -32,26 +32,12 @@ ANSWER_LOOKUPS_PER_HOUR = 30
 
 
 def _base(request: HttpRequest, lang: str, page: str) -> dict[str, Any]:
-    return {
-        "lang": lang,
-        "rtl": person_texts.is_rtl(lang),
-        "texts": person_texts.texts_for(lang),
-        "languages": [(c, language_name_in(c, c)) for c in person_texts.PERSON_LANGUAGES],
-        "query": request.GET.urlencode(),
-        "page": page,
-    }
+    return {**public_base(request, lang), "page": page}
 
 
 def _society(request: HttpRequest) -> NationalSociety | None:
     country = request.GET.get("country", "").strip().upper()
     return NationalSociety.objects.filter(country_code=country).select_related("network").first()
-
-
-def _countries(lang: str) -> list[tuple[str, str]]:
-    codes = NationalSociety.objects.filter(
-        service_points__visibility=ServicePoint.Visibility.PUBLIC
-    ).values_list("country_code", flat=True)
-    return sorted({(c, country_name_in(c, lang)) for c in codes}, key=lambda item: item[1])
 
 
 def _form_context(texts: dict[str, str], society: NationalSociety, lang: str) -> dict[str, Any]:
@@ -81,7 +67,9 @@ def give_feedback(request: HttpRequest, lang: str) -> HttpResponse:
     society = _society(request)
     if society is None:
         return render(
-            request, "feedback/public_country.html", {**context, "countries": _countries(lang)}
+            request,
+            "feedback/public_country.html",
+            {**context, "countries": public_countries(lang)},
         )
     context.update(_form_context(texts, society, lang))
     if request.method != "POST":
@@ -145,7 +133,9 @@ def public_faq(request: HttpRequest, lang: str) -> HttpResponse:
     society = _society(request)
     if society is None:
         return render(
-            request, "feedback/public_country.html", {**context, "countries": _countries(lang)}
+            request,
+            "feedback/public_country.html",
+            {**context, "countries": public_countries(lang)},
         )
     query = request.GET.get("q", "")[:200]
     hits = selectors.public_faq(society.network, lang, query)
