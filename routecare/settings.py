@@ -102,6 +102,7 @@ INSTALLED_APPS = [
     "routecare.flows",
     "routecare.indicators",
     "routecare.feedback",
+    "routecare.retention",
     "django_tasks",
     "django_tasks_db",
     "routecare.demo",

@@ -26,6 +26,7 @@ class AuditEvent(models.Model):
         EXPORT = "export", "export"
         SHARE = "share", "share"
         SEARCH = "search", "search"
+        ERASE = "erase", "erase"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     at = models.DateTimeField(auto_now_add=True, db_index=True)

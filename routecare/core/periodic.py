@@ -36,6 +36,7 @@ def _jobs() -> list[Job]:
     from routecare.indicators.kobo.importer import pull_all
     from routecare.indicators.rollups import refresh
     from routecare.referrals.actions import expire_overdue
+    from routecare.retention.actions import purge_all
 
     return [
         Job("indicators.refresh", dt.timedelta(seconds=30), refresh),
@@ -46,6 +47,7 @@ def _jobs() -> list[Job]:
             dt.timedelta(hours=1),
             lambda: f"{expire_overdue()} referrals expired",
         ),
+        Job("retention.purge", dt.timedelta(days=1), purge_all),
         Job(
             "core.forget-rate-windows",
             dt.timedelta(minutes=15),

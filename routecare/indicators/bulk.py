@@ -7,10 +7,14 @@ groups every current encounter once per granularity and scope and writes the row
 no encounter passes through Python. People counted in daily counts (which need the registered
 people of their point and day, cell by cell) are then added by the ordinary recompute of the
 rows they feed.
+
+Rows of periods that a retention purge made final (``rollups.final_before``) are neither
+deleted nor written again.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
@@ -24,8 +28,10 @@ from django.db.models import (
     F,
     Func,
     OuterRef,
+    Q,
     QuerySet,
     Sum,
+    Value,
     When,
 )
 from django.db.models.sql.compiler import SQLCompiler
@@ -45,6 +51,7 @@ from routecare.indicators.rollups import (
     HSP_KINDS,
     NOT_CORRECTED,
     STATE,
+    final_before,
     recompute,
     targets_of,
 )
@@ -94,6 +101,15 @@ class PeriodStart(Func):
 TEMP_TABLE = "rc_current_encounters"
 
 
+def final_day(society_ref: str, final: dict[Any, dt.date]) -> Case:
+    """The society's first day of periods that are not final (a date long past if none)."""
+    return Case(
+        *(When(**{society_ref: society}, then=Value(day)) for society, day in final.items()),
+        default=Value(dt.date(1, 1, 1)),
+        output_field=DateField(),
+    )
+
+
 def current_encounters(societies: Iterable[Any]) -> QuerySet[Any]:
     """Every current (not corrected) encounter of the societies with what the rollups group
     by: its period starts, point, society, whether the point is an HSP, the person's cells,
@@ -119,10 +135,11 @@ def current_encounters(societies: Iterable[Any]) -> QuerySet[Any]:
             rc_band=F("person__age_band"),
             rc_group=F("person__population_group"),
             rc_health=Case(When(Exists(health), then=1), default=0),
+            rc_final=final_day("service_point__national_society_id", final_before()),
         )
         .values(
             "rc_day", "rc_week", "rc_month", "rc_point", "rc_society", "rc_hsp", "rc_person",
-            "rc_sex", "rc_band", "rc_group", "rc_health",
+            "rc_sex", "rc_band", "rc_group", "rc_health", "rc_final",
         )
     )  # fmt: skip
 
@@ -132,7 +149,7 @@ def current_encounters(societies: Iterable[Any]) -> QuerySet[Any]:
 SCOPES: dict[str, tuple[str, str, str]] = {
     Scope.POINT: ("c.rc_point", "", ""),
     Scope.SOCIETY: ("c.rc_society", "", ""),
-    Scope.SOCIETY_HSP: ("c.rc_society", "", "WHERE c.rc_hsp = 1"),
+    Scope.SOCIETY_HSP: ("c.rc_society", "", "AND c.rc_hsp = 1"),
     Scope.ROUTE: (
         "rs.route_id",
         "JOIN (SELECT DISTINCT route_id, service_point_id FROM orgs_routestop) rs "
@@ -151,7 +168,7 @@ def _insert_people(granularity: str, scope: str) -> int:
             encounters, consultations)
         SELECT %s, %s, {period}, {key}, c.rc_society, c.rc_sex, c.rc_band, c.rc_group,
             COUNT(DISTINCT c.rc_person), 0, COUNT(*), SUM(c.rc_health)
-        FROM {TEMP_TABLE} c {join} {where}
+        FROM {TEMP_TABLE} c {join} WHERE {period} >= c.rc_final {where}
         GROUP BY {period}, {key}, c.rc_society, c.rc_sex, c.rc_band, c.rc_group
     """  # noqa: S608 - names and fragments are the fixed ones above
     with connection.cursor() as cursor:
@@ -162,13 +179,16 @@ def _insert_people(granularity: str, scope: str) -> int:
 def service_rows(societies: Iterable[Any]) -> QuerySet[Any]:
     """Services per point and day, as a grouped query over current encounters' lines."""
     replaced = Encounter.objects.filter(corrects_id=OuterRef("encounter_id"))
+    final = final_before()
+    lines = EncounterService.objects.filter(
+        ~Exists(replaced), encounter__service_point__national_society_id__in=list(societies)
+    ).annotate(rc_day=PeriodStart("encounter__occurred_at", Granularity.DAY))
+    if final:
+        society = "encounter__service_point__national_society_id"
+        lines = lines.filter(rc_day__gte=final_day(society, final))
     return (
-        EncounterService.objects.filter(
-            ~Exists(replaced), encounter__service_point__national_society_id__in=list(societies)
-        )
-        .order_by()
+        lines.order_by()
         .annotate(
-            rc_day=PeriodStart("encounter__occurred_at", Granularity.DAY),
             rc_point=F("encounter__service_point_id"),
             rc_society=F("encounter__service_point__national_society_id"),
             rc_service=F("service"),
@@ -208,13 +228,26 @@ SERVICE_COLUMNS = {
 }
 
 
+def _final_rows(day_field: str, final: dict[Any, dt.date]) -> Q:
+    rows = Q()
+    for society, day in final.items():
+        rows |= Q(national_society_id=society, **{f"{day_field}__lt": day})
+    return rows
+
+
 @transaction.atomic
 def rebuild_societies(societies: Iterable[NationalSociety]) -> dict[str, int]:
     """Replace every rollup row of these societies; how many rows of each kind were written.
     In one transaction: dashboards read the old rows until the new ones are all there."""
     society_ids = [society.pk for society in societies]
-    PeopleRollup.objects.filter(national_society_id__in=society_ids).delete()
-    ServiceRollup.objects.filter(national_society_id__in=society_ids).delete()
+    final = final_before()
+    old_people = PeopleRollup.objects.filter(national_society_id__in=society_ids)
+    old_services = ServiceRollup.objects.filter(national_society_id__in=society_ids)
+    if final:
+        old_people = old_people.exclude(_final_rows("period_start", final))
+        old_services = old_services.exclude(_final_rows("day", final))
+    old_people.delete()
+    old_services.delete()
     written = {"people_rows": 0, "service_rows": 0, "counted_targets": 0}
     if connection.vendor == "postgresql":
         # Room to sort millions of rows in memory, for this transaction only.

@@ -9,6 +9,10 @@ it, for the day, its week and its month. Nothing is added to the recording of an
 
 Days are UTC days here (encounters are stored in UTC); daily counts are the day their
 coordinator entered.
+
+Rows of periods that start before a society's ``aggregates_final_before`` (set by a retention
+purge, see ``retention``) are final: the encounters they count may have been deleted, so they
+are never recomputed.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ from routecare.indicators.models import (
 from routecare.orgs.models import RouteStop, ServicePoint
 from routecare.orgs.taxonomy import Service
 from routecare.people.models import Encounter, EncounterService, PopulationGroup
+from routecare.retention.models import RetentionPolicy
 
 HEALTH_SERVICES = (
     Service.FIRST_AID,
@@ -223,9 +228,20 @@ def recompute_services(point: ServicePoint, day: dt.date) -> None:
     )
 
 
+def final_before() -> dict[Any, dt.date]:
+    """Per society, the day before which rollup periods are final (after a purge)."""
+    policies = RetentionPolicy.objects.filter(aggregates_final_before__isnull=False)
+    return {
+        society: day
+        for society, day in policies.values_list("national_society_id", "aggregates_final_before")
+        if day is not None
+    }
+
+
 def targets_of(pairs: Iterable[tuple[ServicePoint, dt.date]]) -> set[Target]:
-    """Every row a point and day feed."""
+    """Every row a point and day feed, but final ones."""
     pairs = list(pairs)
+    final = final_before()
     routes: dict[Any, set[Any]] = defaultdict(set)
     for route_id, point_id in RouteStop.objects.filter(
         service_point_id__in={point.pk for point, _ in pairs}
@@ -236,6 +252,8 @@ def targets_of(pairs: Iterable[tuple[ServicePoint, dt.date]]) -> set[Target]:
         society = point.national_society_id
         for granularity in Granularity.values:
             start = period_start(day, granularity)
+            if society in final and start < final[society]:
+                continue
             targets.add(Target(granularity, start, Scope.POINT, point.pk, society))
             targets.add(Target(granularity, start, Scope.SOCIETY, society, society))
             if point.kind in HSP_KINDS:
@@ -248,8 +266,10 @@ def targets_of(pairs: Iterable[tuple[ServicePoint, dt.date]]) -> set[Target]:
 @transaction.atomic
 def rebuild(pairs: Iterable[tuple[ServicePoint, dt.date]]) -> int:
     pairs = list(pairs)
+    final = final_before()
     for point, day in set(pairs):
-        recompute_services(point, day)
+        if point.national_society_id not in final or day >= final[point.national_society_id]:
+            recompute_services(point, day)
     return sum(recompute(target) for target in targets_of(pairs))
 
 
