@@ -62,7 +62,8 @@ def _point_context(point: ServicePoint, lang: str, now: dt.datetime) -> dict[str
             for code in point.services or []
         ],
         "hours": [(texts[f"day_{day}"], periods) for day, periods in by_day(point)],
-        "languages": [language_name_in(code, lang) for code in point.languages or []],
+        # Not "languages": that is the public pages' language switcher (public_base).
+        "spoken_languages": [language_name_in(code, lang) for code in point.languages or []],
         "stale": selectors.is_stale(point, now.date()),
         "country_name": country_name_in(point.national_society.country_code, lang),
     }

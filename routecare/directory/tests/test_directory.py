@@ -153,6 +153,17 @@ def test_a_point_page_has_share_text_and_map_links(route: list[ServicePoint]) ->
     assert Client().get("/es/services/gt-d/").status_code == 404  # network-only point
 
 
+def test_a_point_page_names_the_languages_spoken_and_keeps_the_language_switcher(
+    route: list[ServicePoint],
+) -> None:
+    ServicePoint.objects.filter(code="hn-a").update(languages=["es", "en"])
+    response = Client().get("/es/services/hn-a/?country=HN")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "español, inglés" in page  # spoken at the point, named in Spanish
+    assert 'hreflang="ar"' in page  # the switcher still lists every language
+
+
 def test_a_status_change_shows_on_the_public_page(route: list[ServicePoint]) -> None:
     ServicePoint.objects.filter(code="hn-a").update(status="temporarily-closed")
     page = Client().get("/en/services/hn-a/").content.decode()
