@@ -59,6 +59,7 @@ class BackupResult:
     seconds: float
     samples_checked: int
     samples_failed: list[str]
+    audited: bool
 
 
 def _check_samples(keyring: crypto.Keyring) -> tuple[int, list[str]]:
@@ -177,20 +178,24 @@ def create_backup(
             os.fsync(directory)
         finally:
             os.close(directory)
-    record_system_event(
-        "export",
-        "backup",
-        final.name,
-        detail=(
-            f"{databases.vendor_name(manifest['database']['vendor'])}, "
-            f"{total_records(manifest)} records, "
-            f"keys {'included' if include_keys else 'not included'}"
-        ),
-    )
+    try:
+        record_system_event(
+            "export",
+            "backup",
+            final.name,
+            detail=(
+                f"{databases.vendor_name(manifest['database']['vendor'])}, "
+                f"{total_records(manifest)} records, "
+                f"keys {'included' if include_keys else 'not included'}"
+            ),
+        )
+        audited = True
+    except DatabaseError:  # a read-only database (a standby): the archive is still good
+        audited = False
     # Keys that do not read the data make an archive that restores unreadable records.
     checked, failed = _check_samples(crypto.keyring())
     return BackupResult(
-        final, final.stat().st_size, manifest, time.monotonic() - started, checked, failed
+        final, final.stat().st_size, manifest, time.monotonic() - started, checked, failed, audited
     )
 
 

@@ -228,36 +228,38 @@ def _first_error(errors: IO[bytes]) -> str:
 @contextmanager
 def _postgresql_snapshot() -> Iterator[Snapshot]:
     pg_dump, client_major, client_line = _postgres_client("pg_dump")
-    session: Any = connection.get_new_connection(connection.get_connection_params())
+    with connection.wrap_database_errors:  # driver errors as Django's, which the command reports
+        session: Any = connection.get_new_connection(connection.get_connection_params())
     try:
-        session.autocommit = True
-        cursor = session.cursor()
-        # One snapshot for the counts and the dump: the manifest describes what was dumped.
-        cursor.execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-        cursor.execute(
-            "SELECT pg_export_snapshot(), current_setting('server_version_num')::int, "
-            "current_setting('server_version')"
-        )
-        snapshot_id, server_number, server_version = cursor.fetchone()
-        if client_major < server_number // 10000:
-            raise BackupError(
-                f"pg_dump {client_major} is older than the PostgreSQL {server_number // 10000} "
-                f"server: install postgresql-client-{server_number // 10000} and put its bin "
-                "folder first on PATH"
+        with connection.wrap_database_errors:
+            session.autocommit = True
+            cursor = session.cursor()
+            # One snapshot for the counts and the dump: the manifest describes what was dumped.
+            cursor.execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            cursor.execute(
+                "SELECT pg_export_snapshot(), current_setting('server_version_num')::int, "
+                "current_setting('server_version')"
             )
-        cursor.execute(_PG_TABLES)
-        tables = sorted(row[0] for row in cursor.fetchall())
+            snapshot_id, server_number, server_version = cursor.fetchone()
+            if client_major < server_number // 10000:
+                raise BackupError(
+                    f"pg_dump {client_major} is older than the PostgreSQL {server_number // 10000} "
+                    f"server: install postgresql-client-{server_number // 10000} and put its bin "
+                    "folder first on PATH"
+                )
+            cursor.execute(_PG_TABLES)
+            tables = sorted(row[0] for row in cursor.fetchall())
 
-        def count(sql: str) -> int:
-            cursor.execute(sql)
-            return int(cursor.fetchone()[0])
+            def count(sql: str) -> int:
+                cursor.execute(sql)
+                return int(cursor.fetchone()[0])
 
-        def rows(sql: str) -> list[Any]:
-            cursor.execute(sql)
-            return list(cursor.fetchall())
+            def rows(sql: str) -> list[Any]:
+                cursor.execute(sql)
+                return list(cursor.fetchall())
 
-        records = _records(tables, count)
-        migrations = _migrations(tables, rows)
+            records = _records(tables, count)
+            migrations = _migrations(tables, rows)
         with tempfile.TemporaryFile() as errors:
             process = subprocess.Popen(  # noqa: S603 - pg_dump with arguments we build
                 [

@@ -2,6 +2,7 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import DatabaseError
 
 from routecare.core.backup.actions import create_backup, total_records
 from routecare.core.backup.archive import BackupError
@@ -43,6 +44,8 @@ class Command(BaseCommand):
             )
         except BackupError as error:
             raise CommandError(str(error)) from error
+        except DatabaseError as error:
+            raise CommandError(f"the database failed: {error}".strip()) from error
         manifest = result.manifest
         keys = (
             "with the field keys and SECRET_KEY"
@@ -61,6 +64,10 @@ class Command(BaseCommand):
                     f"field keys do not decrypt ({', '.join(result.samples_failed[:5])}): "
                     "the archive's keys will not read them either."
                 )
+            )
+        if not result.audited:
+            self.stderr.write(
+                self.style.WARNING("The backup could not be written to the audit trail.")
             )
         self.stdout.write(
             "Keep the passphrase apart from the archive: whoever has both can read every record."

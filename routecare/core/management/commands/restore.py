@@ -3,6 +3,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import DatabaseError
 
 from routecare.core.backup.actions import (
     check_keys_destination,
@@ -77,6 +78,8 @@ class Command(BaseCommand):
             self._hand_over_keys(opened, keys_out, print_keys=options["print_keys"])
         except BackupError as error:
             raise CommandError(str(error)) from error
+        except DatabaseError as error:
+            raise CommandError(f"the database failed: {error}".strip()) from error
 
     def _describe(self, opened: OpenedArchive) -> None:
         manifest = opened.manifest
