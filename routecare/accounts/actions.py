@@ -93,13 +93,16 @@ def enrol_second_factor(candidate: TOTPDevice, code: str, session: SessionBase) 
 def actor_for_token(raw: str) -> Actor | None:
     if not raw.startswith(TOKEN_PREFIX):
         return None
-    # One query for token, user, role and service point: this runs on every API call.
-    token = (
-        ApiToken.objects.select_related("user__membership", "service_point")
-        .annotate(**assignment_annotations("user__membership__id", "service_point_id"))
-        .filter(digest=token_digest(raw), revoked_at__isnull=True)
-        .first()
-    )
+    # One query for token, user, role and service point: this runs on every API call. The
+    # digest is unique, so no ORDER BY (``first()`` would add one, and building it costs).
+    try:
+        token: ApiToken | None = (
+            ApiToken.objects.select_related("user__membership", "service_point")
+            .annotate(**assignment_annotations("user__membership__id", "service_point_id"))
+            .get(digest=token_digest(raw), revoked_at__isnull=True)
+        )
+    except ApiToken.DoesNotExist:
+        token = None
     now = timezone.now()
     if token is None or not token.user.is_active:
         return None

@@ -152,11 +152,16 @@ class DatabaseKeys:
         self.network_id = network_id
         self.card_key_used: CardKey | None = None
         self.signing_key_used: SigningKey | None = None
+        # A card names its network once but both its keys ask for it: one query, not two.
+        self._networks: dict[int, Network] = {}
 
     def _network(self, number: int) -> Network:
-        network = Network.objects.filter(card_number=number).first()
+        network = self._networks.get(number)
         if network is None:
-            raise CardError("unknown_network")
+            network = Network.objects.filter(card_number=number).first()
+            if network is None:
+                raise CardError("unknown_network")
+            self._networks[number] = network
         if self.network_id is not None and network.pk != self.network_id:
             raise CardError("wrong_network")
         return network

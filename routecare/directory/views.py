@@ -51,8 +51,11 @@ def _public_url(request: HttpRequest, lang: str, code: str, country: str) -> str
     return request.build_absolute_uri(path + query)
 
 
-def _point_context(point: ServicePoint, lang: str, now: dt.datetime) -> dict[str, Any]:
-    texts = person_texts.texts_for(lang)
+def _point_context(
+    point: ServicePoint, lang: str, now: dt.datetime, texts: dict[str, str]
+) -> dict[str, Any]:
+    """``texts``: ``person_texts.texts_for(lang)``, built once per page rather than per point
+    (a few hundred catalogue look-ups each time)."""
     return {
         "point": point,
         "open_now": is_open(point, now),
@@ -97,12 +100,15 @@ def public_countries(lang: str) -> list[tuple[str, str]]:
     )
 
 
-def public_base(request: HttpRequest, lang: str) -> dict[str, Any]:
-    """What every page for people on the move needs (the feedback pages too)."""
+def public_base(
+    request: HttpRequest, lang: str, texts: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """What every page for people on the move needs (the feedback pages too); ``texts`` when
+    the caller already has them."""
     return {
         "lang": lang,
         "rtl": person_texts.is_rtl(lang),
-        "texts": person_texts.texts_for(lang),
+        "texts": texts if texts is not None else person_texts.texts_for(lang),
         "languages": [
             (code, language_name_in(code, code)) for code in person_texts.PERSON_LANGUAGES
         ],
@@ -120,6 +126,7 @@ def public_list(request: HttpRequest, lang: str) -> HttpResponse:
         return redirect(reverse("directory:public_list", args=["en"]) + query)
     filters = selectors.parse_filters(request.GET)
     now = timezone.now()
+    texts = person_texts.texts_for(lang)
     scope = list(selectors.public_points(filters.country))
     listing = selectors.Filters(service=filters.service, open_now=filters.open_now)
     start = next((point for point in scope if point.code == filters.start), None)
@@ -128,21 +135,21 @@ def public_list(request: HttpRequest, lang: str) -> HttpResponse:
         # What is next is seen from where the person is: that country's onward setting holds.
         onward = selectors.public_points(start.national_society.country_code)
         next_points = [
-            {**_point_context(n.point, lang, now), "hours_away": n.hours, "km": n.km}
+            {**_point_context(n.point, lang, now, texts), "hours_away": n.hours, "km": n.km}
             for n in selectors.next_along(
                 start, onward, service=filters.service, direction=filters.direction
             )
         ]
-    texts = person_texts.texts_for(lang)
     countries = public_countries(lang)
     return render(
         request,
         "directory/public_list.html",
         {
-            **public_base(request, lang),
+            **public_base(request, lang, texts),
             "filters": filters,
             "points": [
-                _point_context(p, lang, now) for p in selectors.apply_filters(scope, listing, now)
+                _point_context(p, lang, now, texts)
+                for p in selectors.apply_filters(scope, listing, now)
             ],
             "scope": scope,
             "start": start,
@@ -164,14 +171,14 @@ def public_detail(request: HttpRequest, lang: str, code: str) -> HttpResponse:
     filters = selectors.parse_filters(request.GET)
     point = selectors.public_point(code, filters.country)
     now = timezone.now()
-    context = _point_context(point, lang, now)
     texts = person_texts.texts_for(lang)
+    context = _point_context(point, lang, now, texts)
     url = _public_url(request, lang, point.code, filters.country)
     return render(
         request,
         "directory/public_detail.html",
         {
-            **public_base(request, lang),
+            **public_base(request, lang, texts),
             **context,
             "filters": filters,
             "share_text": _share_text(context, texts, url),
@@ -332,10 +339,11 @@ def public_booklet(request: HttpRequest, lang: str) -> HttpResponse:
     cached = cache.get(key)
     if cached is not None:
         return _pdf_response(cached, filters.country, lang)
+    texts = person_texts.texts_for(lang)
     pdf = booklet_pdf(
         {
-            **public_base(request, lang),
-            "points": [_point_context(point, lang, now) for point in points],
+            **public_base(request, lang, texts),
+            "points": [_point_context(point, lang, now, texts) for point in points],
             "map": simple_map(points),
             "country_name": country_name_in(filters.country, lang) if filters.country else "",
         }
