@@ -25,5 +25,6 @@ urlpatterns = [
     path("", include("routecare.flows.urls")),
     path("", include("routecare.indicators.urls")),
     path("", include("routecare.feedback.urls")),
+    path("", include("routecare.retention.urls")),
     path("", include("routecare.people.urls")),
 ]

@@ -159,6 +159,68 @@ TEXTS: dict[str, str] = {
     "faq_title": "Questions and answers",
     "search": "Search",
     "no_faq": "No answers found. You can ask your question with the feedback form.",
+    # What a person is shown of their own record (a data-subject request).
+    "held_title": "What the Red Cross and Red Crescent holds about you",
+    "held_intro": (
+        "This is everything %(society)s keeps about you in RouteCare. We never keep your name, "
+        "your date of birth, your documents, photos or fingerprints."
+    ),
+    "held_printed": "Printed on %(date)s",
+    "held_about_you": "About you",
+    "held_registered": "First registered on %(date)s at %(point)s",
+    "held_sex": "Sex",
+    "sex_female": "Female",
+    "sex_male": "Male",
+    "sex_other": "Other",
+    "sex_undisclosed": "Not said",
+    "held_age": "Age group",
+    "held_age_years": "%(band)s years",
+    "held_birth_year": "Year of birth",
+    "held_nationality": "Nationality",
+    "held_languages": "Languages",
+    "held_alias": "The name you asked us to call you",
+    "held_travel": "Travelling",
+    "travel_alone": "Alone",
+    "travel_family": "With family",
+    "travel_unaccompanied_minor": "Child travelling alone",
+    "held_household": "People registered as travelling with you: %(count)s",
+    "held_group": "Counted in our reports as",
+    "group_on_the_move": "Person on the move",
+    "group_returnee": "Person who returned home",
+    "group_host_community": "Member of the host community",
+    "held_needs": "Special needs noted",
+    "need_pregnant": "Pregnant or breastfeeding",
+    "need_disability": "Disability",
+    "need_chronic_illness": "Chronic illness",
+    "need_older_person_alone": "Older person alone",
+    "need_separated_child": "Child separated from their family",
+    "need_survivor_of_violence": "Survivor of violence",
+    "need_trafficking_risk": "At risk of trafficking",
+    "held_health": "Your health",
+    "held_visit": "%(date)s at %(point)s",
+    "held_notes": "Notes written by staff",
+    "held_consents": "What you agreed to",
+    "consent_care": "Care by this National Society",
+    "consent_share_network": "Sharing with other Red Cross and Red Crescent societies on the route",
+    "consent_share_partners": "Sharing with partner organisations",
+    "consent_messaging": "Being contacted by message",
+    "held_given": "Agreed on %(date)s",
+    "held_withdrawn": "Withdrawn on %(date)s",
+    "held_referrals": "Referrals to other services",
+    "held_referral": "%(date)s: %(service)s, %(place)s",
+    "held_family_links_team": "the family links team of %(society)s",
+    "held_referral_restricted": (
+        "Handled by the protection team. Ask the focal point to see the details with you."
+    ),
+    "held_cards": "Care cards",
+    "held_card": "Card issued on %(date)s at %(point)s",
+    "held_card_ended": "no longer valid",
+    "held_card_carried": "Card of %(society)s that you showed us",
+    "held_accesses": "Staff opened or changed your record %(count)s times. Each time is recorded.",
+    "held_erase": (
+        "You can ask us to delete all of this at any time. Our reports keep only numbers (how "
+        "many people we helped), with nothing that points to you."
+    ),
 }
 # Service names, for what a person received.
 SERVICE_TEXTS: dict[str, str] = {

@@ -84,15 +84,15 @@ def find_by_short_code(actor: Actor, typed: str) -> Lookup:
     return Lookup(suggestions=suggestions)
 
 
-def person_with_code(actor: Actor, typed: str) -> Person | None:
-    """The person with exactly this short code (imports: no near matches are offered, as
-    nobody is there to choose one)."""
+def person_with_code(actor: Actor, typed: str, *, purpose: str = "import") -> Person | None:
+    """The person with exactly this short code (imports, data-subject requests: no near
+    matches are offered); ``purpose`` is recorded in the audit trail."""
     compact = shortcode.normalise(typed)
     if compact is None or not shortcode.is_valid(compact):
         return None
     person = _people(actor).filter(short_code=shortcode.format_code(compact)).first()
     if person is not None:
-        record_event(actor, "read", "person", person.pk, person_id=person.pk, detail="import")
+        record_event(actor, "read", "person", person.pk, person_id=person.pk, detail=purpose)
     return person
 
 

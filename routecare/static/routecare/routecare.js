@@ -9,3 +9,11 @@ document.addEventListener("change", (event) => {
 // htmx always keeps the current path, which can name a person's record, in sessionStorage.
 // RouteCare uses no htmx history, so nothing of it is kept in the browser.
 sessionStorage.removeItem("htmx-current-path-for-history");
+
+// A button that prints the page (e.g. a person's record, for them to keep).
+document.addEventListener("click", (event) => {
+  const target = event.target;
+  if (target instanceof HTMLElement && target.hasAttribute("data-print")) {
+    window.print();
+  }
+});
