@@ -179,7 +179,10 @@ def encrypt(data: bytes, identity: x25519.Identity) -> bytes:
 
 
 def encrypt_stream(source: ChunkReader, out: io.BufferedWriter, identity: x25519.Identity) -> None:
-    pyrage.encrypt_io(source, out, [identity.to_public()])
+    try:
+        pyrage.encrypt_io(source, out, [identity.to_public()])
+    except pyrage.EncryptError as error:  # how pyrage reports a failed read or write (disk full)
+        raise OSError(str(error)) from error
 
 
 def header_json() -> bytes:
