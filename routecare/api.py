@@ -7,14 +7,18 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext, gettext_noop
-from ninja import NinjaAPI
-from ninja.errors import AuthenticationError
+from ninja import NinjaAPI, Schema
+from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.openapi.schema import OpenAPISchema
+from ninja.operation import Operation
 from ninja.security import HttpBearer
+from pydantic import create_model
 
 from routecare.access import Actor, NoServicePoint
 from routecare.accounts.actions import actor_for_token
 from routecare.core import ratelimit
+from routecare.core.api_errors import DESCRIPTIONS, implied_errors
 
 # Wrong tokens per client address and hour before the address is refused for the hour: enough
 # for a misconfigured client to notice, too few to guess a token.
@@ -38,7 +42,34 @@ class TokenAuth(HttpBearer):
         return actor
 
 
-api = NinjaAPI(
+class _ErrorsDocumented(OpenAPISchema):
+    """The published schema, with the errors answered around each operation (api_errors)."""
+
+    def responses(self, operation: Operation) -> dict[int, Any]:
+        documented: dict[int, Any] = super().responses(operation)
+        for status, model in implied_errors(operation).items():
+            if status in documented:  # the operation declares its own
+                continue
+            # Wrapped as ninja wraps declared responses, so the schema lands in components.
+            wrapped: Any = create_model("ErrorResponse", __base__=Schema, response=(model, ...))
+            schema, _required = self._create_schema_from_model(wrapped, mode="serialization")
+            documented[status] = {
+                "description": DESCRIPTIONS[status],
+                "content": {self.api.renderer.media_type: {"schema": schema}},
+            }
+        return documented
+
+
+class RouteCareAPI(NinjaAPI):
+    def get_openapi_schema(
+        self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None
+    ) -> OpenAPISchema:
+        if path_prefix is None:
+            path_prefix = self.get_root_path(path_params or {})
+        return _ErrorsDocumented(self, path_prefix)
+
+
+api = RouteCareAPI(
     title="RouteCare API",
     version="1",
     urls_namespace="api",
@@ -109,6 +140,13 @@ def schema_validation_error(request: HttpRequest, exc: NinjaValidationError) -> 
         for error in exc.errors
     ]
     return api.create_response(request, {"detail": errors}, status=422)
+
+
+@api.exception_handler(HttpError)
+def unreadable_body(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    """Ninja's own 400 is a body it cannot parse, with an English message: translated here."""
+    message = gettext(SCHEMA_MESSAGES["json_invalid"]) if exc.status_code == 400 else str(exc)
+    return api.create_response(request, {"detail": message}, status=exc.status_code)
 
 
 @api.exception_handler(Http404)

@@ -16,6 +16,7 @@ from routecare.cards.actions import CardReading
 from routecare.cards.format import CardError
 from routecare.cards.messages import photo_error, read_error
 from routecare.cards.models import Card
+from routecare.core.api_errors import InvalidInputOut
 from routecare.people import selectors as people_selectors
 
 router = Router(tags=["cards"])
@@ -115,7 +116,12 @@ def revoke_card(request: HttpRequest, person_id: str, body: RevokeIn) -> Card:
     return actions.revoke_card(actor, card, body.reason)
 
 
-@router.post("/cards/read", response={200: ReadingOut, 422: CardProblem})
+# A card that cannot be read is a CardProblem; a body that does not fit the schema is answered
+# like everywhere else.
+CARD_REFUSED: Any = CardProblem | InvalidInputOut
+
+
+@router.post("/cards/read", response={200: ReadingOut, 422: CARD_REFUSED})
 @api_rule(Rule.CARD_READING)
 def read_card(request: HttpRequest, body: ReadIn) -> Status[dict[str, Any]]:
     """Verify, decrypt and check a card's QR text. A card that cannot be read answers 422 with
@@ -131,7 +137,7 @@ def read_card(request: HttpRequest, body: ReadIn) -> Status[dict[str, Any]]:
 OPTIONAL_PHOTO: Any = params.File(None)
 
 
-@router.post("/cards/read-photo", response={200: ReadingOut, 422: CardProblem})
+@router.post("/cards/read-photo", response={200: ReadingOut, 422: CARD_REFUSED})
 @api_rule(Rule.CARD_READING)
 def read_card_photo(
     request: HttpRequest, photo: UploadedFile | None = OPTIONAL_PHOTO

@@ -15,6 +15,7 @@ from ninja.responses import Status
 
 from routecare.access import Actor, Rule, api_rule
 from routecare.core import ratelimit
+from routecare.core.api_errors import ErrorOut
 from routecare.core.person_texts import PERSON_LANGUAGES
 from routecare.feedback import actions, faq_actions, selectors
 from routecare.feedback.models import (
@@ -75,7 +76,7 @@ def _receipt(item: Feedback) -> dict[str, Any]:
     return {"reference": item.reference, "created_at": item.created_at, "sent_to": sent_to}
 
 
-@router.post("/public/feedback", response={201: ReceiptOut, 200: ReceiptOut, 429: dict[str, str]},
+@router.post("/public/feedback", response={201: ReceiptOut, 200: ReceiptOut, 429: ErrorOut},
              auth=None)  # fmt: skip
 @api_rule(Rule.PUBLIC)
 def submit_public(request: HttpRequest, body: PublicFeedbackIn) -> Status[Any]:
@@ -101,7 +102,9 @@ def submit_public(request: HttpRequest, body: PublicFeedbackIn) -> Status[Any]:
     return Status(201 if new else 200, _receipt(item))
 
 
-@router.post("/public/feedback/answer", response={200: AnswerOut, 429: dict[str, str]}, auth=None)
+@router.post(
+    "/public/feedback/answer", response={200: AnswerOut, 404: ErrorOut, 429: ErrorOut}, auth=None
+)
 @api_rule(Rule.PUBLIC)
 def public_answer(request: HttpRequest, body: AnswerIn) -> Status[Any]:
     """The status and answers of one's own feedback, by the reference of its receipt."""

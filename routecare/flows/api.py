@@ -13,6 +13,7 @@ from ninja import Field, Router, Schema
 from ninja.responses import Status
 
 from routecare.access import Actor, Rule, api_rule
+from routecare.core.api_errors import ErrorOut
 from routecare.flows import actions, selectors, stock, triggers
 from routecare.flows.forecast import Forecast, forecast_point
 from routecare.flows.models import (
@@ -178,10 +179,6 @@ def acknowledge(request: HttpRequest, alert_id: str) -> Alert:
     alert = selectors.alert_for(actor, alert_id)
     actions.acknowledge(actor, alert)
     return alert
-
-
-class ErrorOut(Schema):
-    detail: str
 
 
 class SourceOut(Schema):

@@ -4,12 +4,15 @@ import datetime as dt
 import uuid
 from typing import Annotated, Any
 
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest
+from django.utils.translation import gettext
 from ninja import Field, Router, Schema
 from ninja.responses import Status
 from pydantic import AwareDatetime
 
 from routecare.access import Actor, Rule, api_rule
+from routecare.core.api_errors import ErrorOut
 from routecare.orgs.taxonomy import AgeBand, Service, Sex, TriageColour, Urgency
 from routecare.people import actions, selectors
 from routecare.people.models import (
@@ -154,7 +157,8 @@ class Vaccination(Schema):
 
 
 class HealthSummaryIn(Schema):
-    """Fields left out are not changed; a field given replaces the stored value."""
+    """Fields left out are not changed; a field given replaces the stored value (null only
+    for the pregnancy, to clear it: a list is emptied with [])."""
 
     allergies: list[str] | None = Field(None, max_length=50)
     conditions: list[str] | None = Field(None, max_length=50)
@@ -206,7 +210,8 @@ class Withdrawn(Schema):
     withdrawn: int
 
 
-@router.post("", response={201: PersonOut}, summary="Register a person")
+# 404: a household_of that names no person of the caller's society.
+@router.post("", response={201: PersonOut, 404: ErrorOut}, summary="Register a person")
 @api_rule(Rule.PERSONAL_RECORDS)
 def register_person(request: HttpRequest, payload: PersonIn) -> Status[Person]:
     actor = _actor(request)
@@ -231,7 +236,9 @@ def register_person(request: HttpRequest, payload: PersonIn) -> Status[Person]:
     return Status(201, person)
 
 
-@router.post("/lookup", response=LookupOut, summary="Find a person by short code")
+@router.post(
+    "/lookup", response={200: LookupOut, 404: ErrorOut}, summary="Find a person by short code"
+)
 @api_rule(Rule.PERSONAL_RECORDS)
 def lookup(request: HttpRequest, payload: LookupIn) -> dict[str, Any]:
     """Typo-tolerant: a code failing its check character returns near matches instead."""
@@ -262,6 +269,11 @@ def update_health_summary(
     actor = _actor(request)
     person = selectors.person_for_change(actor, person_id)
     changes = payload.model_dump(mode="json", exclude_unset=True)
+    # Null clears a pregnancy; the lists are emptied with [] (their columns hold no null).
+    emptied = [name for name, value in changes.items() if value is None and name != "pregnancy"]
+    if emptied:
+        message = gettext("Leave a field out to keep it; it cannot be emptied with null.")
+        raise ValidationError(dict.fromkeys(emptied, message))
     actions.update_health_summary(actor, person, **changes)
     return selectors.get_health_summary(actor, person)
 

@@ -85,6 +85,26 @@ def test_api_patches_only_the_given_fields(
     assert HealthSummary.objects.get(person=own_person).conditions == ["diabetes"]
 
 
+def test_api_refuses_null_for_a_list_and_changes_nothing(
+    own: Society, own_person: Person, api: Callable[..., Client]
+) -> None:
+    # Found by the API fuzzer: a null list reached the database (500).
+    client = api(own.volunteer, own.point)
+    url = f"/api/v1/people/{own_person.pk}/health-summary"
+    refused = client.patch(
+        url, {"conditions": None, "allergies": ["latex"]}, content_type="application/json"
+    )
+    assert refused.status_code == 422
+    assert refused.json() == {
+        "detail": {"conditions": ["Leave a field out to keep it; it cannot be emptied with null."]}
+    }
+    assert HealthSummary.objects.get(person=own_person).allergies == ["penicillin"]
+    client.patch(url, {"pregnancy": {"weeks": 12}}, content_type="application/json")
+    cleared = client.patch(url, {"pregnancy": None}, content_type="application/json")
+    assert cleared.status_code == 200
+    assert cleared.json()["pregnancy"] is None
+
+
 def test_reading_the_health_summary_is_audited(
     own: Society, own_person: Person, api: Callable[..., Client]
 ) -> None:
