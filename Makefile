@@ -9,7 +9,7 @@ SERVE_DATABASE_URL ?= postgres://root@127.0.0.1:5432/routecare
 PO_FILES := $(wildcard routecare/locale/*/LC_MESSAGES/*.po)
 MO_FILES := $(PO_FILES:.po=.mo)
 
-.PHONY: setup run test lint typecheck pytest serve worker bench messages makemessages lock clean
+.PHONY: setup run test lint typecheck pytest serve worker bench load messages makemessages lock clean
 
 setup: $(VENV)/.installed routecare/static/vendor/.installed $(MO_FILES)
 
@@ -85,6 +85,15 @@ worker: setup
 bench:
 	@$(MAKE) --no-print-directory setup 1>&2
 	@$(ROUTECARE) bench
+
+# Load test: gunicorn + PostgreSQL (LOAD_DATABASE_URL, default routecare_load on 127.0.0.1:5432,
+# created and seeded if missing, kept between runs) and locust on loopback; one JSON object on
+# stdout, also saved to .local/load.json. See docs/benchmarks.md, "Load test".
+LOAD_USERS ?= 100
+LOAD_DURATION ?= 5m
+load:
+	@$(MAKE) --no-print-directory setup 1>&2
+	@$(ROUTECARE) load --users $(LOAD_USERS) --duration $(LOAD_DURATION)
 
 lock:
 	$(BIN)/pip-compile --quiet --extra dev --strip-extras --no-emit-index-url --no-emit-find-links -o requirements.lock pyproject.toml

@@ -1,0 +1,315 @@
+"""Starts and stops what ``make load`` runs, and writes its report.
+
+1. The load database (PostgreSQL, created if missing) is migrated and seeded by
+   ``routecare load --prepare`` in a process of its own whose ``DATABASE_URL`` points at it.
+2. gunicorn serves the project on a loopback port with production settings
+   (``ROUTECARE_PRODUCTION``, DEBUG off, hashed static files, throw-away secrets), and the
+   worker (``routecare periodic`` and ``db_worker``) runs beside it as on a server.
+3. locust runs headless against it, then everything is stopped and the summary printed.
+
+Secrets: the Django ``SECRET_KEY`` is new on every run. The field keys encrypt the load
+database's health data and cards, so they live as long as it does, in
+``.local/load-field-keys`` (git ignores ``.local/``); without that file the database is
+dropped and built again.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from base64 import b64encode
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import IO, Any
+
+import dj_database_url
+import psycopg
+from django.conf import settings
+from psycopg import sql
+
+from routecare.bench.load.cpu import CpuMeter, available, classifier
+from routecare.bench.load.summary import TARGETS, parse_duration, summarise
+from routecare.bench.measure import cpu_calibration_ms
+from routecare.bench.orchestrate import _without_password, prepare_postgres
+
+Log = Callable[[str], None]
+
+DEFAULT_DATABASE_URL = "postgres://root@127.0.0.1:5432/routecare_load"
+LOCUSTFILE = Path(__file__).with_name("locustfile.py")
+# Chosen by measurement on the 2-core reference machine (docs/benchmarks.md, "Load test"):
+# two processes, one a core, with four threads each to overlap database round trips.
+DEFAULT_WORKERS = 2
+DEFAULT_THREADS = 4
+# Seconds gunicorn keeps an idle connection open; 0 closes it after each response, as behind
+# nginx, which speaks HTTP/1.0 to its upstream by default.
+DEFAULT_KEEP_ALIVE = 0
+STARTUP_TIMEOUT_SECONDS = 60
+CHART_JS_MAP = "chart.umd.min.js.map"
+PREPARE_TIMEOUT_SECONDS = 3 * 3600
+
+
+@dataclass(frozen=True)
+class LoadOptions:
+    users: int = 100
+    spawn_rate: float = 7.0  # users started per second: 100 users in about 15 s
+    duration: str = "5m"
+    people: int = 100_000
+    workers: int = DEFAULT_WORKERS
+    threads: int = DEFAULT_THREADS
+    keep_alive: int = DEFAULT_KEEP_ALIVE
+    port: int = 8765
+    database_url: str = DEFAULT_DATABASE_URL
+    worker: bool = True  # the task worker and periodic jobs beside gunicorn
+    seed: int = 7
+
+
+def local_dir() -> Path:
+    path = Path(settings.LOCAL_DIR)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _bin(name: str) -> str:
+    return str(Path(sys.executable).parent / name)
+
+
+def field_keys(path: Path) -> tuple[str, bool]:
+    """The load database's field keys, and whether they were made just now."""
+    if path.exists():
+        return path.read_text(encoding="utf-8").strip(), False
+    keys = "load1:" + b64encode(secrets.token_bytes(32)).decode()
+    path.touch(mode=0o600)
+    path.write_text(keys, encoding="utf-8")
+    return keys, True
+
+
+def drop_database(url: str) -> None:
+    """Drop the load database (only one whose name says it is the load test's)."""
+    params = dj_database_url.parse(url)
+    name = str(params.get("NAME") or "")
+    if "load" not in name:
+        raise RuntimeError(f"refusing to drop {name!r}: its name does not contain 'load'")
+    connect: dict[str, Any] = {
+        key.lower(): value
+        for key, value in params.items()
+        if key in ("HOST", "PORT", "USER", "PASSWORD") and value
+    }
+    with psycopg.connect(dbname="postgres", connect_timeout=5, autocommit=True, **connect) as db:
+        db.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def _vendor_source_maps() -> None:
+    """Production's manifest storage refuses a script whose source map is missing, and the
+    Makefile's vendor rule copies leaflet's map but not chart.js's (so ``collectstatic`` with
+    ``ROUTECARE_PRODUCTION`` fails on a fresh set-up). Copy it from node_modules if needed;
+    this goes once the vendor rule copies it."""
+    vendor = Path(settings.BASE_DIR) / "routecare" / "static" / "vendor"
+    source = Path(settings.BASE_DIR) / "node_modules" / "chart.js" / "dist" / CHART_JS_MAP
+    if (vendor / "chart.umd.min.js").exists() and not (vendor / CHART_JS_MAP).exists():
+        shutil.copyfile(source, vendor / CHART_JS_MAP)
+
+
+def environment(options: LoadOptions, keys: str, *, production: bool) -> dict[str, str]:
+    env = {
+        **os.environ,
+        "DATABASE_URL": options.database_url,
+        "DJANGO_SETTINGS_MODULE": settings.SETTINGS_MODULE,
+        "ROUTECARE_FIELD_KEYS": keys,
+        # Throw-away: sessions and signed links of this run only.
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ROUTECARE_PRODUCTION": "true" if production else "false",
+        "DEBUG": "false",
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        # Plain http on loopback stands for the TLS proxy in front of a real server.
+        "SECURE_COOKIES": "false",
+        "LOG_LEVEL": "WARNING",
+    }
+    for name in ("SECRET_KEY_FILE", "ROUTECARE_FIELD_KEYS_FILE", "ROUTECARE_TASKS"):
+        env.pop(name, None)
+    return env
+
+
+def _run(argv: list[str], env: dict[str, str], timeout: float, log_stream: IO[str]) -> None:
+    # A list argv and no shell: nothing from the environment is interpreted as a command.
+    subprocess.run(  # noqa: S603
+        argv, env=env, stdout=log_stream, stderr=log_stream, check=True, timeout=timeout
+    )
+
+
+def _start(argv: list[str], env: dict[str, str], log_stream: IO[str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(  # noqa: S603
+        argv, env=env, stdout=log_stream, stderr=log_stream, start_new_session=True
+    )
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM to the process group we started (gunicorn's master and its workers), then wait."""
+    if process.poll() is not None:
+        return
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+
+
+def _wait_until_up(url: str, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"gunicorn exited with status {process.returncode}")
+        try:
+            with urllib.request.urlopen(url + "/healthz", timeout=2) as response:  # noqa: S310
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, OSError):
+            pass
+        time.sleep(0.5)
+    raise RuntimeError(f"gunicorn did not answer /healthz within {STARTUP_TIMEOUT_SECONDS} s")
+
+
+def gunicorn_argv(options: LoadOptions) -> list[str]:
+    return [
+        _bin("gunicorn"),
+        "routecare.wsgi",
+        f"--bind=127.0.0.1:{options.port}",
+        f"--workers={options.workers}",
+        f"--threads={options.threads}",
+        f"--worker-class={'gthread' if options.threads > 1 else 'sync'}",
+        f"--keep-alive={options.keep_alive}",
+        "--worker-tmp-dir=/dev/shm",
+    ]
+
+
+def locust_argv(options: LoadOptions, host: str) -> list[str]:
+    return [
+        _bin("locust"),
+        f"--locustfile={LOCUSTFILE}",
+        "--headless",
+        f"--users={options.users}",
+        f"--spawn-rate={options.spawn_rate}",
+        f"--run-time={options.duration}",
+        f"--host={host}",
+        "--only-summary",
+        "--stop-timeout=10",
+        "--loglevel=WARNING",
+    ]
+
+
+def _children_cpu_seconds() -> float:
+    """CPU time of the child processes waited for so far (locust, once it exits)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _requests(results_path: Path) -> int:
+    if not results_path.exists():
+        return 0
+    results = json.loads(results_path.read_text(encoding="utf-8"))
+    return sum(int(entry["num_requests"]) for entry in results["stats"])
+
+
+def run_load(options: LoadOptions, log: Log) -> dict[str, Any]:
+    parse_duration(options.duration)  # fail early on a bad duration
+    here = local_dir()
+    keys, new_keys = field_keys(here / "load-field-keys")
+    if new_keys:
+        log("new field keys: the load database is built from scratch")
+        drop_database(options.database_url)
+    reason = prepare_postgres(options.database_url, fresh=False)
+    if reason is not None:
+        raise RuntimeError(reason)
+    plan_path = here / "load-plan.json"
+    results_path = here / "load-locust.json"
+    results_path.unlink(missing_ok=True)
+    server_log = here / "load-server.log"
+    with server_log.open("w", encoding="utf-8") as log_stream:
+        log(f"preparing the data ({options.people:,} people; the first run takes minutes)")
+        _run(
+            [_bin("routecare"), "load", "--prepare", f"--plan={plan_path}",
+             f"--people={options.people}", f"--seed={options.seed}"],
+            environment(options, keys, production=False), PREPARE_TIMEOUT_SECONDS, sys.stderr,
+        )  # fmt: skip
+        serve_env = environment(options, keys, production=True)
+        _vendor_source_maps()
+        _run([_bin("routecare"), "collectstatic", "--no-input", "--verbosity=0"], serve_env,
+             600, log_stream)  # fmt: skip
+        host = f"http://127.0.0.1:{options.port}"
+        # How fast and busy the machine is before our server runs (docs/benchmarks.md).
+        load_before, cpu_before = os.getloadavg()[0], cpu_calibration_ms()
+        log(f"gunicorn on {host}: {options.workers} workers x {options.threads} threads")
+        started: list[subprocess.Popen[bytes]] = []
+        try:
+            server = _start(gunicorn_argv(options), serve_env, log_stream)
+            started.append(server)
+            _wait_until_up(host, server)
+            if options.worker:
+                started.append(_start([_bin("routecare"), "periodic"], serve_env, log_stream))
+                started.append(
+                    _start([_bin("routecare"), "db_worker", "--queue-name=*"], serve_env,
+                           log_stream)
+                )  # fmt: skip
+            database = str(dj_database_url.parse(options.database_url).get("NAME") or "")
+            meter = CpuMeter(classifier([p.pid for p in started], database))
+            meter.start()
+            children_before = _children_cpu_seconds()
+            log(f"locust: {options.users} users for {options.duration}")
+            locust_env = {
+                **os.environ,
+                "ROUTECARE_LOAD_PLAN": str(plan_path),
+                "ROUTECARE_LOAD_RESULTS": str(results_path),
+            }
+            # Locust exits with 1 when any request failed: the summary says so.
+            subprocess.run(  # noqa: S603
+                locust_argv(options, host), env=locust_env, stdout=sys.stderr, check=False,
+                timeout=parse_duration(options.duration) + 600,
+            )  # fmt: skip
+            load_after = os.getloadavg()[0]
+            server_alive = server.poll() is None
+            requests = _requests(results_path)
+            locust_seconds = _children_cpu_seconds() - children_before
+            cpu = meter.stop(requests, locust_seconds) if available() else None
+        finally:
+            for process in reversed(started):
+                _stop(process)
+    if not results_path.exists():
+        raise RuntimeError("locust saved no results: see its messages above")
+    results = json.loads(results_path.read_text(encoding="utf-8"))
+    plan = json.loads(plan_path.read_text(encoding="utf-8"))
+    figures = summarise(results, users=options.users, spawn_rate=options.spawn_rate,
+                        targets=TARGETS)  # fmt: skip
+    return {
+        **figures,
+        "users": options.users,
+        "spawn_rate": options.spawn_rate,
+        "duration": options.duration,
+        "server": {
+            "gunicorn_workers": options.workers,
+            "gunicorn_threads": options.threads,
+            "worker_class": "gthread" if options.threads > 1 else "sync",
+            "keep_alive_seconds": options.keep_alive,
+            "task_worker": options.worker,
+            "database": _without_password(options.database_url),
+            "stayed_up": server_alive,
+            "log": str(server_log),
+        },
+        "cpu": cpu,
+        "data": plan["data"],
+        "machine": {
+            "cpus": os.cpu_count(),
+            "load_average_1m": {"before": round(load_before, 2), "after": round(load_after, 2)},
+            "cpu_calibration_ms": {"before": cpu_before, "after": cpu_calibration_ms()},
+        },
+        "options": asdict(options) | {"database_url": _without_password(options.database_url)},
+    }
