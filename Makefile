@@ -9,7 +9,7 @@ SERVE_DATABASE_URL ?= postgres://root@127.0.0.1:5432/routecare
 PO_FILES := $(wildcard routecare/locale/*/LC_MESSAGES/*.po)
 MO_FILES := $(PO_FILES:.po=.mo)
 
-.PHONY: setup run test lint typecheck pytest serve worker bench load messages makemessages lock clean
+.PHONY: audit setup run test lint typecheck pytest serve worker bench load messages makemessages lock clean
 
 setup: $(VENV)/.installed routecare/static/vendor/.installed $(MO_FILES)
 
@@ -94,6 +94,12 @@ LOAD_DURATION ?= 5m
 load:
 	@$(MAKE) --no-print-directory setup 1>&2
 	@$(ROUTECARE) load --users $(LOAD_USERS) --duration $(LOAD_DURATION)
+
+# Known vulnerabilities in the pinned dependencies (.ci/run; needs OSV or PyPI's JSON API).
+AUDIT_SERVICE ?= osv
+audit: setup
+	$(BIN)/pip-audit --strict --vulnerability-service $(AUDIT_SERVICE) --requirement requirements.lock \
+		--no-deps --disable-pip --progress-spinner off
 
 lock:
 	$(BIN)/pip-compile --quiet --extra dev --strip-extras --no-emit-index-url --no-emit-find-links -o requirements.lock pyproject.toml
