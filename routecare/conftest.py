@@ -84,6 +84,14 @@ def tasks_run_at_once(settings: Any) -> None:
 
 
 @pytest.fixture(autouse=True)
+def no_collected_static_files(settings: Any) -> None:
+    """Tests serve static files from the apps. A ``staticfiles`` folder left by `make serve`
+    or `make load` would otherwise be scanned by whitenoise for every test client (a full
+    suite went from minutes to hours, and a scan during a collectstatic failed)."""
+    settings.STATIC_ROOT = None
+
+
+@pytest.fixture(autouse=True)
 def fast_password_hashing(settings: Any) -> None:
     """Argon2 is deliberately slow; tests that check hashing ask for it themselves."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
