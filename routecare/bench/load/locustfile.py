@@ -28,6 +28,7 @@ import json
 import os
 import random
 import time
+from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
@@ -50,6 +51,7 @@ VISITS: tuple[tuple[list[dict[str, Any]], str], ...] = (
     ([{"service": "health-primary", "quantity": 1},
       {"service": "medicines", "quantity": 10}], "red"),
 )  # fmt: skip
+USERS_STARTED: Counter[str] = Counter()
 # Share of the cards shown at a point that its own society issued.
 OWN_CARD_SHARE = 0.5
 
@@ -80,6 +82,11 @@ class RouteCareUser(FastHttpUser):
     abstract = True
     wait_time = between(WAIT_MIN, WAIT_MAX)
     headers: dict[str, str]
+
+    def __init__(self, environment: Environment) -> None:
+        super().__init__(environment)
+        # Counted as they start: when locust quits, its own counts are back to zero.
+        USERS_STARTED[type(self).__name__] += 1
 
     def expect(
         self, method: str, path: str, status: int, name: str, body: Any = None
@@ -260,7 +267,6 @@ def save_results(environment: Environment, **_kwargs: Any) -> None:
     if not path:
         return
     stats = environment.stats
-    runner = environment.runner
     results = {
         "started_at": stats.total.start_time,
         "stopped_at": stats.total.last_request_timestamp or time.time(),
@@ -274,7 +280,8 @@ def save_results(environment: Environment, **_kwargs: Any) -> None:
             }
             for e in stats.errors.values()
         ],
-        "users_by_kind": dict(runner.user_classes_count) if runner else {},
+        "users_by_kind": dict(USERS_STARTED),
+        "think_time_s": [WAIT_MIN, WAIT_MAX],
     }
     with open(path, "w", encoding="utf-8") as stream:
         json.dump(results, stream)

@@ -25,6 +25,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.db import transaction
+from django.utils import timezone
 
 from routecare.access import Actor, build_actor
 from routecare.accounts.actions import create_api_token, revoke_api_token
@@ -32,6 +33,7 @@ from routecare.accounts.models import ApiToken
 from routecare.bench.measure import prepare as seed_people
 from routecare.cards.actions import issue_card
 from routecare.cards.models import Card
+from routecare.core.models import JobLock
 from routecare.core.periodic import run_due
 from routecare.demo.routes import NETWORKS
 from routecare.directory.selectors import public_points
@@ -282,8 +284,11 @@ def prepare_plan(people: int, seed: int = 7, log: Log = _quiet) -> Plan:
         plan.networks[society.country_code] = society.network.slug
     plan.public = _public(societies)
     # The periodic jobs catch up now (the rollups of the last run's encounters), not in the
-    # first seconds of the measurement.
+    # first seconds of the measurement. The last run stopped its worker with a signal, maybe
+    # mid-job, which leaves that job's lock held for minutes: nothing else runs on this
+    # database now, so the locks are let go first.
     began = time.perf_counter()
+    JobLock.objects.update(held_until=timezone.now())
     run_due()
     periodic_seconds = round(time.perf_counter() - began, 2)
     plan.data = {

@@ -140,6 +140,7 @@ def summarise(
         "endpoints": endpoints,
         "error_details": errors,
         "users_by_kind": results.get("users_by_kind", {}),
+        "think_time_s": results.get("think_time_s"),
         "targets": dict(targets),
         "meets_targets": {**meets, "all": all(meets.values())},
     }  # fmt: skip
