@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -152,6 +153,29 @@ def cancel_cards_on_withdrawal(actor: Actor, person: Person, purpose: str, **_: 
     ):
         _end(actor, card, RevokedSerial.Reason.WITHDRAWN)
     _end_carried(actor, person, RevokedSerial.Reason.WITHDRAWN)
+
+
+def revoke_cards_of_people(person_ids: list[uuid.UUID], reason: str) -> int:
+    """Put every card of these people on their networks' revocation lists at once, their
+    own and those of other societies they carried (before their records are deleted: the
+    caller audits); how many serials were listed."""
+    own = Card.objects.filter(person_id__in=person_ids, ended_at=None).values_list(
+        "national_society__network_id", "serial", "national_society_id"
+    )
+    carried = CarriedCard.objects.filter(person_id__in=person_ids).values_list(
+        "issuer__network_id", "serial", "person__national_society_id"
+    )
+    entries = [*own, *carried]
+    RevokedSerial.objects.bulk_create(
+        [
+            RevokedSerial(
+                network_id=network, serial=serial, national_society_id=society, reason=reason
+            )
+            for network, serial, society in entries
+        ],
+        ignore_conflicts=True,
+    )
+    return len(entries)
 
 
 def revoke_card(actor: Actor, card: Card, reason: str) -> Card:

@@ -21,7 +21,8 @@ from django.utils.translation import gettext as _
 
 from routecare.access import Actor
 from routecare.audit.actions import record_event, record_system_event
-from routecare.cards.models import Card, CarriedCard, RevokedSerial
+from routecare.cards.actions import revoke_cards_of_people
+from routecare.cards.models import RevokedSerial
 from routecare.core.periodic import run_locked
 from routecare.indicators import rollups
 from routecare.orgs.models import NationalSociety
@@ -109,36 +110,6 @@ class PurgeReport:
         )
 
 
-def _revoke_cards(person_ids: list[uuid.UUID]) -> int:
-    """The people's cards, their own and those of other societies they carried, are no
-    longer accepted anywhere in the network."""
-    entries = [
-        (network_id, serial, society_id)
-        for serial, network_id, society_id in Card.objects.filter(
-            person_id__in=person_ids, ended_at=None
-        ).values_list("serial", "national_society__network_id", "national_society_id")
-    ]
-    entries += [
-        (network_id, serial, society_id)
-        for serial, network_id, society_id in CarriedCard.objects.filter(
-            person_id__in=person_ids
-        ).values_list("serial", "issuer__network_id", "person__national_society_id")
-    ]
-    RevokedSerial.objects.bulk_create(
-        [
-            RevokedSerial(
-                network_id=network_id,
-                serial=serial,
-                national_society_id=society_id,
-                reason=RevokedSerial.Reason.WITHDRAWN,
-            )
-            for network_id, serial, society_id in entries
-        ],
-        ignore_conflicts=True,
-    )
-    return len(entries)
-
-
 def _delete_people(person_ids: list[uuid.UUID]) -> int:
     """Delete the people and what hangs off them; how many cards were revoked."""
     households = set(
@@ -146,7 +117,7 @@ def _delete_people(person_ids: list[uuid.UUID]) -> int:
             "household_id", flat=True
         )
     )
-    revoked = _revoke_cards(person_ids)
+    revoked = revoke_cards_of_people(person_ids, RevokedSerial.Reason.WITHDRAWN)
     Person.objects.filter(pk__in=person_ids).delete()
     # A household links people and holds nothing else: it goes with its last member.
     Household.objects.filter(pk__in=households, members__isnull=True).delete()

@@ -3,19 +3,9 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from routecare.core.languages import language_name_in
 from routecare.core.person_texts import PERSON_LANGUAGES
 from routecare.retention.models import MAX_MONTHS, MIN_MONTHS
-
-LANGUAGE_NAMES = {
-    "en": "English",
-    "es": "Español",
-    "fr": "Français",
-    "ar": "العربية",
-    "fa": "فارسی",
-    "ps": "پښتو",
-    "ur": "اردو",
-    "ht": "Kreyòl ayisyen",
-}
 
 
 class PolicyForm(forms.Form):
@@ -47,7 +37,7 @@ class ReportLanguageForm(forms.Form):
     person = forms.UUIDField(widget=forms.HiddenInput)
     language = forms.ChoiceField(
         label=_("Language of the report"),
-        choices=[(code, LANGUAGE_NAMES[code]) for code in PERSON_LANGUAGES],
+        choices=lambda: [(code, language_name_in(code, code)) for code in PERSON_LANGUAGES],
     )
 
 

@@ -14,6 +14,7 @@ from babel import Locale, UnknownLocaleError
 from babel.dates import format_date
 
 from routecare.core import person_texts
+from routecare.core.languages import country_name_in, language_name_in
 from routecare.orgs.models import NationalSociety
 from routecare.retention.selectors import HeldAbout
 
@@ -58,16 +59,6 @@ class _Writer:
             return day.isoformat()
         return format_date(day, format="long", locale=self.locale)
 
-    def country(self, code: str) -> str:
-        if self.locale is None:
-            return code
-        return str(self.locale.territories.get(code.upper(), code))
-
-    def language_name(self, code: str) -> str:
-        if self.locale is None:
-            return code
-        return str(self.locale.languages.get(code, code))
-
     def choice(self, prefix: str, value: str) -> str:
         key = f"{prefix}_{value.replace('-', '_')}"
         return self.text(key) if key in person_texts.TEXTS else value
@@ -89,9 +80,11 @@ def _about(held: HeldAbout, w: _Writer) -> Section:
     if person.alias:
         lines.append(f"{w.text('held_alias')}: {person.alias}")
     if person.nationality:
-        lines.append(f"{w.text('held_nationality')}: {w.country(person.nationality)}")
+        lines.append(
+            f"{w.text('held_nationality')}: {country_name_in(person.nationality, w.language)}"
+        )
     if person.languages:
-        names = ", ".join(w.language_name(code) for code in person.languages)
+        names = ", ".join(language_name_in(code, w.language) for code in person.languages)
         lines.append(f"{w.text('held_languages')}: {names}")
     lines.append(f"{w.text('held_travel')}: {w.choice('travel', person.travel_group)}")
     if held.household_members:
