@@ -30,7 +30,7 @@ routecare/static/vendor/.installed: package.json package-lock.json
 	cp -r node_modules/leaflet/dist/images routecare/static/vendor/
 	cp node_modules/topojson-client/dist/topojson-client.min.js routecare/static/vendor/
 	cp node_modules/world-atlas/countries-110m.json routecare/static/vendor/
-	cp node_modules/chart.js/dist/chart.umd.min.js routecare/static/vendor/
+	cp node_modules/chart.js/dist/chart.umd.min.js node_modules/chart.js/dist/chart.umd.min.js.map routecare/static/vendor/
 	touch $@
 
 # Translations are compiled from the .po catalogues; msgfmt comes from Debian's gettext.

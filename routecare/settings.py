@@ -224,7 +224,8 @@ TIME_ZONE = "UTC"
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# Where `collectstatic` gathers the hashed copies production serves (see README, "Deploy").
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
 # Outside production whitenoise serves static files straight from the apps and the vendor
 # folder, so `make run` needs no collectstatic; production serves the collected, hashed copies.
 WHITENOISE_USE_FINDERS = not PRODUCTION

@@ -19,7 +19,6 @@ import json
 import os
 import resource
 import secrets
-import shutil
 import signal
 import subprocess
 import sys
@@ -54,7 +53,6 @@ DEFAULT_THREADS = 4
 # nginx, which speaks HTTP/1.0 to its upstream by default.
 DEFAULT_KEEP_ALIVE = 0
 STARTUP_TIMEOUT_SECONDS = 60
-CHART_JS_MAP = "chart.umd.min.js.map"
 PREPARE_TIMEOUT_SECONDS = 3 * 3600
 
 
@@ -108,17 +106,6 @@ def drop_database(url: str) -> None:
         db.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
-def _vendor_source_maps() -> None:
-    """Production's manifest storage refuses a script whose source map is missing, and the
-    Makefile's vendor rule copies leaflet's map but not chart.js's (so ``collectstatic`` with
-    ``ROUTECARE_PRODUCTION`` fails on a fresh set-up). Copy it from node_modules if needed;
-    this goes once the vendor rule copies it."""
-    vendor = Path(settings.BASE_DIR) / "routecare" / "static" / "vendor"
-    source = Path(settings.BASE_DIR) / "node_modules" / "chart.js" / "dist" / CHART_JS_MAP
-    if (vendor / "chart.umd.min.js").exists() and not (vendor / CHART_JS_MAP).exists():
-        shutil.copyfile(source, vendor / CHART_JS_MAP)
-
-
 def environment(options: LoadOptions, keys: str, *, production: bool) -> dict[str, str]:
     env = {
         **os.environ,
@@ -133,6 +120,8 @@ def environment(options: LoadOptions, keys: str, *, production: bool) -> dict[st
         # Plain http on loopback stands for the TLS proxy in front of a real server.
         "SECURE_COOKIES": "false",
         "LOG_LEVEL": "WARNING",
+        # Collected static files stay out of the work tree (the tests' whitenoise would scan them).
+        "STATIC_ROOT": str(local_dir() / "load-static"),
     }
     for name in ("SECRET_KEY_FILE", "ROUTECARE_FIELD_KEYS_FILE", "ROUTECARE_TASKS"):
         env.pop(name, None)
@@ -242,7 +231,6 @@ def run_load(options: LoadOptions, log: Log) -> dict[str, Any]:
             environment(options, keys, production=False), PREPARE_TIMEOUT_SECONDS, sys.stderr,
         )  # fmt: skip
         serve_env = environment(options, keys, production=True)
-        _vendor_source_maps()
         _run([_bin("routecare"), "collectstatic", "--no-input", "--verbosity=0"], serve_env,
              600, log_stream)  # fmt: skip
         host = f"http://127.0.0.1:{options.port}"
