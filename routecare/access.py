@@ -21,7 +21,11 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 
+from routecare.core import caching
 from routecare.orgs.models import Membership, Role, ServicePoint
+
+# The core.caching kind of answers about who may do what (who an API token is).
+ACCESS = "access"
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -305,3 +309,10 @@ def staff_view(rule: Rule) -> Callable[[Callable[..., HttpResponse]], Callable[.
         return wrapper
 
     return decorate
+
+
+def access_changed(sender: Any, update_fields: Any = None, **kwargs: Any) -> None:
+    """A user, membership, assignment, token or point changed: drop cached token actors."""
+    if update_fields is not None and set(update_fields) <= {"last_login"}:
+        return  # every sign-in saves this; nothing about access
+    caching.changed(ACCESS)

@@ -3,7 +3,7 @@ a regional IFRC user, a partner, a system administrator and an anonymous visitor
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
+from django.core.cache import cache
 from django.test import Client
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -84,11 +85,22 @@ def tasks_run_at_once(settings: Any) -> None:
 
 
 @pytest.fixture(autouse=True)
-def no_collected_static_files(settings: Any) -> None:
-    """Tests serve static files from the apps. A ``staticfiles`` folder left by `make serve`
-    or `make load` would otherwise be scanned by whitenoise for every test client (a full
-    suite went from minutes to hours, and a scan during a collectstatic failed)."""
+def no_static_file_scans(settings: Any) -> None:
+    """whitenoise indexes every static file each time a test client builds its middleware:
+    from the finders (over half of the authorization walk's time) and from a ``staticfiles``
+    folder left by `make serve` (a full suite went from minutes to hours, and a scan during a
+    collectstatic failed). Tests do without both; the live server of the browser tests serves
+    static files through Django's own handler, and test_healthz switches the finders back on."""
     settings.STATIC_ROOT = None
+    settings.WHITENOISE_USE_FINDERS = False
+
+
+@pytest.fixture(autouse=True)
+def empty_cache() -> Iterator[None]:
+    """Each test starts without the answers an earlier one cached (core.caching)."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture(autouse=True)

@@ -223,6 +223,15 @@ USE_I18N = True
 TIME_ZONE = "UTC"
 USE_TZ = True
 
+# Per process: short-lived answers many requests share (routecare/core/caching.py) and
+# booklet PDFs. Nothing about people on the move is cached, nor password hashes.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "OPTIONS": {"MAX_ENTRIES": envint("ROUTECARE_CACHE_ENTRIES", "5000")},
+    }
+}
+
 STATIC_URL = "static/"
 # Where `collectstatic` gathers the hashed copies production serves (see README, "Deploy").
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))

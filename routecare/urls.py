@@ -32,4 +32,3 @@ urlpatterns = [
 # Under /api/ even Django's own 404 and 400 answer in JSON, like the API's handlers.
 handler404 = "routecare.core.views.page_not_found"
 handler400 = "routecare.core.views.bad_request"
-

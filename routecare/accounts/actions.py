@@ -14,6 +14,7 @@ from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice, default_key
 
 from routecare.access import (
+    ACCESS,
     Actor,
     actor_of,
     assignment_annotations,
@@ -22,6 +23,7 @@ from routecare.access import (
 )
 from routecare.accounts.models import ApiToken
 from routecare.audit.actions import record_user_event
+from routecare.core import caching
 from routecare.orgs.models import ServicePoint
 
 # Every token expires; a client that needs longer gets a new one.
@@ -30,6 +32,9 @@ ENROLMENT_KEY = "totp_enrolment_key"
 TOKEN_PREFIX = "rct_"  # noqa: S105 - a marker, not a secret
 # Avoid a write on every API call: last_used_at is refreshed at most this often.
 LAST_USED_RESOLUTION = dt.timedelta(minutes=5)
+# Who a token is stays cached this long: the longest another server process may still accept a
+# token revoked (or a user deactivated, reassigned) in this one (docs/threat-model.md).
+ACTOR_SECONDS = 30
 
 
 def token_digest(raw: str) -> str:
@@ -91,19 +96,34 @@ def enrol_second_factor(candidate: TOTPDevice, code: str, session: SessionBase) 
 
 
 def actor_for_token(raw: str) -> Actor | None:
+    """Who a raw API token is, on every API call: kept in the cache for ``ACTOR_SECONDS``
+    (core.caching: a change of a token, user, membership, assignment or point in this process
+    drops it at once). Wrong tokens are never cached: each is looked up and counted."""
     if not raw.startswith(TOKEN_PREFIX):
         return None
-    # One query for token, user, role and service point: this runs on every API call. The
-    # digest is unique, so no ORDER BY (``first()`` would add one, and building it costs).
+    digest = token_digest(raw)
+    now = timezone.now()
+    found = caching.remember(ACCESS, (digest,), ACTOR_SECONDS, lambda: _token_actor(digest, now))
+    if found is None:
+        return None
+    actor, expires_at = found
+    if expires_at is not None and expires_at <= now:
+        return None
+    return actor
+
+
+def _token_actor(digest: str, now: dt.datetime) -> tuple[Actor, dt.datetime | None] | None:
+    # One query for token, user, role and service point. The digest is unique, so no ORDER BY
+    # (``first()`` would add one, and building it costs).
     try:
         token: ApiToken | None = (
             ApiToken.objects.select_related("user__membership", "service_point")
+            .defer("user__password")  # the actor is cached: never with a password hash
             .annotate(**assignment_annotations("user__membership__id", "service_point_id"))
-            .get(digest=token_digest(raw), revoked_at__isnull=True)
+            .get(digest=digest, revoked_at__isnull=True)
         )
     except ApiToken.DoesNotExist:
         token = None
-    now = timezone.now()
     if token is None or not token.user.is_active:
         return None
     membership = membership_of(token.user)
@@ -121,4 +141,4 @@ def actor_for_token(raw: str) -> Actor | None:
         has_assignments=token.has_assignments,  # type: ignore[attr-defined]
     ):
         point = None  # e.g. reassigned since the token was made: records are refused
-    return actor_of(token.user, membership, point, via="api")
+    return actor_of(token.user, membership, point, via="api"), token.expires_at

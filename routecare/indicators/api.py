@@ -95,7 +95,7 @@ def dashboard(request: HttpRequest, query: Query[FiltersIn]) -> dict[str, Any]:
     view = selectors.view_for(actor)
     if view is None:
         raise NoServicePoint
-    board = selectors.build(actor, view, _filters(view, query), timezone.localdate())
+    board = selectors.dashboard(view, _filters(view, query), timezone.localdate())
     return {
         "level": view.level,
         "suppressed_small_cells": view.outsider,

@@ -37,6 +37,7 @@ from django.db.models import (
 from django.db.models.sql.compiler import SQLCompiler
 from django.utils import timezone
 
+from routecare.core import caching
 from routecare.flows.models import DailyCount
 from routecare.indicators.models import (
     Granularity,
@@ -47,6 +48,7 @@ from routecare.indicators.models import (
     ServiceRollup,
 )
 from routecare.indicators.rollups import (
+    CACHE_KIND,
     HEALTH_SERVICES,
     HSP_KINDS,
     NOT_CORRECTED,
@@ -240,6 +242,7 @@ def rebuild_societies(societies: Iterable[NationalSociety]) -> dict[str, int]:
     """Replace every rollup row of these societies; how many rows of each kind were written.
     In one transaction: dashboards read the old rows until the new ones are all there."""
     society_ids = [society.pk for society in societies]
+    caching.changed_with_transaction(CACHE_KIND)
     final = final_before()
     old_people = PeopleRollup.objects.filter(national_society_id__in=society_ids)
     old_services = ServiceRollup.objects.filter(national_society_id__in=society_ids)

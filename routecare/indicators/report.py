@@ -25,7 +25,6 @@ def monthly_report(actor: Actor, view: selectors.View, month: dt.date, language:
     first = month.replace(day=1)
     with translation.override(language):
         board = selectors.build(
-            actor,
             view,
             selectors.Filters(granularity=Granularity.MONTH, start=first, end=first),
             first,

@@ -28,6 +28,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
+from routecare.core import caching
 from routecare.flows.models import DailyCount
 from routecare.indicators.models import (
     Granularity,
@@ -49,6 +50,8 @@ HEALTH_SERVICES = (
     Service.MEDICINES,
     Service.TRANSPORT_MEDICAL,
 )
+# The core.caching kind of what is computed from rollups (dashboards): rebuilding drops it.
+CACHE_KIND = "indicators"
 HSP_KINDS = (ServicePoint.Kind.FIXED_HSP, ServicePoint.Kind.MOBILE_HSP)
 # No later encounter corrects it. NOT EXISTS on the indexed ``corrects`` column: a LEFT JOIN
 # made SQLite scan every encounter for each one.
@@ -266,6 +269,7 @@ def targets_of(pairs: Iterable[tuple[ServicePoint, dt.date]]) -> set[Target]:
 @transaction.atomic
 def rebuild(pairs: Iterable[tuple[ServicePoint, dt.date]]) -> int:
     pairs = list(pairs)
+    caching.changed_with_transaction(CACHE_KIND)
     final = final_before()
     for point, day in set(pairs):
         if point.national_society_id not in final or day >= final[point.national_society_id]:

@@ -14,10 +14,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Q, QuerySet, Sum
+from django.utils import translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from routecare.access import Actor
+from routecare.core import caching
 from routecare.indicators import disclosure
 from routecare.indicators.definitions import BY_CODE, Indicator
 from routecare.indicators.models import (
@@ -27,7 +29,7 @@ from routecare.indicators.models import (
     ServiceRollup,
     TrainingAttendance,
 )
-from routecare.indicators.rollups import period_end, period_start
+from routecare.indicators.rollups import CACHE_KIND, period_end, period_start
 from routecare.orgs.models import NationalSociety, Role, Route, RouteStop, ServicePoint
 from routecare.orgs.taxonomy import AgeBand, Service, Sex
 from routecare.people.models import PopulationGroup
@@ -177,7 +179,32 @@ def _protect(view: View, cells: list[list[int]], columns: int) -> disclosure.Pro
     return disclosure.open_table(cells, columns)
 
 
-def build(actor: Actor, view: View, filters: Filters, today: dt.date) -> Dashboard:
+# Dashboards are cached (core.caching kind rollups.CACHE_KIND): a change of what they count
+# drops them (apps.py, rollups.rebuild, bulk.rebuild_societies); other processes see it within
+# DASHBOARD_SECONDS, the dashboards' own refresh interval.
+DASHBOARD_SECONDS = 30
+
+
+def dashboard(view: View, filters: Filters, today: dt.date) -> Dashboard:
+    """``build``, shared for ``DASHBOARD_SECONDS`` by everyone with the same view and filters
+    in the same language (the pages and API refresh dashboards this often)."""
+    parts = (
+        view.level,
+        view.outsider,
+        sorted(str(society.pk) for society in view.societies),
+        sorted(str(point.pk) for point in view.points),
+        filters.granularity, filters.start, filters.end,
+        *(str(item.pk) if item else "" for item in (filters.society, filters.route, filters.point)),
+        filters.sex, filters.age_band, filters.population_group,
+        today,
+        translation.get_language(),
+    )  # fmt: skip
+    return caching.remember(
+        CACHE_KIND, parts, DASHBOARD_SECONDS, lambda: build(view, filters, today)
+    )
+
+
+def build(view: View, filters: Filters, today: dt.date) -> Dashboard:
     start, end = _range(filters, today)
     people_rows = _people_rows(view, filters, start, end)
     points = _points_in_view(view, filters)

@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.test import Client
 
 
@@ -7,8 +9,9 @@ def test_healthz_reports_ok_with_a_database_check(db: None) -> None:
     assert response.json() == {"status": "ok"}
 
 
-def test_static_files_are_served_without_collectstatic(client: Client) -> None:
+def test_static_files_are_served_without_collectstatic(client: Client, settings: Any) -> None:
     """`make run` serves the stylesheet, the scripts and the vendored libraries itself."""
+    settings.WHITENOISE_USE_FINDERS = True  # as outside tests (conftest turns it off)
     for path in (
         "/static/routecare/routecare.css",
         "/static/indicators/dashboard.js",

@@ -1,0 +1,67 @@
+"""Short-lived caches of answers many requests share: who an API token is, a dashboard, a
+public directory page.
+
+Each kind of answer has a *generation* that a change bumps, and it is part of every key: the
+process that makes a change never serves an answer from before it. Django's default cache is
+per process (settings.CACHES), so another process of a multi-process server sees the change
+when its entry expires: after at most the few seconds each kind allows (docs/operations.md).
+Entries are pickled, so every hit is a fresh copy that a request may change freely.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from django.core.cache import cache
+from django.db import transaction
+
+T = TypeVar("T")
+
+
+def generation(kind: str) -> int:
+    # A generation that is missing (new, or evicted) starts from the clock, never from a value
+    # that keys already stored could carry.
+    name = f"generation:{kind}"
+    value = cache.get(name)
+    if value is None:
+        cache.add(name, time.time_ns(), timeout=None)
+        value = cache.get(name, time.time_ns())
+    return int(value)
+
+
+def changed(*kinds: str) -> None:
+    """Something the kinds' answers depend on changed: their entries are never served again."""
+    for kind in kinds:
+        try:
+            cache.incr(f"generation:{kind}")
+        except ValueError:  # missing: the next read starts a new one
+            generation(kind)
+
+
+def changed_with_transaction(*kinds: str) -> None:
+    """``changed`` now and again when the current transaction commits: a request that read
+    the old rows meanwhile cannot leave them cached under the new generation."""
+    changed(*kinds)
+    transaction.on_commit(lambda: changed(*kinds))
+
+
+def key(kind: str, *parts: Any) -> str:
+    """The entry of ``parts`` (anything with a stable repr) in the current generation; hashed,
+    so long parts never make an over-long key and no part is readable in the cache."""
+    digest = hashlib.sha256(repr(parts).encode()).hexdigest()
+    return f"{kind}:{generation(kind)}:{digest}"
+
+
+def remember(kind: str, parts: tuple[Any, ...], seconds: int, compute: Callable[[], T]) -> T:
+    """The cached answer for ``parts``, or ``compute()`` kept for ``seconds``."""
+    entry = key(kind, *parts)
+    found = cache.get(entry)
+    if found is not None:
+        answer: T = found
+        return answer
+    answer = compute()
+    cache.set(entry, answer, timeout=seconds)
+    return answer
