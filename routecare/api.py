@@ -34,7 +34,7 @@ class TokenAuth(HttpBearer):
 
     def authenticate(self, request: HttpRequest, token: str) -> Actor | None:
         scope, limit = "api-token-failure", TOKEN_FAILURES_PER_HOUR
-        if ratelimit.blocked(scope, request, limit=limit, seconds=3600):
+        if ratelimit.refused(scope, request, limit=limit, seconds=3600):
             raise TokenGuessingError
         actor = actor_for_token(token)
         if actor is None:

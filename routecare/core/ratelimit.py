@@ -15,6 +15,7 @@ from django.db.models import F, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
+from routecare.core import caching
 from routecare.core.models import RateWindow
 
 
@@ -58,6 +59,7 @@ def allow(
 ) -> bool:
     """Count this request; False when the client already made ``limit`` in the window."""
     rows, client, window = _current(scope, request, seconds, now)
+    caching.changed(_cache_kind(scope))  # this process reads ``refused`` afresh
     with transaction.atomic():
         if rows.filter(count__gte=limit).exists():
             return False
@@ -79,6 +81,24 @@ def blocked(
     counting this one): for limits on failures, counted only when they happen."""
     rows, _client_key, _window_start = _current(scope, request, seconds, now)
     return rows.filter(count__gte=limit).exists()
+
+
+# How long a process keeps "this client is not refused" once read (``refused``): a refusal
+# counted by another server process reaches it within this time.
+CLEAR_SECONDS = 10
+
+
+def _cache_kind(scope: str) -> str:
+    return f"ratelimit-{scope}"
+
+
+def refused(scope: str, request: HttpRequest, *, limit: int, seconds: int) -> bool:
+    """``blocked``, for a check on every request: the answer is kept for ``CLEAR_SECONDS``
+    (core.caching), and ``allow`` in this process makes it read again."""
+    rows, client, _window_start = _current(scope, request, seconds, None)
+    return caching.remember(
+        _cache_kind(scope), (client,), CLEAR_SECONDS, rows.filter(count__gte=limit).exists
+    )
 
 
 def forget_passed(now: dt.datetime | None = None) -> int:

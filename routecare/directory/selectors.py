@@ -25,6 +25,10 @@ from routecare.orgs.taxonomy import Service
 Visibility = ServicePoint.Visibility
 DIRECTIONS = ("onward", "back")
 
+# The core.caching kind of the public pages (views._public_page), dropped by apps.py when a
+# point, route, society or network changes.
+PUBLIC_PAGES = "public-directory"
+
 
 @dataclass(frozen=True)
 class Filters:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -22,7 +23,7 @@ from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import require_POST
 
 from routecare.access import Rule, StaffRequest, may_edit_service_point, staff_view
-from routecare.core import person_texts
+from routecare.core import caching, person_texts
 from routecare.core.languages import country_name_in, language_name_in
 from routecare.directory import actions, exports, selectors
 from routecare.directory.booklet import booklet_pdf, simple_map
@@ -49,6 +50,26 @@ def _public_url(request: HttpRequest, lang: str, code: str, country: str) -> str
     path = reverse("directory:public_detail", args=[lang, code])
     query = f"?{urlencode({'country': country})}" if country else ""
     return request.build_absolute_uri(path + query)
+
+
+# Public pages are the same for everyone who asks the same address (no sign-in, nothing
+# personal): each is drawn once and served from the cache for PUBLIC_PAGE_SECONDS ("open now"
+# and "updated at" are that old at most). A change of a point, route, society or network drops
+# them at once in its process (selectors.PUBLIC_PAGES); other processes redraw them when they expire.
+PUBLIC_PAGE_SECONDS = 60
+PUBLIC_QUERY = frozenset({"country", "service", "from", "direction", "open_now"})
+
+
+def _public_page(request: HttpRequest, draw: Callable[[], HttpResponse]) -> HttpResponse:
+    """``draw()``'s page, or the same page drawn for this address less than a minute ago.
+    Addresses with other query parameters are drawn each time (they must not fill the cache)."""
+    if not set(request.GET) <= PUBLIC_QUERY:
+        return draw()
+    parts = (request.get_host(), request.get_full_path())
+    body = caching.remember(
+        selectors.PUBLIC_PAGES, parts, PUBLIC_PAGE_SECONDS, lambda: draw().content
+    )
+    return HttpResponse(body)
 
 
 def _point_context(
@@ -124,6 +145,10 @@ def public_list(request: HttpRequest, lang: str) -> HttpResponse:
     if _language(lang) is None:
         query = f"?{request.GET.urlencode()}" if request.GET else ""
         return redirect(reverse("directory:public_list", args=["en"]) + query)
+    return _public_page(request, lambda: _draw_public_list(request, lang))
+
+
+def _draw_public_list(request: HttpRequest, lang: str) -> HttpResponse:
     filters = selectors.parse_filters(request.GET)
     now = timezone.now()
     texts = person_texts.texts_for(lang)
@@ -168,6 +193,10 @@ def public_list(request: HttpRequest, lang: str) -> HttpResponse:
 def public_detail(request: HttpRequest, lang: str, code: str) -> HttpResponse:
     if _language(lang) is None:
         return redirect(reverse("directory:public_detail", args=["en", code]))
+    return _public_page(request, lambda: _draw_public_detail(request, lang, code))
+
+
+def _draw_public_detail(request: HttpRequest, lang: str, code: str) -> HttpResponse:
     filters = selectors.parse_filters(request.GET)
     point = selectors.public_point(code, filters.country)
     now = timezone.now()

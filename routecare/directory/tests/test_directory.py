@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import os
 from collections.abc import Callable
+from typing import Any
 from decimal import Decimal
 from pathlib import Path
 from xml.etree import ElementTree
@@ -292,3 +293,28 @@ def test_a_badly_stored_period_does_not_break_the_public_api(route: list[Service
     assert response.status_code == 200
     hn_a = next(p for p in response.json() if p["code"] == "hn-a")
     assert hn_a["opening_hours"] == []
+
+
+def test_a_public_page_is_drawn_once_and_redrawn_after_a_change(
+    route: list[ServicePoint], django_assert_max_num_queries: Callable[..., Any]
+) -> None:
+    first = Client().get("/en/services/?country=HN")
+    assert first.status_code == 200
+    with django_assert_max_num_queries(0):  # the same address again: from the cache
+        again = Client().get("/en/services/?country=HN")
+    assert again.content == first.content
+    assert again["Content-Type"] == first["Content-Type"]
+    point = route[0]
+    point.status = ServicePoint.Status.TEMPORARILY_CLOSED
+    point.save()  # a staff edit: the pages are drawn afresh at once
+    assert "Temporarily closed" in Client().get("/en/services/?country=HN").content.decode()
+
+
+def test_unknown_query_parameters_are_not_cached(
+    route: list[ServicePoint], django_assert_max_num_queries: Callable[..., Any]
+) -> None:
+    for _ in range(2):
+        with django_assert_max_num_queries(100) as queries:
+            page = Client().get("/en/services/?country=HN&utm_source=x")
+        assert page.status_code == 200
+        assert len(queries) > 0
