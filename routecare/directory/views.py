@@ -54,8 +54,9 @@ def _public_url(request: HttpRequest, lang: str, code: str, country: str) -> str
 
 # Public pages are the same for everyone who asks the same address (no sign-in, nothing
 # personal): each is drawn once and served from the cache for PUBLIC_PAGE_SECONDS ("open now"
-# and "updated at" are that old at most). A change of a point, route, society or network drops
-# them at once in its process (selectors.PUBLIC_PAGES); other processes redraw them when they expire.
+# and "updated at" are that old at most). A change of a point, route, society or network
+# drops them at once in its process (selectors.PUBLIC_PAGES); other processes redraw them
+# when they expire.
 PUBLIC_PAGE_SECONDS = 60
 PUBLIC_QUERY = frozenset({"country", "service", "from", "direction", "open_now"})
 

@@ -6,9 +6,9 @@ import datetime as dt
 import json
 import os
 from collections.abc import Callable
-from typing import Any
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 from xml.etree import ElementTree
 
 import jsonschema
