@@ -163,6 +163,10 @@ def use_for_encounter(
         _move(item, -quantities[item.service], StockMovement.Reason.USED, None, encounter_id)
 
 
+def _followed(point: ServicePoint, services: list[str]) -> bool:
+    return StockItem.objects.filter(service_point=point, service__in=services).exists()
+
+
 def _on_encounter(sender: object, encounter: Encounter, corrects: Encounter | None,
                   **kwargs: object) -> None:  # fmt: skip
     """Once the encounter is committed, in a short transaction of its own: the stock row of a
@@ -172,6 +176,9 @@ def _on_encounter(sender: object, encounter: Encounter, corrects: Encounter | No
     corrects_id = corrects.pk if corrects else None
 
     def take() -> None:
+        # Most points follow no stock for most services: then no transaction at all.
+        if corrects_id is None and not _followed(point, [service for service, _n in services]):
+            return
         with transaction.atomic():
             use_for_encounter(point, services, encounter_id, corrects_id)
 
