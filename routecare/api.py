@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
-from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import get_language, gettext, gettext_noop
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
@@ -61,12 +61,20 @@ class _ErrorsDocumented(OpenAPISchema):
 
 
 class RouteCareAPI(NinjaAPI):
+    _schemas: dict[tuple[str, str], OpenAPISchema] = {}  # one API per process
+
     def get_openapi_schema(
         self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None
     ) -> OpenAPISchema:
         if path_prefix is None:
             path_prefix = self.get_root_path(path_params or {})
-        return _ErrorsDocumented(self, path_prefix)
+        # Built once per prefix and language: building takes about half a second of CPU, and
+        # /openapi.json is public.
+        key = (path_prefix, get_language())
+        schema = self._schemas.get(key)
+        if schema is None:
+            schema = self._schemas[key] = _ErrorsDocumented(self, path_prefix)
+        return schema
 
 
 api = RouteCareAPI(

@@ -51,3 +51,15 @@ def test_a_malformed_multipart_body_to_a_page_is_the_html_400(client: Client) ->
     )
     assert answer.status_code in (400, 403)
     assert answer["Content-Type"].startswith("text/html")
+
+
+def test_the_published_schema_is_built_once_per_language(db: None) -> None:
+    from django.utils import translation
+
+    from routecare.api import api
+
+    first = api.get_openapi_schema(path_prefix="/api/v1/")
+    assert api.get_openapi_schema(path_prefix="/api/v1/") is first  # not rebuilt per request
+    with translation.override("es"):
+        assert api.get_openapi_schema(path_prefix="/api/v1/") is not first
+    assert Client().get("/api/v1/openapi.json").json()["info"]["title"] == "RouteCare API"
