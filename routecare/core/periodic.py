@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import signal
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -94,7 +95,24 @@ def run_locked(
     except Exception:
         logger.exception("periodic job %s failed", name)
         result = "failed"
+    except BaseException:
+        # Stopped (SIGTERM, Ctrl-C): let the lock go now rather than in ``hold``, and leave the
+        # job due, so the next worker runs it at once.
+        JobLock.objects.filter(name=name).update(
+            held_until=timezone.now(), last_result="stopped before the end"
+        )
+        raise
     JobLock.objects.filter(name=name).update(
         held_until=timezone.now(), last_run_at=now, last_result=result[:200]
     )
     return result
+
+
+def stop_on_sigterm() -> None:
+    """Turn SIGTERM (systemd, docker, `make worker` stopping) into SystemExit, so a job that is
+    running lets its lock go (``run_locked``) instead of keeping it for up to ``MIN_HOLD``."""
+
+    def stop(signum: int, frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, stop)

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from routecare.core.periodic import run_due
+from routecare.core.periodic import run_due, stop_on_sigterm
 
 
 class Command(BaseCommand):
@@ -20,6 +20,7 @@ class Command(BaseCommand):
         parser.add_argument("--sleep", type=int, default=15, help="seconds between checks")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        stop_on_sigterm()
         while True:
             for name, result in run_due(force=options["force"]).items():
                 self.stdout.write(f"{name}: {result}")

@@ -1,0 +1,46 @@
+"""Periodic jobs let their lock go when the worker is stopped in the middle of one."""
+
+from __future__ import annotations
+
+import datetime as dt
+import signal
+
+import pytest
+from django.utils import timezone
+
+from routecare.core.models import JobLock
+from routecare.core.periodic import acquire, run_locked, stop_on_sigterm
+
+
+def _stopped() -> str:
+    raise SystemExit(143)
+
+
+def test_a_job_stopped_midway_lets_its_lock_go_and_stays_due(db: None) -> None:
+    with pytest.raises(SystemExit):
+        run_locked("test.job", _stopped)
+    lock = JobLock.objects.get(name="test.job")
+    assert lock.held_until <= timezone.now()
+    assert lock.last_run_at is None
+    assert lock.last_result == "stopped before the end"
+    assert acquire(
+        "test.job", dt.timedelta(minutes=10), timezone.now()
+    )  # the next worker may run it
+
+
+def test_a_job_that_finishes_records_its_run(db: None) -> None:
+    assert run_locked("test.job", lambda: "done") == "done"
+    lock = JobLock.objects.get(name="test.job")
+    assert lock.last_run_at is not None
+    assert lock.last_result == "done"
+
+
+def test_sigterm_becomes_system_exit() -> None:
+    previous = signal.getsignal(signal.SIGTERM)
+    try:
+        stop_on_sigterm()
+        with pytest.raises(SystemExit) as stopped:
+            signal.raise_signal(signal.SIGTERM)
+        assert stopped.value.code == 128 + signal.SIGTERM
+    finally:
+        signal.signal(signal.SIGTERM, previous)
