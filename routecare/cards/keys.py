@@ -11,9 +11,10 @@ import os
 import uuid
 from base64 import b64decode, b64encode
 from dataclasses import dataclass
+from typing import TypeVar
 
-from django.db import transaction
-from django.db.models import Max
+from django.db import models, transaction
+from django.db.models import Max, QuerySet
 from django.utils import timezone
 
 from routecare.audit.actions import record_system_event
@@ -24,6 +25,7 @@ from routecare.cards.format import (
     SigningKeyMaterial,
 )
 from routecare.cards.models import Card, CardKey, RevokedSerial, SigningKey
+from routecare.core import caching
 from routecare.orgs.models import NationalSociety, Network
 
 
@@ -144,6 +146,21 @@ def issuing_keys(society: NationalSociety) -> IssuingKeys:
     return IssuingKeys(number, card_key, signing_key)
 
 
+# Every card read looks up its network and both its keys: they are kept in the process's cache
+# (core.caching) for KEY_SECONDS. Saving a network or key (rotation, retirement) drops them at
+# once in the process (apps.py); other processes refuse a retired key within KEY_SECONDS. The
+# revocation list is never cached.
+CARD_KEYS = "card-keys"
+KEY_SECONDS = 60
+
+M = TypeVar("M", bound=models.Model)
+
+
+def _cached(parts: tuple[object, ...], found: QuerySet[M]) -> M | None:
+    """The one row a unique filter finds (or None), from the cache when it was read lately."""
+    return caching.remember(CARD_KEYS, parts, KEY_SECONDS, lambda: found.first())
+
+
 class DatabaseKeys:
     """Resolves a card's keys from the database. Bound to a reader's network, it refuses cards
     of every other network; unbound (the command line), it accepts any network it holds."""
@@ -158,7 +175,7 @@ class DatabaseKeys:
     def _network(self, number: int) -> Network:
         network = self._networks.get(number)
         if network is None:
-            network = Network.objects.filter(card_number=number).first()
+            network = _cached(("network", number), Network.objects.filter(card_number=number))
             if network is None:
                 raise CardError("unknown_network")
             self._networks[number] = network
@@ -168,7 +185,7 @@ class DatabaseKeys:
 
     def card_key(self, network: int, kid: bytes) -> bytes:
         found = self._network(network)
-        key = CardKey.objects.filter(network=found, kid=kid.hex()).first()
+        key = _cached(("card", found.pk, kid), CardKey.objects.filter(network=found, kid=kid.hex()))
         if key is None:
             raise CardError("unknown_key")
         if key.retired_at is not None:
@@ -178,10 +195,11 @@ class DatabaseKeys:
 
     def verify_key(self, network: int, kid: bytes) -> bytes:
         found = self._network(network)
-        key = (
-            SigningKey.objects.filter(national_society__network=found, kid=kid.hex())
-            .select_related("national_society")
-            .first()
+        key = _cached(
+            ("signing", found.pk, kid),
+            SigningKey.objects.filter(
+                national_society__network=found, kid=kid.hex()
+            ).select_related("national_society"),
         )
         if key is None:
             raise CardError("untrusted_signer")

@@ -8,6 +8,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from routecare.audit.models import AuditEvent
 from routecare.cards import actions, qr
@@ -145,6 +146,24 @@ def test_a_retired_signing_key_is_off_the_trust_list(
     own: Society, other: Society, carrier: Person
 ) -> None:
     card = actions.issue_card(own.actor(), carrier)
+    create_signing_key(own.society)
+    retire_key(card.signing_key.kid)
+    with pytest.raises(CardError) as refused:
+        actions.read_card(other.actor(), str(card.qr_text))
+    assert refused.value.code == "retired_key"
+
+
+def test_card_keys_are_read_once_and_a_retirement_shows_at_once(
+    own: Society, other: Society, carrier: Person
+) -> None:
+    card = actions.issue_card(own.actor(), carrier)
+    actions.read_card(other.actor(), str(card.qr_text))
+    with CaptureQueriesContext(connection) as queries:
+        actions.read_card(other.actor(), str(card.qr_text))
+    tables = " ".join(query["sql"] for query in queries.captured_queries)
+    assert "cards_cardkey" not in tables
+    assert "cards_signingkey" not in tables
+    assert "cards_revokedserial" in tables  # the revocation list is read every time
     create_signing_key(own.society)
     retire_key(card.signing_key.kid)
     with pytest.raises(CardError) as refused:
