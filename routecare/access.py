@@ -315,4 +315,5 @@ def access_changed(sender: Any, update_fields: Any = None, **kwargs: Any) -> Non
     """A user, membership, assignment, token or point changed: drop cached token actors."""
     if update_fields is not None and set(update_fields) <= {"last_login"}:
         return  # every sign-in saves this; nothing about access
-    caching.changed(ACCESS)
+    # Again at commit: a request that read the old rows meanwhile must not keep them cached.
+    caching.changed_with_transaction(ACCESS)

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
-from django.core.cache import cache
+from django.core.cache import caches
 from django.test import Client
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -98,9 +98,11 @@ def no_static_file_scans(settings: Any) -> None:
 @pytest.fixture(autouse=True)
 def empty_cache() -> Iterator[None]:
     """Each test starts without the answers an earlier one cached (core.caching)."""
-    cache.clear()
+    for store in caches.all():
+        store.clear()
     yield
-    cache.clear()
+    for store in caches.all():
+        store.clear()
 
 
 @pytest.fixture(autouse=True)

@@ -229,12 +229,20 @@ CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
         "OPTIONS": {"MAX_ENTRIES": envint("ROUTECARE_CACHE_ENTRIES", "5000")},
-    }
+    },
+    # Whole public pages (tens of KB each), apart: at most ~25 MB a process.
+    "pages": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "pages",
+        "OPTIONS": {"MAX_ENTRIES": envint("ROUTECARE_PAGE_CACHE_ENTRIES", "500")},
+    },
 }
 
 STATIC_URL = "static/"
 # Where `collectstatic` gathers the hashed copies production serves (see README, "Deploy").
-STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT") or BASE_DIR / "staticfiles")
+if not STATIC_ROOT.is_absolute():  # "." would serve the checkout, its database and secrets
+    raise RuntimeError("STATIC_ROOT must be an absolute path.")
 # Outside production whitenoise serves static files straight from the apps and the vendor
 # folder, so `make run` needs no collectstatic; production serves the collected, hashed copies.
 WHITENOISE_USE_FINDERS = not PRODUCTION

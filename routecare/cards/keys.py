@@ -197,9 +197,9 @@ class DatabaseKeys:
         found = self._network(network)
         key = _cached(
             ("signing", found.pk, kid),
-            SigningKey.objects.filter(
-                national_society__network=found, kid=kid.hex()
-            ).select_related("national_society"),
+            SigningKey.objects.filter(national_society__network=found, kid=kid.hex())
+            .select_related("national_society")
+            .defer("seed"),  # the private half: readers need the public key only
         )
         if key is None:
             raise CardError("untrusted_signer")

@@ -15,16 +15,26 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from django.core.cache import cache
+from django.core.cache import BaseCache, caches
 from django.db import transaction
 
 T = TypeVar("T")
 
 
+# Kinds named "page:…" hold whole pages: they live in a cache of their own with fewer entries
+# (settings.CACHES["pages"]), so a flood of distinct addresses cannot push other answers out
+# or fill the memory.
+PAGE_PREFIX = "page:"
+
+
+def _store(kind: str) -> BaseCache:
+    return caches["pages" if kind.startswith(PAGE_PREFIX) else "default"]
+
+
 def generation(kind: str) -> int:
     # A generation that is missing (new, or evicted) starts from the clock, never from a value
     # that keys already stored could carry.
-    name = f"generation:{kind}"
+    name, cache = f"generation:{kind}", _store(kind)
     value = cache.get(name)
     if value is None:
         cache.add(name, time.time_ns(), timeout=None)
@@ -36,7 +46,7 @@ def changed(*kinds: str) -> None:
     """Something the kinds' answers depend on changed: their entries are never served again."""
     for kind in kinds:
         try:
-            cache.incr(f"generation:{kind}")
+            _store(kind).incr(f"generation:{kind}")
         except ValueError:  # missing: the next read starts a new one
             generation(kind)
 
@@ -57,7 +67,7 @@ def key(kind: str, *parts: Any) -> str:
 
 def remember(kind: str, parts: tuple[Any, ...], seconds: int, compute: Callable[[], T]) -> T:
     """The cached answer for ``parts``, or ``compute()`` kept for ``seconds``."""
-    entry = key(kind, *parts)
+    entry, cache = key(kind, *parts), _store(kind)
     found = cache.get(entry)
     if found is not None:
         answer: T = found

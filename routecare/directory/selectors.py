@@ -18,6 +18,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404, QueryDict
 
 from routecare.access import Actor
+from routecare.core import caching
 from routecare.directory.hours import is_open
 from routecare.orgs.models import NationalSociety, Role, RouteStop, ServicePoint
 from routecare.orgs.taxonomy import Service
@@ -27,7 +28,7 @@ DIRECTIONS = ("onward", "back")
 
 # The core.caching kind of the public pages (views._public_page), dropped by apps.py when a
 # point, route, society or network changes.
-PUBLIC_PAGES = "public-directory"
+PUBLIC_PAGES = caching.PAGE_PREFIX + "public-directory"
 
 
 @dataclass(frozen=True)

@@ -66,7 +66,8 @@ def _public_page(request: HttpRequest, draw: Callable[[], HttpResponse]) -> Http
     Addresses with other query parameters are drawn each time (they must not fill the cache)."""
     if not set(request.GET) <= PUBLIC_QUERY:
         return draw()
-    parts = (request.get_host(), request.get_full_path())
+    # The scheme and host: the share links on the page are absolute.
+    parts = (request.scheme, request.get_host(), request.get_full_path())
     body = caching.remember(
         selectors.PUBLIC_PAGES, parts, PUBLIC_PAGE_SECONDS, lambda: draw().content
     )

@@ -11,11 +11,13 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from routecare.access import ACCESS
 from routecare.accounts.actions import (
     ACTOR_SECONDS,
     actor_for_token,
     create_api_token,
     revoke_api_token,
+    token_digest,
 )
 from routecare.conftest import Society
 from routecare.core import caching
@@ -57,15 +59,15 @@ def test_deactivating_the_user_refuses_the_token_at_once(own: Society) -> None:
 
 
 def test_a_new_assignment_elsewhere_drops_the_point_at_once(own: Society) -> None:
-    _token, raw = create_api_token(own.volunteer, "tablet", own.point)
-    before = actor_for_token(raw)
-    assert before is not None
-    assert before.service_point == own.point
     elsewhere = ServicePoint.objects.create(
         national_society=own.society, code=f"{own.point.code}-2", name="Other point",
         kind=own.point.kind, latitude=own.point.latitude, longitude=own.point.longitude,
     )  # fmt: skip
-    own.volunteer.membership.service_points.add(elsewhere)
+    _token, raw = create_api_token(own.volunteer, "tablet", own.point)
+    before = actor_for_token(raw)
+    assert before is not None
+    assert before.service_point == own.point
+    own.volunteer.membership.service_points.add(elsewhere)  # only the assignment changes
     after = actor_for_token(raw)
     assert after is not None
     assert after.service_point is None
@@ -115,3 +117,19 @@ def test_a_change_makes_older_entries_unreachable(evicted: bool) -> None:
     assert caching.remember("kind", ("a",), 60, compute) == 2
     caching.changed("other")
     assert caching.remember("kind", ("a",), 60, compute) == 2
+
+
+def test_an_answer_cached_before_the_commit_is_dropped_at_the_commit(
+    own: Society, django_capture_on_commit_callbacks: Any
+) -> None:
+    token, raw = create_api_token(own.volunteer, "tablet", own.point)
+    stale = actor_for_token(raw)
+    with django_capture_on_commit_callbacks() as at_commit:
+        revoke_api_token(token)
+        # Another thread read the token before this transaction committed, and cached it.
+        digest = token_digest(raw)
+        caching.remember(ACCESS, (digest,), ACTOR_SECONDS, lambda: (stale, token.expires_at))
+    assert actor_for_token(raw) is not None  # the stale answer, until the commit
+    for callback in at_commit:
+        callback()
+    assert actor_for_token(raw) is None

@@ -318,3 +318,14 @@ def test_unknown_query_parameters_are_not_cached(
             page = Client().get("/en/services/?country=HN&utm_source=x")
         assert page.status_code == 200
         assert len(queries) > 0
+
+
+def test_public_pages_are_kept_apart_from_other_cached_answers(
+    route: list[ServicePoint], django_assert_max_num_queries: Callable[..., Any]
+) -> None:
+    from django.core.cache import caches
+
+    Client().get("/en/services/?country=HN")
+    caches["default"].clear()  # tokens, dashboards: a flood of pages never pushes them out
+    with django_assert_max_num_queries(0):
+        Client().get("/en/services/?country=HN")

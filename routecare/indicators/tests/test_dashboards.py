@@ -249,3 +249,16 @@ def test_a_bad_report_request_is_refused(own: Society, web: Callable[..., Client
     assert client.get("/indicators/report.pdf?month=2026-10&lang=xx").status_code == 400
     # Without a month: this month, in the page's language.
     assert client.get("/indicators/report.pdf").status_code == 200
+
+
+def test_cached_dashboards_are_shared_only_by_the_same_view_and_follow_new_data(
+    activity: None, own: Society, regional: User, web: Callable[..., Client]
+) -> None:
+    society = _figures(web(own.focal_point, own.point).get("/indicators/").content.decode())
+    network = _figures(web(regional).get("/indicators/").content.decode())
+    assert society["returnees"] == "2"  # the society's own view, in full
+    assert network["returnees"] == "&lt;5"  # not the society's cached answer
+    _supported(own, 4, group="returnee")
+    rollups.refresh()  # the periodic job: the cached dashboards are drawn afresh
+    again = _figures(web(own.focal_point, own.point).get("/indicators/").content.decode())
+    assert again["returnees"] == "6"
