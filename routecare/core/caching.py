@@ -17,6 +17,8 @@ from typing import Any, TypeVar
 
 from django.core.cache import BaseCache, caches
 from django.db import transaction
+from django.db.models import Model
+from django.db.models.signals import post_delete, post_save
 
 T = TypeVar("T")
 
@@ -56,6 +58,20 @@ def changed_with_transaction(*kinds: str) -> None:
     the old rows meanwhile cannot leave them cached under the new generation."""
     changed(*kinds)
     transaction.on_commit(lambda: changed(*kinds))
+
+
+def drop_on_change(kind: str, *models: type[Model]) -> None:
+    """Every save or delete of these models drops the kind's answers (``changed_with_transaction``);
+    for an app's ``ready()``. Queryset ``update()`` sends no signal: entries then expire."""
+
+    def dropped(sender: Any, **kwargs: Any) -> None:
+        changed_with_transaction(kind)
+
+    for model in models:
+        for signal in (post_save, post_delete):
+            signal.connect(
+                dropped, sender=model, weak=False, dispatch_uid=f"{kind}-{model._meta.label}"
+            )
 
 
 def key(kind: str, *parts: Any) -> str:

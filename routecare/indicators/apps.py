@@ -1,5 +1,3 @@
-from typing import Any
-
 from django.apps import AppConfig
 
 
@@ -8,28 +6,14 @@ class IndicatorsConfig(AppConfig):
     label = "indicators"
 
     def ready(self) -> None:
-        from django.db.models.signals import post_delete, post_save
-
+        from routecare.core import caching
         from routecare.indicators.models import Training, TrainingAttendance
+        from routecare.indicators.rollups import CACHE_KIND
         from routecare.orgs.models import NationalSociety, Route, RouteStop, ServicePoint
         from routecare.referrals.models import Referral
 
         # What dashboards read besides the rollups (whose rebuilds drop them themselves).
-        for model in (
-            Training,
-            TrainingAttendance,
-            Referral,
-            ServicePoint,
-            Route,
-            RouteStop,
+        caching.drop_on_change(
+            CACHE_KIND, Training, TrainingAttendance, Referral, ServicePoint, Route, RouteStop,
             NationalSociety,
-        ):
-            for signal in (post_save, post_delete):
-                signal.connect(_counted_data_changed, sender=model, dispatch_uid=f"ind-{model}")
-
-
-def _counted_data_changed(sender: Any, **kwargs: Any) -> None:
-    from routecare.core import caching
-    from routecare.indicators.rollups import CACHE_KIND
-
-    caching.changed_with_transaction(CACHE_KIND)
+        )  # fmt: skip
