@@ -18,6 +18,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from routecare.access import Actor, build_actor
 from routecare.accounts.actions import create_api_token
+from routecare.core import caching
 from routecare.orgs.models import Membership, NationalSociety, Network, Role, ServicePoint
 from routecare.people import actions
 from routecare.people.models import Person
@@ -100,9 +101,11 @@ def empty_cache() -> Iterator[None]:
     """Each test starts without the answers an earlier one cached (core.caching)."""
     for store in caches.all():
         store.clear()
+    caching.SHARED.clear()
     yield
     for store in caches.all():
         store.clear()
+    caching.SHARED.clear()
 
 
 @pytest.fixture(autouse=True)

@@ -238,6 +238,9 @@ CACHES = {
     },
 }
 
+# Answers kept as objects, not copies (core.caching, ``shared``): dashboards, ~20 KB each.
+ROUTECARE_SHARED_CACHE_ENTRIES = envint("ROUTECARE_SHARED_CACHE_ENTRIES", "500")
+
 STATIC_URL = "static/"
 # Where `collectstatic` gathers the hashed copies production serves (see README, "Deploy").
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT") or BASE_DIR / "staticfiles")

@@ -5,16 +5,21 @@ Each kind of answer has a *generation* that a change bumps, and it is part of ev
 process that makes a change never serves an answer from before it. Django's default cache is
 per process (settings.CACHES), so another process of a multi-process server sees the change
 when its entry expires: after at most the few seconds each kind allows (docs/operations.md).
-Entries are pickled, so every hit is a fresh copy that a request may change freely.
+Entries are pickled, so every hit is a fresh copy that a request may change freely; answers
+that no caller changes and that are costly to copy (a dashboard: 5 ms to unpickle) may be kept
+as the object itself instead (``remember(..., shared=True)``).
 """
 
 from __future__ import annotations
 
 import hashlib
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from django.conf import settings
 from django.core.cache import BaseCache, caches
 from django.db import transaction
 from django.db.models import Model
@@ -81,13 +86,59 @@ def key(kind: str, *parts: Any) -> str:
     return f"{kind}:{generation(kind)}:{digest}"
 
 
-def remember(kind: str, parts: tuple[Any, ...], seconds: int, compute: Callable[[], T]) -> T:
-    """The cached answer for ``parts``, or ``compute()`` kept for ``seconds``."""
-    entry, cache = key(kind, *parts), _store(kind)
+class SharedStore:
+    """This process's answers kept as objects (not copies), least recently used out first."""
+
+    def __init__(self, max_entries: int) -> None:
+        self.max_entries = max_entries
+        self._entries: OrderedDict[str, tuple[float, Any]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, entry: str) -> Any:
+        with self._lock:
+            found = self._entries.get(entry)
+            if found is None:
+                return None
+            if found[0] <= time.monotonic():
+                del self._entries[entry]
+                return None
+            self._entries.move_to_end(entry)
+            return found[1]
+
+    def set(self, entry: str, value: Any, seconds: int) -> None:
+        with self._lock:
+            self._entries[entry] = (time.monotonic() + seconds, value)
+            self._entries.move_to_end(entry)
+            while len(self._entries) > self.max_entries:
+                self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+SHARED = SharedStore(settings.ROUTECARE_SHARED_CACHE_ENTRIES)
+
+
+def remember(
+    kind: str,
+    parts: tuple[Any, ...],
+    seconds: int,
+    compute: Callable[[], T],
+    *,
+    shared: bool = False,
+) -> T:
+    """The cached answer for ``parts``, or ``compute()`` kept for ``seconds``. ``shared``: the
+    very object is handed to every caller in this process, so none may change it."""
+    entry = key(kind, *parts)
+    cache: BaseCache | SharedStore = SHARED if shared else _store(kind)
     found = cache.get(entry)
     if found is not None:
         answer: T = found
         return answer
     answer = compute()
-    cache.set(entry, answer, timeout=seconds)
+    if isinstance(cache, SharedStore):
+        cache.set(entry, answer, seconds)
+    else:
+        cache.set(entry, answer, timeout=seconds)
     return answer

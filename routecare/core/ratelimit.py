@@ -95,10 +95,15 @@ def _cache_kind(scope: str) -> str:
 def refused(scope: str, request: HttpRequest, *, limit: int, seconds: int) -> bool:
     """``blocked``, for a check on every request: the answer is kept for ``CLEAR_SECONDS``
     (core.caching), and ``allow`` in this process makes it read again."""
-    rows, client, _window_start = _current(scope, request, seconds, None)
-    return caching.remember(
-        _cache_kind(scope), (client,), CLEAR_SECONDS, rows.filter(count__gte=limit).exists
-    )
+    window = _window(timezone.now(), seconds)
+    client = _client(scope, client_address(request), window)
+
+    def read() -> bool:
+        # Built only when not cached: making the queryset costs more than the cache lookup.
+        rows = RateWindow.objects.filter(scope=scope, client=client, window_start=window)
+        return rows.filter(count__gte=limit).exists()
+
+    return caching.remember(_cache_kind(scope), (client,), CLEAR_SECONDS, read)
 
 
 def forget_passed(now: dt.datetime | None = None) -> int:

@@ -6,18 +6,21 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema
+from ninja.renderers import JSONRenderer
 from pydantic import ConfigDict
 
 from routecare.access import Actor, Rule, api_rule
+from routecare.core import caching
 from routecare.directory import actions, selectors
 from routecare.directory.hours import is_open
 from routecare.orgs.models import ServicePoint, valid_period
 from routecare.orgs.taxonomy import Service
 
 router = Router(tags=["directory"])
+JSON = JSONRenderer()
 
 
 def _actor(request: HttpRequest) -> Actor:
@@ -111,12 +114,22 @@ def _filters(query: DirectoryQuery) -> selectors.Filters:
 
 @router.get("/public/service-points", response=list[PublicPointOut], auth=None)
 @api_rule(Rule.PUBLIC)
-def public_service_points(request: HttpRequest, query: Query[DirectoryQuery]) -> list[ServicePoint]:
+def public_service_points(request: HttpRequest, query: Query[DirectoryQuery]) -> HttpResponse:
     """What people on the move see: public points, for a country with its onward setting."""
     filters = _filters(query)
-    scope = selectors.public_points(filters.country)
-    listing = selectors.Filters(service=filters.service, open_now=filters.open_now)
-    return selectors.apply_filters(scope, listing, timezone.now())
+
+    def draw() -> bytes:
+        scope = selectors.public_points(filters.country)
+        listing = selectors.Filters(service=filters.service, open_now=filters.open_now)
+        points = selectors.apply_filters(scope, listing, timezone.now())
+        data = [PublicPointOut.from_orm(point).model_dump() for point in points]
+        rendered: str = JSON.render(request, data, response_status=200)
+        return rendered.encode()
+
+    # The same for everyone who asks, like the public pages (selectors.PUBLIC_SECONDS).
+    parts = ("api", filters.country, filters.service, filters.open_now)
+    body = caching.remember(selectors.PUBLIC_PAGES, parts, selectors.PUBLIC_SECONDS, draw)
+    return HttpResponse(body, content_type=f"{JSON.media_type}; charset={JSON.charset}")
 
 
 @router.get("/directory/service-points", response=list[StaffPointOut])

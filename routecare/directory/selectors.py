@@ -29,6 +29,9 @@ DIRECTIONS = ("onward", "back")
 # The core.caching kind of the public pages (views._public_page), dropped by apps.py when a
 # point, route, society or network changes.
 PUBLIC_PAGES = caching.PAGE_PREFIX + "public-directory"
+# How long a public page or public API answer is served from the cache: "open now" and
+# "updated at" are that old at most, and another server process sees a change that late.
+PUBLIC_SECONDS = 60
 
 
 @dataclass(frozen=True)

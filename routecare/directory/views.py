@@ -53,11 +53,10 @@ def _public_url(request: HttpRequest, lang: str, code: str, country: str) -> str
 
 
 # Public pages are the same for everyone who asks the same address (no sign-in, nothing
-# personal): each is drawn once and served from the cache for PUBLIC_PAGE_SECONDS ("open now"
-# and "updated at" are that old at most). A change of a point, route, society or network
+# personal): each is drawn once and served from the cache for selectors.PUBLIC_SECONDS ("open
+# now" and "updated at" are that old at most). A change of a point, route, society or network
 # drops them at once in its process (selectors.PUBLIC_PAGES); other processes redraw them
 # when they expire.
-PUBLIC_PAGE_SECONDS = 60
 PUBLIC_QUERY = frozenset({"country", "service", "from", "direction", "open_now"})
 
 
@@ -69,7 +68,7 @@ def _public_page(request: HttpRequest, draw: Callable[[], HttpResponse]) -> Http
     # The scheme and host: the share links on the page are absolute.
     parts = (request.scheme, request.get_host(), request.get_full_path())
     body = caching.remember(
-        selectors.PUBLIC_PAGES, parts, PUBLIC_PAGE_SECONDS, lambda: draw().content
+        selectors.PUBLIC_PAGES, parts, selectors.PUBLIC_SECONDS, lambda: draw().content
     )
     return HttpResponse(body)
 

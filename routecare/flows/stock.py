@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from routecare.access import Actor, may_edit_service_point
 from routecare.audit.actions import record_event
+from routecare.core import caching
 from routecare.flows.models import StockItem, StockKind, StockMovement, TransferRequest
 from routecare.notifications.actions import notify
 from routecare.orgs.models import Membership, Role, ServicePoint
@@ -122,6 +123,7 @@ def save_item(
     else:
         changed = [key for key, value in values.items() if getattr(item, key) != value]
         StockItem.objects.filter(pk=item.pk).update(**values)
+        caching.changed_with_transaction(FOLLOWED)  # update() sends no signal
         item.refresh_from_db()
         record_event(actor, "change", "stock_item", item.pk, fields=changed)
     if level is not None:
@@ -163,8 +165,23 @@ def use_for_encounter(
         _move(item, -quantities[item.service], StockMovement.Reason.USED, None, encounter_id)
 
 
+# The services a point's stock follows, per point (core.caching): an encounter at a point that
+# follows none of its services (most) then reads nothing. Saving an item drops the answers at
+# once in its process; another server process sees a newly followed service within this time.
+FOLLOWED = "stock-followed"
+FOLLOWED_SECONDS = 30
+
+
+def followed_services(point_id: uuid.UUID) -> frozenset[str]:
+    def read() -> frozenset[str]:
+        items = StockItem.objects.filter(service_point_id=point_id).exclude(service="")
+        return frozenset(items.values_list("service", flat=True))
+
+    return caching.remember(FOLLOWED, (str(point_id),), FOLLOWED_SECONDS, read)
+
+
 def _followed(point: ServicePoint, services: list[str]) -> bool:
-    return StockItem.objects.filter(service_point=point, service__in=services).exists()
+    return not followed_services(point.pk).isdisjoint(services)
 
 
 def _on_encounter(sender: object, encounter: Encounter, corrects: Encounter | None,
@@ -189,6 +206,7 @@ def connect_signals() -> None:
     from routecare.people.signals import encounter_recorded
 
     encounter_recorded.connect(_on_encounter, dispatch_uid="flows-stock-use")
+    caching.drop_on_change(FOLLOWED, StockItem)
 
 
 def low_stock(points: Iterable[ServicePoint]) -> list[StockItem]:

@@ -72,7 +72,9 @@ class PersonOut(Schema):
 
     @staticmethod
     def resolve_registered_at_point(person: Person) -> str:
-        return person.registered_at_point.code
+        # Selectors annotate the code (people.selectors._people); a new person has its point.
+        code = getattr(person, "registered_at_point_code", None)
+        return str(code) if code is not None else person.registered_at_point.code
 
 
 class LookupIn(Schema):

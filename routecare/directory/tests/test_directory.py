@@ -329,3 +329,25 @@ def test_public_pages_are_kept_apart_from_other_cached_answers(
     caches["default"].clear()  # tokens, dashboards: a flood of pages never pushes them out
     with django_assert_max_num_queries(0):
         Client().get("/en/services/?country=HN")
+
+
+def test_the_public_api_is_answered_once_and_afresh_after_a_change(
+    route: list[ServicePoint], django_assert_max_num_queries: Callable[..., Any]
+) -> None:
+    first = Client().get("/api/v1/public/service-points?country=HN&service=water")
+    assert first.status_code == 200
+    assert first["Content-Type"] == "application/json; charset=utf-8"
+    with django_assert_max_num_queries(0):  # the same question again: from the cache
+        again = Client().get("/api/v1/public/service-points?country=HN&service=water")
+    assert again.content == first.content
+    other = Client().get("/api/v1/public/service-points?country=HN")  # another question
+    assert other.status_code == 200
+    assert len(other.json()) >= len(first.json())
+    point = route[0]
+    point.status = ServicePoint.Status.TEMPORARILY_CLOSED
+    point.save()
+    statuses = {
+        p["code"]: p["status"]
+        for p in Client().get("/api/v1/public/service-points?country=HN").json()
+    }
+    assert statuses[point.code] == ServicePoint.Status.TEMPORARILY_CLOSED

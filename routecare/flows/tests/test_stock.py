@@ -208,3 +208,25 @@ def test_stock_and_transfer_pages(own: Society, web: Callable[..., Client]) -> N
     assert transfer.status == Status.CANCELLED
     bad = client.post("/flows/transfers/", {"kind": "supplies", "quantity": "2"})
     assert b"Choose the point to ask" in bad.content
+
+
+def test_a_service_followed_later_is_taken_from_the_next_encounter(
+    own: Society, django_capture_on_commit_callbacks: Any
+) -> None:
+    item = stock.save_item(
+        own.actor("coordinator"), own.point, kind="water", name="Water 1.5 l",
+        unit="bottles", minimum=0, service="", level=20,
+    )  # fmt: skip
+    person = register(own)
+    with django_capture_on_commit_callbacks(execute=True):
+        people_actions.record_encounter(own.actor(), person, services=[("water", 3)])
+    assert StockItem.objects.get(pk=item.pk).level == 20  # the item followed no service
+    assert stock.followed_services(own.point.pk) == frozenset()  # and that answer is kept
+    # Linking the item to the service (an update, which sends no signal) drops the answer.
+    stock.save_item(
+        own.actor("coordinator"), own.point, item=item, kind="water", name="Water 1.5 l",
+        unit="bottles", minimum=0, service="water",
+    )  # fmt: skip
+    with django_capture_on_commit_callbacks(execute=True):
+        people_actions.record_encounter(own.actor(), person, services=[("water", 3)])
+    assert StockItem.objects.get(pk=item.pk).level == 17
