@@ -1,7 +1,11 @@
 """Starts and stops what ``make load`` runs, and writes its report.
 
-1. The load database (PostgreSQL, created if missing) is migrated and seeded by
-   ``routecare load --prepare`` in a process of its own whose ``DATABASE_URL`` points at it.
+1. The load database's base copy (PostgreSQL, ``<name>_base``, created if missing) is migrated
+   and seeded by ``routecare load --prepare`` in a process of its own whose ``DATABASE_URL``
+   points at it; then the load database is made afresh from it (``CREATE DATABASE … TEMPLATE``,
+   seconds). Every run starts from the same data: what a run records (some fifty encounters a
+   second, all today) never reaches the base, so it cannot make the next run's rollup refreshes
+   and dashboards heavier.
 2. gunicorn serves the project on a loopback port with production settings
    (``ROUTECARE_PRODUCTION``, DEBUG off, hashed static files, throw-away secrets), and the
    worker (``routecare periodic`` and ``db_worker``) runs beside it as on a server.
@@ -24,10 +28,11 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from base64 import b64encode
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import IO, Any
 
@@ -91,8 +96,9 @@ def field_keys(path: Path) -> tuple[str, bool]:
     return keys, True
 
 
-def drop_database(url: str) -> None:
-    """Drop the load database (only one whose name says it is the load test's)."""
+def _load_name(url: str) -> tuple[str, dict[str, Any]]:
+    """The database's name (only one whose name says it is the load test's) and how to connect
+    to its server."""
     params = dj_database_url.parse(url)
     name = str(params.get("NAME") or "")
     if "load" not in name:
@@ -102,8 +108,33 @@ def drop_database(url: str) -> None:
         for key, value in params.items()
         if key in ("HOST", "PORT", "USER", "PASSWORD") and value
     }
+    return name, connect
+
+
+def drop_database(url: str) -> None:
+    """Drop a load test database."""
+    name, connect = _load_name(url)
     with psycopg.connect(dbname="postgres", connect_timeout=5, autocommit=True, **connect) as db:
         db.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def base_url(url: str) -> str:
+    """The address of the load database's base copy: the same server, ``<name>_base``."""
+    parts = urllib.parse.urlsplit(url)
+    return urllib.parse.urlunsplit(parts._replace(path=parts.path.rstrip("/") + "_base"))
+
+
+def copy_database(base: str, url: str) -> None:
+    """Make the load database afresh as a copy of its base (nobody may be connected to it)."""
+    name, connect = _load_name(url)
+    template, _connect = _load_name(base)
+    with psycopg.connect(dbname="postgres", connect_timeout=5, autocommit=True, **connect) as db:
+        db.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        db.execute(
+            sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+                sql.Identifier(name), sql.Identifier(template)
+            )
+        )
 
 
 def environment(options: LoadOptions, keys: str, *, production: bool) -> dict[str, str]:
@@ -213,10 +244,11 @@ def run_load(options: LoadOptions, log: Log) -> dict[str, Any]:
     parse_duration(options.duration)  # fail early on a bad duration
     here = local_dir()
     keys, new_keys = field_keys(here / "load-field-keys")
+    base = base_url(options.database_url)
     if new_keys:
         log("new field keys: the load database is built from scratch")
-        drop_database(options.database_url)
-    reason = prepare_postgres(options.database_url, fresh=False)
+        drop_database(base)
+    reason = prepare_postgres(base, fresh=False)
     if reason is not None:
         raise RuntimeError(reason)
     plan_path = here / "load-plan.json"
@@ -228,8 +260,12 @@ def run_load(options: LoadOptions, log: Log) -> dict[str, Any]:
         _run(
             [_bin("routecare"), "load", "--prepare", f"--plan={plan_path}",
              f"--people={options.people}", f"--seed={options.seed}"],
-            environment(options, keys, production=False), PREPARE_TIMEOUT_SECONDS, sys.stderr,
+            environment(replace(options, database_url=base), keys, production=False),
+            PREPARE_TIMEOUT_SECONDS, sys.stderr,
         )  # fmt: skip
+        began = time.perf_counter()
+        copy_database(base, options.database_url)
+        log(f"the load database copied from its base in {time.perf_counter() - began:.1f} s")
         serve_env = environment(options, keys, production=True)
         _run([_bin("routecare"), "collectstatic", "--no-input", "--verbosity=0"], serve_env,
              600, log_stream)  # fmt: skip
@@ -289,6 +325,7 @@ def run_load(options: LoadOptions, log: Log) -> dict[str, Any]:
             "keep_alive_seconds": options.keep_alive,
             "task_worker": options.worker,
             "database": _without_password(options.database_url),
+            "copied_from": _without_password(base),
             "stayed_up": server_alive,
             "log": str(server_log),
         },

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 from django.test import Client
 
@@ -190,3 +191,43 @@ def test_locust_finds_the_four_kinds_of_user() -> None:
     )
     names = set(listed.stdout.split())
     assert {"ServicePointStaff", "Coordinator", "RegionalStaff", "PersonOnTheMove"} <= names
+
+
+def test_each_run_copies_the_load_database_from_its_base() -> None:
+    assert (
+        run.base_url("postgres://root@127.0.0.1:5432/routecare_load")
+        == "postgres://root@127.0.0.1:5432/routecare_load_base"
+    )
+    assert (
+        run.base_url("postgres://u:p@db/routecare_load?sslmode=require")
+        == "postgres://u:p@db/routecare_load_base?sslmode=require"
+    )
+    with pytest.raises(RuntimeError, match="does not contain 'load'"):
+        run.copy_database("postgres://root@127.0.0.1:5432/x_base", "postgres://root@127.0.0.1/x")
+
+
+def test_the_load_database_is_a_fresh_copy_of_its_base_each_time() -> None:
+    """On this machine's PostgreSQL (CI has it; elsewhere the test says why it cannot run)."""
+    url = "postgres://root@127.0.0.1:5432/routecare_test_load_copy"
+    base = run.base_url(url)
+    try:
+        run.drop_database(base)
+    except psycopg.OperationalError as exc:  # pragma: no cover - no PostgreSQL here
+        pytest.skip(f"PostgreSQL is not reachable: {exc}")
+    try:
+        with psycopg.connect(dbname="postgres", host="127.0.0.1", user="root",
+                             autocommit=True) as db:  # fmt: skip
+            db.execute("CREATE DATABASE routecare_test_load_copy_base")
+        with psycopg.connect(dbname="routecare_test_load_copy_base", host="127.0.0.1",
+                             user="root", autocommit=True) as db:  # fmt: skip
+            db.execute("CREATE TABLE visit (n integer)")
+            db.execute("INSERT INTO visit VALUES (1)")
+        for _ in range(2):
+            run.copy_database(base, url)
+            with psycopg.connect(dbname="routecare_test_load_copy", host="127.0.0.1",
+                                 user="root", autocommit=True) as db:  # fmt: skip
+                assert db.execute("SELECT count(*) FROM visit").fetchone() == (1,)
+                db.execute("INSERT INTO visit VALUES (2)")  # what a run records
+    finally:
+        run.drop_database(url)
+        run.drop_database(base)
