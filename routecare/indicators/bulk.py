@@ -53,6 +53,7 @@ from routecare.indicators.rollups import (
     HSP_KINDS,
     NOT_CORRECTED,
     STATE,
+    SeenAtPoints,
     final_before,
     recompute,
     targets_of,
@@ -274,8 +275,9 @@ def rebuild_societies(societies: Iterable[NationalSociety]) -> dict[str, int]:
         (points[point_id], day)
         for point_id, day in counts.values_list("service_point_id", "day").distinct()
     )
+    seen = SeenAtPoints()
     for target in targets:
-        recompute(target)
+        recompute(target, seen)
     written["counted_targets"] = len(targets)
     RollupDirty.objects.filter(service_point_id__in=list(points)).delete()
     return written

@@ -136,7 +136,45 @@ def _registered(target: Target) -> dict[Key, dict[str, int]]:
     }
 
 
-def _counted(target: Target) -> dict[Key, int]:
+# Registered people per point and day, by sex and age band: what daily counts are compared with.
+Seen = dict[tuple[Any, dt.date], dict[tuple[str, str], int]]
+
+
+class SeenAtPoints:
+    """``Seen`` for the point-days a rebuild's targets ask about, read once for all of them: a
+    point-day's registrations are the same whichever row (day, week, month; point, society,
+    route) its daily count feeds. Before, every target read them again over its whole period."""
+
+    def __init__(self) -> None:
+        self.known: Seen = {}
+        self.read: set[tuple[Any, dt.date]] = set()
+
+    def of(self, pairs: set[tuple[Any, dt.date]]) -> Seen:
+        missing = pairs - self.read
+        if missing:
+            self._read(missing)
+        return {pair: self.known[pair] for pair in pairs if pair in self.known}
+
+    def _read(self, pairs: set[tuple[Any, dt.date]]) -> None:
+        days = [day for _point, day in pairs]
+        seen = (
+            Encounter.objects.filter(
+                NOT_CORRECTED,
+                service_point_id__in={point for point, _day in pairs},
+                occurred_at__gte=_aware(min(days)),
+                occurred_at__lt=_aware(max(days) + dt.timedelta(days=1)),
+            )
+            .annotate(day=TruncDate("occurred_at"))
+            .values_list("service_point_id", "day", "person__sex", "person__age_band")
+            .annotate(people=Count("person_id", distinct=True))
+        )
+        for point_id, day, sex, band, people in seen:
+            self.known.setdefault((point_id, day), {})[(sex, band)] = people
+        # Read over the whole span: the point-days in between are known now too.
+        self.read |= pairs | set(self.known)
+
+
+def _counted(target: Target, seen: SeenAtPoints) -> dict[Key, int]:
     """People entered in daily counts beyond those registered at the point that day: only
     they are added, so a point that registers everyone and also counts is not doubled."""
     counts = list(
@@ -146,16 +184,7 @@ def _counted(target: Target) -> dict[Key, int]:
     )
     if not counts:
         return {}
-    registered: dict[tuple[Any, dt.date], dict[tuple[str, str], int]] = defaultdict(dict)
-    seen = (
-        _current_encounters(target)
-        .filter(service_point_id__in={point for point, *_ in counts})
-        .annotate(day=TruncDate("occurred_at"))
-        .values_list("service_point_id", "day", "person__sex", "person__age_band")
-        .annotate(people=Count("person_id", distinct=True))
-    )
-    for point_id, day, sex, band, people in seen:
-        registered[(point_id, day)][(sex, band)] = people
+    registered = seen.of({(point_id, day) for point_id, day, *_rest in counts})
     extra: dict[Key, int] = defaultdict(int)
     group = PopulationGroup.ON_THE_MOVE
     for point_id, day, people, breakdown in counts:
@@ -173,10 +202,11 @@ def _counted(target: Target) -> dict[Key, int]:
     return dict(extra)
 
 
-def recompute(target: Target) -> int:
-    """Replace the target's rows; the number of rows written."""
+def recompute(target: Target, seen: SeenAtPoints | None = None) -> int:
+    """Replace the target's rows; the number of rows written. ``seen``: shared by the targets
+    of one rebuild."""
     registered = _registered(target)
-    counted = _counted(target)
+    counted = _counted(target, seen or SeenAtPoints())
     rows = [
         PeopleRollup(
             granularity=target.granularity,
@@ -274,7 +304,8 @@ def rebuild(pairs: Iterable[tuple[ServicePoint, dt.date]]) -> int:
     for point, day in set(pairs):
         if point.national_society_id not in final or day >= final[point.national_society_id]:
             recompute_services(point, day)
-    return sum(recompute(target) for target in targets_of(pairs))
+    seen = SeenAtPoints()
+    return sum(recompute(target, seen) for target in targets_of(pairs))
 
 
 # Read again on each run: a transaction that began before the last run may commit after it.

@@ -65,6 +65,32 @@ def test_counted_people_are_added_beyond_the_registered_ones(own: Society) -> No
     assert _total(Scope.SOCIETY, own.society.pk, Granularity.DAY) == 10
 
 
+def test_counts_on_several_days_and_points_read_the_registrations_once(
+    own: Society, django_assert_max_num_queries: Any
+) -> None:
+    today = timezone.localdate()
+    yesterday = today - dt.timedelta(days=1)
+    for point, day, registered in ((own.point, today, 2), (own.second_point, yesterday, 1)):
+        for _ in range(registered):
+            people_actions.record_encounter(
+                own.actor(point=point), register(own), services=[("water", 1)],
+                occurred_at=timezone.now() - dt.timedelta(days=(today - day).days),
+            )  # fmt: skip
+        record_daily_count(own.actor("coordinator", point=point), day=day, people=6)
+    pairs = {(own.point.pk, today), (own.second_point.pk, yesterday)}
+    seen = rollups.SeenAtPoints()
+    assert {pair: sum(cells.values()) for pair, cells in seen.of(pairs).items()} == {
+        (own.point.pk, today): 2,
+        (own.second_point.pk, yesterday): 1,
+    }
+    with django_assert_max_num_queries(0):  # known now, for any row that asks
+        seen.of({(own.point.pk, today)})
+    rollups.refresh()
+    # Every row (day, week, month; point, society, HSPs) added the same counted-only people.
+    assert _total(Scope.POINT, own.point.pk, Granularity.DAY) == 6
+    assert _total(Scope.SOCIETY, own.society.pk, Granularity.DAY) == 12
+
+
 def test_a_breakdown_adds_only_the_missing_cells(own: Society) -> None:
     person = register(own, sex="male")
     people_actions.record_encounter(own.actor(), person, services=[("water", 1)])
