@@ -74,7 +74,8 @@ def make_people(count: int, seed: int = 7) -> int:
             route_points = journeys[society]
             first = rng.randrange(len(route_points))
             visits = route_points[first : first + rng.randint(1, 3)]
-            seen = now - dt.timedelta(hours=rng.randint(1, 24 * 120))
+            # First seen at least 13 hours ago: their last visit (6 hours apart) is past too.
+            seen = now - dt.timedelta(hours=rng.randint(1, 24 * 120) + 12)
             person = Person(
                 national_society_id=society,
                 short_code=code,
@@ -101,10 +102,14 @@ def make_people(count: int, seed: int = 7) -> int:
                 )
             )
             for step, point in enumerate(visits):
+                occurred = seen + dt.timedelta(hours=6 * step)
                 encounter = Encounter(
                     person=person,
                     service_point=point,
-                    occurred_at=seen + dt.timedelta(hours=6 * step),
+                    occurred_at=occurred,
+                    # Recorded as it happened: the rollup refresh, which reads what was recorded
+                    # since its last run, must not take years of synthetic visits for new ones.
+                    recorded_at=occurred,
                     triage=rng.choice(TriageColour.values),
                     notes=None,
                 )
