@@ -54,9 +54,12 @@ LOCUSTFILE = Path(__file__).with_name("locustfile.py")
 # two processes, one a core, with four threads each to overlap database round trips.
 DEFAULT_WORKERS = 2
 DEFAULT_THREADS = 4
-# Seconds gunicorn keeps an idle connection open; 0 closes it after each response, as behind
-# nginx, which speaks HTTP/1.0 to its upstream by default.
-DEFAULT_KEEP_ALIVE = 0
+# Seconds gunicorn keeps an idle connection open, as behind a proxy that keeps its upstream
+# connections (README, "Deploying": nginx's ``keepalive``); 0 closes each after one response.
+DEFAULT_KEEP_ALIVE = 5
+# The periodic jobs (the rollup refresh above all) yield the processors to the web server, as
+# README, "Deploying" advises (``Nice=10``).
+WORKER_NICENESS = 10
 STARTUP_TIMEOUT_SECONDS = 60
 PREPARE_TIMEOUT_SECONDS = 3 * 3600
 
@@ -279,7 +282,10 @@ def run_load(options: LoadOptions, log: Log) -> dict[str, Any]:
             started.append(server)
             _wait_until_up(host, server)
             if options.worker:
-                started.append(_start([_bin("routecare"), "periodic"], serve_env, log_stream))
+                started.append(
+                    _start(["nice", "-n", str(WORKER_NICENESS), _bin("routecare"), "periodic"],
+                           serve_env, log_stream)
+                )  # fmt: skip
                 started.append(
                     _start([_bin("routecare"), "db_worker", "--queue-name=*"], serve_env,
                            log_stream)
@@ -324,6 +330,7 @@ def run_load(options: LoadOptions, log: Log) -> dict[str, Any]:
             "worker_class": "gthread" if options.threads > 1 else "sync",
             "keep_alive_seconds": options.keep_alive,
             "task_worker": options.worker,
+            "periodic_niceness": WORKER_NICENESS,
             "database": _without_password(options.database_url),
             "copied_from": _without_password(base),
             "stayed_up": server_alive,
