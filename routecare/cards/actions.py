@@ -25,7 +25,7 @@ from routecare.cards.keys import (
 )
 from routecare.cards.models import Card, CarriedCard, RevokedSerial
 from routecare.cards.summary import HEALTH_FIELDS, CardSummary, RecordError, from_record, to_record
-from routecare.directory.selectors import staff_points
+from routecare.directory.selectors import staff_point_with_code
 from routecare.orgs.models import NationalSociety, ServicePoint
 from routecare.people import actions as people_actions
 from routecare.people.models import Consent, ConsentPurpose, Person
@@ -242,9 +242,7 @@ def read_card(actor: Actor, text: str) -> CardReading:
         # Named only if the reader may see that point in the directory (and never to partners).
         issued_at_point=None
         if actor.reads_health_part_only
-        else staff_points(actor)
-        .filter(code=summary.issued_at_point, national_society=issuer)
-        .first(),
+        else staff_point_with_code(actor, issuer.pk, summary.issued_at_point),
         health_only=actor.reads_health_part_only,
         local_person=local,
     )

@@ -96,6 +96,31 @@ def staff_points(actor: Actor) -> QuerySet[ServicePoint]:
     return _points().filter(scope)
 
 
+# The core.caching kind of points staff look up by code (a card's issuing point): dropped by
+# apps.py when a point, society or network changes; other processes see it within STAFF_SECONDS.
+STAFF_POINTS = "staff-points"
+STAFF_SECONDS = 60
+
+
+def staff_point_with_code(actor: Actor, society_id: uuid.UUID, code: str) -> ServicePoint | None:
+    """The point of that society with that code, if the actor may see it (``staff_points``);
+    kept for a minute for everyone who sees the same points (building the query cost more
+    than the rest of a card read)."""
+    # Everything staff_points decides by: who sees every point, the network, the own society.
+    sees = (
+        actor.role == Role.SYSADMIN,
+        actor.role == Role.PARTNER,
+        str(actor.network_id),
+        str(actor.national_society_id),
+    )
+    return caching.remember(
+        STAFF_POINTS,
+        (*sees, str(society_id), code),
+        STAFF_SECONDS,
+        lambda: staff_points(actor).filter(code=code, national_society_id=society_id).first(),
+    )
+
+
 def staff_point(actor: Actor, point_id: str | uuid.UUID) -> ServicePoint:
     try:
         key = point_id if isinstance(point_id, uuid.UUID) else uuid.UUID(str(point_id))

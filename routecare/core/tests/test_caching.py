@@ -44,7 +44,7 @@ def test_a_shared_answer_expires(monkeypatch: pytest.MonkeyPatch) -> None:
     calls, compute = _counting()
     caching.remember("test-kind", ("a",), 30, compute, shared=True)
     later = time.monotonic() + 31
-    monkeypatch.setattr(caching.time, "monotonic", lambda: later)
+    monkeypatch.setattr(time, "monotonic", lambda: later)
     caching.remember("test-kind", ("a",), 30, compute, shared=True)
     assert len(calls) == 2
 

@@ -351,3 +351,26 @@ def test_the_public_api_is_answered_once_and_afresh_after_a_change(
         for p in Client().get("/api/v1/public/service-points?country=HN").json()
     }
     assert statuses[point.code] == ServicePoint.Status.TEMPORARILY_CLOSED
+
+
+def test_a_point_looked_up_by_code_is_what_the_reader_may_see_and_kept_until_a_change(
+    route: list[ServicePoint],
+    own: Society,
+    other: Society,
+    django_assert_max_num_queries: Callable[..., Any],
+) -> None:
+    internal = _point(own, "hn-internal", visibility="internal")
+    society = own.society.pk
+    assert selectors.staff_point_with_code(own.actor(), society, "hn-internal") == internal
+    coordinator = own.actor("coordinator")
+    with django_assert_max_num_queries(0):  # the same question from the same kind of reader
+        found = selectors.staff_point_with_code(coordinator, society, "hn-internal")
+    assert found == internal
+    # Others of the network, and the society's partners, never see an internal point.
+    assert selectors.staff_point_with_code(other.actor(), society, "hn-internal") is None
+    assert selectors.staff_point_with_code(own.actor("partner"), society, "hn-internal") is None
+    internal.name = "Renamed"
+    internal.save()
+    renamed = selectors.staff_point_with_code(own.actor(), society, "hn-internal")
+    assert renamed is not None
+    assert renamed.name == "Renamed"
