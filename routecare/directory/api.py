@@ -119,7 +119,7 @@ def public_service_points(request: HttpRequest, query: Query[DirectoryQuery]) ->
     filters = _filters(query)
 
     def draw() -> bytes:
-        scope = selectors.public_points(filters.country)
+        scope = selectors.public_point_list(filters.country)
         listing = selectors.Filters(service=filters.service, open_now=filters.open_now)
         points = selectors.apply_filters(scope, listing, timezone.now())
         data = [PublicPointOut.from_orm(point).model_dump() for point in points]

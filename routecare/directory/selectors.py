@@ -60,14 +60,15 @@ def parse_filters(query: QueryDict) -> Filters:
     ignored = any(value is None for value in raw.values())
     query = QueryDict(mutable=True)
     query.update({name: value for name, value in raw.items() if value})
+    countries, codes = _known()
     country = query.get("country", "").strip().upper()
-    if country and not NationalSociety.objects.filter(country_code=country).exists():
+    if country and country not in countries:
         country, ignored = "", True
     service = query.get("service", "").strip()
     if service and service not in Service.values:
         service, ignored = "", True
     start = query.get("from", "").strip().lower()
-    if start and not ServicePoint.objects.filter(code=start).exists():
+    if start and start not in codes:
         start, ignored = "", True
     direction = query.get("direction", "onward")
     if direction not in DIRECTIONS:
@@ -130,6 +131,39 @@ def staff_point(actor: Actor, point_id: str | uuid.UUID) -> ServicePoint:
     if point is None:
         raise Http404
     return point
+
+
+def _known() -> tuple[frozenset[str], frozenset[str]]:
+    """Every society's country code and every point's code, for checking addresses."""
+
+    def read() -> tuple[frozenset[str], frozenset[str]]:
+        countries = NationalSociety.objects.values_list("country_code", flat=True)
+        codes = ServicePoint.objects.values_list("code", flat=True)
+        return frozenset(countries), frozenset(codes)
+
+    return caching.remember(PUBLIC_PAGES, ("known",), PUBLIC_SECONDS, read)
+
+
+def public_point_list(country: str = "") -> list[ServicePoint]:
+    """``public_points`` as a list, kept like the public pages: every page and API answer of
+    a country shares it (and the pages of one start, its ``public_next_along``)."""
+    return caching.remember(
+        PUBLIC_PAGES, ("points", country), PUBLIC_SECONDS, lambda: list(public_points(country))
+    )
+
+
+def public_next_along(
+    start: ServicePoint, *, service: str = "", direction: str = "onward"
+) -> list[NextPoint]:
+    """``next_along`` among what the public of the start's country may see, kept like the
+    public pages (the same for each of the pages' languages)."""
+    onward = start.national_society.country_code
+    return caching.remember(
+        PUBLIC_PAGES,
+        ("next", start.pk, onward, service, direction),
+        PUBLIC_SECONDS,
+        lambda: next_along(start, public_point_list(onward), service=service, direction=direction),
+    )
 
 
 def public_points(country: str = "") -> QuerySet[ServicePoint]:

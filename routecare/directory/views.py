@@ -110,16 +110,17 @@ def _share_text(context: dict[str, Any], texts: dict[str, str], url: str) -> str
 
 
 def public_countries(lang: str) -> list[tuple[str, str]]:
-    """Countries with public points, by their name in ``lang``."""
-    return sorted(
-        {
-            (society.country_code, country_name_in(society.country_code, lang))
-            for society in NationalSociety.objects.filter(
-                service_points__visibility=ServicePoint.Visibility.PUBLIC
-            )
-        },
-        key=lambda item: item[1],
-    )
+    """Countries with public points, by their name in ``lang`` (the countries are kept like
+    the public pages)."""
+
+    def read() -> frozenset[str]:
+        societies = NationalSociety.objects.filter(
+            service_points__visibility=ServicePoint.Visibility.PUBLIC
+        )
+        return frozenset(societies.values_list("country_code", flat=True))
+
+    codes = caching.remember(selectors.PUBLIC_PAGES, ("countries",), selectors.PUBLIC_SECONDS, read)
+    return sorted(((code, country_name_in(code, lang)) for code in codes), key=lambda c: c[1])
 
 
 def public_base(
@@ -153,17 +154,16 @@ def _draw_public_list(request: HttpRequest, lang: str) -> HttpResponse:
     filters = selectors.parse_filters(request.GET)
     now = timezone.now()
     texts = person_texts.texts_for(lang)
-    scope = list(selectors.public_points(filters.country))
+    scope = selectors.public_point_list(filters.country)
     listing = selectors.Filters(service=filters.service, open_now=filters.open_now)
     start = next((point for point in scope if point.code == filters.start), None)
     next_points = []
     if start is not None:
         # What is next is seen from where the person is: that country's onward setting holds.
-        onward = selectors.public_points(start.national_society.country_code)
         next_points = [
             {**_point_context(n.point, lang, now, texts), "hours_away": n.hours, "km": n.km}
-            for n in selectors.next_along(
-                start, onward, service=filters.service, direction=filters.direction
+            for n in selectors.public_next_along(
+                start, service=filters.service, direction=filters.direction
             )
         ]
     countries = public_countries(lang)
