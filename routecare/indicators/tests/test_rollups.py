@@ -91,6 +91,24 @@ def test_counts_on_several_days_and_points_read_the_registrations_once(
     assert _total(Scope.SOCIETY, own.society.pk, Granularity.DAY) == 12
 
 
+def test_a_recompute_writes_only_the_rows_that_changed(own: Society) -> None:
+    woman, man = register(own), register(own, sex="male")
+    for person in (woman, man):
+        people_actions.record_encounter(own.actor(), person, services=[("water", 1)])
+    rollups.refresh()
+    before = dict(PeopleRollup.objects.values_list("pk", "encounters"))
+    rollups.rebuild([(own.point, timezone.now().date())])  # nothing new: nothing rewritten
+    assert dict(PeopleRollup.objects.values_list("pk", "encounters")) == before
+    people_actions.record_encounter(own.actor(), man, services=[("water", 1)])
+    rollups.rebuild([(own.point, timezone.now().date())])
+    after = PeopleRollup.objects.filter(scope=Scope.POINT, granularity=Granularity.DAY)
+    by_sex = {row.sex: row for row in after}
+    assert by_sex["female"].pk in before  # unchanged, kept
+    assert by_sex["male"].pk not in before  # changed, replaced
+    assert (by_sex["male"].registered, by_sex["male"].encounters) == (1, 2)
+    assert len(after) == 2
+
+
 def test_a_breakdown_adds_only_the_missing_cells(own: Society) -> None:
     person = register(own, sex="male")
     people_actions.record_encounter(own.actor(), person, services=[("water", 1)])
