@@ -105,9 +105,10 @@ class SharedStore:
             self._entries.move_to_end(entry)
             return found[1]
 
-    def set(self, entry: str, value: Any, seconds: int) -> None:
+    def set(self, entry: str, value: Any, timeout: int) -> None:
+        """As Django's caches: kept for ``timeout`` seconds."""
         with self._lock:
-            self._entries[entry] = (time.monotonic() + seconds, value)
+            self._entries[entry] = (time.monotonic() + timeout, value)
             self._entries.move_to_end(entry)
             while len(self._entries) > self.max_entries:
                 self._entries.popitem(last=False)
@@ -137,8 +138,5 @@ def remember(
         answer: T = found
         return answer
     answer = compute()
-    if isinstance(cache, SharedStore):
-        cache.set(entry, answer, seconds)
-    else:
-        cache.set(entry, answer, timeout=seconds)
+    cache.set(entry, answer, timeout=seconds)
     return answer

@@ -41,17 +41,24 @@ def _client(scope: str, address: str, window: dt.datetime) -> str:
     return hmac.new(key, message, hashlib.sha256).hexdigest()
 
 
+def _client_window(
+    scope: str, request: HttpRequest, seconds: int, now: dt.datetime | None
+) -> tuple[str, dt.datetime]:
+    """The client's key and the current window."""
+    window = _window(now or timezone.now(), seconds)
+    return _client(scope, client_address(request), window), window
+
+
+def _rows(scope: str, client: str, window: dt.datetime) -> QuerySet[RateWindow]:
+    return RateWindow.objects.filter(scope=scope, client=client, window_start=window)
+
+
 def _current(
     scope: str, request: HttpRequest, seconds: int, now: dt.datetime | None
 ) -> tuple[QuerySet[RateWindow], str, dt.datetime]:
     """The client's row for the current window (as a queryset), its client key and window."""
-    window = _window(now or timezone.now(), seconds)
-    client = _client(scope, client_address(request), window)
-    return (
-        RateWindow.objects.filter(scope=scope, client=client, window_start=window),
-        client,
-        window,
-    )
+    client, window = _client_window(scope, request, seconds, now)
+    return _rows(scope, client, window), client, window
 
 
 def allow(
@@ -95,13 +102,11 @@ def _cache_kind(scope: str) -> str:
 def refused(scope: str, request: HttpRequest, *, limit: int, seconds: int) -> bool:
     """``blocked``, for a check on every request: the answer is kept for ``CLEAR_SECONDS``
     (core.caching), and ``allow`` in this process makes it read again."""
-    window = _window(timezone.now(), seconds)
-    client = _client(scope, client_address(request), window)
+    client, window = _client_window(scope, request, seconds, None)
 
     def read() -> bool:
         # Built only when not cached: making the queryset costs more than the cache lookup.
-        rows = RateWindow.objects.filter(scope=scope, client=client, window_start=window)
-        return rows.filter(count__gte=limit).exists()
+        return _rows(scope, client, window).filter(count__gte=limit).exists()
 
     return caching.remember(_cache_kind(scope), (client,), CLEAR_SECONDS, read)
 
