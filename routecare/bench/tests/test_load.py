@@ -5,6 +5,7 @@ this process with gevent)."""
 from __future__ import annotations
 
 import json
+import os
 import stat
 import subprocess
 import sys
@@ -213,6 +214,8 @@ def test_the_load_database_is_a_fresh_copy_of_its_base_each_time() -> None:
     try:
         run.drop_database(base)
     except psycopg.OperationalError as exc:  # pragma: no cover - no PostgreSQL here
+        if os.environ.get("ROUTECARE_REQUIRE_POSTGRES"):
+            pytest.fail(f"ROUTECARE_REQUIRE_POSTGRES is set but PostgreSQL is not reachable: {exc}")
         pytest.skip(f"PostgreSQL is not reachable: {exc}")
     try:
         with psycopg.connect(dbname="postgres", host="127.0.0.1", user="root",
