@@ -14,7 +14,6 @@ caller passes the keys in (``KeyResolver``), so a second implementation needs on
 
 from __future__ import annotations
 
-import io
 import os
 import zlib
 from dataclasses import dataclass
@@ -27,6 +26,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+from routecare.cards import strict_cbor
+
 FORMAT_VERSION = 1
 PREFIX = "RC1:"
 KID_BYTES = 4
@@ -37,6 +38,8 @@ SIGNATURE_CONTEXT = b"RouteCare card v1"
 MAX_RECORD_BYTES = 8192
 # The longest QR text we accept: version 40 at level L holds 4,296 alphanumeric characters.
 MAX_TEXT_CHARS = 4296
+# Network card numbers are given from 1 up (orgs.Network.card_number, a small integer).
+MAX_NETWORK_NUMBER = 65535
 
 
 class CardError(Exception):
@@ -114,18 +117,7 @@ def unseal(text: str, keys: KeyResolver) -> Unsealed:
         inner = AESGCM(card_secret).decrypt(rest[:NONCE_BYTES], rest[NONCE_BYTES:], header)
     except InvalidTag as exc:
         raise CardError("not_authentic", "does not decrypt under the card key") from exc
-    try:
-        signing_kid, payload, signature = cbor2.loads(inner)
-    except (cbor2.CBORDecodeError, ValueError, TypeError) as exc:
-        raise CardError("damaged", "inner envelope") from exc
-    if not (
-        isinstance(signing_kid, bytes)
-        and len(signing_kid) == KID_BYTES
-        and isinstance(payload, bytes)
-        and isinstance(signature, bytes)
-        and len(signature) == SIGNATURE_BYTES
-    ):
-        raise CardError("damaged", "inner envelope")
+    signing_kid, payload, signature = _parse_inner(inner)
     public = keys.verify_key(network, signing_kid)
     try:
         Ed25519PublicKey.from_public_bytes(public).verify(
@@ -136,62 +128,75 @@ def unseal(text: str, keys: KeyResolver) -> Unsealed:
     return Unsealed(network, card_kid, signing_kid, _inflate(payload))
 
 
-def looks_like_card(text: str) -> bool:
-    return text.strip().upper().startswith(PREFIX[:2])
+# Section 1: the text. Only ASCII white space around it is removed (scanners and clipboards add
+# it); nothing inside is changed: no case folding, which would also turn a dotless i or a long s
+# into base45 letters.
+TEXT_WHITE_SPACE = " \t\r\n"
+BASE45_ALPHABET = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:")
 
 
 def _decode_text(text: str) -> bytes:
-    text = text.strip()
-    if text[:4].upper() == PREFIX:
-        text = text.upper()  # typed by hand in lower case: base45 has upper case only
+    text = text.strip(TEXT_WHITE_SPACE)
     if len(text) > MAX_TEXT_CHARS:
         raise CardError("not_routecare", "too long")
     if not text.startswith(PREFIX):
-        if text.upper().startswith("RC") and text[3:4] == ":" and text[2:3].isdigit():
+        if text[:2] == "RC" and text[3:4] == ":" and text[2:3] in set("023456789"):
             raise CardError("unsupported_version", text[:4])
         raise CardError("not_routecare")
+    body = text[len(PREFIX) :]
+    if not set(body) <= BASE45_ALPHABET:
+        raise CardError("damaged", "not base45")
     try:
-        return bytes(base45.b45decode(text[len(PREFIX) :]))
+        return bytes(base45.b45decode(body))
     except ValueError as exc:
         raise CardError("damaged", "not base45") from exc
 
 
 def _parse_header(raw: bytes) -> tuple[bytes, int, bytes, bytes]:
     """The header's exact bytes (they are authenticated as they are), its fields and the rest."""
-    # The header is small: a CBOR array of three short items. Decode it from a bounded prefix
-    # and re-encode to find where it ends; a non-canonical header then fails authentication.
     try:
-        decoded = cbor2.loads(_first_cbor_item(raw))
-    except (cbor2.CBORDecodeError, ValueError, TypeError, IndexError) as exc:
+        decoded, end = strict_cbor.load_prefix(raw)
+    except strict_cbor.StrictCBORError as exc:
         raise CardError("damaged", "header") from exc
     if not (isinstance(decoded, list) and decoded and isinstance(decoded[0], int)):
         raise CardError("damaged", "header")
     if decoded[0] != FORMAT_VERSION:
-        raise CardError("unsupported_version", str(decoded[0]))
+        raise CardError("unsupported_version", "newer header")
     if not (
         len(decoded) == 3
         and isinstance(decoded[1], int)
-        and not isinstance(decoded[1], bool)
+        and 1 <= decoded[1] <= MAX_NETWORK_NUMBER
         and isinstance(decoded[2], bytes)
         and len(decoded[2]) == KID_BYTES
     ):
         raise CardError("damaged", "header")
-    header = cbor2.dumps(decoded)
-    if not raw.startswith(header):
-        raise CardError("damaged", "non-canonical header")
-    return header, decoded[1], decoded[2], raw[len(header) :]
+    return raw[:end], decoded[1], decoded[2], raw[end:]
 
 
-def _first_cbor_item(raw: bytes) -> bytes:
-    """The bytes of the first CBOR item (cbor2 refuses trailing data, so find its length)."""
-    stream = io.BytesIO(raw)
-    decoder = cbor2.CBORDecoder(stream)
-    decoder.decode()
-    return raw[: stream.tell()]
+def _parse_inner(inner: bytes) -> tuple[bytes, bytes, bytes]:
+    try:
+        decoded = strict_cbor.loads(inner)
+    except strict_cbor.StrictCBORError as exc:
+        raise CardError("damaged", "inner envelope") from exc
+    if not (isinstance(decoded, list) and len(decoded) == 3):
+        raise CardError("damaged", "inner envelope")
+    signing_kid, payload, signature = decoded
+    if not (
+        isinstance(signing_kid, bytes)
+        and len(signing_kid) == KID_BYTES
+        and isinstance(payload, bytes)
+        and payload
+        and isinstance(signature, bytes)
+        and len(signature) == SIGNATURE_BYTES
+    ):
+        raise CardError("damaged", "inner envelope")
+    return signing_kid, payload, signature
 
 
 def _deflate(record: bytes) -> bytes:
-    compressor = zlib.compressobj(9, zlib.DEFLATED, -15)
+    # Level 9, a 32 KiB window, memory level 8, the default strategy: what the test vectors
+    # were made with. Readers accept any valid raw DEFLATE stream.
+    compressor = zlib.compressobj(9, zlib.DEFLATED, -15, 8, zlib.Z_DEFAULT_STRATEGY)
     return compressor.compress(record) + compressor.flush()
 
 
@@ -203,4 +208,6 @@ def _inflate(payload: bytes) -> bytes:
         raise CardError("damaged", "payload does not inflate") from exc
     if decompressor.unconsumed_tail or not decompressor.eof:
         raise CardError("damaged", "payload too large or incomplete")
+    if decompressor.unused_data:
+        raise CardError("damaged", "bytes after the DEFLATE stream")
     return record

@@ -495,9 +495,21 @@ def test_odd_child_growth_values_still_make_a_card(own: Society, carrier: Person
     assert growth.muac_mm == 116
 
 
-def test_a_card_typed_in_lower_case_is_read(own: Society, carrier: Person) -> None:
+def test_a_card_text_in_lower_case_is_refused_as_the_spec_says(
+    own: Society, carrier: Person
+) -> None:
+    # Section 1: the prefix and the base45 body are upper case, matched as they are; folding
+    # case would also turn a dotless i or a long s into base45 letters. People type the short
+    # code, never the QR text.
     card = actions.issue_card(own.actor(), carrier)
-    assert actions.read_card(own.actor(), str(card.qr_text).lower()).summary.serial == card.serial
+    text = str(card.qr_text)
+    with pytest.raises(CardError) as refused:
+        actions.read_card(own.actor(), text.lower())
+    assert refused.value.code == "not_routecare"
+    with pytest.raises(CardError) as refused:
+        actions.read_card(own.actor(), text[:4] + text[4:].lower())
+    assert refused.value.code == "damaged"
+    assert actions.read_card(own.actor(), f" \r\n{text}\n").summary.serial == card.serial
 
 
 def test_only_the_latest_triage_and_no_protection_services_travel(
