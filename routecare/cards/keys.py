@@ -11,10 +11,9 @@ import os
 import uuid
 from base64 import b64decode, b64encode
 from dataclasses import dataclass
-from typing import TypeVar
 
-from django.db import models, transaction
-from django.db.models import Max, QuerySet
+from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from routecare.audit.actions import record_system_event
@@ -150,15 +149,54 @@ def issuing_keys(society: NationalSociety) -> IssuingKeys:
 # (core.caching) for KEY_SECONDS. Saving a network or key (rotation, retirement) drops them at
 # once in the process (apps.py); other processes refuse a retired key within KEY_SECONDS. The
 # revocation list is never cached.
+#
+# A card's header is read before anything is verified, so no cache key is ever made of it: the
+# networks with their card keys are kept as one entry, each network's trust list as one entry
+# (named by the network's id, known only once its card key decrypted the card). Hostile headers
+# then cannot fill the cache or push the real keys out of it. Both are shared objects (readers
+# never change them), so a read does not copy every key.
 CARD_KEYS = "card-keys"
 KEY_SECONDS = 60
 
-M = TypeVar("M", bound=models.Model)
+
+@dataclass(frozen=True)
+class NetworkKeys:
+    network: Network
+    card_keys: dict[str, CardKey]  # by kid (hex)
 
 
-def _cached(parts: tuple[object, ...], found: QuerySet[M]) -> M | None:
-    """The one row a unique filter finds (or None), from the cache when it was read lately."""
-    return caching.remember(CARD_KEYS, parts, KEY_SECONDS, lambda: found.first())
+def _networks() -> dict[int, NetworkKeys]:
+    """Every network with a card number, with its card keys, by card number."""
+
+    def read() -> dict[int, NetworkKeys]:
+        networks = {
+            network.card_number: NetworkKeys(network, {})
+            for network in Network.objects.filter(card_number__isnull=False)
+            if network.card_number is not None
+        }
+        for key in CardKey.objects.filter(network__card_number__isnull=False).select_related(
+            "network"
+        ):
+            number = key.network.card_number
+            if number in networks:
+                networks[number].card_keys[key.kid] = key
+        return networks
+
+    return caching.remember(CARD_KEYS, ("networks",), KEY_SECONDS, read, shared=True)
+
+
+def _trust_list(network_id: uuid.UUID) -> dict[str, SigningKey]:
+    """The signing keys of a network's societies, retired ones too, by kid (hex)."""
+
+    def read() -> dict[str, SigningKey]:
+        keys = (
+            SigningKey.objects.filter(national_society__network_id=network_id)
+            .select_related("national_society")
+            .defer("seed")  # the private half: readers need the public key only
+        )
+        return {key.kid: key for key in keys}
+
+    return caching.remember(CARD_KEYS, ("trust-list", network_id), KEY_SECONDS, read, shared=True)
 
 
 class DatabaseKeys:
@@ -169,23 +207,17 @@ class DatabaseKeys:
         self.network_id = network_id
         self.card_key_used: CardKey | None = None
         self.signing_key_used: SigningKey | None = None
-        # A card names its network once but both its keys ask for it: one query, not two.
-        self._networks: dict[int, Network] = {}
 
-    def _network(self, number: int) -> Network:
-        network = self._networks.get(number)
-        if network is None:
-            network = _cached(("network", number), Network.objects.filter(card_number=number))
-            if network is None:
-                raise CardError("unknown_network")
-            self._networks[number] = network
-        if self.network_id is not None and network.pk != self.network_id:
+    def _network(self, number: int) -> NetworkKeys:
+        found = _networks().get(number)
+        if found is None:
+            raise CardError("unknown_network")
+        if self.network_id is not None and found.network.pk != self.network_id:
             raise CardError("wrong_network")
-        return network
+        return found
 
     def card_key(self, network: int, kid: bytes) -> bytes:
-        found = self._network(network)
-        key = _cached(("card", found.pk, kid), CardKey.objects.filter(network=found, kid=kid.hex()))
+        key = self._network(network).card_keys.get(kid.hex())
         if key is None:
             raise CardError("unknown_key")
         if key.retired_at is not None:
@@ -194,13 +226,7 @@ class DatabaseKeys:
         return b64decode(key.secret)
 
     def verify_key(self, network: int, kid: bytes) -> bytes:
-        found = self._network(network)
-        key = _cached(
-            ("signing", found.pk, kid),
-            SigningKey.objects.filter(national_society__network=found, kid=kid.hex())
-            .select_related("national_society")
-            .defer("seed"),  # the private half: readers need the public key only
-        )
+        key = _trust_list(self._network(network).network.pk).get(kid.hex())
         if key is None:
             raise CardError("untrusted_signer")
         if key.retired_at is not None:

@@ -4,11 +4,15 @@ record with small integer keys (docs/card-format.md lists every key and code).""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+import re
+from collections.abc import Callable
+from typing import Annotated, Any, Literal, TypeVar
 
 import cbor2
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from routecare.cards import strict_cbor
+from routecare.core.fields import is_language_code, text_problem
 from routecare.orgs.taxonomy import AgeBand, Service, Sex, TriageColour, Urgency
 from routecare.people import shortcode
 from routecare.people.models import ConsentPurpose
@@ -83,13 +87,38 @@ HEALTH_FIELDS = (
 )
 
 
+# Section 5's ranges.
+MAX_DROPPED = 65535
+POINT_CODE_PATTERN = r"^[-a-zA-Z0-9_]{1,32}$"
+
+
+def _one_line(value: str) -> str:
+    problem = text_problem(value)
+    if problem is not None:
+        raise ValueError(problem)
+    return value
+
+
+def _lines(value: str) -> str:
+    problem = text_problem(value, multiline=True)
+    if problem is not None:
+        raise ValueError(problem)
+    return value
+
+
+# Texts of the card: no control characters (new lines only in follow-ups), no bidi overrides.
+CardText = Annotated[str, AfterValidator(_one_line)]
+CardLines = Annotated[str, AfterValidator(_lines)]
+PointCode = Annotated[str, Field(pattern=POINT_CODE_PATTERN)]
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class Medicine(_Strict):
-    name: str = Field(min_length=1, max_length=60)
-    dose: str = Field(default="", max_length=40)
+    name: CardText = Field(min_length=1, max_length=60)
+    dose: CardText = Field(default="", max_length=40)
     days_left: int | None = Field(default=None, ge=0, le=3650)
 
 
@@ -107,13 +136,13 @@ class Growth(_Strict):
 
 
 class Vaccination(_Strict):
-    vaccine: str = Field(min_length=1, max_length=40)
+    vaccine: CardText = Field(min_length=1, max_length=40)
     given_on: dt.date | None = None
 
 
 class CardEncounter(_Strict):
     date: dt.date
-    service_point: str = Field(min_length=1, max_length=32)
+    service_point: PointCode
     services: list[str] = Field(default_factory=list, max_length=24)
 
     @field_validator("services")
@@ -126,7 +155,7 @@ class CardEncounter(_Strict):
 
 
 class CardFollowUp(_Strict):
-    text: str = Field(min_length=1, max_length=500)
+    text: CardLines = Field(min_length=1, max_length=500)
     due: dt.date | None = None
     urgency: Literal["routine", "priority", "emergency"] = "routine"
 
@@ -137,7 +166,7 @@ class CardSummary(_Strict):
     short_code: str
     serial: str = Field(pattern=r"^[0-9a-f]{16}$")
     issued_at: dt.datetime
-    issued_at_point: str = Field(min_length=1, max_length=32)
+    issued_at_point: PointCode
     consents: list[Literal["care", "share-network", "share-partners", "messaging"]] = Field(
         default_factory=list
     )
@@ -145,8 +174,8 @@ class CardSummary(_Strict):
     age_band: Literal["0-4", "5-11", "12-17", "18-59", "60+"] | None = None
     birth_year: int | None = Field(default=None, ge=1900, le=2100)
     languages: list[str] = Field(default_factory=list, max_length=10)
-    allergies: list[str] = Field(default_factory=list, max_length=20)
-    conditions: list[str] = Field(default_factory=list, max_length=20)
+    allergies: list[CardText] = Field(default_factory=list, max_length=20)
+    conditions: list[CardText] = Field(default_factory=list, max_length=20)
     medicines: list[Medicine] = Field(default_factory=list, max_length=20)
     pregnancy: Pregnancy | None = None
     child_growth: Growth | None = None
@@ -176,7 +205,7 @@ class CardSummary(_Strict):
     @classmethod
     def _language_codes(cls, value: list[str]) -> list[str]:
         for code in value:
-            if not (2 <= len(code) <= 3 and code.isascii() and code.isalpha() and code.islower()):
+            if not is_language_code(code):
                 raise ValueError(f"not a language code: {code!r}")
         return value
 
@@ -192,7 +221,7 @@ class CardSummary(_Strict):
     @classmethod
     def _dropped_lists(cls, value: dict[str, int]) -> dict[str, int]:
         for name, count in value.items():
-            if name not in LIST_KEYS or not 0 < count < 1000:
+            if name not in LIST_KEYS or not 0 < count <= MAX_DROPPED:
                 raise ValueError(f"not a list that can be dropped from: {name!r}")
         return value
 
@@ -233,7 +262,10 @@ def to_record(summary: CardSummary) -> bytes:
         K_FOLLOW_UPS: [
             [f.text, _day(f.due), URGENCY_CODES[Urgency(f.urgency)]] for f in s.follow_ups
         ],
-        K_DROPPED: {LIST_KEYS[name]: count for name, count in sorted(s.dropped.items()) if count},
+        # Keys ascending, as every map of the record (section 2).
+        K_DROPPED: dict(
+            sorted((LIST_KEYS[name], count) for name, count in s.dropped.items() if count)
+        ),
     }
     if s.pregnancy is not None:
         optional[K_PREGNANCY] = [s.pregnancy.weeks, _day(s.pregnancy.expected_date)]
@@ -256,85 +288,93 @@ class RecordError(ValueError):
 
 
 def from_record(raw: bytes) -> CardSummary:
+    """The summary a record holds, read as strictly as section 5 says: every key known, every
+    value of its type and range, nothing empty, so that the record re-encodes to its bytes."""
     try:
-        record = cbor2.loads(raw)
-        if not isinstance(record, dict):
-            raise RecordError("not a map")
+        record = strict_cbor.loads(raw)
+    except strict_cbor.StrictCBORError as exc:
+        raise RecordError(str(exc)) from exc
+    if not isinstance(record, dict):
+        raise RecordError("the record is a map")
+    try:
         return CardSummary.model_validate(_json_of(record))
-    except (cbor2.CBORDecodeError, ValidationError, KeyError, TypeError, ValueError) as exc:
+    except ValidationError as exc:
         raise RecordError(str(exc)[:200]) from exc
 
 
+REQUIRED_KEYS = frozenset({K_SHORT_CODE, K_SERIAL, K_ISSUED_AT, K_ISSUED_AT_POINT})
+KNOWN_KEYS = frozenset(range(K_SHORT_CODE, K_DROPPED + 1))
+MAX_ISSUED_AT = 2**32 - 1
+MAX_DAY = (dt.date.max - EPOCH).days  # 9999-12-31
+POINT_CODE = re.compile(POINT_CODE_PATTERN)
+
+
 def _json_of(r: dict[int, Any]) -> dict[str, Any]:
+    if not set(r) <= KNOWN_KEYS:
+        raise RecordError("unknown key")
+    if not set(r) >= REQUIRED_KEYS:
+        raise RecordError("a required key is missing")
+
     def codes(mapping: dict[Any, int]) -> dict[int, str]:
         return {number: str(code) for code, number in mapping.items()}
 
     services, urgencies = codes(SERVICE_CODES), codes(URGENCY_CODES)
     lists = {number: name for name, number in LIST_KEYS.items()}
+    consents = _uint(r[K_CONSENTS], 1, sum(CONSENT_BITS.values())) if K_CONSENTS in r else 0
     summary: dict[str, Any] = {
-        "short_code": r[K_SHORT_CODE],
+        "short_code": _short_code(r[K_SHORT_CODE]),
         "serial": _bytes(r[K_SERIAL], 8).hex(),
-        "issued_at": dt.datetime.fromtimestamp(_int(r[K_ISSUED_AT]), tz=dt.UTC),
-        "issued_at_point": r[K_ISSUED_AT_POINT],
-        "consents": [
-            str(purpose)
-            for purpose, bit in CONSENT_BITS.items()
-            if _int(r.get(K_CONSENTS, 0)) & bit
-        ],
-        "languages": r.get(K_LANGUAGES, []),
-        "allergies": r.get(K_ALLERGIES, []),
-        "conditions": r.get(K_CONDITIONS, []),
-        "medicines": [
-            {"name": name, "dose": dose, "days_left": days_left}
-            for name, dose, days_left in r.get(K_MEDICINES, [])
-        ],
-        "vaccinations": [
-            {"vaccine": vaccine, "given_on": _date(day)}
-            for vaccine, day in r.get(K_VACCINATIONS, [])
-        ],
-        "encounters": [
-            {"date": _date(day), "service_point": point, "services": [services[n] for n in codes_]}
-            for day, point, codes_ in r.get(K_ENCOUNTERS, [])
-        ],
-        "follow_ups": [
-            {"text": text, "due": _date(due), "urgency": urgencies[urgency]}
-            for text, due, urgency in r.get(K_FOLLOW_UPS, [])
-        ],
-        "dropped": {lists[key]: count for key, count in r.get(K_DROPPED, {}).items()},
+        "issued_at": dt.datetime.fromtimestamp(_uint(r[K_ISSUED_AT], 0, MAX_ISSUED_AT), dt.UTC),
+        "issued_at_point": _point_code(r[K_ISSUED_AT_POINT]),
+        "consents": [str(purpose) for purpose, bit in CONSENT_BITS.items() if consents & bit],
+        "languages": _list(r, K_LANGUAGES, 10, _language),
+        "allergies": _list(r, K_ALLERGIES, 20, lambda v: _text(v, 1, 60)),
+        "conditions": _list(r, K_CONDITIONS, 20, lambda v: _text(v, 1, 60)),
+        "medicines": _list(r, K_MEDICINES, 20, _medicine),
+        "vaccinations": _list(r, K_VACCINATIONS, 30, _vaccination),
+        "encounters": _list(r, K_ENCOUNTERS, 50, lambda v: _encounter(v, services)),
+        "follow_ups": _list(r, K_FOLLOW_UPS, 20, lambda v: _follow_up(v, urgencies)),
+        "dropped": {lists[key]: count for key, count in _dropped(r.get(K_DROPPED)).items()},
     }
     if K_SEX in r:
-        summary["sex"] = codes(SEX_CODES)[r[K_SEX]]
+        summary["sex"] = codes(SEX_CODES)[_uint(r[K_SEX], 0, 3)]
     if K_AGE_BAND in r:
-        summary["age_band"] = codes(AGE_BAND_CODES)[r[K_AGE_BAND]]
+        summary["age_band"] = codes(AGE_BAND_CODES)[_uint(r[K_AGE_BAND], 0, 4)]
     if K_BIRTH_YEAR in r:
-        summary["birth_year"] = r[K_BIRTH_YEAR]
+        summary["birth_year"] = _uint(r[K_BIRTH_YEAR], 1900, 2100)
     if K_PREGNANCY in r:
-        weeks, expected = r[K_PREGNANCY]
-        summary["pregnancy"] = {"weeks": weeks, "expected_date": _date(expected)}
+        weeks, expected = _array(r[K_PREGNANCY], 2)
+        summary["pregnancy"] = {
+            "weeks": _or_null(weeks, lambda v: _uint(v, 1, 45)),
+            "expected_date": _or_null(expected, _date),
+        }
     if K_CHILD_GROWTH in r:
-        day, grams, millimetres, muac = r[K_CHILD_GROWTH]
+        day, grams, millimetres, muac = _array(r[K_CHILD_GROWTH], 4)
         summary["child_growth"] = {
             "measured_on": _date(day),
-            "weight_kg": None if grams is None else _int(grams) / 1000,
-            "height_cm": None if millimetres is None else _int(millimetres) / 10,
-            "muac_mm": muac,
+            "weight_kg": _or_null(grams, lambda v: _uint(v, 0, 500_000) / 1000),
+            "height_cm": _or_null(millimetres, lambda v: _uint(v, 0, 3000) / 10),
+            "muac_mm": _or_null(muac, lambda v: _uint(v, 0, 1000)),
         }
     if K_TRIAGE in r:
-        summary["triage"] = codes(TRIAGE_CODES)[r[K_TRIAGE]]
+        summary["triage"] = codes(TRIAGE_CODES)[_uint(r[K_TRIAGE], 1, 3)]
     return summary
 
 
-def _day(value: dt.date | None) -> int | None:
-    return None if value is None else (value - EPOCH).days
+T = TypeVar("T")
 
 
-def _date(day: Any) -> dt.date | None:
-    return None if day is None else EPOCH + dt.timedelta(days=_int(day))
+def _uint(value: Any, low: int, high: int) -> int:
+    if not isinstance(value, int) or not low <= value <= high:
+        raise RecordError(f"not an unsigned integer from {low} to {high}")
+    return value
 
 
-def _int(value: Any) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < 2**40:
-        raise RecordError("not a small unsigned integer")
+def _text(value: Any, shortest: int, longest: int, *, multiline: bool = False) -> str:
+    if not isinstance(value, str) or not shortest <= len(value) <= longest:
+        raise RecordError(f"not a text of {shortest} to {longest} characters")
+    if text_problem(value, multiline=multiline) is not None:
+        raise RecordError("control characters in a text")
     return value
 
 
@@ -342,3 +382,96 @@ def _bytes(value: Any, length: int) -> bytes:
     if not isinstance(value, bytes) or len(value) != length:
         raise RecordError("wrong byte string")
     return value
+
+
+def _array(value: Any, size: int) -> list[Any]:
+    if not isinstance(value, list) or len(value) != size:
+        raise RecordError(f"not an array of {size}")
+    return value
+
+
+def _list(r: dict[int, Any], key: int, most: int, item: Callable[[Any], T]) -> list[T]:
+    """A list key: absent (empty) or an array of 1 to ``most`` items."""
+    if key not in r:
+        return []
+    value = r[key]
+    if not isinstance(value, list) or not 1 <= len(value) <= most:
+        raise RecordError(f"key {key}: not an array of 1 to {most} items")
+    return [item(element) for element in value]
+
+
+def _or_null(value: Any, read: Callable[[Any], T]) -> T | None:
+    return None if value is None else read(value)
+
+
+def _date(value: Any) -> dt.date:
+    return EPOCH + dt.timedelta(days=_uint(value, 0, MAX_DAY))
+
+
+def _short_code(value: Any) -> str:
+    # Exactly the 7 upper-case symbols with a valid check symbol: no dashes, no lower case.
+    if not isinstance(value, str) or not shortcode.is_valid(value):
+        raise RecordError("not a short code")
+    return value
+
+
+def _point_code(value: Any) -> str:
+    if not isinstance(value, str) or POINT_CODE.fullmatch(value) is None:
+        raise RecordError("not a service point code")
+    return value
+
+
+def _language(value: Any) -> str:
+    if not isinstance(value, str) or not is_language_code(value):
+        raise RecordError("not an ISO 639 language code")
+    return value
+
+
+def _medicine(value: Any) -> dict[str, Any]:
+    name, dose, days_left = _array(value, 3)
+    return {
+        "name": _text(name, 1, 60),
+        "dose": _text(dose, 0, 40),
+        "days_left": _or_null(days_left, lambda v: _uint(v, 0, 3650)),
+    }
+
+
+def _vaccination(value: Any) -> dict[str, Any]:
+    vaccine, given = _array(value, 2)
+    return {"vaccine": _text(vaccine, 1, 40), "given_on": _or_null(given, _date)}
+
+
+def _encounter(value: Any, services: dict[int, str]) -> dict[str, Any]:
+    day, point, codes = _array(value, 3)
+    if not isinstance(codes, list) or len(codes) > len(services):
+        raise RecordError("not a list of service codes")
+    return {
+        "date": _date(day),
+        "service_point": _point_code(point),
+        "services": [services[_uint(code, 1, len(services))] for code in codes],
+    }
+
+
+def _follow_up(value: Any, urgencies: dict[int, str]) -> dict[str, Any]:
+    text, due, urgency = _array(value, 3)
+    return {
+        "text": _text(text, 1, 500, multiline=True),
+        "due": _or_null(due, _date),
+        "urgency": urgencies[_uint(urgency, 0, 2)],
+    }
+
+
+def _dropped(value: Any) -> dict[int, int]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or not value:
+        raise RecordError("key 19: not a map of lists to counts")
+    for key, count in value.items():
+        if key not in LIST_KEYS.values():
+            raise RecordError("key 19: not a list that can be left off")
+        _uint(count, 1, MAX_DROPPED)
+    return value
+
+
+def _day(value: dt.date | None) -> int | None:
+    return None if value is None else (value - EPOCH).days
