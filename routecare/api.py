@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
-from django.utils.translation import get_language, gettext, gettext_noop
+from django.utils.translation import get_language, gettext
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
@@ -18,7 +18,7 @@ from pydantic import create_model
 from routecare.access import Actor, NoServicePoint
 from routecare.accounts.actions import actor_for_token
 from routecare.core import ratelimit
-from routecare.core.api_errors import DESCRIPTIONS, implied_errors
+from routecare.core.api_errors import DESCRIPTIONS, SCHEMA_MESSAGES, implied_errors, schema_message
 
 # Wrong tokens per client address and hour before the address is refused for the hour: enough
 # for a misconfigured client to notice, too few to guess a token.
@@ -106,44 +106,13 @@ def domain_validation_error(request: HttpRequest, exc: ValidationError) -> HttpR
     return api.create_response(request, {"detail": _messages(exc)}, status=422)
 
 
-# Pydantic's messages are English only; these cover what our schemas can fail on, translated.
-SCHEMA_MESSAGES: dict[str, str] = {
-    "missing": gettext_noop("This field is required."),
-    "enum": gettext_noop("Not a valid choice."),
-    "literal_error": gettext_noop("Not a valid choice."),
-    "greater_than_equal": gettext_noop("Ensure this value is at least %(ge)s."),
-    "less_than_equal": gettext_noop("Ensure this value is at most %(le)s."),
-    "string_too_short": gettext_noop("Ensure this has at least %(min_length)s characters."),
-    "string_too_long": gettext_noop("Ensure this has at most %(max_length)s characters."),
-    "too_short": gettext_noop("Give at least %(min_length)s items."),
-    "too_long": gettext_noop("Give at most %(max_length)s items."),
-    "int_parsing": gettext_noop("Enter a whole number."),
-    "int_type": gettext_noop("Enter a whole number."),
-    "date_from_datetime_parsing": gettext_noop("Enter a valid date (YYYY-MM-DD)."),
-    "date_parsing": gettext_noop("Enter a valid date (YYYY-MM-DD)."),
-    "datetime_from_date_parsing": gettext_noop("Enter a valid date and time (ISO 8601)."),
-    "datetime_parsing": gettext_noop("Enter a valid date and time (ISO 8601)."),
-    "json_invalid": gettext_noop("The request body is not valid JSON."),
-}
-
-
-def _schema_message(error: dict[str, Any]) -> str:
-    template = SCHEMA_MESSAGES.get(str(error.get("type", "")))
-    if template is None:
-        return gettext("Enter a valid value.")
-    try:
-        return gettext(template) % dict(error.get("ctx") or {})
-    except (KeyError, TypeError, ValueError):
-        return gettext(template)
-
-
 @api.exception_handler(NinjaValidationError)
 def schema_validation_error(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
     errors: list[dict[str, Any]] = [
         {
             "loc": list(error.get("loc", [])),
             "type": str(error.get("type", "")),
-            "msg": _schema_message(error),
+            "msg": schema_message(error),
         }
         for error in exc.errors
     ]

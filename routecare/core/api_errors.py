@@ -10,8 +10,13 @@ code answers.
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.utils.translation import gettext, gettext_noop
 from ninja import Schema
 from ninja.operation import Operation
+
+from routecare.core.fields import ERROR_TYPES
 
 
 class ErrorOut(Schema):
@@ -54,3 +59,39 @@ def implied_errors(operation: Operation) -> dict[int, type[Schema]]:
     if sources:
         errors[422] = InvalidInputOut
     return errors
+
+
+# Pydantic's messages are English only; these cover what our schemas can fail on, translated.
+SCHEMA_MESSAGES: dict[str, str] = {
+    "missing": gettext_noop("This field is required."),
+    "enum": gettext_noop("Not a valid choice."),
+    "literal_error": gettext_noop("Not a valid choice."),
+    "greater_than_equal": gettext_noop("Ensure this value is at least %(ge)s."),
+    "less_than_equal": gettext_noop("Ensure this value is at most %(le)s."),
+    "string_too_short": gettext_noop("Ensure this has at least %(min_length)s characters."),
+    "string_too_long": gettext_noop("Ensure this has at most %(max_length)s characters."),
+    "too_short": gettext_noop("Give at least %(min_length)s items."),
+    "too_long": gettext_noop("Give at most %(max_length)s items."),
+    "int_parsing": gettext_noop("Enter a whole number."),
+    "int_type": gettext_noop("Enter a whole number."),
+    "date_from_datetime_parsing": gettext_noop("Enter a valid date (YYYY-MM-DD)."),
+    "date_parsing": gettext_noop("Enter a valid date (YYYY-MM-DD)."),
+    "datetime_from_date_parsing": gettext_noop("Enter a valid date and time (ISO 8601)."),
+    "datetime_parsing": gettext_noop("Enter a valid date and time (ISO 8601)."),
+    "json_invalid": gettext_noop("The request body is not valid JSON."),
+    "model_type": gettext_noop("Send a JSON object with the fields by name."),
+    "dict_type": gettext_noop("Send a JSON object with the fields by name."),
+}
+
+
+def schema_message(error: dict[str, Any]) -> str:
+    if error.get("type") in ERROR_TYPES:
+        # A field definition's own sentence, already in the caller's language.
+        return str(error.get("msg", ""))
+    template = SCHEMA_MESSAGES.get(str(error.get("type", "")))
+    if template is None:
+        return gettext("Enter a valid value.")
+    try:
+        return gettext(template) % dict(error.get("ctx") or {})
+    except (KeyError, TypeError, ValueError):
+        return gettext(template)

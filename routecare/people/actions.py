@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -15,10 +14,11 @@ from django.utils.translation import gettext as _
 
 from routecare.access import Actor
 from routecare.audit.actions import record_event
+from routecare.core import fields
 from routecare.core.languages import country_codes
 from routecare.orgs.models import ServicePoint
 from routecare.orgs.taxonomy import AgeBand, Service, Sex, TriageColour, Urgency, age_band_for
-from routecare.people import shortcode
+from routecare.people import health, shortcode
 from routecare.people.consent import WORDING_VERSION
 from routecare.people.models import (
     Consent,
@@ -35,12 +35,9 @@ from routecare.people.models import (
 )
 from routecare.people.signals import consent_withdrawn, encounter_recorded
 
-LANGUAGE_CODE = re.compile(r"[a-z]{2,3}")
 MAX_LANGUAGES = 10
 # How far back an encounter may be entered, e.g. from a paper register kept offline.
 MAX_BACKDATING = dt.timedelta(days=366)
-MAX_NOTE_LENGTH = 1000
-MAX_FOLLOW_UP_LENGTH = 500
 
 
 def working_point(actor: Actor, person: Person | None = None) -> ServicePoint:
@@ -63,11 +60,6 @@ def require_care_consent(person: Person) -> None:
         )
 
 
-def _require_language(code: str, field: str) -> None:
-    if not LANGUAGE_CODE.fullmatch(code):
-        raise ValidationError({field: _("Use a two- or three-letter language code, e.g. es.")})
-
-
 def _require_choice(value: str, choices: Sequence[str], field: str) -> None:
     if value not in choices:
         raise ValidationError({field: _("“%(value)s” is not a valid choice.") % {"value": value}})
@@ -80,15 +72,12 @@ class FollowUpInput:
     urgency: str = Urgency.ROUTINE
 
 
-def _validate_follow_up(follow_up: FollowUpInput) -> None:
-    if follow_up.due is not None and follow_up.due < timezone.now().date() - dt.timedelta(days=1):
-        raise ValidationError({"follow_up_due": _("The due date is in the past.")})
+def _validate_follow_up(follow_up: FollowUpInput, reference: dt.datetime) -> None:
+    """``reference``: when the visit asking for it happened (the follow-up's own time)."""
+    fields.FOLLOW_UP_DUE.check(follow_up.due, reference, "follow_up_due")
     if not follow_up.text.strip():
         raise ValidationError({"follow_up_text": _("Write what the next point should do.")})
-    if len(follow_up.text) > MAX_FOLLOW_UP_LENGTH:
-        raise ValidationError(
-            {"follow_up_text": _("Keep it under %(n)d characters.") % {"n": MAX_FOLLOW_UP_LENGTH}}
-        )
+    fields.FOLLOW_UP_TEXT.check(follow_up.text, "follow_up_text")
     _require_choice(follow_up.urgency, Urgency.values, "follow_up_urgency")
 
 
@@ -130,8 +119,10 @@ def register_person(
         raise ValidationError(
             {"languages": _("Give at most %(n)d languages.") % {"n": MAX_LANGUAGES}}
         )
-    for code in [*languages, consent_language]:
-        _require_language(code, "languages")
+    for code in languages:
+        fields.LANGUAGE.check(code, "languages")
+    fields.LANGUAGE.check(consent_language, "consent_language")
+    fields.ALIAS.check(alias, "alias")
     if nationality and nationality.upper() not in country_codes():
         raise ValidationError({"nationality": _("Unknown country code.")})
     if ConsentPurpose.CARE not in consents:
@@ -235,12 +226,7 @@ def record_encounter(
             raise ValidationError({"services": _("Quantities go from 1 to 10000.")})
     if triage:
         _require_choice(triage, TriageColour.values, "triage")
-    if len(notes) > MAX_NOTE_LENGTH:
-        raise ValidationError(
-            {"notes": _("Keep notes under %(n)d characters.") % {"n": MAX_NOTE_LENGTH}}
-        )
-    if follow_up is not None:
-        _validate_follow_up(follow_up)
+    fields.ENCOUNTER_NOTES.check(notes, "notes")
     now = timezone.now()
     if occurred_at is not None:
         if timezone.is_naive(occurred_at):
@@ -249,6 +235,8 @@ def record_encounter(
             raise ValidationError({"occurred_at": _("An encounter cannot be in the future.")})
         if occurred_at < now - MAX_BACKDATING:
             raise ValidationError({"occurred_at": _("That is more than a year ago.")})
+    if follow_up is not None:
+        _validate_follow_up(follow_up, occurred_at or now)
     if corrects is not None and corrects.person_id != person.pk:
         raise ValidationError({"corrects": _("That encounter belongs to someone else.")})
 
@@ -283,7 +271,7 @@ def record_encounter(
 def add_follow_up(actor: Actor, person: Person, follow_up: FollowUpInput) -> FollowUp:
     working_point(actor, person)
     require_care_consent(person)
-    _validate_follow_up(follow_up)
+    _validate_follow_up(follow_up, timezone.now())
     with transaction.atomic():
         return _create_follow_up(actor, person, follow_up, None)
 
@@ -337,12 +325,14 @@ def complete_follow_up(actor: Actor, follow_up: FollowUp) -> FollowUp:
 
 
 def update_health_summary(actor: Actor, person: Person, **changes: Any) -> HealthSummary:
-    """Replace the given fields of the health summary; audit which fields changed."""
+    """Replace the given fields of the health summary; audit which fields changed. Dates are
+    checked around the time of the change (a health summary has no time of its own)."""
     working_point(actor, person)
     require_care_consent(person)
     unknown = set(changes) - set(HealthSummary.SENSITIVE_FIELDS)
     if unknown:
         raise ValidationError(_("Unknown health summary fields: %s") % ", ".join(sorted(unknown)))
+    health.check_changes(changes, timezone.now())
     with transaction.atomic():
         summary, _created = HealthSummary.objects.select_for_update().get_or_create(person=person)
         touched = [name for name, value in changes.items() if getattr(summary, name) != value]
@@ -384,7 +374,7 @@ def _grant(actor: Actor, person: Person, purpose: str, language: str) -> Consent
 def give_consent(actor: Actor, person: Person, purpose: str, language: str) -> Consent:
     working_point(actor, person)
     _require_choice(purpose, ConsentPurpose.values, "purpose")
-    _require_language(language, "language")
+    fields.LANGUAGE.check(language, "language")
     active = Consent.objects.filter(person=person, purpose=purpose, withdrawn_at__isnull=True)
     existing = active.first()
     if existing is not None:

@@ -12,9 +12,12 @@ from ninja.responses import Status
 from pydantic import AwareDatetime
 
 from routecare.access import Actor, Rule, api_rule
+from routecare.core import fields
 from routecare.core.api_errors import ErrorOut
+from routecare.core.fields import InputSchema
 from routecare.orgs.taxonomy import AgeBand, Service, Sex, TriageColour, Urgency
 from routecare.people import actions, selectors
+from routecare.people.health import HealthSummaryIn
 from routecare.people.models import (
     Consent,
     ConsentPurpose,
@@ -35,11 +38,10 @@ def _actor(request: HttpRequest) -> Actor:
     return actor
 
 
-# ISO 639 codes; also keeps control characters out of the columns that are not encrypted.
-LanguageCode = Annotated[str, Field(pattern=r"^[a-z]{2,3}$")]
+LanguageCode = Annotated[str, fields.LANGUAGE]
 
 
-class PersonIn(Schema):
+class PersonIn(InputSchema):
     sex: Sex
     birth_year: int | None = Field(None, ge=1900, le=2100)
     age_band: AgeBand | None = None
@@ -47,7 +49,7 @@ class PersonIn(Schema):
     languages: list[LanguageCode] = Field(default_factory=list, max_length=10)
     travel_group: TravelGroup = TravelGroup.ALONE
     population_group: PopulationGroup = PopulationGroup.ON_THE_MOVE
-    alias: str = Field("", max_length=20)
+    alias: Annotated[str, fields.ALIAS] = ""
     vulnerabilities: list[Vulnerability] = Field(default_factory=list)
     household_of: str | None = None
     consents: list[ConsentPurpose] = Field(default_factory=lambda: [ConsentPurpose.CARE])
@@ -77,7 +79,7 @@ class PersonOut(Schema):
         return str(code) if code is not None else person.registered_at_point.code
 
 
-class LookupIn(Schema):
+class LookupIn(InputSchema):
     code: str = Field(..., min_length=1, max_length=30)
 
 
@@ -95,21 +97,21 @@ class LookupOut(Schema):
     suggestions: list[PersonBrief]
 
 
-class ServiceQuantity(Schema):
+class ServiceQuantity(InputSchema):
     service: Service
     quantity: int = Field(1, ge=1, le=10000)
 
 
-class FollowUpIn(Schema):
-    text: str = Field(..., min_length=1, max_length=500)
+class FollowUpIn(InputSchema):
+    text: Annotated[str, fields.FOLLOW_UP_TEXT]
     due: dt.date | None = None
     urgency: Urgency = Urgency.ROUTINE
 
 
-class EncounterIn(Schema):
+class EncounterIn(InputSchema):
     services: list[ServiceQuantity] = Field(..., min_length=1, max_length=30)
     triage: TriageColour | None = None
-    notes: str = Field("", max_length=1000)
+    notes: Annotated[str, fields.ENCOUNTER_NOTES] = ""
     occurred_at: AwareDatetime | None = None
     follow_up: FollowUpIn | None = None
     corrects: str | None = None
@@ -131,43 +133,6 @@ class EncounterOut(Schema):
     @staticmethod
     def resolve_services(encounter: Encounter) -> list[dict[str, Any]]:
         return [{"service": s.service, "quantity": s.quantity} for s in encounter.service_lines()]
-
-
-class Medicine(Schema):
-    name: str = Field(..., min_length=1, max_length=80)
-    dose: str = Field("", max_length=80)
-    quantity: int | None = Field(None, ge=0, le=10000)
-    days_supply: int | None = Field(None, ge=0, le=366)
-    dispensed_on: dt.date | None = None
-
-
-class Pregnancy(Schema):
-    weeks: int | None = Field(None, ge=1, le=45)
-    expected_date: dt.date | None = None
-
-
-class GrowthMeasurement(Schema):
-    measured_on: dt.date
-    weight_kg: float | None = Field(None, ge=0, le=200)
-    height_cm: float | None = Field(None, ge=0, le=250)
-    muac_mm: float | None = Field(None, ge=50, le=400)
-
-
-class Vaccination(Schema):
-    vaccine: str = Field(..., min_length=1, max_length=80)
-    given_on: dt.date
-
-
-class HealthSummaryIn(Schema):
-    """Fields left out are not changed; a field given replaces the stored value (null only
-    for the pregnancy, to clear it: a list is emptied with [])."""
-
-    allergies: list[str] | None = Field(None, max_length=50)
-    conditions: list[str] | None = Field(None, max_length=50)
-    medicines: list[Medicine] | None = Field(None, max_length=20)
-    pregnancy: Pregnancy | None = None
-    child_growth: list[GrowthMeasurement] | None = Field(None, max_length=100)
-    vaccinations: list[Vaccination] | None = Field(None, max_length=100)
 
 
 class HealthSummaryOut(Schema):
@@ -194,7 +159,7 @@ class FollowUpOut(Schema):
         return follow_up.created_at_point.code
 
 
-class ConsentIn(Schema):
+class ConsentIn(InputSchema):
     purpose: ConsentPurpose
     language: LanguageCode
 

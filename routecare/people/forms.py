@@ -10,6 +10,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from routecare.core import fields
 from routecare.core.languages import country_choices, language_choices
 from routecare.orgs.taxonomy import AgeBand, Service, Sex, TriageColour, Urgency
 from routecare.people.consent import WORDING
@@ -49,11 +50,7 @@ class RegisterPersonForm(forms.Form):
     languages = forms.MultipleChoiceField(
         label=_("Languages spoken"), required=False, widget=forms.CheckboxSelectMultiple
     )
-    alias = forms.CharField(
-        label=_("Initials or alias (optional, never the full name)"),
-        max_length=20,
-        required=False,
-    )
+    alias = fields.ALIAS.form_field(label=_("Initials or alias (optional, never the full name)"))
     vulnerabilities = forms.MultipleChoiceField(
         label=_("Needs special attention"),
         choices=Vulnerability.choices,
@@ -108,15 +105,9 @@ class EncounterForm(forms.Form):
         required=False,
         widget=forms.RadioSelect,
     )
-    notes = forms.CharField(
-        label=_("Notes (no names, no documents)"),
-        max_length=1000,
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 3}),
-    )
-    follow_up_text = forms.CharField(
+    notes = fields.ENCOUNTER_NOTES.form_field(label=_("Notes (no names, no documents)"))
+    follow_up_text = fields.FOLLOW_UP_TEXT.form_field(
         label=_("Message to the next service point (optional)"),
-        max_length=500,
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
@@ -155,30 +146,18 @@ class EncounterForm(forms.Form):
         if not self.errors and not self.services():
             raise forms.ValidationError(_("Enter a quantity for at least one service delivered."))
         due = cleaned.get("follow_up_due")
-        if due and due < timezone.now().date() - dt.timedelta(days=1):
-            self.add_error("follow_up_due", _("The due date is in the past."))
+        # Recorded now: the visit's time is the form's.
+        problem = fields.FOLLOW_UP_DUE.problem(due, timezone.now()) if due else None
+        if problem is not None:
+            self.add_error("follow_up_due", problem)
         if due and not cleaned.get("follow_up_text"):
             self.add_error("follow_up_text", _("Write what the next point should do."))
         return cleaned
 
 
-def _lines(value: str) -> list[str]:
-    return [line.strip() for line in value.splitlines() if line.strip()]
-
-
 class HealthSummaryForm(forms.Form):
-    allergies = forms.CharField(
-        label=_("Allergies (one per line)"),
-        required=False,
-        max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 2}),
-    )
-    conditions = forms.CharField(
-        label=_("Chronic conditions (one per line)"),
-        required=False,
-        max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 2}),
-    )
+    allergies = fields.ALLERGIES.form_field(label=_("Allergies (one per line)"))
+    conditions = fields.CONDITIONS.form_field(label=_("Chronic conditions (one per line)"))
     pregnancy_weeks = forms.IntegerField(
         label=_("Pregnancy: weeks"), required=False, min_value=1, max_value=45
     )
@@ -200,7 +179,15 @@ class HealthSummaryForm(forms.Form):
     growth_muac_mm = forms.IntegerField(
         label=_("MUAC (mm)"), required=False, min_value=50, max_value=400
     )
-    vaccine = forms.CharField(label=_("Vaccination given today"), required=False, max_length=80)
+    vaccine = fields.VACCINE.form_field(label=_("Vaccination given today"), required=False)
+
+    def clean_pregnancy_expected(self) -> dt.date | None:
+        expected: dt.date | None = self.cleaned_data.get("pregnancy_expected")
+        # A health summary has no time of its own: the change's is the reference.
+        problem = fields.EXPECTED_DELIVERY.problem(expected, timezone.now()) if expected else None
+        if problem is not None:
+            raise forms.ValidationError(problem)
+        return expected
 
     def initial_from(self, summary: Any) -> None:
         self.initial.update(
@@ -215,8 +202,8 @@ class HealthSummaryForm(forms.Form):
         data = self.cleaned_data
         today = timezone.now().date().isoformat()
         changes: dict[str, Any] = {
-            "allergies": _lines(data["allergies"]),
-            "conditions": _lines(data["conditions"]),
+            "allergies": data["allergies"],
+            "conditions": data["conditions"],
             "pregnancy": (
                 {
                     "weeks": data["pregnancy_weeks"],
@@ -248,8 +235,8 @@ class HealthSummaryForm(forms.Form):
 
 
 class MedicineForm(forms.Form):
-    name = forms.CharField(label=_("Medicine"), max_length=80, required=False)
-    dose = forms.CharField(label=_("Dose"), max_length=80, required=False)
+    name = fields.MEDICINE_NAME.form_field(label=_("Medicine"), required=False)
+    dose = fields.MEDICINE_DOSE.form_field(label=_("Dose"))
     quantity = forms.IntegerField(
         label=_("Quantity dispensed"), required=False, min_value=0, max_value=10000
     )
@@ -263,6 +250,10 @@ class MedicineForm(forms.Form):
         has_details = any(cleaned.get(key) for key in ("dose", "quantity", "days_supply"))
         if has_details and not cleaned.get("name"):
             self.add_error("name", _("Name the medicine."))
+        dispensed = cleaned.get("dispensed_on")
+        problem = fields.DISPENSED_ON.problem(dispensed, timezone.now()) if dispensed else None
+        if problem is not None:
+            self.add_error(None, problem)
         return cleaned
 
 

@@ -163,9 +163,13 @@ def edit_health(request: StaffRequest, person_id: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid() and medicines.is_valid():
         changes = form.changes(summary)
         changes["medicines"] = medicines_from(medicines, timezone.now().date())
-        actions.update_health_summary(actor, person, **changes)
-        messages.success(request, _("Health summary saved."))
-        return redirect("people:detail", person_id=person.pk)
+        try:
+            actions.update_health_summary(actor, person, **changes)
+        except ValidationError as error:
+            add_validation_errors(form, error)
+        else:
+            messages.success(request, _("Health summary saved."))
+            return redirect("people:detail", person_id=person.pk)
     if request.method != "POST":
         form.initial_from(summary)
     return render(
