@@ -372,7 +372,7 @@ FEEDBACK_TEXT = Text(2000, multiline=True, required=True)
 FEEDBACK_NOTE = Text(2000, multiline=True, required=True)
 FEEDBACK_ANSWER = Text(2000, multiline=True, required=True)
 CONTACT_VALUE = Text(120)
-FAQ_QUESTION = Text(300)
+FAQ_QUESTION = Text(300, required=True)
 FAQ_ANSWER = Text(4000, multiline=True)
 LANGUAGE = LanguageCode()
 

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from routecare.access import Actor
 from routecare.audit.actions import record_event
+from routecare.core import fields
 from routecare.core.person_texts import PERSON_LANGUAGES
 from routecare.feedback.models import (
     Category,
@@ -34,8 +35,8 @@ from routecare.notifications.actions import notify
 from routecare.orgs.models import Membership, NationalSociety, Network, Role, ServicePoint
 from routecare.people.shortcode import ALPHABET
 
-MAX_TEXT = 2000
-MAX_NOTE = 2000
+MAX_TEXT = fields.FEEDBACK_TEXT.max_length
+MAX_NOTE = fields.FEEDBACK_NOTE.max_length
 REFERENCE_SYMBOLS = 8
 
 
@@ -67,13 +68,12 @@ def parse_about(network: Network, raw: str, *, public_only: bool) -> About:
     raise ValidationError({"about": _("Choose what the feedback is about from the list.")})
 
 
-def _clean_text(text: str, field: str, limit: int) -> str:
-    text = (text or "").strip()
-    if not text:
+def _clean_text(text: str, field: str, definition: fields.Text) -> str:
+    if not (text or "").strip():
         raise ValidationError({field: _("Write something first.")})
-    if len(text) > limit:
-        raise ValidationError({field: _("Keep it under %(limit)d characters.") % {"limit": limit}})
-    return text
+    # As typed: stripping would drop some control characters (Python counts U+001C-U+001F
+    # as white space) and keep the others.
+    return definition.check(text, field).strip()
 
 
 def _contact(method: str, value: str, consent: bool) -> dict[str, str] | None:
@@ -90,8 +90,9 @@ def _contact(method: str, value: str, consent: bool) -> dict[str, str] | None:
         return None
     if method not in ContactMethod.values:
         raise ValidationError({"contact_method": _("Choose how to answer you.")})
-    if not value or len(value) > 120:
+    if not value:
         raise ValidationError({"contact_value": _("Write where to answer you.")})
+    fields.CONTACT_VALUE.check(value, "contact_value")
     if method == ContactMethod.EMAIL:
         try:
             validate_email(value)
@@ -152,7 +153,7 @@ def submit_feedback(
     (a double tap, a reload on a slow line) is stored once."""
     if category not in Category.values:
         raise ValidationError({"category": _("Choose what kind of feedback it is.")})
-    text = _clean_text(text, "text", MAX_TEXT)
+    text = _clean_text(text, "text", fields.FEEDBACK_TEXT)
     if language not in PERSON_LANGUAGES:
         raise ValidationError({"language": _("Unknown language.")})
     contact = _contact(contact_method, contact_value, contact_consent)
@@ -299,7 +300,7 @@ def assign(actor: Actor, item: Feedback, assignee: User | None) -> Feedback:
 def add_note(actor: Actor, item: Feedback, text: str) -> FeedbackNote:
     _require_handler(actor, item)
     note = FeedbackNote.objects.create(
-        feedback=item, author=actor.user, text=_clean_text(text, "text", MAX_NOTE)
+        feedback=item, author=actor.user, text=_clean_text(text, "text", fields.FEEDBACK_NOTE)
     )
     record_event(actor, "create", "feedback_note", note.pk, detail=str(item.pk))
     return note
@@ -320,7 +321,7 @@ def respond(actor: Actor, item: Feedback, text: str) -> FeedbackResponse:
             }
         )
     response = FeedbackResponse.objects.create(
-        feedback=item, author=actor.user, text=_clean_text(text, "text", MAX_TEXT)
+        feedback=item, author=actor.user, text=_clean_text(text, "text", fields.FEEDBACK_ANSWER)
     )
     record_event(actor, "create", "feedback_response", response.pk, detail=str(item.pk))
     contact: dict[str, Any] = item.contact

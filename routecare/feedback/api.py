@@ -3,7 +3,7 @@ limited), the staff inbox and its handling, receipts, trends, and the FAQ."""
 
 import datetime as dt
 import uuid
-from typing import Any, Literal, get_args
+from typing import Annotated, Any, Literal, get_args
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -14,8 +14,9 @@ from ninja import Field, Query, Router, Schema
 from ninja.responses import Status
 
 from routecare.access import Actor, Rule, api_rule
-from routecare.core import ratelimit
+from routecare.core import fields, ratelimit
 from routecare.core.api_errors import ErrorOut
+from routecare.core.fields import InputSchema
 from routecare.core.person_texts import PERSON_LANGUAGES
 from routecare.feedback import actions, faq_actions, selectors
 from routecare.feedback.models import (
@@ -39,20 +40,20 @@ def _actor(request: HttpRequest) -> Actor:
     return actor
 
 
-class PublicFeedbackIn(Schema):
+class PublicFeedbackIn(InputSchema):
     country: str = Field(..., min_length=2, max_length=2, description="where the person is")
     about: str = Field(
         ..., max_length=60, description="point:<code>, society:<country code> or general"
     )
     category: Category
-    text: str = Field(..., min_length=1, max_length=2000)
+    text: Annotated[str, fields.FEEDBACK_TEXT]
     language: Language
     form_token: str = Field(
         ..., min_length=16, max_length=128, description="random per message: a resend is kept once"
     )
     contact_consent: bool = False
     contact_method: ContactMethod | None = None
-    contact_value: str = Field("", max_length=120)
+    contact_value: Annotated[str, fields.CONTACT_VALUE] = ""
 
 
 class ReceiptOut(Schema):
@@ -61,7 +62,7 @@ class ReceiptOut(Schema):
     sent_to: str
 
 
-class AnswerIn(Schema):
+class AnswerIn(InputSchema):
     reference: str = Field(..., max_length=40)
 
 
@@ -120,15 +121,15 @@ def public_answer(request: HttpRequest, body: AnswerIn) -> Status[Any]:
     )  # fmt: skip
 
 
-class FeedbackIn(Schema):
+class FeedbackIn(InputSchema):
     about: str = Field(..., max_length=60)
     category: Category
-    text: str = Field(..., min_length=1, max_length=2000)
+    text: Annotated[str, fields.FEEDBACK_TEXT]
     language: Language
     form_token: str = Field(..., min_length=16, max_length=128)
     contact_consent: bool = False
     contact_method: ContactMethod | None = None
-    contact_value: str = Field("", max_length=120)
+    contact_value: Annotated[str, fields.CONTACT_VALUE] = ""
 
 
 class FeedbackOut(Schema):
@@ -237,11 +238,11 @@ def get_feedback(request: HttpRequest, feedback_id: uuid.UUID) -> dict[str, Any]
     return _out(selectors.get_feedback(_actor(request), feedback_id))
 
 
-class ChangeIn(Schema):
+class ChangeIn(InputSchema):
     status: Literal["acknowledged", "in-progress", "resolved", "closed"] | None = None
     assignee: str | None = Field(None, max_length=150, description="username; empty to clear")
-    note: str | None = Field(None, min_length=1, max_length=2000)
-    answer: str | None = Field(None, min_length=1, max_length=2000)
+    note: Annotated[str, fields.FEEDBACK_NOTE] | None = None
+    answer: Annotated[str, fields.FEEDBACK_ANSWER] | None = None
 
 
 @router.post("/feedback/{feedback_id}", response=FeedbackOut)
@@ -264,7 +265,7 @@ def change_feedback(request: HttpRequest, feedback_id: uuid.UUID, body: ChangeIn
     return _out(selectors.feedback_for_change(actor, feedback_id))
 
 
-class AnsweredIn(Schema):
+class AnsweredIn(InputSchema):
     answer_id: int
 
 
@@ -283,12 +284,12 @@ def answer_sent(request: HttpRequest, feedback_id: uuid.UUID, body: AnsweredIn) 
 # The FAQ
 
 
-class FaqTextIO(Schema):
-    question: str = Field(..., min_length=1, max_length=300)
-    answer: str = Field("", max_length=4000)
+class FaqTextIO(InputSchema):
+    question: Annotated[str, fields.FAQ_QUESTION]
+    answer: Annotated[str, fields.FAQ_ANSWER] = ""
 
 
-class FaqIn(Schema):
+class FaqIn(InputSchema):
     texts: dict[Language, FaqTextIO] = Field(..., min_length=1)
     tags: list[str] = Field(default_factory=list, max_length=20)
     public: bool = False
@@ -384,7 +385,7 @@ def faq_from_feedback(request: HttpRequest, feedback_id: uuid.UUID) -> Status[di
     return Status(201, _faq_out(faq_actions.draft_from_feedback(actor, item)))
 
 
-class LinkIn(Schema):
+class LinkIn(InputSchema):
     faq_entry: uuid.UUID
 
 

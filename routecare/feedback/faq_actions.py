@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from routecare.access import Actor, Rule, allows
 from routecare.audit.actions import record_event
+from routecare.core import fields
 from routecare.core.person_texts import PERSON_LANGUAGES
 from routecare.feedback import search
 from routecare.feedback.actions import may_handle
@@ -21,8 +22,8 @@ from routecare.orgs.models import NationalSociety
 from routecare.orgs.taxonomy import Service
 
 TOPIC_TAGS = ("legal-information", "safety")
-MAX_QUESTION = 300
-MAX_ANSWER = 4000
+MAX_QUESTION = fields.FAQ_QUESTION.max_length
+MAX_ANSWER = fields.FAQ_ANSWER.max_length
 
 Texts = Mapping[str, tuple[str, str]]  # language -> (question, answer)
 
@@ -54,6 +55,10 @@ def _clean_texts(texts: Texts, *, need_answers: bool) -> dict[str, tuple[str, st
     for language, (question, answer) in texts.items():
         if language not in PERSON_LANGUAGES:
             raise ValidationError({"texts": _("Unknown language: %(code)s") % {"code": language}})
+        for definition, value in ((fields.FAQ_QUESTION, question), (fields.FAQ_ANSWER, answer)):
+            problem = fields.text_problem(value or "", multiline=definition.multiline)
+            if problem is not None:
+                raise ValidationError({"texts": problem})
         question, answer = (question or "").strip(), (answer or "").strip()
         if not question and not answer:
             continue
@@ -188,7 +193,8 @@ def draft_from_feedback(actor: Actor, item: Feedback) -> FaqEntry:
         raise ValidationError({"category": _("Only questions become FAQ entries.")})
     if item.faq_entry_id is not None:
         raise ValidationError({"faq_entry": _("This question already has an FAQ entry.")})
-    question = str(item.text)[:MAX_QUESTION]
+    # A question is one line; what the person wrote may have several.
+    question = " ".join(str(item.text).split())[:MAX_QUESTION]
     entry = create_entry(actor, texts={item.language: (question, "")}, tags=[])
     link_question(actor, item, entry)
     return entry

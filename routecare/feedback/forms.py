@@ -7,10 +7,9 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from routecare.core import fields
 from routecare.core.languages import language_name_in
 from routecare.core.person_texts import PERSON_LANGUAGES
-from routecare.feedback.actions import MAX_TEXT
-from routecare.feedback.faq_actions import MAX_ANSWER, MAX_QUESTION
 from routecare.feedback.models import Category, ContactMethod, FaqEntry, Status
 from routecare.orgs.models import NationalSociety, Network, ServicePoint
 
@@ -39,9 +38,7 @@ class RecordFeedbackForm(forms.Form):
 
     about = forms.ChoiceField(label=_("About"))
     category = forms.ChoiceField(label=_("Kind"), choices=Category.choices)
-    text = forms.CharField(
-        label=_("What the person says"), max_length=MAX_TEXT, widget=forms.Textarea
-    )
+    text = fields.FEEDBACK_TEXT.form_field(label=_("What the person says"), widget=forms.Textarea)
     language = forms.ChoiceField(label=_("Language of the text"), choices=LANGUAGE_CHOICES)
     contact_consent = forms.BooleanField(
         label=_("The person wants an answer and agreed to be contacted this way"), required=False
@@ -49,7 +46,7 @@ class RecordFeedbackForm(forms.Form):
     contact_method = forms.ChoiceField(
         label=_("How"), choices=[("", "—"), *ContactMethod.choices], required=False
     )
-    contact_value = forms.CharField(label=_("Where"), max_length=120, required=False)
+    contact_value = fields.CONTACT_VALUE.form_field(label=_("Where"))
     form_token = forms.CharField(widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, network: Network, **kwargs: Any) -> None:
@@ -72,13 +69,11 @@ class StatusForm(forms.Form):
 
 
 class NoteForm(forms.Form):
-    text = forms.CharField(label=_("Internal note"), max_length=MAX_TEXT, widget=forms.Textarea)
+    text = fields.FEEDBACK_NOTE.form_field(label=_("Internal note"), widget=forms.Textarea)
 
 
 class ResponseForm(forms.Form):
-    text = forms.CharField(
-        label=_("Answer to the person"), max_length=MAX_TEXT, widget=forms.Textarea
-    )
+    text = fields.FEEDBACK_ANSWER.form_field(label=_("Answer to the person"), widget=forms.Textarea)
 
 
 class AssignForm(forms.Form):
@@ -114,12 +109,11 @@ class FaqForm(forms.Form):
             kwargs["initial"] = initial
         super().__init__(*args, **kwargs)
         for code, name in LANGUAGE_CHOICES:
-            self.fields[f"question_{code}"] = forms.CharField(
-                label=f"{_('Question')} · {name}", max_length=MAX_QUESTION, required=False
+            self.fields[f"question_{code}"] = fields.FAQ_QUESTION.form_field(
+                label=f"{_('Question')} · {name}", required=False
             )
-            self.fields[f"answer_{code}"] = forms.CharField(
-                label=f"{_('Answer')} · {name}", max_length=MAX_ANSWER, required=False,
-                widget=forms.Textarea(attrs={"rows": 4}),
+            self.fields[f"answer_{code}"] = fields.FAQ_ANSWER.form_field(
+                label=f"{_('Answer')} · {name}", widget=forms.Textarea(attrs={"rows": 4}),
             )  # fmt: skip
 
     def texts(self) -> dict[str, tuple[str, str]]:

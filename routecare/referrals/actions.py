@@ -18,6 +18,13 @@ from django.utils.translation import gettext as _
 
 from routecare.access import Actor
 from routecare.audit.actions import record_event
+from routecare.core.fields import (
+    PARTNER_NAME,
+    REFERRAL_DUE,
+    REFERRAL_EXPLANATION,
+    REFERRAL_NOTE,
+    REFERRAL_REASON,
+)
 from routecare.notifications.actions import notify
 from routecare.orgs.models import Membership, NationalSociety, Role, ServicePoint
 from routecare.orgs.taxonomy import Service, Urgency
@@ -47,7 +54,6 @@ SHAREABLE_FIELDS = (
     "vulnerabilities",
     "open_follow_ups",
 )
-MAX_TEXT = 1000
 
 
 @dataclass(frozen=True)
@@ -156,10 +162,12 @@ def send_referral(
         raise ValidationError({"service": _("Choose the service needed.")})
     if urgency not in Urgency.values:
         raise ValidationError({"urgency": _("Choose the urgency.")})
-    if not reason.strip() or len(reason) > MAX_TEXT:
-        raise ValidationError({"reason": _("Say why, in under 1000 characters.")})
-    if due is not None and due < timezone.now().date():
-        raise ValidationError({"due": _("The due date is in the past.")})
+    REFERRAL_REASON.check(reason, "reason")
+    # A referral's own time is when it is sent.
+    REFERRAL_DUE.check(due, timezone.now(), "due")
+    PARTNER_NAME.check(destination.partner_name, "partner_name")
+    REFERRAL_EXPLANATION.check(override_reason, "override_reason")
+    REFERRAL_EXPLANATION.check(service_warning_reason, "service_warning_reason")
     unknown = set(fields) - set(SHAREABLE_FIELDS)
     if unknown:
         raise ValidationError({"fields": _("Unknown fields: %s") % ", ".join(sorted(unknown))})
@@ -213,7 +221,7 @@ def send_referral(
                 from_user=actor.user,
                 to_society=to_society,
                 to_point=destination.point,
-                partner_name=destination.partner_name.strip()[:160],
+                partner_name=destination.partner_name.strip(),
                 type=referral_type,
                 service=service,
                 reason=reason.strip(),
@@ -291,8 +299,7 @@ def respond(actor: Actor, referral: Referral, action: str, note: str = "") -> Re
         )
     if action in NEEDS_NOTE and not note.strip():
         raise ValidationError({"note": _("Give the reason or the outcome.")})
-    if len(note) > MAX_TEXT:
-        raise ValidationError({"note": _("Keep it under 1000 characters.")})
+    REFERRAL_NOTE.check(note, "note")
     locked.status = RESULT[action]
     locked.status_changed_at = timezone.now()
     locked.save(update_fields=["status", "status_changed_at"])

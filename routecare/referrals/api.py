@@ -2,7 +2,7 @@
 
 import datetime as dt
 import uuid
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
@@ -12,6 +12,13 @@ from ninja import Field, Router, Schema
 from ninja.responses import Status
 
 from routecare.access import Actor, Rule, api_rule
+from routecare.core.fields import (
+    PARTNER_NAME,
+    REFERRAL_EXPLANATION,
+    REFERRAL_NOTE,
+    REFERRAL_REASON,
+    InputSchema,
+)
 from routecare.orgs.models import NationalSociety, ServicePoint
 from routecare.orgs.taxonomy import Service, Urgency
 from routecare.people import selectors as people_selectors
@@ -31,18 +38,18 @@ def _actor(request: HttpRequest) -> Actor:
 SharedField = Literal[SHAREABLE_FIELDS]  # type: ignore[valid-type]
 
 
-class ReferralIn(Schema):
+class ReferralIn(InputSchema):
     to_point_id: uuid.UUID | None = None
     to_society_id: uuid.UUID | None = None
-    partner_name: str = Field("", max_length=160)
+    partner_name: Annotated[str, PARTNER_NAME] = ""
     type: ReferralType
     service: Service
-    reason: str = Field(..., min_length=1, max_length=1000)
+    reason: Annotated[str, REFERRAL_REASON]
     urgency: Urgency = Urgency.ROUTINE
     due: dt.date | None = None
     fields: list[SharedField] = Field(default_factory=list, max_length=len(SHAREABLE_FIELDS))
-    override_reason: str = Field("", max_length=500)
-    service_warning_reason: str = Field("", max_length=500)
+    override_reason: Annotated[str, REFERRAL_EXPLANATION] = ""
+    service_warning_reason: Annotated[str, REFERRAL_EXPLANATION] = ""
     idempotency_key: str = Field(..., min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
 
 
@@ -96,9 +103,9 @@ class ReferralOut(Schema):
         return list(referral.responses.select_related("by_society"))
 
 
-class RespondIn(Schema):
+class RespondIn(InputSchema):
     action: Literal["accept", "decline", "complete", "withdraw"]
-    note: str = Field("", max_length=1000)
+    note: Annotated[str, REFERRAL_NOTE] = ""
 
 
 def _destination(body: ReferralIn) -> Destination:

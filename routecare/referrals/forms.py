@@ -1,13 +1,16 @@
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from typing import Any
 
 from django import forms
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from routecare.access import Actor
+from routecare.core import fields
 from routecare.orgs.models import NationalSociety, ServicePoint
 from routecare.orgs.taxonomy import Service, Urgency
 from routecare.referrals.actions import SHAREABLE_FIELDS, Destination
@@ -51,12 +54,10 @@ def destination_choices(actor: Actor) -> list[tuple[str, str]]:
 
 class ReferralForm(forms.Form):
     destination = forms.ChoiceField(label=_("Refer to"))
-    partner_name = forms.CharField(label=_("Organisation name"), required=False, max_length=160)
+    partner_name = fields.PARTNER_NAME.form_field(label=_("Organisation name"))
     type = forms.ChoiceField(label=_("Type"), choices=ReferralType.choices)
     service = forms.ChoiceField(label=_("Service needed"), choices=Service.choices)
-    reason = forms.CharField(
-        label=_("Reason"), max_length=1000, widget=forms.Textarea(attrs={"rows": 3})
-    )
+    reason = fields.REFERRAL_REASON.form_field(label=_("Reason"))
     urgency = forms.ChoiceField(
         label=_("Urgency"), choices=Urgency.choices, initial=Urgency.ROUTINE
     )
@@ -69,15 +70,13 @@ class ReferralForm(forms.Form):
         choices=[(name, FIELD_LABELS[name]) for name in SHAREABLE_FIELDS],
         widget=forms.CheckboxSelectMultiple,
     )
-    service_warning_reason = forms.CharField(
+    service_warning_reason = fields.REFERRAL_EXPLANATION.form_field(
         label=_("If the point does not list this service, why refer there"),
-        required=False,
-        max_length=500,
+        widget=forms.TextInput,
     )
-    override_reason = forms.CharField(
+    override_reason = fields.REFERRAL_EXPLANATION.form_field(
         label=_("Focal point override: why share beyond the person's consent"),
-        required=False,
-        max_length=500,
+        widget=forms.TextInput,
     )
     idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=64)
 
@@ -86,6 +85,14 @@ class ReferralForm(forms.Form):
         self.fields["destination"].choices = destination_choices(actor)  # type: ignore[attr-defined]
         if not self.is_bound:
             self.initial.setdefault("idempotency_key", uuid.uuid4().hex)
+
+    def clean_due(self) -> dt.date | None:
+        due: dt.date | None = self.cleaned_data.get("due")
+        # A referral's own time is when it is sent: now.
+        problem = fields.REFERRAL_DUE.problem(due, timezone.now()) if due else None
+        if problem is not None:
+            raise forms.ValidationError(problem)
+        return due
 
     def destination_value(self) -> Destination:
         kind, _sep, key = self.cleaned_data["destination"].partition(":")
@@ -107,6 +114,4 @@ class RespondForm(forms.Form):
             ("withdraw", _("Withdraw")),
         ]
     )
-    note = forms.CharField(
-        required=False, max_length=1000, widget=forms.Textarea(attrs={"rows": 2})
-    )
+    note = fields.REFERRAL_NOTE.form_field(widget=forms.Textarea(attrs={"rows": 2}))

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from routecare.access import Actor
 from routecare.audit.actions import record_event
+from routecare.core import fields
 from routecare.referrals.models import Referral, ReferralResponse, ReferralStatus
 
 SALT = "routecare.referrals.partner-link"
@@ -83,8 +84,9 @@ PARTNER_OUTCOMES = {
 
 @transaction.atomic
 def record_partner_outcome(token: str, outcome: str, note: str) -> Referral:
-    """The partner's answer; the link is used up by it."""
+    """The partner's answer; the link is used up by it (not by a note refused)."""
     referral = referral_for_link(token)
+    fields.REFERRAL_NOTE.check(note, "note")
     locked = Referral.objects.select_for_update().get(pk=referral.pk)
     if locked.partner_link_used_at is not None or outcome not in PARTNER_OUTCOMES:
         raise LinkError
@@ -92,5 +94,7 @@ def record_partner_outcome(token: str, outcome: str, note: str) -> Referral:
     locked.status_changed_at = timezone.now()
     locked.partner_link_used_at = timezone.now()
     locked.save(update_fields=["status", "status_changed_at", "partner_link_used_at"])
-    ReferralResponse.objects.create(referral=locked, status=locked.status, note=note[:1000] or None)
+    ReferralResponse.objects.create(
+        referral=locked, status=locked.status, note=note.strip() or None
+    )
     return locked

@@ -148,10 +148,20 @@ def partner_page(request: HttpRequest, token: str) -> HttpResponse:
     try:
         referral = partner.referral_for_link(token)
         if request.method == "POST":
-            partner.record_partner_outcome(
-                token, request.POST.get("outcome", ""), request.POST.get("note", "")[:1000]
-            )
-            response = render(request, "referrals/partner_done.html", status=200)
+            try:
+                partner.record_partner_outcome(
+                    token, request.POST.get("outcome", ""), request.POST.get("note", "")
+                )
+            except ValidationError as error:
+                # The note is not shown again: it may be anything, of any length.
+                response = render(
+                    request,
+                    "referrals/partner.html",
+                    {"referral": referral, "labels": FIELD_LABELS, "errors": error.messages},
+                    status=400,
+                )
+            else:
+                response = render(request, "referrals/partner_done.html", status=200)
         else:
             record_system_event(
                 "read",
