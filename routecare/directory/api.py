@@ -14,6 +14,7 @@ from pydantic import ConfigDict
 
 from routecare.access import Actor, Rule, api_rule
 from routecare.core import caching
+from routecare.core.fields import InputSchema
 from routecare.directory import actions, selectors
 from routecare.directory.hours import is_open
 from routecare.orgs.models import ServicePoint, valid_period
@@ -88,7 +89,7 @@ class DirectoryQuery(Schema):
     open_now: bool = False
 
 
-class PointChanges(Schema):
+class PointChanges(InputSchema):
     model_config = ConfigDict(extra="forbid")
 
     status: ServicePoint.Status | None = None

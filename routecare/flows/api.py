@@ -14,6 +14,7 @@ from ninja.responses import Status
 
 from routecare.access import Actor, Rule, api_rule
 from routecare.core.api_errors import ErrorOut
+from routecare.core.fields import InputSchema
 from routecare.flows import actions, selectors, stock, triggers
 from routecare.flows.forecast import Forecast, forecast_point
 from routecare.flows.models import (
@@ -38,7 +39,7 @@ def _actor(request: HttpRequest) -> Actor:
     return actor
 
 
-class CountIn(Schema):
+class CountIn(InputSchema):
     day: dt.date
     people: int = Field(..., ge=0, le=100_000)
     new_arrivals: int = Field(0, ge=0, le=100_000)
@@ -58,7 +59,7 @@ class CountOut(Schema):
     source: str
 
 
-class AlertIn(Schema):
+class AlertIn(InputSchema):
     kind: AlertKind
     severity: Severity = Severity.INFO
     message: str = Field(..., min_length=1, max_length=500)
@@ -277,7 +278,7 @@ def route_view(request: HttpRequest, slug: str) -> list[dict[str, Any]]:
     ]
 
 
-class TriggerIn(Schema):
+class TriggerIn(InputSchema):
     name: str = Field(..., min_length=1, max_length=120)
     metric: Metric
     readiness: Decimal = Field(..., ge=0, le=99_999_999)
@@ -349,7 +350,7 @@ def acknowledge_event(request: HttpRequest, event_id: uuid.UUID) -> TriggerEvent
     return triggers.acknowledge_event(actor, selectors.trigger_event_for(actor, event_id))
 
 
-class StockItemIn(Schema):
+class StockItemIn(InputSchema):
     kind: StockKind
     name: str = Field(..., min_length=1, max_length=80)
     unit: str = Field("units", min_length=1, max_length=20)
@@ -358,7 +359,7 @@ class StockItemIn(Schema):
     level: int | None = Field(None, ge=0, le=1_000_000)
 
 
-class LevelIn(Schema):
+class LevelIn(InputSchema):
     level: int = Field(..., ge=0, le=1_000_000)
 
 
@@ -407,7 +408,7 @@ def count_stock(request: HttpRequest, item_id: uuid.UUID, body: LevelIn) -> Stoc
     return stock.count_level(actor, item, body.level)
 
 
-class TransferIn(Schema):
+class TransferIn(InputSchema):
     kind: Literal["supplies", "staff"]
     quantity: int = Field(..., ge=1, le=1_000_000)
     supplying_point: str | None = Field(None, description="point code of the same society")

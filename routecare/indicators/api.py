@@ -12,6 +12,7 @@ from ninja import Field, Query, Router, Schema
 from ninja.responses import Status
 
 from routecare.access import Actor, NoServicePoint, Rule, api_rule
+from routecare.core.fields import InputSchema
 from routecare.indicators import actions, selectors
 from routecare.indicators.models import Training, TrainingTopic
 from routecare.orgs.models import NationalSociety, Route, ServicePoint
@@ -124,7 +125,7 @@ def dashboard(request: HttpRequest, query: Query[FiltersIn]) -> dict[str, Any]:
     }
 
 
-class TrainingIn(Schema):
+class TrainingIn(InputSchema):
     title: str = Field(..., min_length=1, max_length=160)
     topic: TrainingTopic
     day: dt.date
