@@ -125,12 +125,6 @@ class Text:
 
     # Web forms
 
-    def validate_characters(self, value: str) -> None:
-        """A Django validator: what the form's own length and required checks leave."""
-        problem = text_problem(value, multiline=self.multiline)
-        if problem is not None:
-            raise ValidationError(problem, code="text_characters")
-
     def form_field(self, **kwargs: Any) -> TextFormField:
         kwargs.setdefault("required", self.required)
         if self.multiline:
@@ -167,15 +161,23 @@ class Text:
 
 
 class TextFormField(forms.CharField):
-    """A form's text field for a ``Text`` definition. Django's own NUL check is replaced by
-    the definition's (one message for every control character)."""
+    """A form's text field for a ``Text`` definition. The text is checked as typed, before the
+    form strips it (Python counts some control characters, U+001C-U+001F and U+0085, as white
+    space), and with one message for every control character (Django's own NUL check goes)."""
 
     def __init__(self, definition: Text, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        self.definition = definition
         self.validators = [
-            *(v for v in self.validators if not isinstance(v, ProhibitNullCharactersValidator)),
-            definition.validate_characters,
+            v for v in self.validators if not isinstance(v, ProhibitNullCharactersValidator)
         ]
+
+    def to_python(self, value: Any) -> str | None:
+        if isinstance(value, str):
+            problem = text_problem(value, multiline=self.definition.multiline)
+            if problem is not None:
+                raise ValidationError(problem, code="text_characters")
+        return super().to_python(value)
 
 
 _LINE_BREAK = re.compile(r"\r\n|\n|\r")
@@ -204,10 +206,11 @@ class Lines:
 
 
 class LinesFormField(forms.CharField):
-    """One item per line; blank lines are left out. Cleans to a list of texts."""
+    """One item per line; blank lines are left out. Cleans to a list of texts. Each line is
+    checked as typed (see TextFormField), counted from the first line of the box."""
 
     def __init__(self, definition: Lines, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
+        super().__init__(strip=False, **kwargs)
         self.definition = definition
         self.validators = []  # each line is checked, not the whole text
 
@@ -215,22 +218,25 @@ class LinesFormField(forms.CharField):
         return "\n".join(value) if isinstance(value, list) else value
 
     def to_python(self, value: Any) -> list[str]:  # type: ignore[override]
-        text = super().to_python(value) or ""
-        return [line.strip() for line in _LINE_BREAK.split(text) if line.strip()]
-
-    def validate(self, value: Any) -> None:
-        super().validate(value)
-        lines: list[str] = value
-        if len(lines) > self.definition.max_items:
-            raise ValidationError(
-                gettext("Give at most %(n)d lines.") % {"n": self.definition.max_items}
-            )
-        for number, line in enumerate(lines, start=1):
-            problem = self.definition.item.problem(line)
+        lines: list[str] = []
+        for number, line in enumerate(_LINE_BREAK.split(super().to_python(value) or ""), 1):
+            if not line.strip() and text_problem(line) is None:
+                continue
+            problem = self.definition.item.problem(line.strip())
+            problem = text_problem(line) or problem
             if problem is not None:
                 raise ValidationError(
                     gettext("Line %(n)d: %(problem)s") % {"n": number, "problem": problem}
                 )
+            lines.append(line.strip())
+        return lines
+
+    def validate(self, value: Any) -> None:
+        super().validate(value)
+        if len(value) > self.definition.max_items:
+            raise ValidationError(
+                gettext("Give at most %(n)d lines.") % {"n": self.definition.max_items}
+            )
 
 
 # Language codes

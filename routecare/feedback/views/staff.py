@@ -122,7 +122,10 @@ def change(request: StaffRequest, feedback_id: str, what: str) -> HttpResponse:
         elif what in ("note", "respond"):
             text_form = NoteForm(request.POST) if what == "note" else ResponseForm(request.POST)
             if not text_form.is_valid():
-                raise ValidationError(_("Write something first."))
+                # The field's own messages: blank, too long, or characters it may not hold.
+                raise ValidationError(
+                    list(text_form.errors.get("text") or [_("Write something first.")])
+                )
             if what == "note":
                 actions.add_note(actor, item, text_form.cleaned_data["text"])
             else:
