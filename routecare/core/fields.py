@@ -59,17 +59,35 @@ _REFUSED_MULTILINE = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u
 ERROR_TYPES = frozenset({"text_characters", "text_blank", "language_code", "date_window"})
 
 
-def text_problem(value: str, *, multiline: bool = False) -> str | None:
-    """Why a text cannot be stored (a sentence for the person who typed it), or None."""
+def _character_rule(value: str, multiline: bool) -> str | None:
+    """The first character rule a text breaks: "direction", "line" or "control"."""
     allowed = MULTILINE_ALLOWED if multiline else frozenset()
     for character in value:
         if character in BIDI_CONTROLS:
-            return gettext("Remove the invisible direction-control characters.")
+            return "direction"
         if character not in allowed and unicodedata.category(character) == "Cc":
-            if character in MULTILINE_ALLOWED:
-                return gettext("Keep this to one line.")
-            return gettext("Remove the control characters (such as NUL).")
+            return "line" if character in MULTILINE_ALLOWED else "control"
     return None
+
+
+def text_problem(value: str, *, multiline: bool = False) -> str | None:
+    """Why a text cannot be stored (a sentence for the person who typed it), or None."""
+    rule = _character_rule(value, multiline)
+    if rule == "direction":
+        return gettext("Remove the invisible direction-control characters.")
+    if rule == "line":
+        return gettext("Keep this to one line.")
+    if rule == "control":
+        return gettext("Remove the control characters (such as NUL).")
+    return None
+
+
+# What ``broken_rule`` says of a stored value, for operators (never the value itself).
+CHARACTER_RULES = {
+    "direction": "direction-control character",
+    "line": "line break in a one-line text",
+    "control": "control character",
+}
 
 
 def is_language_code(code: str) -> bool:
@@ -114,6 +132,22 @@ class Text:
             return gettext("Write something here.")
         if len(value) > self.max_length:
             return _too_long(self.max_length)
+        return None
+
+    def broken_rule(self, value: object) -> str | None:
+        """The rule a stored value breaks, named for an operator (never the value), or None.
+        None is no text (a nullable column)."""
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            return "not a text"
+        rule = _character_rule(value, self.multiline)
+        if rule is not None:
+            return CHARACTER_RULES[rule]
+        if self.required and not value.strip():
+            return "blank"
+        if len(value) > self.max_length:
+            return f"longer than {self.max_length} characters"
         return None
 
     def check(self, value: str, field: str) -> str:
@@ -199,6 +233,17 @@ class Lines:
                 return gettext("Item %(n)d: %(problem)s") % {"n": number, "problem": problem}
         return None
 
+    def broken_rule(self, values: object) -> str | None:
+        if not isinstance(values, list):
+            return "not a list"
+        if len(values) > self.max_items:
+            return f"more than {self.max_items} items"
+        for number, value in enumerate(values, start=1):
+            rule = self.item.broken_rule(value) if value is not None else "not a text"
+            if rule is not None:
+                return f"item {number}: {rule}"
+        return None
+
     def form_field(self, **kwargs: Any) -> LinesFormField:
         kwargs.setdefault("required", False)
         kwargs.setdefault("widget", forms.Textarea(attrs={"rows": 2}))
@@ -251,6 +296,11 @@ class LanguageCode:
         if is_language_code(code):
             return None
         return gettext("Not a known language code: use ISO 639, e.g. es, ti or prs.")
+
+    def broken_rule(self, code: object) -> str | None:
+        if isinstance(code, str) and is_language_code(code):
+            return None
+        return "not an ISO 639 language code"
 
     def check(self, code: str, field: str) -> str:
         problem = self.problem(code)
@@ -308,6 +358,18 @@ class DateWindow:
             "earliest": earliest.isoformat(),
             "latest": latest.isoformat(),
         }
+
+    def broken_rule(self, day: object, reference: dt.datetime | dt.date) -> str | None:
+        """For a stored date (a date or its ISO text); the window is named, not the date."""
+        if day is None:
+            return None
+        try:
+            parsed = day if isinstance(day, dt.date) else dt.date.fromisoformat(str(day))
+        except ValueError:
+            return "not a date"
+        if self.problem(parsed, reference) is None:
+            return None
+        return f"outside -{self.before.days}..+{self.after.days} days of the record's time"
 
     def check(self, day: dt.date | None, reference: dt.datetime | dt.date, field: str) -> None:
         if day is None:
