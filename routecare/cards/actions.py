@@ -56,7 +56,7 @@ def issue_card(actor: Actor, person: Person) -> Card:
     now = timezone.now()
     serial = os.urandom(SERIAL_BYTES).hex()
     try:
-        summary = summary_of(
+        summary, shortened = summary_of(
             person,
             serial=serial,
             issued_at=now.replace(microsecond=0),  # the card carries whole seconds
@@ -76,7 +76,7 @@ def issue_card(actor: Actor, person: Person) -> Card:
             record, network=keys.network_number, card_key=card_key, signing_key=signing_key
         )
 
-    summary, text = fit(summary, seal)
+    summary, text = fit(summary, seal, shortened)
     with transaction.atomic():
         for previous in Card.objects.select_for_update().filter(person=person, ended_at=None):
             _end(actor, previous, RevokedSerial.Reason.SUPERSEDED)

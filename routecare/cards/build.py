@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
-from routecare.cards.summary import CardSummary
+from routecare.cards.summary import LIST_KEYS, CardSummary
+from routecare.core.fields import is_language_code, text_problem
 from routecare.people.models import (
     ConsentPurpose,
     Encounter,
@@ -25,6 +26,9 @@ TYPICAL_QR_VERSION = 12
 ENCOUNTERS_CONSIDERED = 10
 URGENCY_ORDER = {"emergency": 0, "priority": 1, "routine": 2}
 SHORTENED_TEXT = 140
+# Ends every text shortened to fit (section 5).
+MARKER = "…"
+T = TypeVar("T")
 # Services that hint at violence or exploitation never travel on a card anyone may be shown.
 RESTRICTED_SERVICES = frozenset({"protection", "safe-space-women-children"})
 
@@ -36,9 +40,10 @@ def summary_of(
     issued_at: dt.datetime,
     issued_at_point: str,
     consents: set[str],
-) -> CardSummary:
-    """The full summary of a person's records, before fitting. Reads without auditing: the
-    issuing action records one event naming everything that went on the card."""
+) -> tuple[CardSummary, dict[str, set[int]]]:
+    """The full summary of a person's records, before fitting, and the positions of the items
+    whose text was shortened (by list). Reads without auditing: the issuing action records one
+    event naming everything that went on the card."""
     base: dict[str, Any] = {
         "short_code": person.short_code,
         "serial": serial,
@@ -49,23 +54,26 @@ def summary_of(
     if ConsentPurpose.SHARE_NETWORK not in consents:
         # Without consent to share beyond this society the card carries only the code: the
         # society's own points still find the full record with it.
-        return CardSummary.model_validate(base)
+        return CardSummary.model_validate(base), {}
     health = HealthSummary.objects.filter(person=person).first()
+    current = Encounter.objects.filter(person=person, corrections__isnull=True)
     encounters = list(
-        Encounter.objects.filter(person=person, corrections__isnull=True)
-        .select_related("service_point")
-        .prefetch_related("services")[:ENCOUNTERS_CONSIDERED]
+        current.select_related("service_point").prefetch_related("services")[:ENCOUNTERS_CONSIDERED]
     )
+    older = current.count() - len(encounters) if len(encounters) == ENCOUNTERS_CONSIDERED else 0
     follow_ups = sorted(
         FollowUp.objects.filter(person=person, done_at__isnull=True),
         key=lambda f: (URGENCY_ORDER.get(f.urgency, 3), f.due or dt.date.max),
     )
     today = issued_at.date()
+    cut = Shortening()
     base.update(
         sex=person.sex,
         age_band=person.age_band,
         birth_year=person.birth_year,
-        languages=list(person.languages)[:10],
+        languages=cut.first(
+            "languages", [code for code in person.languages if is_language_code(code)], 10
+        ),
         # The latest assessment only: an old red must not read as today's urgency.
         triage=(encounters[0].triage or None) if encounters else None,
         encounters=[
@@ -79,33 +87,73 @@ def summary_of(
             for e in encounters
         ],
         follow_ups=[
-            {"text": str(f.text)[:500], "due": f.due, "urgency": f.urgency} for f in follow_ups[:20]
+            {
+                "text": cut.text("follow_ups", i, str(f.text), 500),
+                "due": f.due,
+                "urgency": f.urgency,
+            }
+            for i, f in enumerate(cut.first("follow_ups", follow_ups, 20))
         ],
     )
+    if older:
+        cut.beyond["encounters"] = older
     if health is not None:
-        base.update(_health(health, today))
-    return CardSummary.model_validate(base)
+        base.update(_health(health, today, cut))
+    base["dropped"] = dict(cut.beyond)
+    return CardSummary.model_validate(base), cut.shortened
 
 
-def _health(health: HealthSummary, today: dt.date) -> dict[str, Any]:
+class Shortening:
+    """What had to be cut to make a person's records fit the card's limits (section 5): items
+    beyond a list's limit, counted, and texts shortened to their limit, ending in a marker.
+    Both are counted in the card's key 19, so the reader and the person are told."""
+
+    def __init__(self) -> None:
+        self.beyond: dict[str, int] = {}
+        self.shortened: dict[str, set[int]] = {}
+
+    def first(self, name: str, items: list[T], most: int) -> list[T]:
+        if len(items) > most:
+            self.beyond[name] = self.beyond.get(name, 0) + len(items) - most
+        return items[:most]
+
+    def text(self, name: str, position: int, text: str, longest: int) -> str:
+        # Characters a card refuses (section 5) are left out of the card's copy of a text:
+        # a record stored before the rules must still go on a card.
+        text = "".join(c for c in text if text_problem(c, multiline=name == "follow_ups") is None)
+        if len(text) <= longest:
+            return text
+        self.shortened.setdefault(name, set()).add(position)
+        return text[: longest - 1] + MARKER
+
+
+def _health(health: HealthSummary, today: dt.date, cut: Shortening) -> dict[str, Any]:
+    taken = [
+        (medicine, days_left)
+        for medicine in health.medicines or []
+        if (days_left := _days_left(medicine, today)) != 0  # 0: no longer being taken
+    ]
     medicines = []
-    for medicine in health.medicines or []:
-        days_left = _days_left(medicine, today)
-        if days_left == 0:
-            continue  # no longer being taken
-        medicines.append(
-            {
-                "name": str(medicine.get("name", ""))[:60] or "?",
-                "dose": str(medicine.get("dose") or "")[:40],
-                "days_left": days_left,
-            }
-        )
+    for i, (medicine, days_left) in enumerate(cut.first("medicines", taken, 20)):
+        name = cut.text("medicines", i, str(medicine.get("name", "")) or "?", 60)
+        dose = cut.text("medicines", i, str(medicine.get("dose") or ""), 40)
+        medicines.append({"name": name, "dose": dose, "days_left": days_left})
     growth = sorted(health.child_growth or [], key=lambda g: str(g.get("measured_on", "")))
     latest = growth[-1] if growth else None
+    vaccinations = sorted(
+        (v for v in health.vaccinations or [] if v.get("vaccine")),
+        key=lambda v: str(v.get("given_on") or ""),
+        reverse=True,
+    )
+
+    def texts(name: str, items: list[Any] | None) -> list[str]:
+        kept = cut.first(name, [str(item) for item in items or [] if str(item).strip()], 20)
+        return [cut.text(name, i, text, 60) for i, text in enumerate(kept)]
+
     return {
-        "allergies": [str(a)[:60] for a in health.allergies or [] if str(a).strip()][:20],
-        "conditions": [str(c)[:60] for c in health.conditions or [] if str(c).strip()][:20],
-        "medicines": medicines[:20],
+        "allergies": texts("allergies", health.allergies),
+        "conditions": texts("conditions", health.conditions),
+        "medicines": medicines,
         "pregnancy": health.pregnancy or None,
         "child_growth": (
             {
@@ -119,15 +167,13 @@ def _health(health: HealthSummary, today: dt.date) -> dict[str, Any]:
             if latest and latest.get("measured_on")
             else None
         ),
-        "vaccinations": sorted(
-            (
-                {"vaccine": str(v.get("vaccine", ""))[:40], "given_on": v.get("given_on")}
-                for v in health.vaccinations or []
-                if v.get("vaccine")
-            ),
-            key=lambda v: str(v["given_on"] or ""),
-            reverse=True,
-        )[:30],
+        "vaccinations": [
+            {
+                "vaccine": cut.text("vaccinations", i, str(v["vaccine"]), 40),
+                "given_on": v.get("given_on"),
+            }
+            for i, v in enumerate(cut.first("vaccinations", vaccinations, 30))
+        ],
     }
 
 
@@ -143,15 +189,14 @@ def _days_left(medicine: dict[str, Any], today: dt.date) -> int | None:
 
 
 # Reductions, least important first: each returns a smaller summary or None when it cannot
-# reduce further. Allergies go last of all: they are what the next carer most needs.
+# reduce further. Allergies go last of all: they are what the next carer most needs. Items are
+# left off from the end of a list only; ``fit`` counts what is gone.
 def _drop_last(name: str, keep: int) -> Callable[[CardSummary], CardSummary | None]:
     def reduce(summary: CardSummary) -> CardSummary | None:
         items = getattr(summary, name)
         if len(items) <= keep:
             return None
-        dropped = dict(summary.dropped)
-        dropped[name] = dropped.get(name, 0) + 1
-        return summary.model_copy(update={name: items[:-1], "dropped": dropped})
+        return summary.model_copy(update={name: items[:-1]})
 
     return reduce
 
@@ -160,9 +205,7 @@ def _drop_single(name: str) -> Callable[[CardSummary], CardSummary | None]:
     def reduce(summary: CardSummary) -> CardSummary | None:
         if getattr(summary, name) is None:
             return None
-        dropped = dict(summary.dropped)
-        dropped[name] = 1
-        return summary.model_copy(update={name: None, "dropped": dropped})
+        return summary.model_copy(update={name: None})
 
     return reduce
 
@@ -171,7 +214,7 @@ def _shorten_follow_ups(summary: CardSummary) -> CardSummary | None:
     if all(len(f.text) <= SHORTENED_TEXT for f in summary.follow_ups):
         return None
     shortened = [
-        f.model_copy(update={"text": f.text[: SHORTENED_TEXT - 1] + "…"})
+        f.model_copy(update={"text": f.text[: SHORTENED_TEXT - 1] + MARKER})
         if len(f.text) > SHORTENED_TEXT
         else f
         for f in summary.follow_ups
@@ -200,17 +243,45 @@ REDUCTIONS: list[Callable[[CardSummary], CardSummary | None]] = [
 ]
 
 
-def fit(summary: CardSummary, seal: Callable[[CardSummary], str]) -> tuple[CardSummary, str]:
-    """The summary and its QR text, reduced until the text fits ``MAX_CARD_CHARS``. The
-    bare record (code, serial, issue time and point) always fits, so a card is always issued."""
-    text = seal(summary)
+def fit(
+    summary: CardSummary,
+    seal: Callable[[CardSummary], str],
+    shortened: dict[str, set[int]] | None = None,
+) -> tuple[CardSummary, str]:
+    """The summary and its QR text, reduced until the text fits ``MAX_CARD_CHARS``. The bare
+    record (code, serial, issue time and point) always fits, so a card is always issued.
+
+    The summary's ``dropped`` counts, per list, the items that are not on the card whole: those
+    already counted (``summary.dropped``: beyond a list's limit), those left off here, and those
+    on the card with a shortened text (``shortened``: positions in the summary's lists). An item
+    shortened and then left off counts once."""
+    full = summary
+    marked = {name: set(positions) for name, positions in (shortened or {}).items()}
+
+    def counted(candidate: CardSummary) -> CardSummary:
+        dropped = dict(full.dropped)
+        for name in LIST_KEYS:
+            before, after = getattr(full, name), getattr(candidate, name)
+            if isinstance(before, list):
+                # What is kept is the start of the list, some texts shortened here (follow-ups).
+                marks = marked.get(name, set())
+                cut = sum(1 for i, item in enumerate(after) if i in marks or item != before[i])
+                count = len(before) - len(after) + cut
+            else:
+                count = int(before is not None and after is None)
+            if count:
+                dropped[name] = dropped.get(name, 0) + count
+        return candidate.model_copy(update={"dropped": dropped})
+
+    candidate = summary
+    text = seal(counted(candidate))
     while len(text) > MAX_CARD_CHARS:
         for reduce in REDUCTIONS:
-            smaller = reduce(summary)
+            smaller = reduce(candidate)
             if smaller is not None:
-                summary = smaller
+                candidate = smaller
                 break
         else:  # pragma: no cover - the bare record is far below the limit
             raise AssertionError("a bare card record does not fit")
-        text = seal(summary)
-    return summary, text
+        text = seal(counted(candidate))
+    return counted(candidate), text
