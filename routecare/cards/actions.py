@@ -24,7 +24,7 @@ from routecare.cards.keys import (
     issuing_keys,
 )
 from routecare.cards.models import Card, CarriedCard, RevokedSerial
-from routecare.cards.summary import HEALTH_FIELDS, CardSummary, RecordError, from_record, to_record
+from routecare.cards.summary import HEALTH_FIELDS, CardSummary, read_text, to_record
 from routecare.directory.selectors import staff_point_with_code
 from routecare.orgs.models import NationalSociety, ServicePoint
 from routecare.people import actions as people_actions
@@ -221,11 +221,7 @@ def read_card(actor: Actor, text: str) -> CardReading:
         raise PermissionError("this role does not read cards")
     keys = DatabaseKeys(actor.network_id)
     try:
-        unsealed = format.unseal(text, keys)
-        try:
-            summary = from_record(unsealed.record)
-        except RecordError as exc:
-            raise format.CardError("damaged", "record") from exc
+        _unsealed, summary = read_text(text, keys)
         check_not_revoked(actor.network_id, summary.serial)
         if actor.reads_health_part_only and ConsentPurpose.SHARE_PARTNERS not in summary.consents:
             raise format.CardError("no_partner_consent")

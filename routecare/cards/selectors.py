@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from routecare.access import Actor
 from routecare.audit.actions import record_event
-from routecare.cards import format
 from routecare.cards.keys import DatabaseKeys
 from routecare.cards.models import Card
-from routecare.cards.summary import CardSummary, from_record
+from routecare.cards.summary import CardSummary, read_text
 from routecare.people.models import Consent, Encounter, FollowUp, HealthSummary, Person
 
 
@@ -37,7 +36,7 @@ def cards_of(actor: Actor, person: Person) -> list[Card]:
 
 def summary_of_card(actor: Actor, card: Card, *, purpose: str = "view") -> CardSummary:
     """What an issued card says, opened with the network's keys; the read is audited."""
-    unsealed = format.unseal(str(card.qr_text), DatabaseKeys())
+    _unsealed, summary = read_text(str(card.qr_text), DatabaseKeys())
     record_event(
         actor,
         "export" if purpose != "view" else "read",
@@ -46,7 +45,7 @@ def summary_of_card(actor: Actor, card: Card, *, purpose: str = "view") -> CardS
         person_id=card.person_id,
         detail=purpose,
     )
-    return from_record(unsealed.record)
+    return summary
 
 
 def is_outdated(card: Card) -> bool:

@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal, TypeVar
 import cbor2
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from routecare.cards import strict_cbor
+from routecare.cards import format, strict_cbor
 from routecare.core.fields import is_language_code, text_problem
 from routecare.orgs.taxonomy import AgeBand, Service, Sex, TriageColour, Urgency
 from routecare.people import shortcode
@@ -285,6 +285,16 @@ def to_record(summary: CardSummary) -> bytes:
 
 class RecordError(ValueError):
     """A record that authenticated but does not follow the format."""
+
+
+def read_text(text: str, keys: format.KeyResolver) -> tuple[format.Unsealed, CardSummary]:
+    """Every reader's one way in (web form, photo, API, command line, bench): the envelope
+    (``format.unseal``) and the record, or ``format.CardError`` with the documented reason."""
+    unsealed = format.unseal(text, keys)
+    try:
+        return unsealed, from_record(unsealed.record)
+    except RecordError as exc:
+        raise format.CardError("damaged", "record") from exc
 
 
 def from_record(raw: bytes) -> CardSummary:

@@ -17,7 +17,7 @@ from routecare.cards.keys import (
     check_not_revoked,
     issuing_keys,
 )
-from routecare.cards.summary import CardSummary, RecordError, from_record, to_record
+from routecare.cards.summary import CardSummary, read_text, to_record
 from routecare.orgs.models import NationalSociety, Network
 
 
@@ -66,11 +66,7 @@ def encode_json(source: str, country_code: str) -> tuple[str, dict[str, int]]:
 
 def decode_text(source: str) -> dict[str, Any]:
     """The JSON summary of a card's QR text, checked against any network's keys here."""
-    unsealed = format.unseal(source.strip(), DatabaseKeys())
-    try:
-        summary = from_record(unsealed.record)
-    except RecordError as error:
-        raise format.CardError("damaged", "record") from error
+    unsealed, summary = read_text(source, DatabaseKeys())
     network = Network.objects.get(card_number=unsealed.network)
     check_not_revoked(network.pk, summary.serial)
     result: dict[str, Any] = summary.model_dump(mode="json")

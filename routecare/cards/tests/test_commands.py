@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import base45
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -29,10 +30,11 @@ SUMMARY = {
 }
 
 
-def _run(*args: str, stdin: str = "") -> str:
+def _run(*args: str, stdin: str | bytes = "") -> str:
     out = io.StringIO()
     old_stdin = sys.stdin
-    sys.stdin = io.StringIO(stdin)
+    raw = stdin.encode() if isinstance(stdin, str) else stdin
+    sys.stdin = io.TextIOWrapper(io.BytesIO(raw), encoding="utf-8")
     try:
         call_command(*args, stdout=out, stderr=io.StringIO())
     finally:
@@ -82,8 +84,10 @@ def test_revoke_by_serial(own: Society, carrier: Person) -> None:
 
 
 def test_encode_then_decode_round_trips(own: Society, keys: None) -> None:
-    text = _run("card", "encode", "--society", "HN", stdin=json.dumps(SUMMARY)).strip()
+    text = _run("card", "encode", "--society", "HN", stdin=json.dumps(SUMMARY))
     assert text.startswith("RC1:")
+    # Fed as it is to a QR generator: a trailing new line would force byte mode.
+    assert text == text.strip()
     decoded = json.loads(_run("card", "decode", stdin=text))
     assert decoded["allergies"] == ["sulfa drugs"]
     assert decoded["short_code"] == SUMMARY["short_code"]
@@ -114,6 +118,25 @@ def test_encode_needs_the_issuing_society(own: Society, keys: None) -> None:
 def test_decode_fails_with_the_reason(own: Society, keys: None) -> None:
     with pytest.raises(CommandError, match="not_routecare"):
         _run("card", "decode", stdin="hello")
+    with pytest.raises(CommandError, match="not UTF-8"):
+        _run("card", "decode", stdin=b"RC1:\xff\xfe")
+
+
+def test_the_console_script_refuses_a_header_with_a_huge_network_number() -> None:
+    # Regression: a header [1, <a 4,800-digit integer>, kid] anyone can print made every
+    # reader fail on Python's integer-to-text limit (a traceback here, 500 on the web).
+    header = bytes([0x83, 0x01, 0xC2, 0x59, 0x07, 0xD0]) + b"\x01" * 2000 + b"\x44abcd"
+    text = "RC1:" + base45.b45encode(header + bytes(40)).decode()
+    done = subprocess.run(  # noqa: S603
+        [str(Path(sys.executable).parent / "routecare"), "card", "decode"],
+        input=text,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert "damaged" in done.stderr
+    assert "Traceback" not in done.stderr
 
 
 def test_the_console_script_exits_non_zero_on_a_bad_card() -> None:

@@ -21,7 +21,10 @@ class Command(BaseCommand):
         parser.add_argument("--society", help="country code of the issuing National Society")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        source = sys.stdin.read()
+        try:
+            source = sys.stdin.read()
+        except UnicodeDecodeError as error:
+            raise CommandError("the input is not UTF-8 text") from error
         if options["operation"] == "encode":
             if not options["society"]:
                 raise CommandError("give the issuing society: --society HN")
@@ -31,7 +34,11 @@ class Command(BaseCommand):
                 raise CommandError(str(error)) from error
             if dropped:
                 self.stderr.write(f"left off to fit: {json.dumps(dropped)}")
-            self.stdout.write(text)
+            # No new line after the text: fed as it is to a QR generator, a new line would take
+            # the text out of alphanumeric mode (a version 18-19 code instead of 12).
+            self.stdout.write(text, ending="")
+            if self.stdout.isatty():
+                self.stderr.write("")
         else:
             try:
                 summary = tooling.decode_text(source)
