@@ -538,3 +538,54 @@ def test_follow_ups_on_the_card_become_the_next_point_to_do_list(
     assert texts == [f"{own.point.code}: needs insulin refill"]
     done = people_actions.complete_follow_up(other.actor(), local.follow_ups.get())
     assert done.done_at is not None
+
+
+def test_long_texts_are_shortened_with_a_marker_and_counted_never_silently(
+    own: Society, carrier: Person
+) -> None:
+    # Regression: a 100-character allergy and an 80-character dose were cut to 60/40 with no
+    # marker, allergies beyond 20 vanished, and key 19 said nothing of either.
+    long_allergy = "penicillin and every other beta-lactam antibiotic, including " + (
+        "amoxicillin and cephalosporins"
+    )
+    assert len(long_allergy) > 60
+    allergies = [long_allergy, *(f"allergen number {n}" for n in range(1, 25))]
+    dose = "two puffs every four hours when short of breath, and before any exercise or walking"
+    people_actions.update_health_summary(
+        own.actor(),
+        carrier,
+        allergies=allergies,
+        medicines=[{"name": "salbutamol inhaler", "dose": dose, "days_supply": 30}],
+    )
+    card = actions.issue_card(own.actor(), carrier)
+    summary = actions.read_card(own.actor(), str(card.qr_text)).summary
+    first = summary.allergies[0]
+    assert len(first) == 60
+    assert first.endswith("…")
+    assert long_allergy.startswith(first[:-1])
+    assert summary.dropped["allergies"] == 25 - len(summary.allergies) + 1
+    assert card.dropped == summary.dropped
+    if summary.medicines:
+        assert summary.medicines[0].dose.endswith("…")
+        assert len(summary.medicines[0].dose) == 40
+    assert summary.dropped.get("medicines", 0) >= 1
+
+
+def test_an_item_shortened_and_then_left_off_counts_once() -> None:
+    summary = CardSummary.model_validate(
+        {
+            "short_code": "RC-7K3M-9QE",
+            "serial": "0123456789abcdef",
+            "issued_at": "2026-11-20T14:30:00Z",
+            "issued_at_point": "hnd-danli",
+            "allergies": ["a" * 59 + "…", "latex"],
+            "dropped": {"allergies": 3},  # three beyond the list's limit
+        }
+    )
+    sizes = iter([10_000, 10_000, 10])  # too large twice: both allergies are left off
+
+    fitted, _text = fit(summary, lambda candidate: "X" * next(sizes), {"allergies": {0}})
+    assert fitted.allergies == []
+    assert fitted.dropped == {"allergies": 5}
+    unchanged, _text = fit(summary, lambda candidate: "X", {"allergies": {0}})
+    assert unchanged.dropped == {"allergies": 4}
