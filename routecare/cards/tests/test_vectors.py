@@ -11,7 +11,7 @@ import pytest
 
 from routecare.cards import format
 from routecare.cards.format import CardError, CardKeyMaterial, SigningKeyMaterial
-from routecare.cards.summary import CardSummary, from_record, to_record
+from routecare.cards.summary import CardSummary, RecordError, from_record, read_text, to_record
 
 DOC = Path(__file__).resolve().parents[3] / "docs" / "card-format.md"
 
@@ -120,6 +120,36 @@ def test_it_refuses_the_published_bad_vectors(
         with pytest.raises(CardError) as refused:
             format.unseal(text, resolver)
         assert refused.value.code == reason, text[:20]
+
+
+REFUSAL_VECTORS = ["1", "2", "3", "4", "5"]
+
+
+def test_the_document_publishes_at_least_three_refusal_vectors(vectors: dict[str, str]) -> None:
+    for number in REFUSAL_VECTORS:
+        assert f"test-vector-refused-{number}" in vectors
+        assert f"test-vector-refused-{number}-reason" in vectors
+
+
+@pytest.mark.parametrize("number", REFUSAL_VECTORS)
+def test_it_refuses_each_refusal_vector_with_its_reason(
+    number: str, vectors: dict[str, str], keys: dict[str, Any]
+) -> None:
+    text = vectors[f"test-vector-refused-{number}"].replace("\n", "")  # base45 has spaces
+    with pytest.raises(CardError) as refused:
+        read_text(text, VectorKeys(keys))
+    assert refused.value.code == vectors[f"test-vector-refused-{number}-reason"].strip()
+
+
+@pytest.mark.parametrize("number", ["3", "4", "5"])
+def test_the_record_refusal_vectors_are_authentic(
+    number: str, vectors: dict[str, str], keys: dict[str, Any]
+) -> None:
+    # They decrypt and their signature verifies: only the record's rules refuse them.
+    text = vectors[f"test-vector-refused-{number}"].replace("\n", "")
+    unsealed = format.unseal(text, VectorKeys(keys))
+    with pytest.raises(RecordError):
+        from_record(unsealed.record)
 
 
 def test_a_card_signed_by_a_key_not_on_the_trust_list_is_refused(keys: dict[str, Any]) -> None:
