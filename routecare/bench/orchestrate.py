@@ -22,7 +22,7 @@ import psycopg
 from django.conf import settings
 from psycopg import sql
 
-from routecare.bench.cards import measure_cards
+from routecare.bench.cards import HOSTILE_DECODE_MAX_MS, measure_cards, measure_hostile_cards
 
 DATABASES = ("sqlite", "postgresql")
 DEFAULT_POSTGRES_URL = "postgres://root@127.0.0.1:5432/routecare_bench"
@@ -36,6 +36,8 @@ TARGETS: dict[str, Any] = {
     # Care cards at QR error correction M: a typical (median) one and the largest.
     "card_typical_qr_version_max": 12,
     "card_largest_qr_version_max": 15,
+    # Hostile QR texts (the card property test): the slowest answer, refusal or reading.
+    "hostile_card_decode_max_ms": HOSTILE_DECODE_MAX_MS,
     # Arrival forecasts of every point of a 100-point network with 365 days of counts each.
     "network_forecast_p95_ms_max": 1000,
     # The regional dashboard page over 10 million encounters (PostgreSQL; 1 million on SQLite).
@@ -58,6 +60,7 @@ class Options:
     fresh: bool
     writers: int = 1
     cards: int = 10_000  # synthetic summaries for the card size figures
+    hostile_cards: int = 3000  # hostile QR texts for the card property figures
     # Encounters behind the regional dashboard figure; None: 10 million on PostgreSQL, one
     # million on SQLite.
     indicator_encounters: int | None = None
@@ -187,11 +190,16 @@ def meets_targets(result: dict[str, Any]) -> bool | None:
 
 
 def build_report(
-    options: Options, results: dict[str, dict[str, Any]], cards: dict[str, Any] | None = None
+    options: Options,
+    results: dict[str, dict[str, Any]],
+    cards: dict[str, Any] | None = None,
+    hostile_cards: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     meets = {name: meets_targets(result) for name, result in results.items()}
     if cards is not None:
         meets["cards"] = cards["meets_targets"]
+    if hostile_cards is not None:
+        meets["hostile_cards"] = hostile_cards["meets_targets"]
     return {
         "people": options.people,
         "lookups": options.lookups,
@@ -204,6 +212,7 @@ def build_report(
         },
         **results,
         "cards": cards,
+        "hostile_cards": hostile_cards,
         "targets": TARGETS,
         "meets_targets": meets,
     }
@@ -233,4 +242,6 @@ def run_all(
         results[name] = runner(url, options)
     log(f"== care cards: {options.cards} synthetic summaries")
     cards = measure_cards(options.cards, seed=options.seed)
-    return build_report(options, results, cards)
+    log(f"== hostile care cards: {options.hostile_cards} texts (the card property test)")
+    hostile = measure_hostile_cards(options.hostile_cards, seed=options.seed)
+    return build_report(options, results, cards, hostile)

@@ -258,6 +258,7 @@ class Exploration:
     read: int = 0
     reasons: dict[str, int] = field(default_factory=dict)
     max_ms: float = 0.0
+    times_ms: list[float] = field(default_factory=list)
 
 
 def check(text: str, report: Exploration, keys: format.KeyResolver | None = None) -> None:
@@ -277,6 +278,7 @@ def check(text: str, report: Exploration, keys: format.KeyResolver | None = None
         report.read += 1
     report.cases += 1
     report.max_ms = max(report.max_ms, elapsed)
+    report.times_ms.append(elapsed)
 
 
 def explore(

@@ -25,7 +25,9 @@ from routecare.indicators.rollups import NOT_CORRECTED
 from routecare.people.models import Encounter, Person
 
 TIMINGS = ("person_lookup_ms", "encounter_write_ms", "bare_django_ms")
-OPTIONS = Options(people=10, lookups=1, writes=1, warmup=0, seed=1, fresh=False, cards=50)
+OPTIONS = Options(
+    people=10, lookups=1, writes=1, warmup=0, seed=1, fresh=False, cards=50, hostile_cards=20
+)
 
 
 @pytest.fixture
@@ -98,6 +100,7 @@ def test_unreachable_postgresql_is_skipped_not_fatal(tmp_path: Path) -> None:
         "--databases=postgresql",
         "--postgres-url=postgres://root@127.0.0.1:1/routecare_bench",
         "--cards=200",
+        "--hostile-cards=20",
         stdout=out,
         stderr=StringIO(),
     )
@@ -108,12 +111,19 @@ def test_unreachable_postgresql_is_skipped_not_fatal(tmp_path: Path) -> None:
     assert report["cards"]["summaries"] == 200
     assert report["cards"]["qr_version_m"]["max"] <= 15
     assert report["meets_targets"]["cards"] == report["cards"]["meets_targets"]
+    hostile = report["hostile_cards"]
+    assert hostile["cases"] == 20
+    assert hostile["violation"] is None
+    assert sum(hostile["reasons"].values()) + hostile["read"] == 20
+    assert report["meets_targets"]["hostile_cards"] == hostile["meets_targets"]
     assert report["targets"]["encounter_writes_per_s_min"] == 150
 
 
 def test_fresh_refuses_to_drop_a_database_not_named_bench(tmp_path: Path) -> None:
     report = run_all(
-        Options(people=10, lookups=1, writes=1, warmup=0, seed=1, fresh=True, cards=50),
+        Options(
+            people=10, lookups=1, writes=1, warmup=0, seed=1, fresh=True, cards=50, hostile_cards=20
+        ),
         ["postgresql"],
         sqlite_path=tmp_path / "bench.sqlite3",
         postgres_url="postgres://root@127.0.0.1:5432/routecare",

@@ -54,6 +54,12 @@ class Command(BaseCommand):
             "--cards", type=_positive, default=10_000, help="synthetic card summaries to size"
         )
         parser.add_argument(
+            "--hostile-cards",
+            type=_positive,
+            default=3000,
+            help="hostile QR texts for the card property figures",
+        )
+        parser.add_argument(
             "--writers",
             type=_positive,
             default=os.cpu_count() or 1,
@@ -108,6 +114,7 @@ class Command(BaseCommand):
                 fresh=options["fresh"],
                 writers=options["writers"],
                 cards=options["cards"],
+                hostile_cards=options["hostile_cards"],
                 indicator_encounters=options["indicator_encounters"],
             ),
             options["databases"],
