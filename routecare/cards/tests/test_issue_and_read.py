@@ -550,7 +550,8 @@ def test_long_texts_are_shortened_with_a_marker_and_counted_never_silently(
     )
     assert len(long_allergy) > 60
     allergies = [long_allergy, *(f"allergen number {n}" for n in range(1, 25))]
-    dose = "two puffs every four hours when short of breath, and before any exercise or walking"
+    dose = "two puffs every four hours when short of breath, and before exercise"
+    assert 40 < len(dose) <= 80
     people_actions.update_health_summary(
         own.actor(),
         carrier,
