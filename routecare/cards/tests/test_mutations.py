@@ -4,30 +4,15 @@ two cards, at the byte level and in the QR text. No mutation is ever read as a c
 from __future__ import annotations
 
 import datetime as dt
-import os
 
 import base45
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from routecare.cards import format
-from routecare.cards.format import CardError, CardKeyMaterial, SigningKeyMaterial
+from routecare.cards.format import CardError
+from routecare.cards.fuzzing import CARD_KEY, SIGNING_KEY, Keys
 from routecare.cards.summary import CardSummary, from_record, to_record
-
-CARD_KEY = CardKeyMaterial(b"\xc0\xff\xee\x01", os.urandom(32))
-SIGNING_KEY = SigningKeyMaterial(b"\x51\x60\xed\x01", os.urandom(32))
-
-
-class Keys:
-    def card_key(self, network: int, kid: bytes) -> bytes:
-        if network != 1 or kid != CARD_KEY.kid:
-            raise CardError("unknown_key")
-        return CARD_KEY.secret
-
-    def verify_key(self, network: int, kid: bytes) -> bytes:
-        if kid != SIGNING_KEY.kid:
-            raise CardError("untrusted_signer")
-        return SIGNING_KEY.public_bytes()
 
 
 def _card(serial: str, allergy: str) -> str:
