@@ -443,6 +443,17 @@ CONTACT_VALUE = Text(120)
 FAQ_QUESTION = Text(300, required=True)
 FAQ_ANSWER = Text(4000, multiline=True)
 LANGUAGE = LanguageCode()
+# Route flows, trainings and the directory: no personal data, the same character rules.
+ALERT_MESSAGE = Text(500, multiline=True, required=True)
+ALERT_DIRECTION = Text(120)
+TRIGGER_NAME = Text(120, required=True)
+STOCK_ITEM_NAME = Text(80, required=True)
+STOCK_UNIT = Text(20, required=True)
+TRANSFER_NOTE = Text(300, multiline=True)
+TRAINING_TITLE = Text(160, required=True)
+PHONE = Text(32)
+# Codes checked against their lists by the actions; here only what a text may hold.
+SHORT_CODE_TEXT = Text(40)
 
 # An expected delivery within 10 months (a pregnancy is about 40 weeks); a month overdue
 # still describes the pregnancy being followed.

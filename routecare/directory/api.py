@@ -3,7 +3,7 @@
 import datetime as dt
 import uuid
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
@@ -13,7 +13,7 @@ from ninja.renderers import JSONRenderer
 from pydantic import ConfigDict
 
 from routecare.access import Actor, Rule, api_rule
-from routecare.core import caching
+from routecare.core import caching, fields
 from routecare.core.fields import InputSchema
 from routecare.directory import actions, selectors
 from routecare.directory.hours import is_open
@@ -96,9 +96,9 @@ class PointChanges(InputSchema):
     visibility: ServicePoint.Visibility | None = None
     opening_hours: list[Period] | None = Field(None, max_length=50)
     services: list[Service] | None = Field(None, max_length=30)
-    languages: list[str] | None = Field(None, max_length=20)
-    phone: str | None = Field(None, max_length=32)
-    whatsapp: str | None = Field(None, max_length=32)
+    languages: list[Annotated[str, fields.LANGUAGE]] | None = Field(None, max_length=20)
+    phone: Annotated[str, fields.PHONE] | None = None
+    whatsapp: Annotated[str, fields.PHONE] | None = None
     capacity: int | None = Field(None, ge=0, le=1_000_000)
     latitude: Decimal | None = Field(None, ge=-90, le=90, decimal_places=5)
     longitude: Decimal | None = Field(None, ge=-180, le=180, decimal_places=5)

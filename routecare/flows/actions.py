@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from routecare.access import Actor
 from routecare.audit.actions import record_event
+from routecare.core.languages import country_codes
 from routecare.flows.models import Alert, AlertAcknowledgement, AlertKind, DailyCount, Severity
 from routecare.orgs.models import NationalSociety, Role, Route, RouteStop, ServicePoint
 from routecare.orgs.taxonomy import AgeBand, Sex
@@ -85,6 +86,8 @@ def record_daily_count(
     breakdown = by_sex_and_age or {}
     _check_breakdown(people, breakdown)
     nationality_counts = nationalities or {}
+    if any(code not in country_codes() for code in nationality_counts):
+        raise ValidationError({"nationalities": _("Unknown country code.")})
     if sum(nationality_counts.values()) > people or any(v < 0 for v in nationality_counts.values()):
         raise ValidationError(
             {"nationalities": _("Nationalities add up to more than the people counted.")}

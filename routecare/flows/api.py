@@ -4,7 +4,7 @@ requests over the API."""
 import datetime as dt
 import uuid
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest
@@ -13,6 +13,7 @@ from ninja import Field, Router, Schema
 from ninja.responses import Status
 
 from routecare.access import Actor, Rule, api_rule
+from routecare.core import fields
 from routecare.core.api_errors import ErrorOut
 from routecare.core.fields import InputSchema
 from routecare.flows import actions, selectors, stock, triggers
@@ -62,12 +63,12 @@ class CountOut(Schema):
 class AlertIn(InputSchema):
     kind: AlertKind
     severity: Severity = Severity.INFO
-    message: str = Field(..., min_length=1, max_length=500)
+    message: Annotated[str, fields.ALERT_MESSAGE]
     scope: Literal["downstream", "network", "societies"]
     route: str | None = Field(None, description="route slug, for downstream alerts")
     societies: list[str] = Field(default_factory=list, description="country codes")
     group_size: int | None = Field(None, ge=1, le=100_000)
-    direction: str = Field("", max_length=120)
+    direction: Annotated[str, fields.ALERT_DIRECTION] = ""
     hours: int = Field(48, ge=1, le=336)
 
 
@@ -279,7 +280,7 @@ def route_view(request: HttpRequest, slug: str) -> list[dict[str, Any]]:
 
 
 class TriggerIn(InputSchema):
-    name: str = Field(..., min_length=1, max_length=120)
+    name: Annotated[str, fields.TRIGGER_NAME]
     metric: Metric
     readiness: Decimal = Field(..., ge=0, le=99_999_999)
     activation: Decimal = Field(..., ge=0, le=99_999_999)
@@ -352,10 +353,10 @@ def acknowledge_event(request: HttpRequest, event_id: uuid.UUID) -> TriggerEvent
 
 class StockItemIn(InputSchema):
     kind: StockKind
-    name: str = Field(..., min_length=1, max_length=80)
-    unit: str = Field("units", min_length=1, max_length=20)
+    name: Annotated[str, fields.STOCK_ITEM_NAME]
+    unit: Annotated[str, fields.STOCK_UNIT] = "units"
     minimum: int = Field(0, ge=0, le=1_000_000)
-    service: str = Field("", max_length=40)
+    service: Annotated[str, fields.SHORT_CODE_TEXT] = ""
     level: int | None = Field(None, ge=0, le=1_000_000)
 
 
@@ -412,10 +413,10 @@ class TransferIn(InputSchema):
     kind: Literal["supplies", "staff"]
     quantity: int = Field(..., ge=1, le=1_000_000)
     supplying_point: str | None = Field(None, description="point code of the same society")
-    item_name: str = Field("", max_length=80)
-    item_kind: str = Field("", max_length=20)
+    item_name: Annotated[str, fields.Text(fields.STOCK_ITEM_NAME.max_length)] = ""
+    item_kind: Annotated[str, fields.SHORT_CODE_TEXT] = ""
     needed_by: dt.date | None = None
-    note: str = Field("", max_length=300)
+    note: Annotated[str, fields.TRANSFER_NOTE] = ""
 
 
 class TransferOut(Schema):

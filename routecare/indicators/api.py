@@ -3,7 +3,7 @@ for regional staff) and trainings."""
 
 import datetime as dt
 import uuid
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
@@ -12,6 +12,7 @@ from ninja import Field, Query, Router, Schema
 from ninja.responses import Status
 
 from routecare.access import Actor, NoServicePoint, Rule, api_rule
+from routecare.core import fields
 from routecare.core.fields import InputSchema
 from routecare.indicators import actions, selectors
 from routecare.indicators.models import Training, TrainingTopic
@@ -126,7 +127,7 @@ def dashboard(request: HttpRequest, query: Query[FiltersIn]) -> dict[str, Any]:
 
 
 class TrainingIn(InputSchema):
-    title: str = Field(..., min_length=1, max_length=160)
+    title: Annotated[str, fields.TRAINING_TITLE]
     topic: TrainingTopic
     day: dt.date
     attendance: list[tuple[Literal["staff", "volunteer"], Sex, int]] = Field(

@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from routecare.core import fields
 from routecare.indicators.models import Granularity, TrainingAttendance, TrainingTopic
 from routecare.indicators.selectors import Filters, View
 from routecare.orgs.models import NationalSociety, Route, ServicePoint
@@ -75,7 +76,7 @@ class FilterForm(forms.Form):
 
 
 class TrainingForm(forms.Form):
-    title = forms.CharField(label=_("Training"), max_length=160)
+    title = fields.TRAINING_TITLE.form_field(label=_("Training"))
     topic = forms.ChoiceField(label=_("Topic"), choices=TrainingTopic.choices)
     day = forms.DateField(label=_("Day"), widget=DATE)
 

@@ -28,6 +28,16 @@ from routecare.feedback.models import (
     FeedbackNote,
     FeedbackResponse,
 )
+from routecare.flows.models import (
+    Alert,
+    DailyCount,
+    StockItem,
+    StockMovement,
+    TransferRequest,
+    Trigger,
+)
+from routecare.indicators.models import Training
+from routecare.orgs.models import ServicePoint
 from routecare.people import actions
 from routecare.people.models import (
     Consent,
@@ -90,6 +100,10 @@ def _volunteer(world: World) -> Client:
 
 def _focal(world: World) -> Client:
     return api_client(world.own.focal_point, world.own.point)
+
+
+def _coordinator(world: World) -> Client:
+    return api_client(world.own.coordinator, world.own.point)
 
 
 def _receiver(world: World) -> Client:
@@ -224,6 +238,51 @@ OPERATIONS: dict[str, Operation] = {
         _focal,
         {"texts.fa.question": {**ONE_LINE, **BLANK}, "texts.fa.answer": ANY_TEXT},
     ),
+    "send an alert": Operation(
+        "post", lambda w: "/api/v1/flows/alerts",
+        lambda w: {"kind": "closure", "message": "Closed until\nMonday", "scope": "network",
+                   "direction": "north"},
+        _coordinator,
+        {"message": {**ANY_TEXT, **BLANK}, "direction": ONE_LINE},
+    ),
+    "record a daily count": Operation(
+        "post", lambda w: "/api/v1/flows/counts",
+        lambda w: {"day": TODAY.isoformat(), "people": 5, "nationalities": {"VE": 2}},
+        _coordinator,
+        {"nationalities": {"NUL": {"V\x00": 1}, "unknown": {"ZZ": 1}}},
+    ),
+    "define an early-action trigger": Operation(
+        "post", lambda w: "/api/v1/flows/triggers",
+        lambda w: {"name": "Arrivals", "metric": "arrivals-3-day-average", "readiness": 10,
+                   "activation": 20},
+        _focal,
+        {"name": {**ONE_LINE, **BLANK}},
+    ),
+    "add a stock item": Operation(
+        "post", lambda w: "/api/v1/flows/stock",
+        lambda w: {"kind": "hygiene-kit", "name": "Hygiene kit", "unit": "kits", "level": 3},
+        _coordinator,
+        {"name": {**ONE_LINE, **BLANK}, "unit": {**ONE_LINE, **BLANK}},
+    ),
+    "request a transfer": Operation(
+        "post", lambda w: "/api/v1/flows/transfers",
+        lambda w: {"kind": "staff", "quantity": 2, "note": "weekend\npeak"},
+        _coordinator,
+        {"note": ANY_TEXT, "item_name": ONE_LINE},
+    ),
+    "record a training": Operation(
+        "post", lambda w: "/api/v1/indicators/trainings",
+        lambda w: {"title": "First aid", "topic": "first-aid", "day": TODAY.isoformat(),
+                   "attendance": [["volunteer", "female", 4]]},
+        _coordinator,
+        {"title": {**ONE_LINE, **BLANK}},
+    ),
+    "change a service point": Operation(
+        "patch", lambda w: f"/api/v1/directory/service-points/{w.own.point.pk}",
+        lambda w: {"languages": ["es", "prs"], "phone": "+504 2222 3333"},
+        _focal,
+        {"languages.1": LANGUAGES, "phone": ONE_LINE},
+    ),
 }  # fmt: skip
 
 
@@ -252,7 +311,9 @@ def snapshot(world: World) -> dict[str, Any]:
     counted = (
         Person, Encounter, EncounterService, FollowUp, Consent, HealthSummary, Referral,
         ReferralResponse, Feedback, FeedbackNote, FeedbackResponse, FaqEntry, FaqText, FaqVersion,
+        Alert, DailyCount, Trigger, StockItem, StockMovement, TransferRequest, Training,
     )  # fmt: skip
+    point = ServicePoint.objects.get(pk=world.own.point.pk)
     summary = HealthSummary.objects.get(person=world.person)
     referral = Referral.objects.get(pk=world.referral.pk)
     feedback = Feedback.objects.get(pk=world.feedback.pk)
@@ -263,6 +324,7 @@ def snapshot(world: World) -> dict[str, Any]:
         "referral": referral.status,
         "feedback": (feedback.status, feedback.acknowledged_at),
         "faq entry": (entry.version, sorted((t.language, t.question) for t in entry.texts.all())),
+        "service point": (point.languages, point.phone, point.whatsapp),
     }
 
 

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST, require_safe
 
 from routecare.access import Rule, StaffRequest, staff_view
+from routecare.core import fields
 from routecare.core.http import add_validation_errors, posted
 from routecare.flows import actions, selectors
 from routecare.flows.forecast import forecast_point
@@ -65,15 +66,13 @@ class CountForm(forms.Form):
 class AlertForm(forms.Form):
     kind = forms.ChoiceField(label=gettext_lazy("Kind"), choices=AlertKind.choices)
     severity = forms.ChoiceField(label=gettext_lazy("Severity"), choices=Severity.choices)
-    message = forms.CharField(
-        label=gettext_lazy("Message (no names, no personal details)"),
-        max_length=500,
-        widget=forms.Textarea(attrs={"rows": 3}),
+    message = fields.ALERT_MESSAGE.form_field(
+        label=gettext_lazy("Message (no names, no personal details)")
     )
     group_size = forms.IntegerField(
         label=gettext_lazy("Estimated group size"), min_value=1, max_value=100_000, required=False
     )
-    direction = forms.CharField(label=gettext_lazy("Direction"), max_length=120, required=False)
+    direction = fields.ALERT_DIRECTION.form_field(label=gettext_lazy("Direction"))
     scope = forms.ChoiceField(
         label=gettext_lazy("Send to"),
         choices=[

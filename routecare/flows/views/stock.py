@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from routecare.access import Rule, StaffRequest, staff_view
+from routecare.core import fields
 from routecare.core.http import add_validation_errors, posted
 from routecare.flows import stock
 from routecare.flows.models import StockItem, StockKind, TransferRequest
@@ -25,8 +26,8 @@ from routecare.orgs.taxonomy import Service
 
 class ItemForm(forms.Form):
     kind = forms.ChoiceField(label=gettext_lazy("Kind"), choices=StockKind.choices)
-    name = forms.CharField(label=gettext_lazy("Item"), max_length=80)
-    unit = forms.CharField(label=gettext_lazy("Unit"), max_length=20, initial="units")
+    name = fields.STOCK_ITEM_NAME.form_field(label=gettext_lazy("Item"))
+    unit = fields.STOCK_UNIT.form_field(label=gettext_lazy("Unit"), initial="units")
     level = forms.IntegerField(label=gettext_lazy("In stock"), min_value=0, max_value=1_000_000)
     minimum = forms.IntegerField(
         label=gettext_lazy("Minimum level"), min_value=0, max_value=1_000_000, initial=0
@@ -50,7 +51,7 @@ class TransferForm(forms.Form):
     item_kind = forms.ChoiceField(
         label=gettext_lazy("Kind"), choices=[("", "—"), *StockKind.choices], required=False
     )
-    item_name = forms.CharField(label=gettext_lazy("Item"), max_length=80, required=False)
+    item_name = fields.STOCK_ITEM_NAME.form_field(label=gettext_lazy("Item"), required=False)
     quantity = forms.IntegerField(
         label=gettext_lazy("Quantity (units or staff)"), min_value=1, max_value=1_000_000
     )
@@ -58,8 +59,9 @@ class TransferForm(forms.Form):
         label=gettext_lazy("Needed by"), required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
     )  # fmt: skip
-    note = forms.CharField(label=gettext_lazy("Note (no personal data)"), max_length=300,
-                           required=False)  # fmt: skip
+    note = fields.TRANSFER_NOTE.form_field(
+        label=gettext_lazy("Note (no personal data)"), widget=forms.TextInput
+    )
 
     def __init__(self, point: ServicePoint, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from routecare.access import Rule, StaffRequest, staff_view
+from routecare.core import fields
 from routecare.core.http import add_validation_errors, posted
 from routecare.flows import selectors, triggers
 from routecare.flows.models import Metric
@@ -22,7 +23,7 @@ from routecare.orgs.models import ServicePoint
 
 
 class TriggerForm(forms.Form):
-    name = forms.CharField(label=gettext_lazy("Name"), max_length=120)
+    name = fields.TRIGGER_NAME.form_field(label=gettext_lazy("Name"))
     metric = forms.ChoiceField(label=gettext_lazy("Metric"), choices=Metric.choices)
     service_point = forms.ModelChoiceField(
         label=gettext_lazy("Service point"),
