@@ -73,3 +73,21 @@ def read_error(code: str) -> str:
 
 def photo_error(code: str) -> str:
     return str(PHOTO_ERRORS.get(code, PHOTO_ERRORS["not_an_image"]))
+
+
+# The lists of a card (key 19 names them), labelled as on the card pages.
+LIST_LABELS: dict[str, Promise] = {
+    "languages": _("Languages spoken"),
+    "allergies": _("Allergies"),
+    "conditions": _("Chronic conditions"),
+    "medicines": _("Medicines"),
+    "pregnancy": _("Pregnancy"),
+    "child_growth": _("Child growth"),
+    "vaccinations": _("Vaccinations"),
+    "encounters": _("Encounters"),
+    "follow_ups": _("Follow-ups"),
+}
+
+
+def list_label(name: str) -> str:
+    return str(LIST_LABELS.get(name, name))

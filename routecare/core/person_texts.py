@@ -58,7 +58,8 @@ TEXTS: dict[str, str] = {
     "for_next_point": "For the next service point",
     "issued": "Issued on %(date)s at %(point)s",
     "left_off": (
-        "Some older items did not fit on the card. The service point that issued it keeps them."
+        "Not everything fitted on the card: some items were left off or shortened (…). The "
+        "service point that issued it keeps them in full."
     ),
     "code_only": (
         "Your card carries only your code: you did not agree to share more with other countries."

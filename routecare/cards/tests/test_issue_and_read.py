@@ -590,3 +590,19 @@ def test_an_item_shortened_and_then_left_off_counts_once() -> None:
     assert fitted.dropped == {"allergies": 5}
     unchanged, _text = fit(summary, lambda candidate: "X", {"allergies": {0}})
     assert unchanged.dropped == {"allergies": 4}
+
+
+def test_the_reader_and_the_issuer_are_told_what_is_not_whole_on_the_card(
+    own: Society, other: Society, carrier: Person, web: Callable[..., Client]
+) -> None:
+    people_actions.update_health_summary(
+        own.actor(),
+        carrier,
+        allergies=["penicillin and every other beta-lactam antibiotic ever", "x" * 70],
+    )
+    card = actions.issue_card(own.actor(), carrier)
+    assert card.dropped == {"allergies": 1}
+    reading = web(other.volunteer, other.point).post("/cards/scan/", {"text": str(card.qr_text)})
+    assert "1 × Allergies" in reading.content.decode()
+    page = web(own.volunteer, own.point).get(f"/people/{carrier.pk}/card/")
+    assert "1 × Allergies" in page.content.decode()
