@@ -327,12 +327,20 @@ def complete_follow_up(actor: Actor, follow_up: FollowUp) -> FollowUp:
 def update_health_summary(actor: Actor, person: Person, **changes: Any) -> HealthSummary:
     """Replace the given fields of the health summary; audit which fields changed. Dates are
     checked around the time of the change (a health summary has no time of its own)."""
+    return update_health_summary_as_of(actor, person, timezone.now(), changes)
+
+
+def update_health_summary_as_of(
+    actor: Actor, person: Person, as_of: dt.datetime, changes: dict[str, Any]
+) -> HealthSummary:
+    """The same, with dates checked around ``as_of``: the time the values describe (when the
+    card that carries them was issued, say), so that values recorded then stay valid."""
     working_point(actor, person)
     require_care_consent(person)
     unknown = set(changes) - set(HealthSummary.SENSITIVE_FIELDS)
     if unknown:
         raise ValidationError(_("Unknown health summary fields: %s") % ", ".join(sorted(unknown)))
-    health.check_changes(changes, timezone.now())
+    health.check_changes(changes, as_of)
     with transaction.atomic():
         summary, _created = HealthSummary.objects.select_for_update().get_or_create(person=person)
         touched = [name for name, value in changes.items() if getattr(summary, name) != value]
