@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,7 +45,8 @@ from pydantic import (
     model_validator,
 )
 from pydantic.json_schema import JsonSchemaValue
-from pydantic_core import PydanticCustomError, core_schema
+from pydantic_core import InitErrorDetails, PydanticCustomError, core_schema
+from pydantic_core import ValidationError as PydanticValidationError
 
 # Explicit embeddings, overrides and isolates: a reader may see another text than the stored one.
 BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
@@ -59,15 +60,24 @@ _REFUSED_MULTILINE = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u
 ERROR_TYPES = frozenset({"text_characters", "text_blank", "language_code", "date_window"})
 
 
+_FIRST_REFUSED = {
+    False: re.compile(f"[{_REFUSED_ONE_LINE}]"),
+    True: re.compile(f"[{_REFUSED_MULTILINE}]"),
+}
+# What no string of a request body holds, whatever its field: the control characters other
+# than tab and new line (PostgreSQL cannot store NUL; the others are terminal escapes).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
 def _character_rule(value: str, multiline: bool) -> str | None:
     """The first character rule a text breaks: "direction", "line" or "control"."""
-    allowed = MULTILINE_ALLOWED if multiline else frozenset()
-    for character in value:
-        if character in BIDI_CONTROLS:
-            return "direction"
-        if character not in allowed and unicodedata.category(character) == "Cc":
-            return "line" if character in MULTILINE_ALLOWED else "control"
-    return None
+    found = _FIRST_REFUSED[multiline].search(value)
+    if found is None:
+        return None
+    character = found.group()
+    if character in BIDI_CONTROLS:
+        return "direction"
+    return "line" if character in MULTILINE_ALLOWED else "control"
 
 
 def text_problem(value: str, *, multiline: bool = False) -> str | None:
@@ -416,7 +426,34 @@ class InputSchema(Schema):
         if not isinstance(values, dict | BaseModel):
             message = gettext("Send a JSON object with the fields by name.")
             raise _refusal("model_type", message)
-        return handler(values)
+        validated = handler(values)
+        # Codes, slugs and names looked up (a point code, a tag, a username) have no
+        # definition of their own; none of them may hold a control character either. (The
+        # fields that have one said so above, in their own words.)
+        found = sorted(set(_control_characters(values, ())), key=str)
+        if found:
+            message = gettext("Remove the control characters (such as NUL).")
+            errors = [
+                InitErrorDetails(type=_refusal("text_characters", message), loc=loc, input="")
+                for loc in found
+            ]
+            raise PydanticValidationError.from_exception_data(cls.__name__, errors)
+        return validated
+
+
+def _control_characters(value: Any, loc: tuple[int | str, ...]) -> Iterator[tuple[int | str, ...]]:
+    """Where a request body's strings hold control characters (a key: where its dict is)."""
+    if isinstance(value, str):
+        if _CONTROL.search(value):
+            yield loc
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if isinstance(key, str) and _CONTROL.search(key):
+                yield loc
+            yield from _control_characters(item, (*loc, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _control_characters(item, (*loc, index))
 
 
 # The fields. Stored data keeps its own limits (an allergy may be longer than the 60

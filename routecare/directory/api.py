@@ -83,7 +83,7 @@ class NextOut(Schema):
     km: int
 
 
-class DirectoryQuery(Schema):
+class DirectoryQuery(InputSchema):
     country: str = Field("", pattern=r"^([A-Za-z]{2})?$")
     service: Service | None = None
     open_now: bool = False

@@ -213,7 +213,7 @@ class TrendsOut(Schema):
     resolve_hours_median: float | None
 
 
-class TrendsQuery(Schema):
+class TrendsQuery(InputSchema):
     days: int = Field(90, ge=1, le=730)
 
 
@@ -318,7 +318,7 @@ def _faq_out(entry: FaqEntry) -> dict[str, Any]:
     }  # fmt: skip
 
 
-class FaqQuery(Schema):
+class FaqQuery(InputSchema):
     q: str = Field("", max_length=200)
     language: Language = "en"
 

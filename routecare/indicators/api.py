@@ -28,7 +28,7 @@ def _actor(request: HttpRequest) -> Actor:
     return actor
 
 
-class FiltersIn(Schema):
+class FiltersIn(InputSchema):
     granularity: Literal["day", "week", "month"] = "month"
     start: dt.date | None = None
     end: dt.date | None = None

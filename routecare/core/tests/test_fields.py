@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterator
 from typing import Annotated
 
 import pydantic
@@ -12,6 +13,13 @@ from django.utils import translation
 
 from routecare.core import fields
 from routecare.core.fields import DateWindow, InputSchema, Text, is_language_code, text_problem
+
+
+@pytest.fixture(autouse=True)
+def in_english() -> Iterator[None]:
+    """The messages compared below are the English ones, whatever an earlier test left."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.mark.parametrize(

@@ -445,3 +445,37 @@ def test_what_persian_pashto_and_urdu_need_is_kept(world: World) -> None:
     )
     assert answer.status_code == 200
     assert HealthSummary.objects.get(person=world.person).conditions == texts
+
+
+# Codes, slugs and names the API looks up: no definition of their own, but no control
+# character either (on PostgreSQL a NUL in a lookup was a server error).
+LOOKED_UP = [
+    ("give feedback on the public page", "country", "H\x00"),
+    ("give feedback on the public page", "about", "point:\x00"),
+    ("record feedback", "about", "society:\x1b"),
+    ("request a transfer", "supplying_point", "hn-1\x00"),
+    ("define an early-action trigger", "service_point", "hn-1\x00"),
+    ("write an FAQ entry", "tags.0", "safety\x00"),
+    ("send an alert", "route", "darien\x00"),
+]
+
+
+@pytest.mark.parametrize(("name", "path", "value"), LOOKED_UP)
+def test_codes_looked_up_refuse_control_characters(
+    world: World, name: str, path: str, value: str
+) -> None:
+    operation = OPERATIONS[name]
+    body = operation.body(world)
+    if path == "tags.0":
+        body["tags"] = ["x"]
+    before = snapshot(world)
+    answer = send(operation.caller(world), operation, world, spoiled(body, path, value))
+    assert answer.status_code == 422
+    assert field_messages(answer) == {path: ["Remove the control characters (such as NUL)."]}
+    assert snapshot(world) == before
+
+
+def test_a_query_refuses_control_characters(world: World) -> None:
+    answer = _volunteer(world).get("/api/v1/faq", {"q": "agua\x00", "language": "es"})
+    assert answer.status_code == 422
+    assert answer.json()["detail"][0]["loc"] == ["query", "q"]

@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from routecare.conftest import Society, register
 from routecare.people import actions
 from routecare.people.models import HealthSummary
+
+
+@pytest.fixture(autouse=True)
+def in_english() -> Iterator[None]:
+    """The messages compared below are the English ones, whatever an earlier test left."""
+    with translation.override("en"):
+        yield
 
 
 def test_values_carried_from_an_earlier_time_are_judged_around_it(own: Society) -> None:
