@@ -13,8 +13,13 @@ same object gives:
 - the API's type: ``Annotated[str, ALLERGY]`` in a django-ninja schema validates with the
   field's rule, publishes its limits in the OpenAPI schema, and reports a refusal as a schema
   error of the field (422) with the sentence ``problem`` gives;
-- the web form's field (``ALLERGY.form_field(label=...)``) or validator;
-- ``problem(value)``, for actions, imports and the card, which need no framework.
+- the web form's field (``ALLERGY.form_field(label=...)``), checking the text as typed;
+- ``problem(value)`` and ``check(value, field)``, for actions, imports and the card;
+- ``broken_rule(value)``, naming the rule a stored value breaks (``routecare check-data``).
+
+``InputSchema`` is the base of the API's request bodies and queries: a JSON object (not an
+array read as an empty object), and no control character in any string, codes and names
+looked up included.
 
 Date windows are relative to the record's own time (when the encounter happened, when the
 referral was sent), not to the server's clock, so that a change recorded offline and synced
