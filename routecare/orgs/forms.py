@@ -6,6 +6,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
+from routecare.core import fields
 from routecare.core.languages import language_choices
 from routecare.orgs.actions import SOCIETY_STAFF_ROLES
 from routecare.orgs.models import Role, ServicePoint
@@ -27,6 +28,9 @@ class ServicePointForm(forms.ModelForm):  # type: ignore[type-arg]
     languages = forms.MultipleChoiceField(
         label=_("Languages spoken by staff"), required=False, widget=forms.CheckboxSelectMultiple
     )
+    # The same definition as the API's change of a point (directory/api.py).
+    phone = fields.PHONE.form_field(label=_("Phone"))
+    whatsapp = fields.PHONE.form_field(label=_("WhatsApp"))
 
     class Meta:
         model = ServicePoint
