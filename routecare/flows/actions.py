@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from routecare.access import Actor
 from routecare.audit.actions import record_event
+from routecare.core import fields
 from routecare.core.languages import country_codes
 from routecare.flows.models import Alert, AlertAcknowledgement, AlertKind, DailyCount, Severity
 from routecare.orgs.models import NationalSociety, Role, Route, RouteStop, ServicePoint
@@ -149,6 +150,8 @@ def send_alert(
         raise ValidationError({"severity": _("Choose the severity.")})
     if not message.strip() or len(message) > 500:
         raise ValidationError({"message": _("Write the alert in under 500 characters.")})
+    fields.ALERT_MESSAGE.check(message, "message")
+    fields.ALERT_DIRECTION.check(direction, "direction")
     if not 1 <= hours <= MAX_ALERT_DAYS * 24:
         raise ValidationError({"hours": _("An alert lasts 1 hour to 14 days.")})
     if group_size is not None and not 1 <= group_size <= MAX_PEOPLE:
@@ -181,7 +184,7 @@ def send_alert(
         severity=severity,
         message=message.strip(),
         group_size=group_size,
-        direction=direction.strip()[:120],
+        direction=direction.strip(),
         route=route if scope == "downstream" else None,
         expires_at=timezone.now() + dt.timedelta(hours=hours),
     )

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 
 from routecare.access import Actor, may_edit_service_point
 from routecare.audit.actions import record_event
-from routecare.core import caching
+from routecare.core import caching, fields
 from routecare.flows.models import StockItem, StockKind, StockMovement, TransferRequest
 from routecare.notifications.actions import notify
 from routecare.orgs.models import Membership, Role, ServicePoint
@@ -104,6 +104,8 @@ def save_item(
         raise ValidationError({"name": _("Name the item in up to 80 characters.")})
     if not unit.strip() or len(unit) > 20:
         raise ValidationError({"unit": _("Give the unit in up to 20 characters.")})
+    fields.STOCK_ITEM_NAME.check(name, "name")
+    fields.STOCK_UNIT.check(unit, "unit")
     if not 0 <= minimum <= MAX_LEVEL:
         raise ValidationError({"minimum": _("Enter a number from 0 to 1000000.")})
     if service and service not in Service.values:
@@ -264,6 +266,7 @@ def request_transfer(
         raise ValidationError({"quantity": _("Enter a number from 1 to 1000000.")})
     if len(note) > 300:
         raise ValidationError({"note": _("Keep the note under 300 characters.")})
+    fields.TRANSFER_NOTE.check(note, "note")
     if needed_by is not None and needed_by < timezone.localdate():
         raise ValidationError({"needed_by": _("That day has passed.")})
     if kind == TransferRequest.Kind.SUPPLIES:
@@ -271,6 +274,7 @@ def request_transfer(
             raise ValidationError({"supplying_point": _("Choose the point to ask.")})
         if not item_name.strip() or len(item_name) > 80:
             raise ValidationError({"item_name": _("Name the item in up to 80 characters.")})
+        fields.STOCK_ITEM_NAME.check(item_name, "item_name")
         if item_kind not in StockKind.values:
             raise ValidationError({"item_kind": _("Choose what kind of item it is.")})
     if supplying_point is not None and (

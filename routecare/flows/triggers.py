@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from routecare.access import Actor
 from routecare.audit.actions import record_event, record_system_event
+from routecare.core import fields
 from routecare.flows import forecast
 from routecare.flows.models import (
     DailyCount,
@@ -265,6 +266,7 @@ def save_trigger(
         raise ValidationError({"service_point": _("Choose a point of your society.")})
     if not name.strip() or len(name) > 120:
         raise ValidationError({"name": _("Give the trigger a name of up to 120 characters.")})
+    fields.TRIGGER_NAME.check(name, "name")
     _check_thresholds(metric, readiness, activation)
     values = {
         "name": name.strip(),

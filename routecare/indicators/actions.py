@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from routecare.access import Actor
 from routecare.audit.actions import record_event
+from routecare.core import fields
 from routecare.indicators.models import Training, TrainingAttendance, TrainingTopic
 from routecare.orgs.models import Role, ServicePoint
 from routecare.orgs.taxonomy import Sex
@@ -33,6 +34,7 @@ def record_training(
         raise PermissionError("trainings are recorded by coordinators and focal points")
     if not title.strip() or len(title) > 160:
         raise ValidationError({"title": _("Name the training in up to 160 characters.")})
+    fields.TRAINING_TITLE.check(title, "title")
     if topic not in TrainingTopic.values:
         raise ValidationError({"topic": _("Choose a topic.")})
     if day > timezone.localdate():

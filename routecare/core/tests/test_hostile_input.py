@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from django.test import Client
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from routecare.conftest import Society, api_client, register
 from routecare.feedback import faq_actions
@@ -479,3 +479,27 @@ def test_a_query_refuses_control_characters(world: World) -> None:
     answer = _volunteer(world).get("/api/v1/faq", {"q": "agua\x00", "language": "es"})
     assert answer.status_code == 422
     assert answer.json()["detail"][0]["loc"] == ["query", "q"]
+
+
+def test_channels_calling_the_actions_directly_are_refused_too(world: World) -> None:
+    """Imports, commands and sync call the actions, not the API: the same definitions hold."""
+    from django.core.exceptions import ValidationError
+
+    from routecare.flows.actions import send_alert
+    from routecare.indicators.actions import record_training
+
+    coordinator = world.own.actor("coordinator")
+    before = snapshot(world)
+    with translation.override("en"), pytest.raises(ValidationError) as alert:
+        send_alert(coordinator, kind="closure", severity="info", message="a\x1bb", scope="network")
+    assert alert.value.message_dict == {"message": ["Remove the control characters (such as NUL)."]}
+    with pytest.raises(ValidationError) as training:
+        record_training(
+            coordinator, title="first\u202eaid", topic="first-aid", day=TODAY,
+            attendance={("volunteer", "female"): 2},
+        )  # fmt: skip
+    assert set(training.value.message_dict) == {"title"}
+    with pytest.raises(ValidationError) as health:
+        actions.update_health_summary(world.own.actor(), world.person, conditions=["x" * 201])
+    assert set(health.value.message_dict) == {"conditions.0"}
+    assert snapshot(world) == before
