@@ -16,7 +16,7 @@ from pydantic import ValidationError as PydanticValidationError
 from routecare.access import Actor
 from routecare.audit.actions import record_event
 from routecare.cards import format, qr
-from routecare.cards.build import fit, summary_of
+from routecare.cards.build import MARKER, fit, summary_of
 from routecare.cards.keys import (
     DatabaseKeys,
     KeyManagementError,
@@ -326,8 +326,9 @@ def start_record_from_card(actor: Actor, text: str, *, consent_language: str) ->
                 if summary.pregnancy
                 else None,
             }
-            people_actions.update_health_summary(
-                actor, person, **{k: v for k, v in health.items() if v}
+            # Judged around the time the card was issued: what was valid then stays valid.
+            people_actions.update_health_summary_as_of(
+                actor, person, summary.issued_at, {k: v for k, v in health.items() if v}
             )
             CarriedCard.objects.create(
                 person=person,
@@ -341,7 +342,7 @@ def start_record_from_card(actor: Actor, text: str, *, consent_language: str) ->
                     actor,
                     person,
                     people_actions.FollowUpInput(
-                        f"{summary.issued_at_point}: {follow_up.text}"[:500],
+                        _with_marker(f"{summary.issued_at_point}: {follow_up.text}", 500),
                         follow_up.due
                         if follow_up.due and follow_up.due >= timezone.now().date()
                         else None,
@@ -355,3 +356,8 @@ def start_record_from_card(actor: Actor, text: str, *, consent_language: str) ->
             raise
         return existing
     return person
+
+
+def _with_marker(text: str, longest: int) -> str:
+    """A text within ``longest`` characters, shortened with the card's marker, never silently."""
+    return text if len(text) <= longest else text[: longest - 1] + MARKER

@@ -17,6 +17,7 @@ from routecare.cards.format import CardError
 from routecare.cards.messages import photo_error, read_error
 from routecare.cards.models import Card
 from routecare.core.api_errors import InvalidInputOut
+from routecare.core.fields import InputSchema
 from routecare.people import selectors as people_selectors
 
 router = Router(tags=["cards"])
@@ -44,11 +45,11 @@ class CardOut(Schema):
         return str(card.qr_text)
 
 
-class RevokeIn(Schema):
+class RevokeIn(InputSchema):
     reason: Literal["lost", "stolen"]
 
 
-class ReadIn(Schema):
+class ReadIn(InputSchema):
     text: str = Field(..., min_length=1, max_length=4400)
 
 

@@ -12,7 +12,7 @@ import cbor2
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from routecare.cards import format, strict_cbor
-from routecare.core.fields import is_language_code, text_problem
+from routecare.core.fields import MAX_DAYS_SUPPLY, is_language_code, text_problem
 from routecare.orgs.taxonomy import AgeBand, Service, Sex, TriageColour, Urgency
 from routecare.people import shortcode
 from routecare.people.models import ConsentPurpose
@@ -119,7 +119,7 @@ class _Strict(BaseModel):
 class Medicine(_Strict):
     name: CardText = Field(min_length=1, max_length=60)
     dose: CardText = Field(default="", max_length=40)
-    days_left: int | None = Field(default=None, ge=0, le=3650)
+    days_left: int | None = Field(default=None, ge=0, le=MAX_DAYS_SUPPLY)
 
 
 class Pregnancy(_Strict):
@@ -442,7 +442,7 @@ def _medicine(value: Any) -> dict[str, Any]:
     return {
         "name": _text(name, 1, 60),
         "dose": _text(dose, 0, 40),
-        "days_left": _or_null(days_left, lambda v: _uint(v, 0, 3650)),
+        "days_left": _or_null(days_left, lambda v: _uint(v, 0, MAX_DAYS_SUPPLY)),
     }
 
 

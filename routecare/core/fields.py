@@ -471,6 +471,8 @@ ALLERGIES = Lines(ALLERGY, max_items=50)
 CONDITIONS = Lines(CONDITION, max_items=50)
 MEDICINE_NAME = Text(80, required=True)
 MEDICINE_DOSE = Text(80)
+# A medicine's days of supply, as dispensed (and so the most a card says are left).
+MAX_DAYS_SUPPLY = 366
 VACCINE = Text(80, required=True)
 ENCOUNTER_NOTES = Text(1000, multiline=True)
 FOLLOW_UP_TEXT = Text(500, multiline=True, required=True)

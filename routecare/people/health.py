@@ -19,7 +19,7 @@ class Medicine(InputSchema):
     name: Annotated[str, fields.MEDICINE_NAME]
     dose: Annotated[str, fields.MEDICINE_DOSE] = ""
     quantity: int | None = Field(None, ge=0, le=10000)
-    days_supply: int | None = Field(None, ge=0, le=366)
+    days_supply: int | None = Field(None, ge=0, le=fields.MAX_DAYS_SUPPLY)
     dispensed_on: Annotated[dt.date, fields.DISPENSED_ON] | None = None
 
 

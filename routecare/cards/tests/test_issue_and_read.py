@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 from collections.abc import Callable
 
 import pytest
@@ -9,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from routecare.audit.models import AuditEvent
 from routecare.cards import actions, qr
@@ -606,3 +609,30 @@ def test_the_reader_and_the_issuer_are_told_what_is_not_whole_on_the_card(
     assert "1 × Allergies" in reading.content.decode()
     page = web(own.volunteer, own.point).get(f"/people/{carrier.pk}/card/")
     assert "1 × Allergies" in page.content.decode()
+
+
+def test_an_old_card_starts_a_record_with_values_judged_when_it_was_issued(
+    own: Society, other: Society, keys: None
+) -> None:
+    # Issued 300 days ago, expecting a birth 200 days after that: long past today, but right
+    # when the card was issued. The new record keeps it rather than refusing the card.
+    from routecare.cards import tooling
+
+    issued = timezone.now().replace(microsecond=0) - dt.timedelta(days=300)
+    summary = {
+        "short_code": "RC-7K3M-9QE",
+        "issued_at": issued.isoformat(),
+        "issued_at_point": own.point.code,
+        "consents": ["care", "share-network"],
+        "sex": "female",
+        "age_band": "18-59",
+        "pregnancy": {"weeks": 12, "expected_date": (issued + dt.timedelta(days=200)).date()
+                      .isoformat()},
+        "follow_ups": [{"text": "x" * 500, "urgency": "routine"}],
+    }  # fmt: skip
+    text, _dropped = tooling.encode_json(json.dumps(summary), own.society.country_code)
+    local = actions.start_record_from_card(other.actor(), text, consent_language="es")
+    assert local.health_summary.pregnancy["weeks"] == 12
+    follow_up = local.follow_ups.get()
+    assert len(follow_up.text) == 500
+    assert follow_up.text.endswith("…")  # the point's code made it longer: shortened, marked

@@ -9,6 +9,7 @@ from io import StringIO
 from django.core.management import call_command
 from django.utils import timezone
 
+from routecare.audit.models import AuditEvent
 from routecare.conftest import Society, register
 from routecare.feedback.actions import About, submit_feedback
 from routecare.feedback.models import FeedbackNote
@@ -43,6 +44,10 @@ def test_clean_data_is_reported_clean(own: Society) -> None:
     person = register(own, languages=["prs", "ti"])
     actions.update_health_summary(own.actor(), person, allergies=["پنی\u200cسیلین"])
     assert _check().strip() == "No stored value breaks the rules."
+    # It decrypted every record to check it: the audit trail says so.
+    event = AuditEvent.objects.get(object_type="stored_records")
+    assert (event.action, event.actor_username) == ("read", "(command line)")
+    assert "0 values" in event.detail
 
 
 def test_rows_breaking_the_rules_are_listed_per_society_without_their_values(
