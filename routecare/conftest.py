@@ -13,6 +13,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from django.core.cache import caches
 from django.test import Client
+from django.utils import translation
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -106,6 +107,16 @@ def empty_cache() -> Iterator[None]:
     for store in caches.all():
         store.clear()
     caching.SHARED.clear()
+
+
+@pytest.fixture(autouse=True)
+def default_language() -> Iterator[None]:
+    """Each test starts in the default language: Django's test client leaves the language of
+    its last request active in the thread (LocaleMiddleware activates, nothing deactivates),
+    so a test after one that asked in Arabic read Arabic messages."""
+    translation.deactivate()
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)
