@@ -20,6 +20,8 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 	$(BIN)/pip install --quiet --no-deps -e .
 	@# WeasyPrint (printed cards) needs Pango and a font with Arabic script, from Debian.
 	@$(BIN)/python -c "import weasyprint" 2>/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core >/dev/null; } || { echo "WeasyPrint needs Pango: apt-get install libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core"; exit 1; }
+	@# Printed cards and booklets in Arabic, Farsi, Pashto and Urdu need the Noto fonts (templates/print/fonts.css).
+	@fc-list 2>/dev/null | grep -q "Noto Nastaliq Urdu" || { [ "$$(id -u)" = 0 ] && { apt-get install -y -qq fonts-noto-core >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq fonts-noto-core >/dev/null; }; }; } || { echo "Printed pages need the Noto fonts: apt-get install fonts-noto-core"; exit 1; }
 	touch $@
 
 routecare/static/vendor/.installed: package.json package-lock.json

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import os
+import unicodedata
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
@@ -17,6 +19,9 @@ from django.test import Client
 from django.utils import timezone
 
 from routecare.conftest import Society
+from routecare.core import person_texts
+from routecare.core.person_texts import PERSON_LANGUAGES
+from routecare.core.tests.printed import drawn, missing_glyphs
 from routecare.directory import selectors
 from routecare.directory.hours import is_open
 from routecare.orgs.models import NationalSociety, Route, RouteStop, ServicePoint
@@ -406,3 +411,24 @@ def test_a_point_looked_up_by_code_is_what_the_reader_may_see_and_kept_until_a_c
     renamed = selectors.staff_point_with_code(own.actor(), society, "hn-internal")
     assert renamed is not None
     assert renamed.name == "Renamed"
+
+
+# Issue 19, item 1: no character of the booklet prints as an empty box, in any language.
+@pytest.mark.parametrize("language", PERSON_LANGUAGES)
+def test_every_character_of_the_booklet_has_a_glyph(
+    route: list[ServicePoint], language: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="weasyprint"):
+        response = Client().get(f"/{language}/services/booklet.pdf?country=HN")
+    assert response.status_code == 200
+    assert not [r for r in caplog.records if ".notdef" in r.getMessage()]
+    pdf = response.content
+    characters = drawn(pdf)
+    assert len(characters) > 100
+    source = "".join(person_texts.texts_for(language).values())
+    assert missing_glyphs(pdf, source) == []
+    arabic = {font for character, font in characters if unicodedata.name(character, "")
+              .startswith("ARABIC")}  # fmt: skip
+    if person_texts.is_rtl(language):
+        assert arabic
+    assert all("Noto" in font for font in arabic)
