@@ -58,7 +58,9 @@ class RevokeForm(forms.Form):
         choices=[
             (RevokedSerial.Reason.LOST, gettext_lazy("Lost")),
             (RevokedSerial.Reason.STOLEN, gettext_lazy("Stolen")),
-        ]
+        ],
+        # Named by the section's heading, "Card lost or stolen?" (card.html).
+        widget=forms.Select(attrs={"aria-labelledby": "cancel"}),
     )
 
 

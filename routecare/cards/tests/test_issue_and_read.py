@@ -21,6 +21,7 @@ from routecare.cards.keys import create_card_key, create_signing_key, retire_key
 from routecare.cards.models import Card, CardKey, RevokedSerial, SigningKey
 from routecare.cards.summary import CardSummary
 from routecare.conftest import Society, register
+from routecare.core.tests.named_controls import unnamed_controls
 from routecare.people import actions as people_actions
 from routecare.people.models import Person
 
@@ -313,6 +314,8 @@ def test_web_pages_issue_print_and_read(
     assert response.status_code == 302
     page = client.get(f"/people/{carrier.pk}/card/")
     assert b"<svg" in page.content
+    # Every control has an accessible name (the "lost or stolen" select had none).
+    assert unnamed_controls(page.content.decode()) == []
     assert 'dir="rtl"' in page.content.decode()  # Farsi, the person's first language
     pdf = client.get(f"/people/{carrier.pk}/card.pdf")
     assert pdf["Content-Type"] == "application/pdf"

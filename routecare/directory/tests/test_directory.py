@@ -21,6 +21,7 @@ from django.utils import timezone
 from routecare.conftest import Society
 from routecare.core import person_texts
 from routecare.core.person_texts import PERSON_LANGUAGES
+from routecare.core.tests.named_controls import unnamed_controls
 from routecare.core.tests.printed import drawn, missing_glyphs
 from routecare.directory import selectors
 from routecare.directory.hours import is_open
@@ -168,6 +169,17 @@ def test_a_point_page_names_the_languages_spoken_and_keeps_the_language_switcher
     page = response.content.decode()
     assert "español, inglés" in page  # spoken at the point, named in Spanish
     assert 'hreflang="ar"' in page  # the switcher still lists every language
+
+
+@pytest.mark.parametrize("language", ["fa", "es"])
+def test_every_control_of_the_public_pages_has_an_accessible_name(
+    route: list[ServicePoint], language: str
+) -> None:
+    # Issue 19, item 8: the share text box of a point page had no name (axe: critical).
+    for address in (f"/{language}/services/hn-a/", f"/{language}/services/?country=HN"):
+        page = Client().get(address)
+        assert page.status_code == 200
+        assert unnamed_controls(page.content.decode()) == [], address
 
 
 def test_a_status_change_shows_on_the_public_page(route: list[ServicePoint]) -> None:
