@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from functools import cache
 
 from babel import Locale
+from babel.numbers import format_decimal
 from django.utils.translation import get_language
 
 # Languages commonly spoken by people on the Americas and Western Balkans routes.
@@ -67,3 +69,11 @@ def language_name_in(code: str, language: str) -> str:
         return str(Locale.parse(language).languages.get(code, code))
     except (ValueError, LookupError):
         return language_name(code)
+
+
+def number_in(value: float | Decimal | int, language: str) -> str:
+    """A number as people of a language write it, without a useless ".0" ("2", "5,5")."""
+    try:
+        return str(format_decimal(value, format="#,##0.#", locale=language))
+    except (ValueError, LookupError):
+        return str(format_decimal(value, format="#,##0.#", locale="en"))

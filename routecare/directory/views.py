@@ -24,7 +24,7 @@ from django.views.decorators.http import require_POST
 
 from routecare.access import Rule, StaffRequest, may_edit_service_point, staff_view
 from routecare.core import caching, person_texts
-from routecare.core.languages import country_name_in, language_name_in
+from routecare.core.languages import country_name_in, language_name_in, number_in
 from routecare.directory import actions, exports, selectors
 from routecare.directory.booklet import booklet_pdf, simple_map
 from routecare.directory.hours import by_day, is_open
@@ -161,7 +161,12 @@ def _draw_public_list(request: HttpRequest, lang: str) -> HttpResponse:
     if start is not None:
         # What is next is seen from where the person is: that country's onward setting holds.
         next_points = [
-            {**_point_context(n.point, lang, now, texts), "hours_away": n.hours, "km": n.km}
+            {
+                **_point_context(n.point, lang, now, texts),
+                # "about 2 hours", "unas 5,5 horas": never "2.0" (issue 19, item 9).
+                "hours_away": number_in(n.hours, lang),
+                "km": number_in(n.km, lang),
+            }
             for n in selectors.public_next_along(
                 start, service=filters.service, direction=filters.direction
             )

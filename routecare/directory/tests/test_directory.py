@@ -291,6 +291,20 @@ def test_next_along_keeps_the_onward_setting_of_the_starting_country(
     assert "gt-c" not in section
 
 
+def test_travel_times_read_as_people_write_numbers(route: list[ServicePoint]) -> None:
+    # Issue 19, item 9: "unas 2.0 horas", "12.0 èdtan". Whole hours without ".0", halves with
+    # the language's decimal sign.
+    RouteStop.objects.filter(service_point=route[1]).update(hours_from_previous=Decimal("2.5"))
+    spanish = Client().get("/es/services/?from=hn-a").content.decode()
+    section = spanish.split('data-testid="next-along"')[1].split("</section>")[0]
+    assert "2,5" in section
+    assert ".0 " not in section
+    english = Client().get("/en/services/?from=hn-a").content.decode()
+    section = english.split('data-testid="next-along"')[1].split("</section>")[0]
+    assert "about 2.5 hours" in section
+    assert "about 11.5 hours" in section
+
+
 def test_partners_see_shared_points_only_and_no_capacity(
     route: list[ServicePoint], own: Society, web: Callable[..., Client]
 ) -> None:
