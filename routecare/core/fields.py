@@ -386,6 +386,16 @@ class DateWindow:
             return None
         return f"outside -{self.before.days}..+{self.after.days} days of the record's time"
 
+    def problem_now(self, day: dt.date | None) -> str | None:
+        """For a web form: what is typed now is recorded now, its own time."""
+        return None if day is None else self.problem(day, timezone.now())
+
+    def validate_now(self, day: dt.date | None) -> None:
+        """A form's ``clean_<field>``: a ValidationError with the field's sentence."""
+        problem = self.problem_now(day)
+        if problem is not None:
+            raise ValidationError(problem, code="date_window")
+
     def check(self, day: dt.date | None, reference: dt.datetime | dt.date, field: str) -> None:
         if day is None:
             return

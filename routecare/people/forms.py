@@ -146,8 +146,7 @@ class EncounterForm(forms.Form):
         if not self.errors and not self.services():
             raise forms.ValidationError(_("Enter a quantity for at least one service delivered."))
         due = cleaned.get("follow_up_due")
-        # Recorded now: the visit's time is the form's.
-        problem = fields.FOLLOW_UP_DUE.problem(due, timezone.now()) if due else None
+        problem = fields.FOLLOW_UP_DUE.problem_now(due)
         if problem is not None:
             self.add_error("follow_up_due", problem)
         if due and not cleaned.get("follow_up_text"):
@@ -183,10 +182,7 @@ class HealthSummaryForm(forms.Form):
 
     def clean_pregnancy_expected(self) -> dt.date | None:
         expected: dt.date | None = self.cleaned_data.get("pregnancy_expected")
-        # A health summary has no time of its own: the change's is the reference.
-        problem = fields.EXPECTED_DELIVERY.problem(expected, timezone.now()) if expected else None
-        if problem is not None:
-            raise forms.ValidationError(problem)
+        fields.EXPECTED_DELIVERY.validate_now(expected)
         return expected
 
     def initial_from(self, summary: Any) -> None:
@@ -250,8 +246,7 @@ class MedicineForm(forms.Form):
         has_details = any(cleaned.get(key) for key in ("dose", "quantity", "days_supply"))
         if has_details and not cleaned.get("name"):
             self.add_error("name", _("Name the medicine."))
-        dispensed = cleaned.get("dispensed_on")
-        problem = fields.DISPENSED_ON.problem(dispensed, timezone.now()) if dispensed else None
+        problem = fields.DISPENSED_ON.problem_now(cleaned.get("dispensed_on"))
         if problem is not None:
             self.add_error(None, problem)
         return cleaned

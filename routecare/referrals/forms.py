@@ -6,7 +6,6 @@ from typing import Any
 
 from django import forms
 from django.db.models import Q
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from routecare.access import Actor
@@ -88,10 +87,7 @@ class ReferralForm(forms.Form):
 
     def clean_due(self) -> dt.date | None:
         due: dt.date | None = self.cleaned_data.get("due")
-        # A referral's own time is when it is sent: now.
-        problem = fields.REFERRAL_DUE.problem(due, timezone.now()) if due else None
-        if problem is not None:
-            raise forms.ValidationError(problem)
+        fields.REFERRAL_DUE.validate_now(due)  # a referral's own time is when it is sent: now
         return due
 
     def destination_value(self) -> Destination:
