@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import os
 import time
-import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -187,11 +186,6 @@ def _header(network: int = NETWORK) -> bytes:
     return cbor2.dumps([format.FORMAT_VERSION, network, CARD_KEY.kid])
 
 
-def _deflate(record: bytes) -> bytes:
-    compressor = zlib.compressobj(9, zlib.DEFLATED, -15)
-    return compressor.compress(record) + compressor.flush()
-
-
 def _text(header: bytes, inner: bytes) -> str:
     nonce = os.urandom(format.NONCE_BYTES)
     sealed = AESGCM(CARD_KEY.secret).encrypt(nonce, inner, header)
@@ -206,8 +200,7 @@ def _signed_inner(header: bytes, payload: bytes) -> bytes:
 
 
 def sealed_record(record: bytes) -> str:
-    header = _header()
-    return _text(header, _signed_inner(header, _deflate(record)))
+    return format.seal(record, network=NETWORK, card_key=CARD_KEY, signing_key=SIGNING_KEY)
 
 
 def sealed_payload(payload: bytes) -> str:
@@ -237,7 +230,7 @@ def texts() -> st.SearchStrategy[str]:
         st.builds(sealed_inner, cbor_bytes()),
         st.builds(sealed_payload, st.binary(max_size=40)),
         st.builds(
-            lambda record, extra: sealed_payload(_deflate(record) + extra),
+            lambda record, extra: sealed_payload(format._deflate(record) + extra),
             records(),
             st.binary(max_size=3),
         ),
