@@ -222,6 +222,9 @@ TEXTS: dict[str, str] = {
         "You can ask us to delete all of this at any time. Our reports keep only numbers (how "
         "many people we helped), with nothing that points to you."
     ),
+    # Opening times and the directory's words (issue 19).
+    # Public pages offline, tap targets and services by name (issue 19).
+    # Staff pages shown to the person: registration, consents (issue 19).
 }
 # Service names, for what a person received.
 SERVICE_TEXTS: dict[str, str] = {
