@@ -8,6 +8,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 
 from routecare.access import Actor, build_actor
+from routecare.demo.faq import FAQ
 from routecare.feedback import actions, faq_actions
 from routecare.feedback.models import FaqEntry, Feedback, Status
 from routecare.orgs.models import NationalSociety, Network, ServicePoint
@@ -25,25 +26,6 @@ FEEDBACK = (
      "¿Dónde puedo cargar mi teléfono y llamar a mi familia en Danlí?", False),
     ("demo-feedback-hn-2", "HN", "point:hnd-danli", "suggestion", "ht",
      "Tanpri mete plis dlo pou timoun yo nan liy la.", False),
-)  # fmt: skip
-FAQ = (
-    (["connectivity", "rfl", "hn"], True, {
-        "es": ("¿Dónde puedo cargar mi teléfono y llamar a mi familia?",
-               "En los puntos de servicio de la Cruz Roja con el símbolo 🔌 puede cargar su "
-               "teléfono, usar el WiFi y hacer una llamada gratis para contactar a su familia."),
-        "en": ("Where can I charge my phone and call my family?",
-               "At Red Cross service points with the 🔌 symbol you can charge your phone, use "
-               "the WiFi and make a free call to reach your family."),
-    }),
-    (["health-primary", "medicines", "safety"], False, {
-        "en": ("A person asks for medicines we do not have. What do I say?",
-               "Do not promise. Check the directory for the next point offering medicines "
-               "along their way, refer them with their consent, and note it as a follow-up."),
-        "es": ("Una persona pide medicamentos que no tenemos. ¿Qué le digo?",
-               "No prometa nada. Busque en el directorio el próximo punto con medicamentos en "
-               "su camino, refiera a la persona con su consentimiento y anótelo como "
-               "seguimiento."),
-    }),
 )  # fmt: skip
 
 
@@ -68,16 +50,17 @@ def load_feedback() -> None:
     serbia = _focal("RS")
     for item in Feedback.objects.filter(about_society__country_code="RS", status=Status.NEW):
         actions.change_status(serbia, item, Status.ACKNOWLEDGED)
-    americas = Network.objects.filter(societies__country_code="HN").first()
-    if americas is None or FaqEntry.objects.filter(network=americas).exists():
-        return
-    honduras = _focal("HN")
-    entries = [
-        faq_actions.approve_entry(
-            honduras, faq_actions.create_entry(honduras, texts=texts, tags=tags, public=public)
-        )
-        for tags, public, texts in FAQ
-    ]
-    # The Danlí question is the one the first entry answers.
-    asked = Feedback.objects.get(submission_key=actions.submission_key("demo-feedback-hn-1"))
-    faq_actions.link_question(honduras, asked, entries[0])
+    entries: dict[str, list[FaqEntry]] = {}
+    for country, tags, public, texts in FAQ:
+        network = Network.objects.filter(societies__country_code=country).first()
+        if network is None or (
+            country not in entries and FaqEntry.objects.filter(network=network).exists()
+        ):
+            continue  # no such network in this demo, or its FAQ was made by an earlier load
+        focal = _focal(country)
+        entry = faq_actions.create_entry(focal, texts=texts, tags=tags, public=public)
+        entries.setdefault(country, []).append(faq_actions.approve_entry(focal, entry))
+    if entries.get("HN"):
+        # The Danlí question is the one the first entry of Honduras answers.
+        asked = Feedback.objects.get(submission_key=actions.submission_key("demo-feedback-hn-1"))
+        faq_actions.link_question(_focal("HN"), asked, entries["HN"][0])

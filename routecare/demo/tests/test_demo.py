@@ -1,13 +1,16 @@
 from io import StringIO
 
 from django.core.management import call_command
+from django.test import Client
 
 from routecare.cards.models import Card, CardKey
+from routecare.core.person_texts import PERSON_LANGUAGES
+from routecare.feedback.models import FaqEntry
 from routecare.orgs.models import NationalSociety, Route, ServicePoint
 from routecare.people.models import Encounter, Person
 
 
-def test_demo_loads_both_networks_idempotently(db: None) -> None:
+def test_demo_loads_both_networks_idempotently(db: None, client: Client) -> None:
     out = StringIO()
     call_command("demo", stdout=out)
     counts = (
@@ -16,6 +19,7 @@ def test_demo_loads_both_networks_idempotently(db: None) -> None:
         Route.objects.count(),
         Person.objects.count(),
         Encounter.objects.count(),
+        FaqEntry.objects.count(),
     )
     call_command("demo", stdout=StringIO())
     assert counts == (
@@ -24,6 +28,7 @@ def test_demo_loads_both_networks_idempotently(db: None) -> None:
         Route.objects.count(),
         Person.objects.count(),
         Encounter.objects.count(),
+        FaqEntry.objects.count(),
     )
     assert counts[0] == 11
     assert Route.objects.get(slug="darien-north").stops.count() == 13
@@ -33,6 +38,12 @@ def test_demo_loads_both_networks_idempotently(db: None) -> None:
     assert CardKey.objects.count() == 2
     assert "hn-volunteer" in out.getvalue()
     assert "routecare-demo" in out.getvalue()
+    # The public FAQ of both routes answers in every language of people on the move.
+    for country in ("HN", "RS"):
+        for language in PERSON_LANGUAGES:
+            page = client.get(f"/{language}/faq/?country={country}")
+            assert page.status_code == 200
+            assert len(page.context["hits"]) == 3, (country, language)
 
 
 def test_synth_adds_people_with_journeys(db: None) -> None:
