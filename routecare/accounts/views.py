@@ -84,6 +84,11 @@ def two_factor(request: StaffRequest) -> HttpResponse:
 @staff_view(Rule.SIGNED_IN)
 def pick_point(request: StaffRequest) -> HttpResponse:
     points = workable_service_points(request.actor.user)
+    only = list(points[:2])
+    if request.method != "POST" and len(only) == 1:
+        # One place of work: nothing to ask.
+        request.session["service_point_id"] = str(only[0].pk)
+        return redirect(_next_url(request, reverse("people:home")))
     form = PickPointForm(points, posted(request))
     if request.method == "POST" and form.is_valid():
         request.session["service_point_id"] = str(form.cleaned_data["service_point"].pk)

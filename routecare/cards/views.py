@@ -7,9 +7,10 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
@@ -178,7 +179,16 @@ def scan(request: StaffRequest) -> HttpResponse:
     reading: CardReading | None = None
     expected: list[Referral] = []
     error = ""
-    if request.method == "POST" and form.is_valid():
+    text = ""
+    pending = request.session.pop(PENDING_CARD, None) if request.method != "POST" else None
+    if isinstance(pending, str) and pending:
+        # Back from choosing today's point: the card that was read before, read again.
+        try:
+            reading = actions.read_card(actor, pending)
+            text = pending
+        except CardError as failure:
+            error = read_error(failure.code)
+    elif request.method == "POST" and form.is_valid():
         text = form.cleaned_data["text"].strip()
         photo = form.cleaned_data["photo"]
         if photo is not None:
@@ -227,10 +237,24 @@ def _is_short_code(text: str) -> bool:
     return compact is not None and len(text) <= 16
 
 
-@staff_view(Rule.PERSONAL_RECORDS)
-@require_POST
+# The card text waiting, in the server-side session, while the volunteer chooses today's point.
+PENDING_CARD = "pending_card_text"
+
+
+# Card reading, not personal records: the decorator would send a volunteer who has not chosen
+# today's point to the chooser and back with a GET, losing the card. This view keeps the card.
+@staff_view(Rule.CARD_READING)
 def start_record(request: StaffRequest) -> HttpResponse:
     """Start a record here for the person a card from another society describes."""
+    if not request.actor.handles_personal_records:
+        raise PermissionDenied
+    if request.method != "POST":
+        return redirect("cards:scan")
+    if request.actor.service_point is None:
+        text = request.POST.get("text", "")
+        if text and len(text) <= 4400:
+            request.session[PENDING_CARD] = text
+        return redirect(f"{reverse('accounts:pick_point')}?next={reverse('cards:scan')}")
     form = StartRecordForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Record the person's consent to care first; nothing changed."))
