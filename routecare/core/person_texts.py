@@ -223,6 +223,14 @@ TEXTS: dict[str, str] = {
         "many people we helped), with nothing that points to you."
     ),
     # Opening times and the directory's words (issue 19).
+    "open_until": "Open now, until %(time)s",
+    "closed_opens_today": "Closed now, opens at %(time)s",
+    "closed_opens_tomorrow": "Closed now, opens tomorrow at %(time)s",
+    "closed_opens_on": "Closed now, opens %(day)s at %(time)s",
+    "state_taken_at": "Open or closed: as at %(time)s. Check the opening hours.",
+    "onward_points": "Further along the route",
+    "address": "Address",
+    "directions": "How to get there",
     # Public pages offline, tap targets and services by name (issue 19).
     # Staff pages shown to the person: registration, consents (issue 19).
 }

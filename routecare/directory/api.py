@@ -16,7 +16,7 @@ from routecare.access import Actor, Rule, api_rule
 from routecare.core import caching, fields
 from routecare.core.fields import InputSchema
 from routecare.directory import actions, selectors
-from routecare.directory.hours import is_open
+from routecare.directory.hours import next_change, opening_state
 from routecare.orgs.models import ServicePoint, valid_period
 from routecare.orgs.taxonomy import Service
 
@@ -49,7 +49,12 @@ class PublicPointOut(Schema):
     phone: str
     whatsapp: str
     last_verified: dt.date | None
+    # From hours.opening_state, as on the public pages: open now and until when (None: open
+    # through the week), or when it next opens (None: not operating, or no hours known); in
+    # the point's local time with its offset.
     open_now: bool
+    open_until: dt.datetime | None
+    next_opening: dt.datetime | None
 
     @staticmethod
     def resolve_country(point: ServicePoint) -> str:
@@ -62,7 +67,15 @@ class PublicPointOut(Schema):
 
     @staticmethod
     def resolve_open_now(point: ServicePoint) -> bool:
-        return is_open(point, timezone.now())
+        return opening_state(point, timezone.now()).open_now
+
+    @staticmethod
+    def resolve_open_until(point: ServicePoint) -> dt.datetime | None:
+        return opening_state(point, timezone.now()).until
+
+    @staticmethod
+    def resolve_next_opening(point: ServicePoint) -> dt.datetime | None:
+        return opening_state(point, timezone.now()).next_opens
 
 
 class StaffPointOut(PublicPointOut):
@@ -127,8 +140,10 @@ def public_service_points(request: HttpRequest, query: Query[DirectoryQuery]) ->
         rendered: str = JSON.render(request, data, response_status=200)
         return rendered.encode()
 
-    # The same for everyone who asks, like the public pages (selectors.PUBLIC_SECONDS).
-    parts = ("api", filters.country, filters.service, filters.open_now)
+    # The same for everyone who asks, like the public pages (selectors.PUBLIC_SECONDS), and
+    # never after one of the points opens or closes.
+    change = next_change(selectors.public_point_list(filters.country), timezone.now())
+    parts = ("api", filters.country, filters.service, filters.open_now, change)
     body = caching.remember(selectors.PUBLIC_PAGES, parts, selectors.PUBLIC_SECONDS, draw)
     return HttpResponse(body, content_type=f"{JSON.media_type}; charset={JSON.charset}")
 

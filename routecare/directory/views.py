@@ -27,7 +27,14 @@ from routecare.core import caching, person_texts
 from routecare.core.languages import country_name_in, language_name_in, number_in
 from routecare.directory import actions, exports, selectors
 from routecare.directory.booklet import booklet_pdf, simple_map
-from routecare.directory.hours import by_day, is_open
+from routecare.directory.hours import (
+    by_day,
+    is_open,
+    next_change,
+    opening_line,
+    opening_state,
+    zone_of,
+)
 from routecare.orgs.models import NationalSociety, Role, ServicePoint
 from routecare.orgs.taxonomy import Service
 
@@ -60,13 +67,19 @@ def _public_url(request: HttpRequest, lang: str, code: str, country: str) -> str
 PUBLIC_QUERY = frozenset({"country", "service", "from", "direction", "open_now"})
 
 
-def _public_page(request: HttpRequest, draw: Callable[[], HttpResponse]) -> HttpResponse:
-    """``draw()``'s page, or the same page drawn for this address less than a minute ago.
-    Addresses with other query parameters are drawn each time (they must not fill the cache)."""
+def _public_page(
+    request: HttpRequest, draw: Callable[[], HttpResponse], shown: list[ServicePoint]
+) -> HttpResponse:
+    """``draw()``'s page, or the same page drawn for this address less than a minute ago and
+    since the last opening or closing of any of the ``shown`` points (the page says which are
+    open now). Addresses with other query parameters are drawn each time (they must not fill
+    the cache)."""
     if not set(request.GET) <= PUBLIC_QUERY:
         return draw()
-    # The scheme and host: the share links on the page are absolute.
-    parts = (request.scheme, request.get_host(), request.get_full_path())
+    # The scheme and host: the share links on the page are absolute. The next change: a page
+    # drawn at 17:59 ("open until 18:00") is not the page of 18:00.
+    change = next_change(shown, timezone.now())
+    parts = (request.scheme, request.get_host(), request.get_full_path(), change)
     body = caching.remember(
         selectors.PUBLIC_PAGES, parts, selectors.PUBLIC_SECONDS, lambda: draw().content
     )
@@ -78,9 +91,13 @@ def _point_context(
 ) -> dict[str, Any]:
     """``texts``: ``person_texts.texts_for(lang)``, built once per page rather than per point
     (a few hundred catalogue look-ups each time)."""
+    state = opening_state(point, now)
     return {
         "point": point,
-        "open_now": is_open(point, now),
+        "open_now": state.open_now,
+        "state": state,
+        # "Open now, until 18:00": the status word only when it is not the usual "open".
+        "opening_line": opening_line(state, texts),
         "status_text": texts[f"status_{point.status.replace('-', '_')}"],
         "services": [
             (code, SERVICE_ICONS.get(code, "•"), texts.get(f"service:{code}", code))
@@ -147,7 +164,10 @@ def public_list(request: HttpRequest, lang: str) -> HttpResponse:
     if _language(lang) is None:
         query = f"?{request.GET.urlencode()}" if request.GET else ""
         return redirect(reverse("directory:public_list", args=["en"]) + query)
-    return _public_page(request, lambda: _draw_public_list(request, lang))
+    # Every point the page may show: its country's (onward ones included) and what is next
+    # along the way from one of them, which lies in the same country's list.
+    shown = selectors.public_point_list(selectors.parse_filters(request.GET).country)
+    return _public_page(request, lambda: _draw_public_list(request, lang), shown)
 
 
 def _draw_public_list(request: HttpRequest, lang: str) -> HttpResponse:
@@ -199,7 +219,12 @@ def _draw_public_list(request: HttpRequest, lang: str) -> HttpResponse:
 def public_detail(request: HttpRequest, lang: str, code: str) -> HttpResponse:
     if _language(lang) is None:
         return redirect(reverse("directory:public_detail", args=["en", code]))
-    return _public_page(request, lambda: _draw_public_detail(request, lang, code))
+    shown = [
+        point
+        for point in selectors.public_point_list(selectors.parse_filters(request.GET).country)
+        if point.code == code
+    ]
+    return _public_page(request, lambda: _draw_public_detail(request, lang, code), shown)
 
 
 def _draw_public_detail(request: HttpRequest, lang: str, code: str) -> HttpResponse:
@@ -368,9 +393,14 @@ def public_booklet(request: HttpRequest, lang: str) -> HttpResponse:
     filters = selectors.parse_filters(request.GET)
     now = timezone.now()
     points = list(selectors.public_points(filters.country))
-    # A booklet takes seconds to draw: the same one is served until a point changes.
+    # A booklet takes seconds to draw: the same one is served until a point changes, or one
+    # of them opens or closes (it says which are open when it was drawn).
     newest = max((point.updated_at for point in points), default=None)
-    key = f"booklet:{lang}:{filters.country}:{newest and newest.isoformat()}:{len(points)}"
+    change = next_change(points, now)
+    key = (
+        f"booklet:{lang}:{filters.country}:{newest and newest.isoformat()}:{len(points)}:"
+        f"{change and change.timestamp()}"
+    )
     cached = cache.get(key)
     if cached is not None:
         return _pdf_response(cached, filters.country, lang)
@@ -381,10 +411,20 @@ def public_booklet(request: HttpRequest, lang: str) -> HttpResponse:
             "points": [_point_context(point, lang, now, texts) for point in points],
             "map": simple_map(points),
             "country_name": country_name_in(filters.country, lang) if filters.country else "",
+            # Printed and read later: "open now" holds for the moment it was drawn, said so.
+            "taken_at": texts["state_taken_at"] % {"time": _moment(now, points, filters.country)},
         }
     )
     cache.set(key, pdf, timeout=24 * 3600)
     return _pdf_response(pdf, filters.country, lang)
+
+
+def _moment(now: dt.datetime, points: list[ServicePoint], country: str) -> str:
+    """``now`` in the country's time (UTC for a booklet of every country), with its offset."""
+    own = next((p for p in points if p.national_society.country_code == country), None)
+    local = now.astimezone(zone_of(own) if own is not None else dt.UTC)
+    offset = local.isoformat(timespec="minutes")[-6:]
+    return f"{local:%Y-%m-%d %H:%M} UTC{'' if offset == '+00:00' else offset}"
 
 
 def _pdf_response(pdf: bytes, country: str, lang: str) -> HttpResponse:
