@@ -145,11 +145,40 @@ def _known() -> tuple[frozenset[str], frozenset[str]]:
 
 
 def public_point_list(country: str = "") -> list[ServicePoint]:
-    """``public_points`` as a list, kept like the public pages: every page and API answer of
-    a country shares it (and the pages of one start, its ``public_next_along``)."""
+    """``public_points`` as a list, the country's own points first (``own_first``), kept like
+    the public pages: every page and API answer of a country shares it (and the pages of one
+    start, its ``public_next_along``)."""
     return caching.remember(
-        PUBLIC_PAGES, ("points", country), PUBLIC_SECONDS, lambda: list(public_points(country))
+        PUBLIC_PAGES,
+        ("points", country),
+        PUBLIC_SECONDS,
+        lambda: own_first(public_points(country), country),
     )
+
+
+def own_first(points: Iterable[ServicePoint], country: str) -> list[ServicePoint]:
+    """A country's page starts with its own points; the onward ones (other countries of the
+    network) come after, by country and name (issue 19, item 5)."""
+    return sorted(
+        points,
+        key=lambda p: (
+            bool(country) and p.national_society.country_code != country,
+            p.national_society.country_code,
+            p.name,
+        ),
+    )
+
+
+def split_onward(
+    points: Iterable[ServicePoint], country: str
+) -> tuple[list[ServicePoint], list[ServicePoint]]:
+    """The country's own points and, apart (shown under their own heading), the onward ones;
+    without a country every point is its own."""
+    own, onward = [], []
+    for point in own_first(points, country):
+        is_own = not country or point.national_society.country_code == country
+        (own if is_own else onward).append(point)
+    return own, onward
 
 
 def public_next_along(

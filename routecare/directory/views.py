@@ -192,16 +192,18 @@ def _draw_public_list(request: HttpRequest, lang: str) -> HttpResponse:
             )
         ]
     countries = public_countries(lang)
+    own, onward = selectors.split_onward(
+        selectors.apply_filters(scope, listing, now), filters.country
+    )
     return render(
         request,
         "directory/public_list.html",
         {
             **public_base(request, lang, texts),
             "filters": filters,
-            "points": [
-                _point_context(p, lang, now, texts)
-                for p in selectors.apply_filters(scope, listing, now)
-            ],
+            "points": [_point_context(p, lang, now, texts) for p in own],
+            # Other countries' points, after the country's own and under their own heading.
+            "onward_points": [_point_context(p, lang, now, texts) for p in onward],
             "scope": scope,
             "start": start,
             "next_points": next_points,
@@ -392,7 +394,8 @@ def public_booklet(request: HttpRequest, lang: str) -> HttpResponse:
         return redirect(reverse("directory:booklet", args=["en"]))
     filters = selectors.parse_filters(request.GET)
     now = timezone.now()
-    points = list(selectors.public_points(filters.country))
+    own, onward = selectors.split_onward(selectors.public_points(filters.country), filters.country)
+    points = own + onward
     # A booklet takes seconds to draw: the same one is served until a point changes, or one
     # of them opens or closes (it says which are open when it was drawn).
     newest = max((point.updated_at for point in points), default=None)
@@ -409,6 +412,8 @@ def public_booklet(request: HttpRequest, lang: str) -> HttpResponse:
         {
             **public_base(request, lang, texts),
             "points": [_point_context(point, lang, now, texts) for point in points],
+            # Where the onward points start (numbered on, under their heading).
+            "onward_from": len(own) + 1 if onward else None,
             "map": simple_map(points),
             "country_name": country_name_in(filters.country, lang) if filters.country else "",
             # Printed and read later: "open now" holds for the moment it was drawn, said so.
