@@ -174,7 +174,8 @@ def split_onward(
 ) -> tuple[list[ServicePoint], list[ServicePoint]]:
     """The country's own points and, apart (shown under their own heading), the onward ones;
     without a country every point is its own."""
-    own, onward = [], []
+    own: list[ServicePoint] = []
+    onward: list[ServicePoint] = []
     for point in own_first(points, country):
         is_own = not country or point.national_society.country_code == country
         (own if is_own else onward).append(point)
