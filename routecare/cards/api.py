@@ -19,6 +19,7 @@ from routecare.cards.models import Card
 from routecare.core.api_errors import InvalidInputOut
 from routecare.core.fields import InputSchema
 from routecare.people import selectors as people_selectors
+from routecare.referrals.models import Referral
 
 router = Router(tags=["cards"])
 
@@ -58,13 +59,45 @@ class Issuer(Schema):
     country_code: str
 
 
+class ExpectedReferralOut(Schema):
+    """An open referral to the reader's society for this person, as on the read-a-card page."""
+
+    id: uuid.UUID
+    type: str
+    service: str
+    urgency: str
+    status: str
+    due: dt.date | None
+    from_society: str
+    from_point: str
+
+    @staticmethod
+    def resolve_from_society(referral: Referral) -> str:
+        return referral.from_society.name
+
+    @staticmethod
+    def resolve_from_point(referral: Referral) -> str:
+        return referral.from_point.name
+
+
 class ReadingOut(Schema):
+    kind: Literal["card"] = "card"
     issuer: Issuer
     issued_at_point_name: str | None
     health_only: bool
     # The reader's own record with the card's short code, if their society has one.
     local_person_id: uuid.UUID | None
     summary: dict[str, Any]
+    # Protection referrals only for staff with the protection role; none for partners.
+    expected_referrals: list[ExpectedReferralOut]
+
+
+class ShortCodeOut(Schema):
+    """A typed short code: the reader's own record with it, and referrals expected here."""
+
+    kind: Literal["short_code"] = "short_code"
+    local_person_id: uuid.UUID | None
+    expected_referrals: list[ExpectedReferralOut]
 
 
 class CardProblem(Schema):
@@ -72,8 +105,10 @@ class CardProblem(Schema):
     detail: str
 
 
-def _reading_out(reading: CardReading) -> dict[str, Any]:
+def _reading_out(actor: Actor, reading: CardReading) -> dict[str, Any]:
     return {
+        "kind": "card",
+        "expected_referrals": selectors.expected_referrals(actor, reading.summary.short_code),
         "issuer": {"name": reading.issuer.name, "country_code": reading.issuer.country_code},
         "issued_at_point_name": reading.issued_at_point.name if reading.issued_at_point else None,
         "health_only": reading.health_only,
@@ -122,16 +157,41 @@ def revoke_card(request: HttpRequest, person_id: str, body: RevokeIn) -> Card:
 CARD_REFUSED: Any = CardProblem | InvalidInputOut
 
 
-@router.post("/cards/read", response={200: ReadingOut, 422: CARD_REFUSED})
+READ_OUT: Any = ReadingOut | ShortCodeOut
+# Why a typed short code is refused, beside the card format's reasons (docs/card-format.md).
+SHORT_CODE_REASONS = frozenset({"unknown_short_code", "short_code_not_for_partners"})
+
+
+@router.post("/cards/read", response={200: READ_OUT, 422: CARD_REFUSED})
 @api_rule(Rule.CARD_READING)
 def read_card(request: HttpRequest, body: ReadIn) -> Status[dict[str, Any]]:
-    """Verify, decrypt and check a card's QR text. A card that cannot be read answers 422 with
-    a ``code`` naming the reason and a translated ``detail``."""
+    """Verify, decrypt and check a card's QR text, or look up a typed short code as the
+    read-a-card page does (``kind`` says which). Either lists the referrals expected here.
+    What cannot be read answers 422 with a ``code`` naming the reason and a translated
+    ``detail`` (``unknown_short_code``; ``short_code_not_for_partners``: partners scan)."""
+    actor = _actor(request)
+    text = body.text.strip()
+    if selectors.is_short_code(text):
+        if not actor.handles_personal_records:
+            detail = str(selectors.SHORT_CODE_NOT_FOR_PARTNERS)
+            return Status(422, {"code": "short_code_not_for_partners", "detail": detail})
+        typed = selectors.look_up_typed_code(actor, text)
+        if not typed.found:
+            detail = str(selectors.SHORT_CODE_UNKNOWN)
+            return Status(422, {"code": "unknown_short_code", "detail": detail})
+        return Status(
+            200,
+            {
+                "kind": "short_code",
+                "local_person_id": typed.person.pk if typed.person else None,
+                "expected_referrals": typed.expected,
+            },
+        )
     try:
-        reading = actions.read_card(_actor(request), body.text)
+        reading = actions.read_card(actor, text)
     except CardError as error:
         return Status(422, {"code": error.code, "detail": read_error(error.code)})
-    return Status(200, _reading_out(reading))
+    return Status(200, _reading_out(actor, reading))
 
 
 # Optional so that the access rule is checked before the upload: a missing photo is a 422.
@@ -148,8 +208,9 @@ def read_card_photo(
         text = qr.read_photo(photo.read(qr.MAX_PHOTO_BYTES + 1) if photo is not None else b"")
     except qr.PhotoError as error:
         return Status(422, {"code": error.code, "detail": photo_error(error.code)})
+    actor = _actor(request)
     try:
-        reading = actions.read_card(_actor(request), text)
+        reading = actions.read_card(actor, text)
     except CardError as error:
         return Status(422, {"code": error.code, "detail": read_error(error.code)})
-    return Status(200, _reading_out(reading))
+    return Status(200, _reading_out(actor, reading))

@@ -27,8 +27,6 @@ from routecare.core import person_texts
 from routecare.core.http import posted
 from routecare.core.languages import language_choices
 from routecare.people import selectors as people_selectors
-from routecare.people import shortcode
-from routecare.referrals import selectors as referral_selectors
 from routecare.referrals.models import Referral
 
 
@@ -200,13 +198,16 @@ def scan(request: StaffRequest) -> HttpResponse:
                 error = photo_error(photo_failure.code)
         if not error and not text:
             error = _("Scan the card, choose a photo of it, or type its code.")
-        elif not error and actor.handles_personal_records and _is_short_code(text):
-            lookup = people_selectors.find_by_short_code(actor, text)
-            expected = referral_selectors.expected(actor, text)
-            if lookup.person is not None and not expected:
-                return redirect("people:detail", person_id=lookup.person.pk)
-            if not expected:
-                error = _("No one with that short code is registered in your National Society.")
+        elif not error and selectors.is_short_code(text):
+            if not actor.handles_personal_records:
+                error = str(selectors.SHORT_CODE_NOT_FOR_PARTNERS)
+            else:
+                typed = selectors.look_up_typed_code(actor, text)
+                expected = typed.expected
+                if typed.person is not None and not expected:
+                    return redirect("people:detail", person_id=typed.person.pk)
+                if not typed.found:
+                    error = str(selectors.SHORT_CODE_UNKNOWN)
         elif not error:
             try:
                 reading = actions.read_card(actor, text)
@@ -216,8 +217,8 @@ def scan(request: StaffRequest) -> HttpResponse:
         error = read_error("not_routecare")  # too long, or characters no card has
     elif request.method == "POST":
         error = _("That upload was not understood; choose a photo (JPEG, PNG or WebP).")
-    if reading is not None and actor.handles_personal_records:
-        expected = referral_selectors.expected(actor, reading.summary.short_code)
+    if reading is not None:
+        expected = selectors.expected_referrals(actor, reading.summary.short_code)
     context: dict[str, Any] = {
         "form": form,
         "reading": reading,
@@ -230,11 +231,6 @@ def scan(request: StaffRequest) -> HttpResponse:
         )
         context["qr_text"] = text
     return render(request, "cards/scan.html", context)
-
-
-def _is_short_code(text: str) -> bool:
-    compact = shortcode.normalise(text)
-    return compact is not None and len(text) <= 16
 
 
 # The card text waiting, in the server-side session, while the volunteer chooses today's point.
