@@ -222,6 +222,10 @@ TEXTS: dict[str, str] = {
         "You can ask us to delete all of this at any time. Our reports keep only numbers (how "
         "many people we helped), with nothing that points to you."
     ),
+    # The sticker (issue 19).
+    "sticker_code_only": (
+        "This sticker carries only your code. Your full care card is the paper card."
+    ),
     # Opening times and the directory's words (issue 19).
     "open_until": "Open now, until %(time)s",
     "closed_opens_today": "Closed now, opens at %(time)s",
