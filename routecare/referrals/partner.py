@@ -13,8 +13,10 @@ import secrets
 import uuid
 
 from django.core import signing
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from routecare.access import Actor
 from routecare.audit.actions import record_event
@@ -86,9 +88,14 @@ PARTNER_OUTCOMES = {
 def record_partner_outcome(token: str, outcome: str, note: str) -> Referral:
     """The partner's answer; the link is used up by it (not by a note refused)."""
     referral = referral_for_link(token)
+    if outcome not in PARTNER_OUTCOMES:
+        # A form without its answer is the partner's slip, not a used link: ask again.
+        raise ValidationError(
+            {"outcome": _("Choose what happened: accepted, completed or declined.")}
+        )
     fields.REFERRAL_NOTE.check(note, "note")
     locked = Referral.objects.select_for_update().get(pk=referral.pk)
-    if locked.partner_link_used_at is not None or outcome not in PARTNER_OUTCOMES:
+    if locked.partner_link_used_at is not None:
         raise LinkError
     locked.status = PARTNER_OUTCOMES[outcome]
     locked.status_changed_at = timezone.now()

@@ -97,6 +97,12 @@ def test_an_expired_or_forged_link_refuses(own: Society, to_partner: Referral) -
 
 def test_an_unknown_outcome_changes_nothing(own: Society, to_partner: Referral) -> None:
     token = partner.new_link_token(own.actor(), to_partner)
-    assert Client().post(f"/partner/referrals/{token}/", {"outcome": "vanished"}).status_code == 410
+    # The form is shown again with its error; the link is not used up by a refused answer.
+    for answer in ({"outcome": "vanished"}, {"note": "no outcome at all"}):
+        refused = Client().post(f"/partner/referrals/{token}/", answer)
+        assert refused.status_code == 400
+        assert b'name="outcome"' in refused.content
     to_partner.refresh_from_db()
     assert to_partner.status == "sent"
+    assert to_partner.partner_link_used_at is None
+    assert Client().get(f"/partner/referrals/{token}/").status_code == 200
