@@ -1,4 +1,5 @@
-"""Directory figures: the public page's first-load size, and the directory API on a long route.
+"""Directory figures: the public page's first-load size (computed, and measured in Chromium with
+the service worker's offline prefetch), and the directory API on a long route.
 
 The long route is a bench-only network (created once, kept): 500 public points along one
 route, in a country of its own, so the demo countries' pages stay as they are.
@@ -13,8 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from django.contrib.staticfiles import finders
-from django.db import transaction
+from django.contrib.staticfiles.handlers import StaticFilesHandler
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.test import Client
+from django.test.testcases import LiveServerThread
 
 from routecare.bench.stats import summarise
 from routecare.core import caching
@@ -83,6 +86,95 @@ def first_load_bytes(client: Client) -> dict[str, Any]:
     }
 
 
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+def first_visit_in_browser(
+    country: str, lang: str = "en", timeout_ms: int = 30_000
+) -> dict[str, Any]:
+    """One person's first visit of a country's public list in Chromium, as the network carries
+    it (response headers and bodies as transferred, compressed where the server compresses):
+    what the page loads itself, and apart, what the service worker fetches in the background
+    once the page has loaded to have the country's pages at hand offline (its point pages, the
+    FAQ, the feedback form, the offline page). Served by a server thread of this process on the
+    database measured; static files as Django serves them outside production (not compressed,
+    so scripts count more than whitenoise's gzip would send)."""
+    try:
+        from playwright.sync_api import Request, sync_playwright
+    except ImportError:  # pragma: no cover - playwright is a development dependency
+        return {"skipped": "playwright is not installed"}
+    if not CHROMIUM.exists():
+        return {"skipped": f"{CHROMIUM} is not installed"}
+    # An in-memory database (the test suite's SQLite) exists only in this connection: the
+    # server shares it, as Django's live server does. Otherwise the server opens its own.
+    connection = connections[DEFAULT_DB_ALIAS]  # the wrapper itself, not the thread's proxy
+    shared = connection.vendor == "sqlite" and bool(
+        getattr(connection, "is_in_memory_db", lambda: False)()
+    )
+    if not shared and connection.in_atomic_block:
+        return {"skipped": "inside a transaction: a server thread would not see its data"}
+    server = LiveServerThread(
+        "localhost",
+        StaticFilesHandler,
+        connections_override={DEFAULT_DB_ALIAS: connection} if shared else None,
+    )
+    if shared:
+        connection.inc_thread_sharing()
+    server.daemon = True
+    server.start()
+    server.is_ready.wait()
+    page_requests: list[Request] = []
+    worker_requests: list[Request] = []
+
+    def finished(request: Request) -> None:
+        # The worker's own script comes with the first visit; what the worker fetches itself
+        # is the prefetch. Copies taken from the browser's HTTP cache cost nothing.
+        prefetch = request.service_worker and not request.url.endswith("/services-sw.js")
+        if _transferred([request]) > 0:
+            (worker_requests if prefetch else page_requests).append(request)
+
+    try:
+        if server.error:
+            raise server.error
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+            context = browser.new_context(
+                base_url=f"http://localhost:{server.port}", service_workers="allow"
+            )
+            context.set_default_timeout(timeout_ms)
+            context.on("requestfinished", finished)
+            page = context.new_page()
+            page.goto(f"/{lang}/services/?country={country}", wait_until="load")
+            page.wait_for_selector("html[data-offline-ready=kept]", state="attached")
+            documents = [r.url for r in page_requests if r.resource_type == "document"]
+            figures = {
+                "country": country,
+                "lang": lang,
+                "public_first_visit_bytes": _transferred(page_requests),
+                "public_first_visit_requests": len(page_requests),
+                "public_first_visit_document_requests": len(documents),
+                "public_offline_prefetch_bytes": _transferred(worker_requests),
+                "public_offline_prefetch_requests": len(worker_requests),
+            }
+            browser.close()
+    finally:
+        server.terminate()
+        if shared:
+            connection.dec_thread_sharing()
+    return figures
+
+
+def _transferred(requests: list[Any]) -> int:
+    total = 0
+    for request in requests:
+        sizes = request.sizes()
+        # A copy from the browser's own cache: Chromium gives minus its headers' size as the
+        # body's, so that the two add up to the nothing that moved.
+        total += sizes["responseBodySize"] + sizes["responseHeadersSize"]
+    return int(total)
+
+
 def measure_directory(requests: int) -> dict[str, Any]:
     start = ensure_long_route()
     client = Client()
@@ -107,5 +199,6 @@ def measure_directory(requests: int) -> dict[str, Any]:
         "route_points": ROUTE_POINTS,
         "public_api_list_ms": summarise(timings["list"]),
         "public_page_next_along_ms": summarise(timings["next_along"]),
-        "public_page_first_load": first_load_bytes(client),
+        "public_page_first_load": (first_load := first_load_bytes(client)),
+        "public_first_visit": first_visit_in_browser(first_load["country"]),
     }

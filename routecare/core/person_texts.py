@@ -236,6 +236,25 @@ TEXTS: dict[str, str] = {
     "address": "Address",
     "directions": "How to get there",
     # Public pages offline, tap targets and services by name (issue 19).
+    "offline_title": "No connection",
+    "offline_missing": (
+        "This page was not kept on this phone and needs a connection. These pages work without "
+        "one:"
+    ),
+    "offline_map": "The map needs a connection. The list of service points works without one.",
+    "offline_kept": (
+        "You have no connection. Your message is kept on this phone and will be sent by itself "
+        "when the connection returns; then it is deleted from the phone."
+    ),
+    "offline_sensitive": (
+        "Without a connection, reports of abuse, exploitation or discrimination cannot be sent: "
+        "for your safety they are never kept on the phone. Send them when you have a connection."
+    ),
+    "offline_contact": (
+        "Your contact details are never kept on the phone. To get an answer, send your message "
+        "when you have a connection, or untick the box to send it without an answer."
+    ),
+    "offline_sent": "Your message written without a connection has been sent. Your reference:",
     # Staff pages shown to the person: registration, consents (issue 19).
 }
 # Service names, for what a person received.

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from routecare.directory import views
+from routecare.directory import offline, views
 
 app_name = "directory"
 urlpatterns = [
@@ -13,6 +13,7 @@ urlpatterns = [
     path("services.kml", views.export_kml, name="kml"),
     path("services.hsds.json", views.export_hsds, name="hsds"),
     path("<str:lang>/services/", views.public_list, name="public_list"),
+    path("<str:lang>/offline/", offline.public_offline, name="public_offline"),
     path("<str:lang>/services/booklet.pdf", views.public_booklet, name="booklet"),
     path("<str:lang>/services/<slug:code>/", views.public_detail, name="public_detail"),
 ]

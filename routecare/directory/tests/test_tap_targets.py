@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Page, ViewportSize, expect
 from pytest_django.live_server_helper import LiveServer
 
 from routecare.core import caching, person_texts
@@ -17,7 +17,7 @@ from routecare.directory.selectors import PUBLIC_PAGES
 from routecare.orgs.models import ServicePoint
 
 pytestmark = pytest.mark.browser
-PHONE = {"width": 360, "height": 740}
+PHONE: ViewportSize = {"width": 360, "height": 740}
 MIN_TARGET_PX = 44
 PAGES = (
     "/{lang}/services/?country=HN",

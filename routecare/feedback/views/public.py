@@ -1,10 +1,14 @@
 """The pages of people on the move: giving feedback without an account, reading the answer
-with the reference of the receipt, and the public FAQ. Light (no script, no image), in the
-directory's languages, right to left where needed; nothing is kept in the browser."""
+with the reference of the receipt, and the public FAQ. Light (the directory's one small script,
+no image), in the directory's languages, right to left where needed. The FAQ and the form are
+kept for offline use with a country's pages; a message written offline is kept in the browser
+until sent (never contact details, never an abuse report: see directory/services.js)."""
 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
 from django.conf import settings
@@ -13,6 +17,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
+from django.views.decorators.gzip import gzip_page
 
 from routecare.access import Rule, staff_view
 from routecare.core import person_texts, ratelimit
@@ -29,6 +34,20 @@ ERRORS = {
     "contact_value": "err_contact", "form_token": "err_expired", "language": "err_expired",
 }  # fmt: skip
 ANSWER_LOOKUPS_PER_HOUR = 30
+
+
+def _gzip_get(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Compress what is fetched (the form, the FAQ: kept in the background for offline use, so
+    their size counts on 2G), never what answers a POST: a receipt holds its reference beside
+    the text just posted, which a compression attack could use to guess it. The form's CSRF
+    token is masked afresh in each response, which is Django's own defence for that case."""
+    compressed = gzip_page(view)
+
+    @wraps(view)
+    def serve(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        return (compressed if request.method == "GET" else view)(request, *args, **kwargs)
+
+    return serve
 
 
 def _base(request: HttpRequest, lang: str, page: str) -> dict[str, Any]:
@@ -58,6 +77,7 @@ def _form_context(texts: dict[str, str], society: NationalSociety, lang: str) ->
 
 @staff_view(Rule.PUBLIC)
 @never_cache
+@_gzip_get
 def give_feedback(request: HttpRequest, lang: str) -> HttpResponse:
     """`/<lang>/feedback/?country=XX`: the form; a POST stores it once and shows the receipt."""
     if lang not in person_texts.PERSON_LANGUAGES:
@@ -125,6 +145,7 @@ def read_answer(request: HttpRequest, lang: str) -> HttpResponse:
 
 
 @staff_view(Rule.PUBLIC)
+@_gzip_get
 def public_faq(request: HttpRequest, lang: str) -> HttpResponse:
     """`/<lang>/faq/?country=XX`: the network's approved public answers, searchable."""
     if lang not in person_texts.PERSON_LANGUAGES:

@@ -13,7 +13,18 @@
     element.onerror = reject;
     document.head.appendChild(element);
   });
-  button.addEventListener("click", async () => {
+  // Without a connection the map cannot load: say so (the list works as it is).
+  const offline = document.querySelector("[data-map-offline]");
+  const cannotLoad = () => {
+    if (offline) offline.hidden = false;
+    button.disabled = false;
+  };
+  button.addEventListener("click", () => {
+    if (!navigator.onLine) return cannotLoad();
+    if (offline) offline.hidden = true;
+    return show().catch(cannotLoad);
+  });
+  const show = async () => {
     button.disabled = true;
     const vendor = box.dataset.vendor;
     await Promise.all([
@@ -51,5 +62,5 @@
     }).addTo(map);
     const bounds = layer.getBounds();
     if (bounds.isValid()) map.fitBounds(bounds.pad(0.2)); else map.setView([10, -80], 4);
-  });
+  };
 })();
