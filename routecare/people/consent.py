@@ -7,6 +7,7 @@ language it was shown in.
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from routecare.core import person_texts
 from routecare.people.models import ConsentPurpose
 
 WORDING_VERSION = "2026-11"
@@ -28,3 +29,16 @@ WORDING: dict[str, Promise] = {
         "We may send you messages (for example by WhatsApp) about services and your follow-up."
     ),
 }
+
+# The same sentences for the person to read, in the eight languages of people on the move.
+PERSON_TEXT_KEYS: dict[str, str] = {
+    ConsentPurpose.CARE: "consent_care",
+    ConsentPurpose.SHARE_NETWORK: "consent_share_network",
+    ConsentPurpose.SHARE_PARTNERS: "consent_share_partners",
+    ConsentPurpose.MESSAGING: "consent_messaging",
+}
+
+
+def wording_for_person(language: str) -> dict[str, str]:
+    """Each purpose's sentence in a person's language (``person_texts``), same version."""
+    return {purpose: person_texts.text(key, language) for purpose, key in PERSON_TEXT_KEYS.items()}

@@ -10,10 +10,15 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from routecare.core import fields
-from routecare.core.languages import country_choices, language_choices
+from routecare.core import fields, person_texts
+from routecare.core.languages import (
+    country_choices,
+    language_choices,
+    language_name,
+    language_name_in,
+)
 from routecare.orgs.taxonomy import AgeBand, Service, Sex, TriageColour, Urgency
-from routecare.people.consent import WORDING
+from routecare.people.consent import WORDING, wording_for_person
 from routecare.people.models import ConsentPurpose, PopulationGroup, TravelGroup, Vulnerability
 
 
@@ -22,33 +27,44 @@ def _current_year() -> int:
 
 
 class RegisterPersonForm(forms.Form):
+    """What is asked up front, all in one screen: sex, age, who the person travels with, their
+    language, and consent. Nothing about the person is preselected: a default answer gets
+    recorded by accident (families and unaccompanied minors recorded as alone)."""
+
     sex = forms.ChoiceField(label=_("Sex"), choices=Sex.choices, widget=forms.RadioSelect)
+    # Required as "an age band or a birth year" (clean); the page marks it required.
+    age_band = forms.ChoiceField(
+        label=_("Age"), choices=AgeBand.choices, widget=forms.RadioSelect, required=False
+    )
     birth_year = forms.IntegerField(
-        label=_("Birth year (if known)"),
+        label=_("or birth year"),
         required=False,
         validators=[MinValueValidator(1900), MaxValueValidator(2100)],
-    )
-    age_band = forms.ChoiceField(
-        label=_("Age band (if the birth year is not known)"),
-        choices=[("", "—"), *AgeBand.choices],
-        required=False,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric", "min": 1900, "max": 2100}),
     )
     travel_group = forms.ChoiceField(
         label=_("Travelling"),
         choices=TravelGroup.choices,
-        initial=TravelGroup.ALONE,
         widget=forms.RadioSelect,
+        error_messages={
+            "required": _(
+                "Say whether the person travels alone, with family, or is an unaccompanied minor."
+            )
+        },
+    )
+    person_language = forms.ChoiceField(
+        label=_("The person's language"),
+        error_messages={"required": _("Choose the language the person understands best.")},
     )
     population_group = forms.ChoiceField(
-        label=_("Group"),
+        label=_("Group (if not a person on the move)"),
         choices=PopulationGroup.choices,
-        initial=PopulationGroup.ON_THE_MOVE,
         widget=forms.RadioSelect,
-        required=False,  # most people are on the move: the default
+        required=False,  # most people are on the move: the default when not answered
     )
     nationality = forms.ChoiceField(label=_("Nationality"), required=False)
     languages = forms.MultipleChoiceField(
-        label=_("Languages spoken"), required=False, widget=forms.CheckboxSelectMultiple
+        label=_("Other languages spoken"), required=False, widget=forms.CheckboxSelectMultiple
     )
     alias = fields.ALIAS.form_field(label=_("Initials or alias (optional, never the full name)"))
     vulnerabilities = forms.MultipleChoiceField(
@@ -60,11 +76,15 @@ class RegisterPersonForm(forms.Form):
     consents = forms.MultipleChoiceField(
         label=_("The person agrees to"),
         choices=ConsentPurpose.choices,
-        initial=[ConsentPurpose.CARE],
         widget=forms.CheckboxSelectMultiple,
         error_messages={"required": _("Care consent is needed to keep a record.")},
     )
-    consent_language = forms.ChoiceField(label=_("Language the consent was explained in"))
+    consent_shown = forms.BooleanField(
+        label=_("Show the consent in the person's language"), required=False
+    )
+    consent_language = forms.ChoiceField(
+        label=_("Language the consent was explained in"), required=False
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -72,7 +92,23 @@ class RegisterPersonForm(forms.Form):
         languages = language_choices()
         self.fields["languages"].choices = languages  # type: ignore[attr-defined]
         self.fields["consent_language"].choices = languages  # type: ignore[attr-defined]
-        self.consent_wording = {label: WORDING[code] for code, label in ConsentPurpose.choices}
+        self.fields["person_language"].choices = [  # type: ignore[attr-defined]
+            ("", "—"),
+            *((code, _person_language_label(code)) for code in person_texts.PERSON_LANGUAGES),
+        ]
+        # An age band or a birth year: the browser asks for a band until a year is typed.
+        self.fields["age_band"].widget.attrs["required"] = True
+        self.consent_wording = {code: WORDING[code] for code in ConsentPurpose.values}
+        # Every person language's sentences are on the page; the switch shows the chosen one.
+        self.person_wording = [
+            (
+                code,
+                person_texts.is_rtl(code),
+                person_texts.text("consent_intro", code),
+                wording_for_person(code),
+            )
+            for code in person_texts.PERSON_LANGUAGES
+        ]
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
@@ -83,7 +119,22 @@ class RegisterPersonForm(forms.Form):
             self.add_error("age_band", _("Give a birth year or an age band."))
         if ConsentPurpose.CARE not in cleaned.get("consents", []):
             self.add_error("consents", _("Care consent is needed to keep a record."))
+        language = cleaned.get("person_language")
+        if language and (cleaned.get("consent_shown") or not cleaned.get("consent_language")):
+            # The wording was shown in the person's language: that is the language recorded.
+            cleaned["consent_language"] = language
         return cleaned
+
+    def spoken_languages(self) -> list[str]:
+        """The person's language first, then the others they speak."""
+        first = self.cleaned_data["person_language"]
+        return [first, *(code for code in self.cleaned_data["languages"] if code != first)]
+
+
+def _person_language_label(code: str) -> str:
+    """The language's name for the volunteer, and as its speakers write it."""
+    local, own = language_name(code), language_name_in(code, code)
+    return local if local == own else f"{local} · {own}"
 
 
 class FindPersonForm(forms.Form):
@@ -279,4 +330,4 @@ class ConsentForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["language"].choices = language_choices()  # type: ignore[attr-defined]
+        self.fields["person_language"].choices = language_choices()  # type: ignore[attr-defined]

@@ -67,7 +67,7 @@ def register(request: StaffRequest) -> HttpResponse:
                 birth_year=data["birth_year"],
                 age_band=data["age_band"],
                 nationality=data["nationality"],
-                languages=data["languages"],
+                languages=form.spoken_languages(),
                 travel_group=data["travel_group"],
                 population_group=data["population_group"] or PopulationGroup.ON_THE_MOVE,
                 alias=data["alias"],

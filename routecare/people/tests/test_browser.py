@@ -71,8 +71,11 @@ def register_person(page: Page, language: str) -> tuple[str, str]:
     if language == "en":
         page.fill("input[name=birth_year]", "1990")
     else:
-        page.select_option("select[name=age_band]", "18-59")
-    expect(page.locator("input[name=consents][value=care]")).to_be_checked()
+        page.check("input[name=age_band][value='18-59']")
+    page.check("input[name=travel_group][value=alone]")  # never preselected
+    page.select_option("select[name=person_language]", "es")
+    expect(page.locator("input[name=consents][value=care]")).not_to_be_checked()
+    page.check("input[name=consents][value=care]")
     expect(page.locator("select[name=consent_language]")).to_have_value(language)
     submit(page, language)
     expect(page).to_have_url(re.compile(r"/people/[0-9a-f-]{36}/$"))

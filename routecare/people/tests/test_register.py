@@ -1,3 +1,4 @@
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -15,6 +16,7 @@ def _form(**overrides: Any) -> dict[str, Any]:
         "birth_year": "1995",
         "age_band": "",
         "travel_group": "alone",
+        "person_language": "es",
         "consents": ["care", "share-network"],
         "consent_language": "es",
         "languages": ["es"],
@@ -209,3 +211,44 @@ def test_repeated_consent_purposes_count_once(own: Society, api: Callable[..., C
     )
     assert response.status_code == 201
     assert Consent.objects.filter(purpose="care").count() == 1
+
+
+def test_nothing_about_the_person_is_preselected(own: Society, web: Callable[..., Client]) -> None:
+    page = web(own.volunteer, own.point).get("/people/register/").content.decode()
+    assert " checked" not in page  # no travel group, group, sex or consent chosen for them
+    assert re.search(r'<select name="person_language"[^>]*required', page)
+    assert re.search(r'<input type="radio" name="travel_group"[^>]*required', page)
+    assert re.search(r'<input type="checkbox" name="consents" value="care"[^>]*required', page)
+
+
+@pytest.mark.parametrize(
+    ("missing", "message"),
+    [
+        ("travel_group", "Say whether the person travels alone, with family, or is an"),
+        ("person_language", "Choose the language the person understands best."),
+    ],
+)
+def test_who_they_travel_with_and_their_language_must_be_answered(
+    own: Society, web: Callable[..., Client], missing: str, message: str
+) -> None:
+    data = _form()
+    del data[missing]
+    response = web(own.volunteer, own.point).post("/people/register/", data)
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert Person.objects.count() == 0
+
+
+def test_the_persons_language_comes_first_and_the_consent_records_the_language_shown(
+    own: Society, web: Callable[..., Client]
+) -> None:
+    response = web(own.volunteer, own.point).post(
+        "/people/register/",
+        _form(
+            person_language="ps", languages=["fa", "ps"], consent_language="en", consent_shown="on"
+        ),
+    )
+    assert response.status_code == 302
+    person = Person.objects.get()
+    assert person.languages == ["ps", "fa"]
+    assert set(Consent.objects.values_list("language", flat=True)) == {"ps"}

@@ -17,3 +17,15 @@ document.addEventListener("click", (event) => {
     window.print();
   }
 });
+
+// Registering: the age is an age band or a birth year; a birth year alone answers it.
+const ageAnswered = (year) => {
+  for (const band of year.form.querySelectorAll("input[name=age_band]")) band.required = !year.value;
+};
+document.addEventListener("input", (event) => {
+  const target = event.target;
+  if (target instanceof HTMLInputElement && target.name === "birth_year" && target.form) {
+    ageAnswered(target);
+  }
+});
+document.querySelectorAll("form input[name=birth_year]").forEach(ageAnswered);
