@@ -158,3 +158,20 @@ def test_online_pages_keep_their_open_now_line_and_no_offline_notice(
     assert "data-from-cache" not in (page.locator("html").get_attribute("data-from-cache") or "")
     opening = page.locator("[data-testid=opening]")
     expect(opening).to_be_visible()
+
+
+def test_only_public_pages_are_kept_never_a_faq_search(demo: None, context: BrowserContext) -> None:
+    page = _visit_once(context, "es")
+    page.goto(f"/es/faq/?country={COUNTRY}&q=agua")
+    expect(page.locator("h2")).to_be_visible()
+    page.wait_for_load_state("networkidle")
+    kept: list[str] = page.evaluate(
+        "caches.keys().then((names) => Promise.all(names.map((name) => caches.open(name)"
+        ".then((cache) => cache.keys())))).then((lists) => lists.flat().map((r) => r.url))"
+    )
+    paths = sorted(address.split("/", 3)[3] for address in kept)
+    assert f"es/faq/?country={COUNTRY}" in paths
+    assert f"es/feedback/?country={COUNTRY}" in paths
+    assert not [path for path in paths if "q=" in path]  # what a person searched stays theirs
+    # Staff pages, the API and other languages' pages are never kept.
+    assert all(path.startswith(("es/", "static/", "services-sw")) for path in paths), paths

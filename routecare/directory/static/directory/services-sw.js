@@ -7,8 +7,12 @@ const PUBLIC = [/^\/[a-z]{2}\/services\/(?!booklet\.pdf$)/, /^\/[a-z]{2}\/(faq|f
 // A kept page older than this is fetched again when a page asks for it to be kept.
 const REFRESH_MS = 12 * 3600 * 1000;
 
+// Only the addresses of filters and countries are kept: never a search typed in the FAQ.
+const KEPT_QUERY = new Set(["country", "service", "from", "direction", "open_now", "lang"]);
+
 const isPublic = (url) => url.origin === self.location.origin
   && PUBLIC.some((pattern) => pattern.test(url.pathname));
+const keepable = (url) => [...url.searchParams.keys()].every((name) => KEPT_QUERY.has(name));
 
 self.addEventListener("install", () => self.skipWaiting());
 self.addEventListener("activate", (event) => event.waitUntil(
@@ -27,7 +31,7 @@ const fresh = (response) => {
 // cache where it is there, so the page is not downloaded twice.
 const keep = async (cache, address, mine) => {
   const url = new URL(address, self.location.origin);
-  if (!isPublic(url)) return 0;
+  if (!isPublic(url) || !keepable(url)) return 0;
   const kept = await cache.match(url.href, { ignoreVary: true });
   if (kept && fresh(kept)) return 0;
   const response = await fetch(url.href, { cache: mine ? "force-cache" : "default" });
@@ -88,7 +92,7 @@ self.addEventListener("fetch", (event) => {
   event.respondWith(
     fetch(event.request)
       .then((response) => {
-        if (response.ok && !response.redirected) {
+        if (response.ok && !response.redirected && keepable(url)) {
           const copy = response.clone();
           event.waitUntil(caches.open(CACHE).then((cache) => cache.put(event.request, copy)));
         }
