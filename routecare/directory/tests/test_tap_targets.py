@@ -24,6 +24,8 @@ PAGES = (
     "/{lang}/services/{point}/?country=HN",
     "/{lang}/faq/?country=HN",
     "/{lang}/feedback/?country=HN",
+    "/{lang}/feedback/answer/",
+    "/{lang}/offline/?country=HN",
 )
 
 # Every visible control and link, with the box a finger has to hit. A check box or radio

@@ -16,9 +16,13 @@
   const kept = "fromCache" in root.dataset;
   const ageNotice = () => show("[data-offline-notice]", kept || !navigator.onLine);
   ageNotice();
-  for (const line of document.querySelectorAll("[data-until]")) {
-    if (kept || Date.parse(line.dataset.until) <= Date.now()) line.hidden = true;
-  }
+  const overdue = () => {
+    for (const line of document.querySelectorAll("[data-until]")) {
+      if (kept || Date.parse(line.dataset.until) <= Date.now()) line.hidden = true;
+    }
+  };
+  overdue();
+  setInterval(overdue, 60 * 1000);  // a page left open past the next opening or closing
   window.addEventListener("offline", ageNotice);
   window.addEventListener("online", ageNotice);
 
