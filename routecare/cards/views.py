@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -15,7 +16,7 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
-from routecare.access import Rule, StaffRequest, staff_view
+from routecare.access import Actor, Rule, StaffRequest, staff_view
 from routecare.cards import actions, pdf, qr, selectors
 from routecare.cards.actions import CardReading
 from routecare.cards.format import CardError
@@ -26,7 +27,10 @@ from routecare.cards.summary import CardSummary
 from routecare.core import person_texts
 from routecare.core.http import posted
 from routecare.core.languages import language_choices
+from routecare.people import actions as people_actions
 from routecare.people import selectors as people_selectors
+from routecare.people.consent import WORDING_VERSION, wording_for_person
+from routecare.people.models import ConsentPurpose, Person
 from routecare.referrals.models import Referral
 
 
@@ -46,10 +50,36 @@ class StartRecordForm(forms.Form):
     care_consent = forms.BooleanField(
         label=gettext_lazy("The person agrees to a record here, to receive care.")
     )
+    # Consents the card carries that the person gives again here; never ticked for them.
+    confirmed = forms.MultipleChoiceField(
+        choices=[(code, label) for code, label in ConsentPurpose.choices if code != "care"],
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["consent_language"].choices = language_choices()  # type: ignore[attr-defined]
+
+
+def _carried_consents(summary: CardSummary) -> dict[str, Any]:
+    """The consents a card carries, in the person's language, for the volunteer to show."""
+    staff_language = get_language() or "en"
+    fallback = staff_language if staff_language in person_texts.PERSON_LANGUAGES else "en"
+    language = person_texts.person_language(list(summary.languages or []), fallback)
+    sentences = wording_for_person(language)
+    labels = dict(ConsentPurpose.choices)
+    return {
+        "consent_shown_in": language,
+        "consent_shown_rtl": person_texts.is_rtl(language),
+        "consent_version": WORDING_VERSION,
+        "care_sentence": sentences[ConsentPurpose.CARE],
+        "carried_consents": [
+            (purpose, labels[ConsentPurpose(purpose)], sentences[ConsentPurpose(purpose)])
+            for purpose in summary.consents
+            if purpose != "care"
+        ],
+    }
 
 
 class RevokeForm(forms.Form):
@@ -226,8 +256,10 @@ def scan(request: StaffRequest) -> HttpResponse:
         "expected": expected,
     }
     if reading is not None:
+        carried = _carried_consents(reading.summary)
+        context.update(carried)
         context["start_form"] = StartRecordForm(
-            initial={"text": text, "consent_language": get_language()}
+            initial={"text": text, "consent_language": carried["consent_shown_in"]}
         )
         context["qr_text"] = text
     return render(request, "cards/scan.html", context)
@@ -254,18 +286,44 @@ def start_record(request: StaffRequest) -> HttpResponse:
     form = StartRecordForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Record the person's consent to care first; nothing changed."))
+        _keep_pending(request)
         return redirect("cards:scan")
     try:
-        person = actions.start_record_from_card(
-            request.actor,
-            form.cleaned_data["text"],
-            consent_language=form.cleaned_data["consent_language"],
-        )
+        person = _start_record(request.actor, form.cleaned_data)
     except CardError as failure:
         messages.error(request, read_error(failure.code))
         return redirect("cards:scan")
     except ValidationError as error:
         messages.error(request, "; ".join(error.messages))
+        _keep_pending(request)
         return redirect("cards:scan")
     messages.success(request, _("Record started with the card's short code."))
     return redirect("people:detail", person_id=person.pk)
+
+
+def _keep_pending(request: StaffRequest) -> None:
+    """Back to the card's result, not to an empty page: the card need not be read again."""
+    text = request.POST.get("text", "")
+    if text and len(text) <= 4400:
+        request.session[PENDING_CARD] = text
+
+
+def _start_record(actor: Actor, data: dict[str, Any]) -> Person:
+    """The record, with the consents the person confirmed again from the card, or nothing."""
+    confirmed = data["confirmed"]
+    with transaction.atomic():
+        # Only what the card itself carries can be confirmed: read it for its consents.
+        carried = actions.read_card(actor, data["text"]).summary if confirmed else None
+        person = actions.start_record_from_card(
+            actor, data["text"], consent_language=data["consent_language"]
+        )
+        if carried is not None:
+            people_actions.confirm_consents_from_card(
+                actor,
+                person,
+                confirmed,
+                carried=list(carried.consents),
+                language=data["consent_language"],
+                card_serial=carried.serial,
+            )
+    return person

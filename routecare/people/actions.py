@@ -357,7 +357,9 @@ def update_health_summary_as_of(
     return summary
 
 
-def _grant(actor: Actor, person: Person, purpose: str, language: str) -> Consent:
+def _grant(
+    actor: Actor, person: Person, purpose: str, language: str, *, from_card: str = ""
+) -> Consent:
     point = working_point(actor)
     consent = Consent.objects.create(
         person=person,
@@ -366,7 +368,9 @@ def _grant(actor: Actor, person: Person, purpose: str, language: str) -> Consent
         language=language,
         recorded_by=actor.user,
         recorded_at_point=point,
+        confirmed_from_card=from_card,
     )
+    confirmed = f", confirmed from card {from_card}" if from_card else ""
     record_event(
         actor,
         "consent",
@@ -374,9 +378,40 @@ def _grant(actor: Actor, person: Person, purpose: str, language: str) -> Consent
         consent.pk,
         person_id=person.pk,
         fields=[purpose],
-        detail=f"granted {purpose} ({WORDING_VERSION}, {language})",
+        detail=f"granted {purpose} ({WORDING_VERSION}, {language}{confirmed})",
     )
     return consent
+
+
+def confirm_consents_from_card(
+    actor: Actor,
+    person: Person,
+    purposes: Sequence[str],
+    *,
+    carried: Sequence[str],
+    language: str,
+    card_serial: str,
+) -> list[Consent]:
+    """Consents a card from another society carries, which the person, shown the wording in
+    their language, gave again here: new consents of this society, marked as confirmed from
+    the card. Only what the card carries can be confirmed; what is already given stays."""
+    working_point(actor, person)
+    fields.LANGUAGE.check(language, "consent_language")
+    for purpose in purposes:
+        _require_choice(purpose, ConsentPurpose.values, "confirmed")
+        if purpose not in carried:
+            raise ValidationError({"confirmed": _("The card does not carry that consent.")})
+    active = set(
+        Consent.objects.filter(person=person, withdrawn_at__isnull=True).values_list(
+            "purpose", flat=True
+        )
+    )
+    with transaction.atomic():
+        return [
+            _grant(actor, person, purpose, language, from_card=card_serial)
+            for purpose in dict.fromkeys(purposes)
+            if purpose not in active
+        ]
 
 
 def give_consent(actor: Actor, person: Person, purpose: str, language: str) -> Consent:

@@ -171,6 +171,8 @@ class ConsentOut(Schema):
     language: str
     recorded_at: dt.datetime
     withdrawn_at: dt.datetime | None
+    # The card of another society this consent was confirmed from, again, with the person.
+    confirmed_from_card: str
 
 
 class Withdrawn(Schema):

@@ -253,6 +253,9 @@ class Consent(models.Model):
     withdrawn_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # The serial of another society's card whose consent the person confirmed here, again and
+    # in their language: a new consent of this society, never a copy of the card's.
+    confirmed_from_card = models.CharField(max_length=16, blank=True, default="")
 
     class Meta:
         ordering = ["-recorded_at"]

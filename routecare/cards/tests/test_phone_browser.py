@@ -1,5 +1,6 @@
 """On a phone (360 px), in Spanish: starting a record from another society's card before
-choosing today's point, and the coordinator with a single point (issue 19, items 12 and 13)."""
+choosing today's point, the coordinator with a single point, and the consents a card carries
+confirmed again with the person (issue 19, items 12 and 13)."""
 
 from __future__ import annotations
 
@@ -9,13 +10,14 @@ import pytest
 from playwright.sync_api import Browser, expect
 from pytest_django.live_server_helper import LiveServer
 
+from routecare.audit.models import AuditEvent
 from routecare.cards import actions as card_actions
 from routecare.cards.keys import ensure_keys
 from routecare.cards.models import Card
 from routecare.conftest import Society
 from routecare.orgs.models import Membership
 from routecare.people import actions
-from routecare.people.models import Person
+from routecare.people.models import Consent, Person
 from routecare.people.tests.phone import choose_point, sign_in_on_phone
 
 pytestmark = pytest.mark.browser
@@ -71,3 +73,59 @@ def test_a_coordinator_with_a_single_point_is_not_asked_where_they_work_today(
     page.goto("/people/register/")
     expect(page).to_have_url(re.compile(r"/people/register/$"))
     expect(page.locator("header a.point")).to_contain_text(own.second_point.name)
+
+
+def test_consents_the_card_carries_are_confirmed_again_in_the_persons_language(
+    live_server: LiveServer, browser: Browser, own: Society, other: Society
+) -> None:
+    ensure_keys(other.society.network)
+    carried = actions.register_person(
+        other.actor(),
+        sex="male",
+        age_band="18-59",
+        languages=["fa"],
+        consents=["care", "share-network", "messaging"],
+        consent_language="fa",
+    )
+    card = card_actions.issue_card(other.actor(), carried)
+    page = sign_in_on_phone(browser, live_server, own.volunteer, "es")
+    page.goto("/people/find/")
+    choose_point(page)
+    page.goto("/cards/scan/")
+    page.fill("textarea[name=text]", str(card.qr_text))
+    with page.expect_navigation():
+        page.click("form[data-card-form] button[type=submit]")
+
+    consents = page.locator("[data-testid=carried-consents]")
+    expect(consents).to_contain_text(
+        "Muestre a la persona cada frase, en su idioma (redacción 2026-11)"
+    )
+    network = consents.locator(".for-person[data-purpose=share-network]")
+    expect(network).to_contain_text("صلیب سرخ")  # Farsi, the card's language
+    assert network.get_attribute("dir") == "rtl"
+    expect(consents.locator("input[name=confirmed]")).to_have_count(2)  # network, messaging
+    assert consents.locator("input:checked").count() == 0  # never ticked for the person
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+    page.check("input[name=care_consent]")
+    page.check("input[name=confirmed][value=share-network]")  # messaging: not agreed again
+    with page.expect_navigation():
+        page.click("form.start-record button[type=submit]")
+    expect(page).to_have_url(re.compile(r"/people/[0-9a-f-]{36}/$"))
+    expect(page.locator("section[aria-labelledby=consent]")).to_contain_text(card.serial)
+
+    person = Person.objects.get(national_society=own.society)
+    given = {c.purpose: c for c in Consent.objects.filter(person=person, withdrawn_at=None)}
+    assert set(given) == {"care", "share-network"}
+    network_consent = given["share-network"]
+    assert network_consent.confirmed_from_card == card.serial
+    assert network_consent.recorded_by == own.volunteer
+    assert network_consent.recorded_at_point == own.point
+    assert network_consent.language == "fa"
+    assert given["care"].confirmed_from_card == ""
+    assert AuditEvent.objects.filter(
+        actor=own.volunteer,
+        action="consent",
+        person_id=person.pk,
+        detail__contains=f"confirmed from card {card.serial}",
+    ).exists()
