@@ -4,7 +4,8 @@
 (() => {
   const root = document.documentElement;
   const lang = root.lang;
-  const country = new URLSearchParams(location.search).get("country") || "";
+  // The country as the server understood it (upper case, or none if unknown).
+  const country = root.dataset.country || "";
   const show = (selector, visible = true) => {
     const element = document.querySelector(selector);
     if (element) element.hidden = !visible;
