@@ -5,7 +5,8 @@
   const root = document.documentElement;
   const lang = root.lang;
   // The country as the server understood it (upper case, or none if unknown).
-  const country = root.dataset.country || "";
+  const country = (document.querySelector("main[data-country]") || { dataset: {} }).dataset
+    .country || "";
   const show = (selector, visible = true) => {
     const element = document.querySelector(selector);
     if (element) element.hidden = !visible;
