@@ -38,7 +38,8 @@ TARGETS = """() => [...document.querySelectorAll("a, button, input, select, text
     const wrapped = ["checkbox", "radio"].includes(element.type) && element.closest("label");
     const box = (wrapped || element).getBoundingClientRect();
     const name = (element.textContent || element.name || element.id || "").trim().slice(0, 40);
-    return {tag: element.tagName.toLowerCase(), name, width: box.width, height: box.height};
+    return {tag: element.tagName.toLowerCase(), name, width: box.width, height: box.height,
+      left: box.left, top: box.top};
   })"""
 
 
@@ -65,6 +66,23 @@ def phone(browser: Browser, live_server: LiveServer) -> Iterator[Page]:
     context.close()
 
 
+def _overlapping(page: Page) -> list[tuple[str, str]]:
+    """Pairs of targets whose boxes overlap: a tap there could hit either."""
+    targets: list[dict[str, Any]] = page.evaluate(TARGETS)
+    pairs = []
+    for n, one in enumerate(targets):
+        for other in targets[n + 1 :]:
+            across = min(one["left"] + one["width"], other["left"] + other["width"]) - max(
+                one["left"], other["left"]
+            )
+            down = min(one["top"] + one["height"], other["top"] + other["height"]) - max(
+                one["top"], other["top"]
+            )
+            if across > 0.5 and down > 0.5:
+                pairs.append((one["name"], other["name"]))
+    return pairs
+
+
 def _too_small(page: Page) -> list[dict[str, Any]]:
     targets: list[dict[str, Any]] = page.evaluate(TARGETS)
     assert targets, "no tap targets found"
@@ -85,6 +103,7 @@ def test_public_pages_at_360_px_have_no_sideways_scroll_and_44_px_targets(
         width = phone.evaluate("[document.scrollingElement.scrollWidth, window.innerWidth]")
         assert width[0] <= width[1], f"{url} scrolls sideways: {width}"
         assert _too_small(phone) == [], url
+        assert _overlapping(phone) == [], url
 
 
 @pytest.mark.parametrize("lang", ["es", "fa"])
