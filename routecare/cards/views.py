@@ -7,7 +7,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -274,9 +274,11 @@ PENDING_CARD = "pending_card_text"
 @staff_view(Rule.CARD_READING)
 def start_record(request: StaffRequest) -> HttpResponse:
     """Start a record here for the person a card from another society describes."""
-    if not request.actor.handles_personal_records:
-        raise PermissionDenied
     if request.method != "POST":
+        return redirect("cards:scan")
+    if not request.actor.handles_personal_records:
+        # A partner reads the health part of cards; records are kept by National Societies.
+        messages.error(request, _("Partner organisations read cards; they do not start records."))
         return redirect("cards:scan")
     if request.actor.service_point is None:
         text = request.POST.get("text", "")

@@ -1,10 +1,12 @@
 """On a phone (360 px), in Spanish: starting a record from another society's card before
 choosing today's point, the coordinator with a single point, and the consents a card carries
-confirmed again with the person (issue 19, items 12 and 13)."""
+confirmed again with the person, and the QR decoder fetched only for the camera (issue 19,
+items 12, 13 and 16)."""
 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, expect
@@ -14,7 +16,9 @@ from routecare.audit.models import AuditEvent
 from routecare.cards import actions as card_actions
 from routecare.cards.keys import ensure_keys
 from routecare.cards.models import Card
+from routecare.cards.tests.test_browser import _camera_video
 from routecare.conftest import Society
+from routecare.core.tests.browser import CHROMIUM, CHROMIUM_ARGS
 from routecare.orgs.models import Membership
 from routecare.people import actions
 from routecare.people.models import Consent, Person
@@ -129,3 +133,39 @@ def test_consents_the_card_carries_are_confirmed_again_in_the_persons_language(
         person_id=person.pk,
         detail__contains=f"confirmed from card {card.serial}",
     ).exists()
+
+
+def test_the_qr_decoder_is_fetched_only_when_the_camera_is_used(
+    live_server: LiveServer, browser: Browser, own: Society, other: Society, tmp_path: Path
+) -> None:
+    """Read a card at 360 px: opening the page fetches no jsQR (257 KB); the camera button
+    fetches it where the browser has no QR decoder of its own, and the card is read."""
+    card = _card_from(other, ["care", "share-network"])
+    video = tmp_path / "card.y4m"
+    _camera_video(str(card.qr_text), video)
+    with_camera = browser.browser_type.launch(
+        executable_path=str(CHROMIUM),
+        headless=True,
+        args=[
+            *CHROMIUM_ARGS,
+            "--use-fake-ui-for-media-stream",
+            "--use-fake-device-for-media-stream",
+            f"--use-file-for-fake-video-capture={video}",
+        ],
+    )
+    try:
+        page = sign_in_on_phone(with_camera, live_server, own.volunteer, "es")
+        page.context.grant_permissions(["camera"])
+        fetched: list[str] = []
+        page.on("request", lambda request: fetched.append(request.url))
+        page.goto("/cards/scan/")
+        page.wait_for_load_state("networkidle")
+        assert [url for url in fetched if "scan.js" in url], fetched
+        assert not [url for url in fetched if "jsQR" in url]
+        assert page.locator("script[src*=jsQR]").count() == 0
+        has_detector = page.evaluate("'BarcodeDetector' in window")
+        page.click("[data-camera-start]")
+        expect(page.locator("[data-testid=card-allergies]")).to_contain_text("penicilina")
+        assert bool([url for url in fetched if "jsQR" in url]) is not has_detector
+    finally:
+        with_camera.close()

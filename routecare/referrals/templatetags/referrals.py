@@ -10,6 +10,7 @@ from django import template
 from django.utils.translation import gettext as _
 
 from routecare.core.templatetags import routecare as labels
+from routecare.referrals.models import ReferralStatus
 
 register = template.Library()
 
@@ -63,3 +64,9 @@ def shared_field(value: Any, name: str) -> str:
         except (AttributeError, TypeError):
             pass  # an older referral's shape: shown plainly below
     return labels.shared_value(value)
+
+
+@register.filter
+def status_label(code: str) -> str:
+    """A referral status by its name in the reader's language ("aceptada", not "accepted")."""
+    return str(dict(ReferralStatus.choices).get(code, code))

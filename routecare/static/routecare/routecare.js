@@ -29,3 +29,14 @@ document.addEventListener("input", (event) => {
   }
 });
 document.querySelectorAll("form input[name=birth_year]").forEach(ageAnswered);
+
+// The staff menu is one button on a phone; on a wide screen it is open, as a row of links.
+const menu = document.querySelector("details[data-menu]");
+if (menu) {
+  const wide = window.matchMedia("(min-width: 60rem)");
+  const fit = () => {
+    menu.open = wide.matches;
+  };
+  fit();
+  wide.addEventListener("change", fit);
+}

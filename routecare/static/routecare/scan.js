@@ -43,7 +43,18 @@
     requestAnimationFrame(decodeFrame);
   };
 
+  // The fallback decoder is large: fetched only when the camera is used, never on page load.
+  const loadDecoder = () => {
+    if (detector || window.jsQR || document.querySelector("script[data-jsqr]")) return;
+    const script = document.createElement("script");
+    script.src = box.dataset.decoder;
+    script.async = true;
+    script.dataset.jsqr = "";
+    document.head.append(script);
+  };
+
   start.addEventListener("click", async () => {
+    loadDecoder();
     try {
       stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" } });
     } catch (error) {
