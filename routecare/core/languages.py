@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import Decimal
 from functools import cache
 
@@ -57,6 +58,8 @@ def language_name(code: str) -> str:
 
 def country_name_in(code: str, language: str) -> str:
     """A country's name in a given language (for pages in a person's language)."""
+    if language in NAMES_FROM_CATALOGUE:
+        return _catalogue_name("country", country_name_in(code, "en"), code, language)
     try:
         return str(Locale.parse(language).territories.get(code, code))
     except (ValueError, LookupError):
@@ -65,6 +68,8 @@ def country_name_in(code: str, language: str) -> str:
 
 def language_name_in(code: str, language: str) -> str:
     """A language's name in a given language; each language names itself in pickers."""
+    if language in NAMES_FROM_CATALOGUE and code != language:
+        return _catalogue_name("language", language_name_in(code, "en"), code, language)
     try:
         return str(Locale.parse(language).languages.get(code, code))
     except (ValueError, LookupError):
@@ -77,3 +82,39 @@ def number_in(value: float | Decimal | int, language: str) -> str:
         return str(format_decimal(value, format="#,##0.#", locale=language))
     except (ValueError, LookupError):
         return str(format_decimal(value, format="#,##0.#", locale="en"))
+
+
+# CLDR holds no country or language names of its own for Haitian Creole (babel answers in
+# French): those people read come from the person catalogue (person.po, context "country" or
+# "language", the English name as msgid); a name missing there falls back to CLDR's.
+NAMES_FROM_CATALOGUE = frozenset({"ht"})
+
+
+def _catalogue_name(context: str, english: str, code: str, language: str) -> str:
+    import gettext
+
+    from routecare.core.person_texts import DOMAIN, LOCALE_DIR
+
+    catalogue = gettext.translation(DOMAIN, LOCALE_DIR, languages=[language], fallback=True)
+    translated = catalogue.pgettext(context, english)
+    if translated != english:
+        return translated
+    names = Locale.parse(language)
+    found = (names.territories if context == "country" else names.languages).get(code, english)
+    return str(found)
+
+
+# Lists in the reader's language: Arabic, Farsi, Pashto and Urdu separate items with the
+# Arabic comma (and semicolon), not the Latin one inside right-to-left text.
+ARABIC_SCRIPT = frozenset({"ar", "fa", "ps", "ur"})
+
+
+def join_list(items: Iterable[str], language: str) -> str:
+    """``items`` joined with the language's comma: "a, b" or "a، b"."""
+    return ("، " if language in ARABIC_SCRIPT else ", ").join(items)
+
+
+def join_groups(items: Iterable[str], language: str) -> str:
+    """Groups of items (a day's periods, one day after another) joined with the language's
+    semicolon: "a; b" or "a؛ b"."""
+    return ("؛ " if language in ARABIC_SCRIPT else "; ").join(items)

@@ -18,7 +18,7 @@ from routecare.cards.actions import issue_card
 from routecare.cards.keys import ensure_keys
 from routecare.demo.feedback import load_feedback
 from routecare.demo.flows import load_flows
-from routecare.demo.routes import NETWORKS, NetworkSpec
+from routecare.demo.routes import NETWORKS, PUBLIC_TEXTS, NetworkSpec, PublicTexts
 from routecare.indicators.rollups import refresh_since
 from routecare.orgs.models import (
     Membership,
@@ -72,11 +72,15 @@ def _load_network(spec: NetworkSpec, sign_ins: list[SignIn]) -> None:
         )
         first_point = None
         for point in society_spec.points:
+            public = PUBLIC_TEXTS.get(point.code, PublicTexts(""))
             service_point, _ = ServicePoint.objects.get_or_create(
                 code=point.code,
                 defaults={
                     "national_society": society,
                     "name": point.name,
+                    "address": public.address,
+                    "directions": public.directions,
+                    "translations": public.translations,
                     "kind": point.kind,
                     "latitude": Decimal(str(point.latitude)),
                     "longitude": Decimal(str(point.longitude)),

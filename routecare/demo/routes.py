@@ -62,7 +62,7 @@ AMERICAS = NetworkSpec(
     "Americas route",
     (
         Society("CO", "Colombian Red Cross", (
-            Point("col-necocli", "Necoclí HSP", "fixed-hsp", 8.4265, -76.7836,
+            Point("col-necocli", "Necoclí Red Cross service point", "fixed-hsp", 8.4265, -76.7836,
                   BASIC + HEALTH + ("food",), ("es",), capacity=400),
         )),
         Society("PA", "Red Cross Society of Panama", (
@@ -72,31 +72,39 @@ AMERICAS = NetworkSpec(
                   8.2453, -77.9669, (*BASIC, "psychosocial-support"), ("es",), capacity=800),
         )),
         Society("CR", "Costa Rican Red Cross", (
-            Point("cri-paso-canoas", "Paso Canoas HSP", "fixed-hsp", 8.5353, -82.8386,
+            Point("cri-paso-canoas", "Paso Canoas Red Cross service point",
+                  "fixed-hsp", 8.5353, -82.8386,
                   BASIC + HEALTH, ("es",), capacity=300),
         )),
         Society("HN", "Honduran Red Cross", (
-            Point("hnd-las-manos", "Las Manos border HSP", "fixed-hsp", 13.7950, -86.5560,
+            Point("hnd-las-manos", "Las Manos border Red Cross service point",
+                  "fixed-hsp", 13.7950, -86.5560,
                   (*BASIC, "first-aid"), ("es",), capacity=200),
-            Point("hnd-el-paraiso", "El Paraíso mobile HSP", "mobile-hsp", 13.8667, -86.5500,
+            Point("hnd-el-paraiso", "El Paraíso Red Cross mobile team",
+                  "mobile-hsp", 13.8667, -86.5500,
                   BASIC, ("es",), "network"),
-            Point("hnd-danli", "Danlí HSP", "fixed-hsp", 14.0333, -86.5833,
+            Point("hnd-danli", "Danlí Red Cross service point", "fixed-hsp", 14.0333, -86.5833,
                   BASIC + HEALTH + FAMILY + ("cash-voucher",), ("es", "en", "fr"), capacity=500),
             Point("hnd-tegucigalpa", "Tegucigalpa branch", "branch", 14.0723, -87.1921,
                   BASIC + HEALTH + ("legal-information", "protection"), ("es", "en")),
         )),
         Society("GT", "Guatemalan Red Cross", (
-            Point("gtm-agua-caliente", "Agua Caliente border HSP", "fixed-hsp", 14.6036, -89.1930,
+            Point("gtm-agua-caliente", "Agua Caliente border Red Cross service point",
+                  "fixed-hsp", 14.6036, -89.1930,
                   (*BASIC, "first-aid"), ("es",)),
-            Point("gtm-esquipulas", "Esquipulas HSP", "fixed-hsp", 14.5667, -89.3500,
+            Point("gtm-esquipulas", "Esquipulas Red Cross service point",
+                  "fixed-hsp", 14.5667, -89.3500,
                   BASIC + HEALTH, ("es",)),
-            Point("gtm-guatemala-city", "Guatemala City HSP", "fixed-hsp", 14.6349, -90.5069,
+            Point("gtm-guatemala-city", "Guatemala City Red Cross service point",
+                  "fixed-hsp", 14.6349, -90.5069,
                   BASIC + HEALTH + ("shelter",), ("es", "en")),
-            Point("gtm-tecun-uman", "Tecún Umán HSP", "fixed-hsp", 14.6667, -92.1433,
+            Point("gtm-tecun-uman", "Tecún Umán Red Cross service point",
+                  "fixed-hsp", 14.6667, -92.1433,
                   BASIC + HEALTH + FAMILY, ("es",)),
         )),
         Society("MX", "Mexican Red Cross", (
-            Point("mex-tapachula", "Tapachula HSP", "fixed-hsp", 14.9067, -92.2631,
+            Point("mex-tapachula", "Tapachula Red Cross service point",
+                  "fixed-hsp", 14.9067, -92.2631,
                   BASIC + HEALTH + ("legal-information", "integration"), ("es", "en", "fr", "ht")),
         )),
         Society("SV", "Salvadorean Red Cross", (
@@ -138,7 +146,8 @@ BALKANS = NetworkSpec(
                   BASIC, ("mk", "en"), "network"),
         )),
         Society("RS", "Red Cross of Serbia", (
-            Point("srb-belgrade", "Belgrade info park HSP", "fixed-hsp", 44.8125, 20.4612,
+            Point("srb-belgrade", "Belgrade info park Red Cross service point",
+                  "fixed-hsp", 44.8125, 20.4612,
                   BASIC + HEALTH + ("food",), ("sr", "en", "ar", "fa")),
             Point("srb-palilula", "Palilula branch", "branch", 44.8167, 20.4800,
                   BASIC + FAMILY, ("sr", "en")),
@@ -148,7 +157,8 @@ BALKANS = NetworkSpec(
                   (*BASIC, "first-aid"), ("sr", "en"), "network"),
         )),
         Society("SI", "Slovenian Red Cross", (
-            Point("svn-ljubljana", "Ljubljana HSP", "fixed-hsp", 46.0569, 14.5058,
+            Point("svn-ljubljana", "Ljubljana Red Cross service point",
+                  "fixed-hsp", 46.0569, 14.5058,
                   BASIC + HEALTH + ("psychosocial-support",), ("sl", "en", "ar", "fa")),
             Point("svn-logatec", "Logatec asylum centre presence", "transit-centre",
                   45.9144, 14.2258, (*BASIC, "health-primary"), ("sl", "en")),
@@ -164,3 +174,150 @@ BALKANS = NetworkSpec(
 )  # fmt: skip
 
 NETWORKS = (AMERICAS, BALKANS)
+
+
+class PublicTexts(NamedTuple):
+    """A demo point's address and directions, and its public name, address and directions
+    in the languages people on its route read (issue 19: names stayed English, with no
+    address)."""
+
+    address: str
+    directions: str = ""
+    translations: dict[str, dict[str, str]] = {}  # read only: shared by every instance
+
+
+def _es(name: str, address: str, directions: str = "") -> dict[str, dict[str, str]]:
+    texts = {"name": name, "address": address, "directions": directions}
+    return {"es": {key: value for key, value in texts.items() if value}}
+
+
+PUBLIC_TEXTS: dict[str, PublicTexts] = {
+    "col-necocli": PublicTexts(
+        "Next to the municipal pier, Necoclí, Antioquia",
+        "From the bus terminal walk towards the beach; the red tent is at the pier entrance.",
+        _es("Punto de servicio de la Cruz Roja en Necoclí",
+            "Junto al muelle municipal, Necoclí, Antioquia",
+            "Desde la terminal de buses camine hacia la playa; la carpa roja está a la entrada "
+            "del muelle."),
+    ),
+    "pan-lajas-blancas": PublicTexts(
+        "Lajas Blancas migrant reception station, Darién",
+        translations=_es("Estación de recepción migratoria de Lajas Blancas",
+                         "Estación de Recepción Migratoria Lajas Blancas, Darién"),
+    ),
+    "pan-san-vicente": PublicTexts(
+        "San Vicente migrant reception station, Metetí, Darién",
+        translations=_es("Estación de recepción migratoria de San Vicente",
+                         "Estación de Recepción Migratoria San Vicente, Metetí, Darién"),
+    ),
+    "cri-paso-canoas": PublicTexts(
+        "Beside the border post, Paso Canoas, Corredores",
+        translations=_es("Punto de servicio de la Cruz Roja en Paso Canoas",
+                         "Junto al puesto fronterizo, Paso Canoas, Corredores"),
+    ),
+    "hnd-las-manos": PublicTexts(
+        "Las Manos border crossing, El Paraíso department",
+        "After the migration office, 100 m on the right, under the Red Cross flag.",
+        _es("Punto de servicio de la Cruz Roja en la frontera de Las Manos",
+            "Paso fronterizo de Las Manos, departamento de El Paraíso",
+            "Después de la oficina de migración, 100 m a la derecha, bajo la bandera de la "
+            "Cruz Roja."),
+    ),
+    "hnd-el-paraiso": PublicTexts(
+        "Moves along the road between Las Manos and Danlí",
+        translations=_es("Equipo móvil de la Cruz Roja en El Paraíso",
+                         "Recorre la carretera entre Las Manos y Danlí"),
+    ),
+    "hnd-danli": PublicTexts(
+        "Central bus terminal, Danlí, El Paraíso",
+        "Inside the bus terminal, next to the ticket offices.",
+        _es("Punto de servicio de la Cruz Roja en Danlí",
+            "Terminal de buses central, Danlí, El Paraíso",
+            "Dentro de la terminal de buses, junto a las taquillas."),
+    ),
+    "hnd-tegucigalpa": PublicTexts(
+        "Honduran Red Cross headquarters, Comayagüela, Tegucigalpa",
+        translations=_es("Filial de la Cruz Roja en Tegucigalpa",
+                         "Sede de la Cruz Roja Hondureña, Comayagüela, Tegucigalpa"),
+    ),
+    "gtm-agua-caliente": PublicTexts(
+        "Agua Caliente border post, Esquipulas, Chiquimula",
+        translations=_es("Punto de servicio de la Cruz Roja en la frontera de Agua Caliente",
+                         "Puesto fronterizo de Agua Caliente, Esquipulas, Chiquimula"),
+    ),
+    "gtm-esquipulas": PublicTexts(
+        "Esquipulas town centre, Chiquimula",
+        translations=_es("Punto de servicio de la Cruz Roja en Esquipulas",
+                         "Centro de Esquipulas, Chiquimula"),
+    ),
+    "gtm-guatemala-city": PublicTexts(
+        "Guatemalan Red Cross headquarters, zone 1, Guatemala City",
+        translations=_es("Punto de servicio de la Cruz Roja en Ciudad de Guatemala",
+                         "Sede de la Cruz Roja Guatemalteca, zona 1, Ciudad de Guatemala"),
+    ),
+    "gtm-tecun-uman": PublicTexts(
+        "Next to the bridge over the Suchiate river, Tecún Umán",
+        translations=_es("Punto de servicio de la Cruz Roja en Tecún Umán",
+                         "Junto al puente sobre el río Suchiate, Tecún Umán"),
+    ),
+    "mex-tapachula": PublicTexts(
+        "Central park area, Tapachula, Chiapas",
+        translations={
+            **_es("Punto de servicio de la Cruz Roja en Tapachula",
+                  "Zona del parque central, Tapachula, Chiapas"),
+            "fr": {"name": "Point de service de la Croix-Rouge à Tapachula",
+                   "address": "Quartier du parc central, Tapachula, Chiapas"},
+            "ht": {"name": "Pwen sèvis Kwa Wouj nan Tapachula",
+                   "address": "Zòn pak santral la, Tapachula, Chiapas"},
+        },
+    ),
+    "slv-airport-returnees": PublicTexts(
+        "San Salvador international airport, arrivals hall",
+        translations=_es("Recepción de personas retornadas en el aeropuerto de San Salvador",
+                         "Aeropuerto internacional de San Salvador, sala de llegadas"),
+    ),
+    "grc-athens": PublicTexts(
+        "Athens city centre",
+        translations={
+            "ar": {"name": "المركز متعدد الخدمات في أثينا", "address": "وسط مدينة أثينا"},
+            "fa": {"name": "مرکز چندمنظورهٔ آتن", "address": "مرکز شهر آتن"},
+        },
+    ),
+    "mkd-gevgelija": PublicTexts(
+        "Vinojug transit centre, next to the railway station, Gevgelija",
+        "Inside the transit centre; the Red Cross container is left of the entrance.",
+        {
+            "ar": {"name": "مركز العبور في جيفجيليا",
+                   "address": "مركز فينويوغ للعبور، بجانب محطة القطار، جيفجيليا",
+                   "directions": "داخل مركز العبور؛ حاوية الصليب الأحمر على يسار المدخل."},
+            "fa": {"name": "مرکز ترانزیت گِوگلیا",
+                   "address": "مرکز ترانزیت وینویوگ، کنار ایستگاه قطار، گِوگلیا",
+                   "directions": "داخل مرکز ترانزیت؛ کانتینر صلیب سرخ سمت چپ ورودی است."},
+        },
+    ),
+    "mkd-tabanovce": PublicTexts(
+        "Tabanovce transit centre, near the Serbian border",
+        translations={
+            "ar": {"name": "مركز العبور في تابانوفتسه",
+                   "address": "مركز العبور في تابانوفتسه، قرب الحدود الصربية"},
+            "fa": {"name": "مرکز ترانزیت تابانوتسه",
+                   "address": "مرکز ترانزیت تابانوتسه، نزدیک مرز صربستان"},
+        },
+    ),
+    "srb-belgrade": PublicTexts(
+        "Info park, near the main bus station, Belgrade",
+        translations={
+            "ar": {"name": "نقطة خدمة الصليب الأحمر في حديقة المعلومات في بلغراد",
+                   "address": "حديقة المعلومات، قرب محطة الحافلات الرئيسية، بلغراد"},
+            "fa": {"name": "نقطهٔ خدمات صلیب سرخ در پارک اطلاعات بلگراد",
+                   "address": "پارک اطلاعات، نزدیک ایستگاه اصلی اتوبوس، بلگراد"},
+        },
+    ),
+    "svn-ljubljana": PublicTexts(
+        "Ljubljana city centre",
+        translations={
+            "ar": {"name": "نقطة خدمة الصليب الأحمر في ليوبليانا", "address": "وسط ليوبليانا"},
+            "fa": {"name": "نقطهٔ خدمات صلیب سرخ در لیوبلیانا", "address": "مرکز لیوبلیانا"},
+        },
+    ),
+}  # fmt: skip

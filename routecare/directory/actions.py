@@ -25,6 +25,9 @@ EDITABLE = (
     "latitude",
     "longitude",
     "last_verified",
+    "address",
+    "directions",
+    "translations",
 )
 
 

@@ -17,7 +17,13 @@ from routecare.core import caching, fields
 from routecare.core.fields import InputSchema
 from routecare.directory import actions, selectors
 from routecare.directory.hours import next_change, opening_state
-from routecare.orgs.models import ServicePoint, valid_period
+from routecare.orgs.models import (
+    POINT_ADDRESS,
+    POINT_DIRECTIONS,
+    POINT_NAME,
+    ServicePoint,
+    valid_period,
+)
 from routecare.orgs.taxonomy import Service
 
 router = Router(tags=["directory"])
@@ -38,6 +44,11 @@ class Period(Schema):
 class PublicPointOut(Schema):
     code: str
     name: str
+    # Where it is in words, and the name, address and directions in the public pages'
+    # languages ({"es": {"name": "…", "address": "…"}}; a missing one: use the default).
+    address: str
+    directions: str
+    translations: dict[str, dict[str, str]]
     country: str
     kind: str
     status: str
@@ -102,6 +113,21 @@ class DirectoryQuery(InputSchema):
     open_now: bool = False
 
 
+# The languages of the public pages (orgs.models.PUBLIC_LANGUAGES).
+PublicLanguage = Literal["en", "es", "fr", "ar", "fa", "ps", "ur", "ht"]
+
+
+class PointTexts(InputSchema):
+    """A point's public name, address and directions in one language ("" or left out: the
+    default ones are shown)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Annotated[str, POINT_NAME] = ""
+    address: Annotated[str, POINT_ADDRESS] = ""
+    directions: Annotated[str, POINT_DIRECTIONS] = ""
+
+
 class PointChanges(InputSchema):
     model_config = ConfigDict(extra="forbid")
 
@@ -116,6 +142,10 @@ class PointChanges(InputSchema):
     latitude: Decimal | None = Field(None, ge=-90, le=90, decimal_places=5)
     longitude: Decimal | None = Field(None, ge=-180, le=180, decimal_places=5)
     last_verified: dt.date | None = None
+    address: Annotated[str, POINT_ADDRESS] | None = None
+    directions: Annotated[str, POINT_DIRECTIONS] | None = None
+    # Replaces every translation: send the ones to keep.
+    translations: dict[PublicLanguage, PointTexts] | None = Field(None, max_length=8)
 
 
 def _filters(query: DirectoryQuery) -> selectors.Filters:
@@ -188,13 +218,20 @@ def update_service_point(
     request: HttpRequest, service_point_id: str, body: PointChanges
 ) -> ServicePoint:
     """Change a point you run (focal points; coordinators of the point): status, hours,
-    services, contacts, visibility, capacity, coordinates, verification date."""
+    services, contacts, visibility, capacity, coordinates, verification date, address and
+    directions, and the public name, address and directions in other languages."""
     actor = _actor(request)
     point = selectors.staff_point(actor, service_point_id)
     changes = body.model_dump(exclude_unset=True, mode="json")
     for name in ("latitude", "longitude"):
         if changes.get(name) is not None:
             changes[name] = Decimal(str(changes[name]))
+    if changes.get("translations") is not None:
+        changes["translations"] = {
+            language: {field: text for field, text in texts.items() if text}
+            for language, texts in changes["translations"].items()
+            if any(texts.values())
+        }
     if "last_verified" in changes and changes["last_verified"] is not None:
         changes["last_verified"] = dt.date.fromisoformat(changes["last_verified"])
     if any(

@@ -24,7 +24,13 @@ from django.views.decorators.http import require_POST
 
 from routecare.access import Rule, StaffRequest, may_edit_service_point, staff_view
 from routecare.core import caching, person_texts
-from routecare.core.languages import country_name_in, language_name_in, number_in
+from routecare.core.languages import (
+    country_name_in,
+    join_groups,
+    join_list,
+    language_name_in,
+    number_in,
+)
 from routecare.directory import actions, exports, selectors
 from routecare.directory.booklet import booklet_pdf, simple_map
 from routecare.directory.hours import (
@@ -92,20 +98,31 @@ def _point_context(
     """``texts``: ``person_texts.texts_for(lang)``, built once per page rather than per point
     (a few hundred catalogue look-ups each time)."""
     state = opening_state(point, now)
+    services = [
+        (code, SERVICE_ICONS.get(code, "•"), texts.get(f"service:{code}", code))
+        for code in point.services or []
+    ]
+    hours = [(texts[f"day_{day}"], join_list(periods, lang)) for day, periods in by_day(point)]
     return {
         "point": point,
+        # In the page's language when the point gives them in it, else its default ones.
+        "name": point.public_text("name", lang),
+        "address": point.public_text("address", lang),
+        "directions": point.public_text("directions", lang),
         "open_now": state.open_now,
         "state": state,
         # "Open now, until 18:00": the status word only when it is not the usual "open".
         "opening_line": opening_line(state, texts),
         "status_text": texts[f"status_{point.status.replace('-', '_')}"],
-        "services": [
-            (code, SERVICE_ICONS.get(code, "•"), texts.get(f"service:{code}", code))
-            for code in point.services or []
-        ],
-        "hours": [(texts[f"day_{day}"], periods) for day, periods in by_day(point)],
+        "services": services,
+        # Lists joined with the page language's comma ("08:00–12:00، 14:00–18:00").
+        "hours": hours,
+        "hours_text": join_groups([f"{day} {periods}" for day, periods in hours], lang),
         # Not "languages": that is the public pages' language switcher (public_base).
-        "spoken_languages": [language_name_in(code, lang) for code in point.languages or []],
+        "spoken_languages": join_list(
+            [language_name_in(code, lang) for code in point.languages or []], lang
+        ),
+        "services_text": join_list([name for _code, _icon, name in services], lang),
         "stale": selectors.is_stale(point, now.date()),
         "country_name": country_name_in(point.national_society.country_code, lang),
     }
@@ -114,9 +131,10 @@ def _point_context(
 def _share_text(context: dict[str, Any], texts: dict[str, str], url: str) -> str:
     point: ServicePoint = context["point"]
     lines = [
-        f"{point.name} ({context['country_name']})",
-        ", ".join(name for _code, _icon, name in context["services"]),
-        "; ".join(f"{day} {', '.join(periods)}" for day, periods in context["hours"]),
+        f"{context['name']} ({context['country_name']})",
+        context["address"],
+        context["services_text"],
+        context["hours_text"],
         f"{texts['phone']}: {point.phone}" if point.phone else "",
         f"{texts['whatsapp']}: {point.whatsapp}" if point.whatsapp else "",
         f"{texts['open_in_maps']}: https://www.openstreetmap.org/?mlat={point.latitude}"
@@ -205,7 +223,9 @@ def _draw_public_list(request: HttpRequest, lang: str) -> HttpResponse:
             # Other countries' points, after the country's own and under their own heading.
             "onward_points": [_point_context(p, lang, now, texts) for p in onward],
             "scope": scope,
+            "scope_names": [(point.code, point.public_text("name", lang)) for point in scope],
             "start": start,
+            "start_name": start.public_text("name", lang) if start is not None else "",
             "next_points": next_points,
             "countries": countries,
             "service_choices": [

@@ -4,12 +4,20 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from routecare.core import fields
-from routecare.core.languages import language_choices
+from routecare.core.languages import language_choices, language_name_in
 from routecare.orgs.actions import SOCIETY_STAFF_ROLES
-from routecare.orgs.models import Role, ServicePoint
+from routecare.orgs.models import (
+    POINT_ADDRESS,
+    POINT_DIRECTIONS,
+    POINT_NAME,
+    PUBLIC_LANGUAGES,
+    Role,
+    ServicePoint,
+)
 from routecare.orgs.taxonomy import Service
 
 DAYS = [
@@ -31,12 +39,18 @@ class ServicePointForm(forms.ModelForm):  # type: ignore[type-arg]
     # The same definition as the API's change of a point (directory/api.py).
     phone = fields.PHONE.form_field(label=_("Phone"))
     whatsapp = fields.PHONE.form_field(label=_("WhatsApp"))
+    address = POINT_ADDRESS.form_field(label=_("Address"))
+    directions = POINT_DIRECTIONS.form_field(
+        label=_("How to get there"),
+        help_text=_("For people on the move: landmarks, which entrance, what to look for."),
+    )
 
     class Meta:
         model = ServicePoint
         fields = [
-            "name", "code", "kind", "status", "visibility", "latitude", "longitude", "services",
-            "languages", "capacity", "phone", "whatsapp", "last_verified",
+            "name", "code", "kind", "status", "visibility", "latitude", "longitude", "address",
+            "directions", "services", "languages", "capacity", "phone", "whatsapp",
+            "last_verified",
         ]  # fmt: skip
         widgets = {"last_verified": forms.DateInput(attrs={"type": "date"})}
 
@@ -54,6 +68,40 @@ class ServicePointForm(forms.ModelForm):  # type: ignore[type-arg]
                 label=_("closes"), required=False, initial=row.get("closes"),
                 widget=forms.TimeInput(attrs={"type": "time"}),
             )  # fmt: skip
+
+        # The public name, address and directions in each language of the public pages.
+        translations = self.instance.translations or {}
+        for language in PUBLIC_LANGUAGES:
+            given = translations.get(language) or {}
+            for name, definition, label in (
+                ("name", POINT_NAME, _("Name")),
+                ("address", POINT_ADDRESS, _("Address")),
+                ("directions", POINT_DIRECTIONS, _("How to get there")),
+            ):
+                self.fields[f"{name}_{language}"] = definition.form_field(
+                    label=format_lazy("{} ({})", label, language_name_in(language, language)),
+                    initial=given.get(name, ""),
+                )
+
+    def main_fields(self) -> list[forms.BoundField]:
+        """The fields shown first: neither opening hours nor translations."""
+        grouped = ("opens_", "closes_", *(f"_{language}" for language in PUBLIC_LANGUAGES))
+        return [
+            field
+            for field in self.visible_fields()
+            if not field.name.startswith(grouped[:2]) and not field.name.endswith(grouped[2:])
+        ]
+
+    def translation_fields(self) -> list[tuple[str, str, list[forms.BoundField]]]:
+        """Each public language's name (in itself), code and fields, for the form's groups."""
+        return [
+            (
+                language_name_in(language, language),
+                language,
+                [self[f"{name}_{language}"] for name in ("name", "address", "directions")],
+            )
+            for language in PUBLIC_LANGUAGES
+        ]
 
     def hour_fields(self) -> list[tuple[forms.BoundField, forms.BoundField]]:
         return [(self[f"opens_{day}"], self[f"closes_{day}"]) for day in range(7)]
@@ -76,6 +124,16 @@ class ServicePointForm(forms.ModelForm):  # type: ignore[type-arg]
                     }
                 )
         self.instance.opening_hours = opening_hours
+        translations = {}
+        for language in PUBLIC_LANGUAGES:
+            texts = {
+                name: cleaned[f"{name}_{language}"].strip()
+                for name in ("name", "address", "directions")
+                if (cleaned.get(f"{name}_{language}") or "").strip()
+            }
+            if texts:
+                translations[language] = texts
+        self.instance.translations = translations
         return cleaned
 
 

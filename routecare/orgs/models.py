@@ -13,6 +13,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from routecare.core import fields
 from routecare.orgs.taxonomy import Service
 
 
@@ -62,6 +63,18 @@ class NationalSociety(models.Model):
             raise ValidationError({"time_zone": _("Unknown time zone, e.g. America/Tegucigalpa.")})
 
 
+# What a point tells people on the move about where it is, in its default words and in each
+# language of the public pages (``ServicePoint.translations``); the same definitions check the
+# staff form, the API and the model.
+POINT_NAME = fields.Text(160)
+POINT_ADDRESS = fields.Text(300)
+POINT_DIRECTIONS = fields.Text(1000, multiline=True)
+PUBLIC_TEXTS = {"name": POINT_NAME, "address": POINT_ADDRESS, "directions": POINT_DIRECTIONS}
+# The languages of the public pages (core.person_texts.PERSON_LANGUAGES; not imported: the
+# person texts import the taxonomy beside this module).
+PUBLIC_LANGUAGES = ("en", "es", "fr", "ar", "fa", "ps", "ur", "ht")
+
+
 class ServicePoint(models.Model):
     class Kind(models.TextChoices):
         FIXED_HSP = "fixed-hsp", _("Fixed humanitarian service point")
@@ -88,6 +101,12 @@ class ServicePoint(models.Model):
         max_length=32, unique=True, help_text=_("Short stable code, e.g. hnd-danli")
     )
     name = models.CharField(max_length=160)
+    # Where to find it, in words: the coordinates alone do not help someone without a map.
+    address = models.CharField(max_length=300, blank=True)
+    directions = models.TextField(max_length=1000, blank=True)
+    # The public name, address and directions in other languages, shown on the public pages
+    # of that language instead of the default ones: {"es": {"name": "…", "address": "…"}}.
+    translations = models.JSONField(default=dict, blank=True)
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.FIXED_HSP)
     latitude = models.DecimalField(
         max_digits=8,
@@ -141,9 +160,45 @@ class ServicePoint(models.Model):
                 }
             )
 
+        for name in ("address", "directions"):
+            PUBLIC_TEXTS[name].check(getattr(self, name) or "", name)
+        problem = translations_problem(self.translations)
+        if problem is not None:
+            raise ValidationError({"translations": problem})
+
+    def public_text(self, field: str, language: str) -> str:
+        """The point's name, address or directions in ``language``, or the default ones."""
+        translated = (self.translations or {}).get(language)
+        if isinstance(translated, dict) and translated.get(field):
+            return str(translated[field])
+        return str(getattr(self, field) or "")
+
     def service_labels(self) -> list[str]:
         labels = dict(Service.choices)
         return [str(labels[code]) for code in self.services if code in labels]
+
+
+def translations_problem(value: object) -> str | None:
+    """Why a point's translations cannot be stored (a sentence for staff), or None."""
+    if not isinstance(value, dict):
+        return str(_('Give translations as {"es": {"name": "…", "address": "…"}}.'))
+    for language, texts in value.items():
+        if language not in PUBLIC_LANGUAGES:
+            return str(
+                _("%(code)s is not a language of the public pages (%(languages)s).")
+                % {"code": language, "languages": ", ".join(PUBLIC_LANGUAGES)}
+            )
+        if not isinstance(texts, dict) or not set(texts) <= set(PUBLIC_TEXTS):
+            return str(_('Give translations as {"es": {"name": "…", "address": "…"}}.'))
+        for field, text in texts.items():
+            problem = (
+                PUBLIC_TEXTS[field].problem(text)
+                if isinstance(text, str)
+                else str(_('Give translations as {"es": {"name": "…", "address": "…"}}.'))
+            )
+            if problem is not None:
+                return f"{language}, {field}: {problem}"
+    return None
 
 
 def valid_period(period: object) -> bool:

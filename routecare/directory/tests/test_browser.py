@@ -77,7 +77,8 @@ def test_with_onward_points_off_north_macedonia_shows_no_serbian_points(
     context = browser.new_context(base_url=live_server.url, service_workers="block")
     page = context.new_page()
     page.goto("/en/services/?country=MK")
-    codes = page.locator("[data-testid=points] article").evaluate_all(
+    # North Macedonia's own points first; the onward ones after, under their own heading.
+    codes = page.locator("[data-testid=onward-points] article").evaluate_all(
         "nodes => nodes.map(n => n.dataset.code)"
     )
     assert any(code.startswith("srb-") for code in codes)
@@ -90,6 +91,7 @@ def test_with_onward_points_off_north_macedonia_shows_no_serbian_points(
     )
     assert codes
     assert all(code.startswith("mkd-") for code in codes), codes
+    assert page.locator("[data-testid=onward-points]").count() == 0
     context.close()
 
 
