@@ -80,8 +80,12 @@ def register(request: StaffRequest) -> HttpResponse:
         except ValidationError as error:
             add_validation_errors(form, error)
         else:
-            messages.success(request, _("Registered. Give the person their short code."))
-            return redirect("people:detail", person_id=person.pk)
+            # What the person receives today comes next: one tap fewer for the volunteer.
+            messages.success(
+                request,
+                _("Registered. Give the person their short code, then record what they receive."),
+            )
+            return redirect("people:record_encounter", person_id=person.pk)
     return render(request, "people/register.html", {"form": form, "household_of": household_of})
 
 

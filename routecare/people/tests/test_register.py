@@ -33,7 +33,8 @@ def test_volunteer_registers_a_person_with_minimum_data(
     response = client.post("/people/register/", _form())
     person = Person.objects.get()
     assert response.status_code == 302
-    assert response["Location"] == f"/people/{person.pk}/"
+    # Straight on to what the person receives today; the page shows the short code.
+    assert response["Location"] == f"/people/{person.pk}/encounters/new/"
     assert person.national_society == own.society
     assert person.age_band == "18-59"
     assert person.registered_at_point == own.point

@@ -74,7 +74,7 @@ def test_a_volunteer_registers_a_person_on_a_phone(
     page.check("input[name=consents][value=care]")
     with page.expect_navigation():
         page.click("form[data-register] button[type=submit]")
-    expect(page).to_have_url(re.compile(r"/people/[0-9a-f-]{36}/$"))
+    expect(page).to_have_url(re.compile(r"/people/[0-9a-f-]{36}/encounters/new/$"))
 
     person = Person.objects.get()
     assert person.travel_group == "family"
