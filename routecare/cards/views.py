@@ -26,7 +26,8 @@ from routecare.cards.models import RevokedSerial
 from routecare.cards.summary import CardSummary
 from routecare.core import person_texts
 from routecare.core.http import posted
-from routecare.core.languages import language_choices
+from routecare.core.languages import comma, language_choices, semicolon
+from routecare.directory.selectors import point_names
 from routecare.people import actions as people_actions
 from routecare.people import selectors as people_selectors
 from routecare.people.consent import WORDING_VERSION, wording_for_person
@@ -94,8 +95,15 @@ class RevokeForm(forms.Form):
 
 
 def _explain(summary: CardSummary | None, language: str) -> dict[str, Any]:
+    codes = (
+        [summary.issued_at_point, *(e.service_point for e in summary.encounters)] if summary else []
+    )
     return {
         "summary": summary,
+        # The card names points by code; the person reads their names, lists in their commas.
+        "point_names": point_names(codes, language),
+        "comma": comma(language),
+        "semicolon": semicolon(language),
         "language": language,
         "rtl": person_texts.is_rtl(language),
         "texts": person_texts.texts_for(language),

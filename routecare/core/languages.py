@@ -109,12 +109,22 @@ def _catalogue_name(context: str, english: str, code: str, language: str) -> str
 ARABIC_SCRIPT = frozenset({"ar", "fa", "ps", "ur"})
 
 
+def comma(language: str) -> str:
+    """The separator of a list's items in ``language``: ", " or "، "."""
+    return "، " if language in ARABIC_SCRIPT else ", "
+
+
+def semicolon(language: str) -> str:
+    """The separator of groups of items in ``language``: "; " or "؛ "."""
+    return "؛ " if language in ARABIC_SCRIPT else "; "
+
+
 def join_list(items: Iterable[str], language: str) -> str:
     """``items`` joined with the language's comma: "a, b" or "a، b"."""
-    return ("، " if language in ARABIC_SCRIPT else ", ").join(items)
+    return comma(language).join(items)
 
 
 def join_groups(items: Iterable[str], language: str) -> str:
     """Groups of items (a day's periods, one day after another) joined with the language's
     semicolon: "a; b" or "a؛ b"."""
-    return ("؛ " if language in ARABIC_SCRIPT else "; ").join(items)
+    return semicolon(language).join(items)

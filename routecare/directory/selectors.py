@@ -317,3 +317,11 @@ def stale_points(actor: Actor, today: dt.date) -> list[ServicePoint]:
         .filter(Q(last_verified__isnull=True) | Q(last_verified__lt=today - STALE_AFTER))
     )
     return [point for point in candidates if may_edit_service_point(actor, point)]
+
+
+def point_names(codes: Iterable[str], language: str) -> dict[str, str]:
+    """The names, in ``language``, of the points with these codes (a card names the points it
+    was issued and used at by code; people read their names). Unknown codes are left out."""
+    wanted = {code for code in codes if code}
+    points = ServicePoint.objects.filter(code__in=wanted) if wanted else []
+    return {point.code: point.public_text("name", language) for point in points}
