@@ -18,7 +18,13 @@ from routecare.cards.actions import issue_card
 from routecare.cards.keys import ensure_keys
 from routecare.demo.feedback import load_feedback
 from routecare.demo.flows import load_flows
-from routecare.demo.routes import NETWORKS, PUBLIC_TEXTS, NetworkSpec, PublicTexts
+from routecare.demo.routes import (
+    NETWORKS,
+    PUBLIC_TEXTS,
+    SOCIETY_NAMES,
+    NetworkSpec,
+    PublicTexts,
+)
 from routecare.indicators.rollups import refresh_since
 from routecare.orgs.models import (
     Membership,
@@ -66,6 +72,7 @@ def _load_network(spec: NetworkSpec, sign_ins: list[SignIn]) -> None:
             country_code=society_spec.country_code,
             defaults={
                 "name": society_spec.name,
+                "names": SOCIETY_NAMES.get(society_spec.country_code, {}),
                 "network": network,
                 "time_zone": society_spec.time_zone,
             },

@@ -321,3 +321,28 @@ PUBLIC_TEXTS: dict[str, PublicTexts] = {
         },
     ),
 }  # fmt: skip
+
+# Each society's name as people read it on the public pages, where it differs from English.
+SOCIETY_NAMES: dict[str, dict[str, str]] = {
+    "CO": {"es": "Cruz Roja Colombiana", "fr": "Croix-Rouge colombienne",
+           "ht": "Kwa Wouj Kolonbyen"},
+    "PA": {"es": "Cruz Roja Panameña", "fr": "Croix-Rouge panaméenne",
+           "ht": "Kwa Wouj Panameyen"},
+    "CR": {"es": "Cruz Roja Costarricense", "fr": "Croix-Rouge costaricienne",
+           "ht": "Kwa Wouj Kostariken"},
+    "HN": {"es": "Cruz Roja Hondureña", "fr": "Croix-Rouge hondurienne",
+           "ht": "Kwa Wouj Ondiryen"},
+    "GT": {"es": "Cruz Roja Guatemalteca", "fr": "Croix-Rouge guatémaltèque",
+           "ht": "Kwa Wouj Gwatemalteyen"},
+    "MX": {"es": "Cruz Roja Mexicana", "fr": "Croix-Rouge mexicaine",
+           "ht": "Kwa Wouj Meksiken"},
+    "SV": {"es": "Cruz Roja Salvadoreña", "fr": "Croix-Rouge salvadorienne",
+           "ht": "Kwa Wouj Salvadoryen"},
+    "GR": {"ar": "الصليب الأحمر اليوناني", "fa": "صلیب سرخ یونان", "fr": "Croix-Rouge hellénique"},
+    "MK": {"ar": "الصليب الأحمر في مقدونيا الشمالية", "fa": "صلیب سرخ مقدونیه شمالی",
+           "fr": "Croix-Rouge de Macédoine du Nord"},
+    "RS": {"ar": "الصليب الأحمر الصربي", "fa": "صلیب سرخ صربستان",
+           "fr": "Croix-Rouge de Serbie"},
+    "SI": {"ar": "الصليب الأحمر السلوفيني", "fa": "صلیب سرخ اسلوونی",
+           "fr": "Croix-Rouge slovène"},
+}  # fmt: skip

@@ -125,6 +125,7 @@ def _point_context(
         "services_text": join_list([name for _code, _icon, name in services], lang),
         "stale": selectors.is_stale(point, now.date()),
         "country_name": country_name_in(point.national_society.country_code, lang),
+        "society_name": point.national_society.public_name(lang),
     }
 
 

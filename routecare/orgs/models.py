@@ -50,6 +50,15 @@ class NationalSociety(models.Model):
         default=True,
         help_text=_("Show onward (other-country) service points to people in our country."),
     )
+    # The society's name as people read it in the public pages' languages ({"es": "Cruz Roja
+    # Hondureña"}); a language left out shows ``name``.
+    names = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text=_(
+            'The name in the languages of the public pages, e.g. {"es": "Cruz Roja Hondureña"}.'
+        ),
+    )
 
     class Meta:
         verbose_name_plural = "national societies"
@@ -61,6 +70,14 @@ class NationalSociety(models.Model):
     def clean(self) -> None:
         if self.time_zone not in zoneinfo.available_timezones():
             raise ValidationError({"time_zone": _("Unknown time zone, e.g. America/Tegucigalpa.")})
+        problem = names_problem(self.names)
+        if problem is not None:
+            raise ValidationError({"names": problem})
+
+    def public_name(self, language: str) -> str:
+        """The society's name in ``language``, or its default name."""
+        name = (self.names or {}).get(language) if isinstance(self.names, dict) else None
+        return name if isinstance(name, str) and name else self.name
 
 
 # What a point tells people on the move about where it is, in its default words and in each
@@ -198,6 +215,26 @@ def translations_problem(value: object) -> str | None:
             )
             if problem is not None:
                 return f"{language}, {field}: {problem}"
+    return None
+
+
+def names_problem(value: object) -> str | None:
+    """Why a society's names cannot be stored (a sentence for staff), or None."""
+    if not isinstance(value, dict):
+        return str(_('Give the names as {"es": "Cruz Roja Hondureña"}.'))
+    for language, name in value.items():
+        if language not in PUBLIC_LANGUAGES:
+            return str(
+                _("%(code)s is not a language of the public pages (%(languages)s).")
+                % {"code": language, "languages": ", ".join(PUBLIC_LANGUAGES)}
+            )
+        problem = (
+            POINT_NAME.problem(name)
+            if isinstance(name, str)
+            else str(_('Give the names as {"es": "Cruz Roja Hondureña"}.'))
+        )
+        if problem is not None:
+            return f"{language}: {problem}"
     return None
 
 

@@ -63,7 +63,7 @@ def _form_context(texts: dict[str, str], society: NationalSociety, lang: str) ->
     def label(value: Any) -> str:
         if value == "general":
             return texts["about_general"]
-        return person_texts.text("whole_society", lang, society=value.name)
+        return person_texts.text("whole_society", lang, society=value.public_name(lang))
 
     methods = {"sms": texts["sms"], "email": texts["email"]}
     return {
