@@ -283,7 +283,9 @@ def _local_person(actor: Actor, issuer: NationalSociety, summary: CardSummary) -
     return link.person
 
 
-def start_record_from_card(actor: Actor, text: str, *, consent_language: str) -> Person:
+def start_record_from_card(
+    actor: Actor, text: str, *, consent_language: str, travel_group: str
+) -> Person:
     """Register, in the reader's society, the person a card from another society describes:
     same short code, the profile and health the card carries. Care consent is asked here."""
     reading = read_card(actor, text)
@@ -307,6 +309,7 @@ def start_record_from_card(actor: Actor, text: str, *, consent_language: str) ->
                 age_band=summary.age_band,
                 birth_year=summary.birth_year,
                 languages=summary.languages,
+                travel_group=travel_group,
                 consent_language=consent_language,
             )
             health = {

@@ -31,7 +31,7 @@ from routecare.directory.selectors import point_names
 from routecare.people import actions as people_actions
 from routecare.people import selectors as people_selectors
 from routecare.people.consent import WORDING_VERSION, wording_for_person
-from routecare.people.models import ConsentPurpose, Person
+from routecare.people.models import ConsentPurpose, Person, TravelGroup
 from routecare.referrals.models import Referral
 
 
@@ -50,6 +50,17 @@ class StartRecordForm(forms.Form):
     consent_language = forms.ChoiceField(label=gettext_lazy("Consent explained in"), choices=[])
     care_consent = forms.BooleanField(
         label=gettext_lazy("The person agrees to a record here, to receive care.")
+    )
+    # A card does not say who the person travels with: asked, never assumed "alone".
+    travel_group = forms.ChoiceField(
+        label=gettext_lazy("Travelling"),
+        choices=TravelGroup.choices,
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": gettext_lazy(
+                "Say whether the person travels alone, with family, or is an unaccompanied minor."
+            )
+        },
     )
     # Consents the card carries that the person gives again here; never ticked for them.
     confirmed = forms.MultipleChoiceField(
@@ -295,7 +306,13 @@ def start_record(request: StaffRequest) -> HttpResponse:
         return redirect(f"{reverse('accounts:pick_point')}?next={reverse('cards:scan')}")
     form = StartRecordForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _("Record the person's consent to care first; nothing changed."))
+        if "care_consent" in form.errors:
+            messages.error(
+                request, _("Record the person's consent to care first; nothing changed.")
+            )
+        for field in ("travel_group", "consent_language", "confirmed"):
+            for error in form.errors.get(field, []):
+                messages.error(request, str(error))
         _keep_pending(request)
         return redirect("cards:scan")
     try:
@@ -325,7 +342,10 @@ def _start_record(actor: Actor, data: dict[str, Any]) -> Person:
         # Only what the card itself carries can be confirmed: read it for its consents.
         carried = actions.read_card(actor, data["text"]).summary if confirmed else None
         person = actions.start_record_from_card(
-            actor, data["text"], consent_language=data["consent_language"]
+            actor,
+            data["text"],
+            consent_language=data["consent_language"],
+            travel_group=data["travel_group"],
         )
         if carried is not None:
             people_actions.confirm_consents_from_card(

@@ -47,7 +47,8 @@ class PersonIn(InputSchema):
     age_band: AgeBand | None = None
     nationality: str = Field("", pattern=r"^([A-Za-z]{2})?$")
     languages: list[LanguageCode] = Field(default_factory=list, max_length=10)
-    travel_group: TravelGroup = TravelGroup.ALONE
+    # Never assumed: a family or an unaccompanied minor recorded as "alone" by default is lost.
+    travel_group: TravelGroup
     population_group: PopulationGroup = PopulationGroup.ON_THE_MOVE
     alias: Annotated[str, fields.ALIAS] = ""
     vulnerabilities: list[Vulnerability] = Field(default_factory=list)

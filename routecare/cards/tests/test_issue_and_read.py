@@ -242,12 +242,16 @@ def test_a_card_from_another_society_starts_a_linked_local_record(
     own: Society, other: Society, carrier: Person
 ) -> None:
     card = actions.issue_card(own.actor(), carrier)
-    local = actions.start_record_from_card(other.actor(), str(card.qr_text), consent_language="es")
+    local = actions.start_record_from_card(
+        other.actor(), str(card.qr_text), consent_language="es", travel_group="alone"
+    )
     assert local.national_society_id == other.society.pk
     assert local.short_code == carrier.short_code
     assert local.pk != carrier.pk
     assert local.health_summary.allergies == ["penicillin"]
-    again = actions.start_record_from_card(other.actor(), str(card.qr_text), consent_language="es")
+    again = actions.start_record_from_card(
+        other.actor(), str(card.qr_text), consent_language="es", travel_group="alone"
+    )
     assert again == local
     assert actions.read_card(other.actor(), str(card.qr_text)).local_person == local
 
@@ -256,7 +260,9 @@ def test_a_code_only_card_cannot_start_a_record(own: Society, other: Society, ke
     person = register(own)
     card = actions.issue_card(own.actor(), person)
     with pytest.raises(ValidationError):
-        actions.start_record_from_card(other.actor(), str(card.qr_text), consent_language="es")
+        actions.start_record_from_card(
+            other.actor(), str(card.qr_text), consent_language="es", travel_group="alone"
+        )
     assert not Person.objects.filter(national_society=other.society).exists()
 
 
@@ -454,7 +460,9 @@ def test_a_card_from_another_society_is_cancelled_by_the_society_that_took_over(
     own: Society, other: Society, carrier: Person
 ) -> None:
     card = actions.issue_card(own.actor(), carrier)
-    local = actions.start_record_from_card(other.actor(), str(card.qr_text), consent_language="es")
+    local = actions.start_record_from_card(
+        other.actor(), str(card.qr_text), consent_language="es", travel_group="alone"
+    )
     actions.issue_card(other.actor(), local)  # a new card here: the old one stops everywhere
     with pytest.raises(CardError) as refused:
         actions.read_card(own.actor(), str(card.qr_text))
@@ -465,7 +473,9 @@ def test_withdrawal_in_another_society_cancels_the_carried_card(
     own: Society, other: Society, carrier: Person
 ) -> None:
     card = actions.issue_card(own.actor(), carrier)
-    local = actions.start_record_from_card(other.actor(), str(card.qr_text), consent_language="es")
+    local = actions.start_record_from_card(
+        other.actor(), str(card.qr_text), consent_language="es", travel_group="alone"
+    )
     people_actions.give_consent(other.actor(), local, "share-network", "es")
     people_actions.withdraw_consent(other.actor(), local, "share-network")
     with pytest.raises(CardError) as refused:
@@ -481,7 +491,9 @@ def test_a_short_code_clash_never_opens_another_person(
     Person.objects.filter(pk=stranger.pk).update(short_code=carrier.short_code)
     reading = actions.read_card(other.actor(), str(card.qr_text))
     assert reading.local_person is None
-    local = actions.start_record_from_card(other.actor(), str(card.qr_text), consent_language="es")
+    local = actions.start_record_from_card(
+        other.actor(), str(card.qr_text), consent_language="es", travel_group="alone"
+    )
     assert local.pk != stranger.pk
     assert local.short_code != carrier.short_code  # the code was taken here: a new one
     assert actions.read_card(other.actor(), str(card.qr_text)).local_person == local
@@ -539,7 +551,9 @@ def test_follow_ups_on_the_card_become_the_next_point_to_do_list(
     own: Society, other: Society, carrier: Person
 ) -> None:
     card = actions.issue_card(own.actor(), carrier)
-    local = actions.start_record_from_card(other.actor(), str(card.qr_text), consent_language="es")
+    local = actions.start_record_from_card(
+        other.actor(), str(card.qr_text), consent_language="es", travel_group="alone"
+    )
     texts = [str(f.text) for f in local.follow_ups.all()]
     assert texts == [f"{own.point.code}: needs insulin refill"]
     done = people_actions.complete_follow_up(other.actor(), local.follow_ups.get())
@@ -634,7 +648,9 @@ def test_an_old_card_starts_a_record_with_values_judged_when_it_was_issued(
         "follow_ups": [{"text": "x" * 500, "urgency": "routine"}],
     }  # fmt: skip
     text, _dropped = tooling.encode_json(json.dumps(summary), own.society.country_code)
-    local = actions.start_record_from_card(other.actor(), text, consent_language="es")
+    local = actions.start_record_from_card(
+        other.actor(), text, consent_language="es", travel_group="alone"
+    )
     assert local.health_summary.pregnancy["weeks"] == 12
     follow_up = local.follow_ups.get()
     assert len(follow_up.text) == 500

@@ -51,6 +51,7 @@ def test_a_record_started_from_a_card_before_choosing_the_point_survives_the_cho
     with page.expect_navigation():
         page.click("form[data-card-form] button[type=submit]")
     expect(page.locator("[data-testid=card-allergies]")).to_contain_text("penicilina")
+    page.check("form.start-record input[name=travel_group][value=family]")
     page.check("form.start-record input[name=care_consent]")
     with page.expect_navigation():
         page.click("form.start-record button[type=submit]")
@@ -60,6 +61,7 @@ def test_a_record_started_from_a_card_before_choosing_the_point_survives_the_cho
     expect(page).to_have_url(re.compile(r"/cards/scan/$"))
     expect(page.locator("[data-testid=card-allergies]")).to_contain_text("penicilina")
     assert str(card.qr_text)[:40] not in page.url
+    page.check("form.start-record input[name=travel_group][value=family]")
     page.check("form.start-record input[name=care_consent]")
     with page.expect_navigation():
         page.click("form.start-record button[type=submit]")
@@ -111,6 +113,7 @@ def test_consents_the_card_carries_are_confirmed_again_in_the_persons_language(
     assert consents.locator("input:checked").count() == 0  # never ticked for the person
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
+    page.check("input[name=travel_group][value=family]")
     page.check("input[name=care_consent]")
     page.check("input[name=confirmed][value=share-network]")  # messaging: not agreed again
     with page.expect_navigation():

@@ -38,6 +38,7 @@ def test_a_consent_the_card_does_not_carry_cannot_be_confirmed(
         {
             "text": str(card.qr_text),
             "care_consent": "on",
+            "travel_group": "family",
             "consent_language": "es",
             "confirmed": ["share-partners"],
         },
@@ -57,7 +58,32 @@ def test_without_confirmation_only_care_is_recorded(
     client = web(own.volunteer, own.point)
     client.post(
         "/cards/start-record/",
-        {"text": str(card.qr_text), "care_consent": "on", "consent_language": "es"},
+        {
+            "text": str(card.qr_text),
+            "care_consent": "on",
+            "travel_group": "unaccompanied-minor",
+            "consent_language": "es",
+        },
     )
     person = Person.objects.get(national_society=own.society)
+    assert person.travel_group == "unaccompanied-minor"
     assert list(Consent.objects.filter(person=person).values_list("purpose", flat=True)) == ["care"]
+
+
+def test_who_the_person_travels_with_is_asked_never_assumed(
+    own: Society, other: Society, web: Callable[..., Client]
+) -> None:
+    card = _card(other)
+    client = web(own.volunteer, own.point)
+    answer = client.post(
+        "/cards/start-record/",
+        {"text": str(card.qr_text), "care_consent": "on", "consent_language": "es"},
+        follow=True,
+    )
+    page = answer.content.decode()
+    assert (
+        "Say whether the person travels alone, with family, or is an unaccompanied minor." in page
+    )
+    assert not Person.objects.filter(national_society=own.society).exists()
+    assert 'name="travel_group"' in page  # asked on the card's result, nothing chosen
+    assert "checked" not in page.split('name="travel_group"')[1][:80]

@@ -127,12 +127,14 @@ def test_api_registers_a_person(own: Society, api: Callable[..., Client]) -> Non
     [
         {},
         {"sex": "male"},
-        {"sex": "male", "age_band": "5-11", "consents": []},
-        {"sex": "male", "age_band": "5-11", "vulnerabilities": ["alien"]},
-        {"sex": "male", "age_band": "120+"},
-        {"sex": "male", "birth_year": 1800},
-        {"sex": "male", "age_band": "5-11", "nationality": "Venezuela"},
-        {"sex": ["male"], "age_band": "5-11"},
+        {"sex": "male", "age_band": "5-11", "consents": [], "travel_group": "alone"},
+        {"sex": "male", "age_band": "5-11", "vulnerabilities": ["alien"], "travel_group": "alone"},
+        {"sex": "male", "age_band": "120+", "travel_group": "alone"},
+        {"sex": "male", "age_band": "5-11"},  # who they travel with: never assumed
+        {"sex": "male", "age_band": "5-11", "travel_group": "together"},
+        {"sex": "male", "birth_year": 1800, "travel_group": "alone"},
+        {"sex": "male", "age_band": "5-11", "nationality": "Venezuela", "travel_group": "alone"},
+        {"sex": ["male"], "age_band": "5-11", "travel_group": "alone"},
     ],
 )
 def test_api_rejects_bad_bodies_with_422_and_writes_nothing(
@@ -158,7 +160,9 @@ def test_api_without_service_point_cannot_register(
     own: Society, api: Callable[..., Client]
 ) -> None:
     response = api(own.volunteer, None).post(
-        "/api/v1/people", {"sex": "male", "age_band": "5-11"}, content_type="application/json"
+        "/api/v1/people",
+        {"sex": "male", "age_band": "5-11", "travel_group": "alone"},
+        content_type="application/json",
     )
     assert response.status_code == 403
     assert "service point" in response.json()["detail"]
@@ -178,7 +182,7 @@ def test_api_errors_are_translated(own: Society, api: Callable[..., Client]) -> 
     assert "1900" in messages[("body", "payload", "birth_year")]
     domain = client.post(
         "/api/v1/people",
-        {"sex": "male", "age_band": "5-11", "consents": ["messaging"]},
+        {"sex": "male", "age_band": "5-11", "consents": ["messaging"], "travel_group": "alone"},
         content_type="application/json",
         headers={"Accept-Language": "es"},
     )
@@ -188,10 +192,10 @@ def test_api_errors_are_translated(own: Society, api: Callable[..., Client]) -> 
 @pytest.mark.parametrize(
     "body",
     [
-        {"sex": "male", "age_band": "5-11", "consent_language": "e\u0000"},
-        {"sex": "male", "age_band": "5-11", "languages": ["\u0000"]},
-        {"sex": "male", "age_band": "5-11", "languages": ["x" * 100_000]},
-        {"sex": "male", "age_band": "5-11", "nationality": "ZZ"},
+        {"sex": "male", "age_band": "5-11", "consent_language": "e\u0000", "travel_group": "alone"},
+        {"sex": "male", "age_band": "5-11", "languages": ["\u0000"], "travel_group": "alone"},
+        {"sex": "male", "age_band": "5-11", "languages": ["x" * 100_000], "travel_group": "alone"},
+        {"sex": "male", "age_band": "5-11", "nationality": "ZZ", "travel_group": "alone"},
     ],
 )
 def test_api_rejects_control_characters_and_unknown_codes(
@@ -207,7 +211,12 @@ def test_api_rejects_control_characters_and_unknown_codes(
 def test_repeated_consent_purposes_count_once(own: Society, api: Callable[..., Client]) -> None:
     response = api(own.volunteer, own.point).post(
         "/api/v1/people",
-        {"sex": "female", "age_band": "18-59", "consents": ["care", "care"]},
+        {
+            "sex": "female",
+            "age_band": "18-59",
+            "consents": ["care", "care"],
+            "travel_group": "alone",
+        },
         content_type="application/json",
     )
     assert response.status_code == 201
