@@ -8,7 +8,7 @@ import json
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Browser, BrowserContext, Page, Route, expect
 from pytest_django.live_server_helper import LiveServer
 
 from routecare.core import person_texts
@@ -128,3 +128,46 @@ def test_feedback_kept_offline_is_sent_on_the_next_page_opened_online(
         "es",
     )
     assert _outbox(later) == []
+
+
+def test_a_phone_that_says_online_without_a_connection_keeps_the_message(
+    demo: None, context: BrowserContext
+) -> None:
+    """The signal is lost but the phone still says it is online: the form asks the server
+    first and keeps the message instead of losing it on the browser's error page."""
+    lang = "fa"
+    texts = person_texts.texts_for(lang)
+    page = context.new_page()
+    page.goto(f"/{lang}/feedback/?country=HN")
+    before = Feedback.objects.count()
+
+    def lost(route: Route) -> None:
+        if route.request.method == "GET":
+            route.continue_()
+        else:
+            route.abort("internetdisconnected")
+
+    page.route("**/feedback/**", lost)
+    _write(page, "complaint", "آب تمام شد.")
+    page.click("[data-testid=feedback-form] [type=submit]")
+    expect(page.locator("[data-testid=feedback-kept]")).to_have_text(texts["offline_kept"])
+    assert [item["text"] for item in _outbox(page)] == ["آب تمام شد."]
+    assert Feedback.objects.count() == before
+    # An abuse report is not kept: it needs a connection.
+    _write(page, "sensitive", "Someone asked me for money.")
+    page.click("[data-testid=feedback-form] [type=submit]")
+    expect(page.locator("[data-offline-sensitive]")).to_be_visible()
+    assert len(_outbox(page)) == 1
+
+    page.unroute("**/feedback/**")
+    page.reload()  # back in reach: what was kept is sent
+    expect(page.locator("[data-outbox-sent] [data-reference]")).not_to_be_empty()
+    assert _outbox(page) == []
+    assert Feedback.objects.count() == before + 1
+
+    # With the connection there, the form is sent as it always was: a page with the reference.
+    _write(page, "praise", "Merci.")
+    with page.expect_navigation():
+        page.click("[data-testid=feedback-form] [type=submit]")
+    expect(page.locator("[data-testid=feedback-reference]")).not_to_be_empty()
+    assert Feedback.objects.count() == before + 2

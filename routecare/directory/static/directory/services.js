@@ -125,13 +125,8 @@
     sensitiveNote();
     window.addEventListener("offline", sensitiveNote);
     window.addEventListener("online", sensitiveNote);
-    form.addEventListener("submit", (event) => {
-      if (navigator.onLine) {
-        const token = csrfCookie();
-        if (token) form.elements.csrfmiddlewaretoken.value = token;
-        return;
-      }
-      event.preventDefault();
+    // Kept in this browser instead of sent: what a connection would carry now.
+    const keep = () => {
       for (const selector of ["[data-offline-kept]", "[data-offline-contact]"]) show(selector, false);
       const data = new FormData(form);
       if (data.get("category") === "sensitive") {
@@ -150,6 +145,32 @@
       }]);
       form.reset();
       show("[data-offline-kept]").scrollIntoView();
+    };
+    let checked = false;
+    form.addEventListener("submit", (event) => {
+      if (checked) {  // the connection answered a moment ago: the browser sends the form
+        checked = false;
+        const token = csrfCookie();
+        if (token) form.elements.csrfmiddlewaretoken.value = token;
+        return;
+      }
+      event.preventDefault();
+      if (!navigator.onLine) {
+        keep();
+        return;
+      }
+      // A phone can say it is online with no connection (a lost signal, a captive Wi-Fi): ask
+      // the server first, so that a message is kept rather than lost on the browser's error page.
+      const probe = new AbortController();
+      const timer = setTimeout(() => probe.abort(), 6000);
+      fetch(location.href, { method: "HEAD", cache: "no-store", signal: probe.signal })
+        .then((answer) => {
+          if (!answer.ok) throw new Error(String(answer.status));
+          checked = true;
+          form.requestSubmit(event.submitter);
+        })
+        .catch(keep)
+        .finally(() => clearTimeout(timer));
     });
   }
 })();
