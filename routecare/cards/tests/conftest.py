@@ -37,3 +37,21 @@ def carrier(own: Society, keys: None) -> Person:
         medicines=[{"name": "insulin", "dose": "20 units", "days_supply": 3}],
     )
     return person
+
+
+def fill_beyond_a_card(society: Society, person: Person) -> None:
+    """More than any card holds: twelve visits with long follow-ups, twenty long allergies and
+    conditions (the issuer trims them to the largest card it makes)."""
+    for n in range(12):
+        actions.record_encounter(
+            society.actor(),
+            person,
+            services=[("first-aid", 1), ("water", 1), ("food", 1), ("nfi", 1)],
+            follow_up=actions.FollowUpInput(f"follow-up number {n} " + "x" * 400),
+        )
+    actions.update_health_summary(
+        society.actor(),
+        person,
+        allergies=[f"allergy {n} to something long enough" for n in range(20)],
+        conditions=[f"condition {n} described at length" for n in range(20)],
+    )

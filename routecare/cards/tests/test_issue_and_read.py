@@ -20,6 +20,7 @@ from routecare.cards.format import CardError
 from routecare.cards.keys import create_card_key, create_signing_key, retire_key
 from routecare.cards.models import Card, CardKey, RevokedSerial, SigningKey
 from routecare.cards.summary import CardSummary
+from routecare.cards.tests.conftest import fill_beyond_a_card
 from routecare.conftest import Society, register
 from routecare.core.tests.named_controls import unnamed_controls
 from routecare.people import actions as people_actions
@@ -202,19 +203,7 @@ def test_key_secrets_and_cards_are_ciphertext_in_the_database(
 def test_a_large_summary_is_trimmed_to_fit_and_says_what_was_left_off(
     own: Society, carrier: Person
 ) -> None:
-    for n in range(12):
-        people_actions.record_encounter(
-            own.actor(),
-            carrier,
-            services=[("first-aid", 1), ("water", 1), ("food", 1), ("nfi", 1)],
-            follow_up=people_actions.FollowUpInput(f"follow-up number {n} " + "x" * 400),
-        )
-    people_actions.update_health_summary(
-        own.actor(),
-        carrier,
-        allergies=[f"allergy {n} to something long enough" for n in range(20)],
-        conditions=[f"condition {n} described at length" for n in range(20)],
-    )
+    fill_beyond_a_card(own, carrier)
     card = actions.issue_card(own.actor(), carrier)
     assert len(str(card.qr_text)) <= MAX_CARD_CHARS
     assert card.qr_version <= 15

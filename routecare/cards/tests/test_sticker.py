@@ -33,11 +33,11 @@ from routecare.cards.pdf import (
     sticker_languages,
     sticker_plan,
 )
+from routecare.cards.tests.conftest import fill_beyond_a_card
 from routecare.conftest import Society
 from routecare.core import person_texts
 from routecare.core.person_texts import PERSON_LANGUAGES, RIGHT_TO_LEFT
 from routecare.core.tests.printed import missing_glyphs
-from routecare.people import actions as people_actions
 from routecare.people.models import Person
 
 SHORT_CODE = "RC-7K3M-9QE"
@@ -168,19 +168,7 @@ def _quiet_zone_problems(image: Image.Image, qr_text: str, dpi: int) -> list[str
 @pytest.fixture
 def largest_card(own: Society, carrier: Person) -> Card:
     """The largest card the issuer makes: more than fits, trimmed to the size limit."""
-    for n in range(12):
-        people_actions.record_encounter(
-            own.actor(),
-            carrier,
-            services=[("first-aid", 1), ("water", 1), ("food", 1), ("nfi", 1)],
-            follow_up=people_actions.FollowUpInput(f"follow-up number {n} " + "x" * 400),
-        )
-    people_actions.update_health_summary(
-        own.actor(),
-        carrier,
-        allergies=[f"allergy {n} to something long enough" for n in range(20)],
-        conditions=[f"condition {n} described at length" for n in range(20)],
-    )
+    fill_beyond_a_card(own, carrier)
     card = actions.issue_card(own.actor(), carrier)
     assert card.qr_version == MAX_QR_VERSION
     return card
