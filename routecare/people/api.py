@@ -53,7 +53,8 @@ class PersonIn(InputSchema):
     alias: Annotated[str, fields.ALIAS] = ""
     vulnerabilities: list[Vulnerability] = Field(default_factory=list)
     household_of: str | None = None
-    consents: list[ConsentPurpose] = Field(default_factory=lambda: [ConsentPurpose.CARE])
+    # What the person agreed to, said by the caller: a consent is never recorded by default.
+    consents: list[ConsentPurpose]
     consent_language: LanguageCode = "en"
 
 

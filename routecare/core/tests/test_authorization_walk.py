@@ -352,7 +352,12 @@ def _api_operations() -> Iterator[tuple[str, str, Any]]:
 
 
 API_BODIES: dict[tuple[str, str], dict[str, Any]] = {
-    ("POST", "/people"): {"sex": "female", "age_band": "18-59", "travel_group": "alone"},
+    ("POST", "/people"): {
+        "sex": "female",
+        "age_band": "18-59",
+        "travel_group": "alone",
+        "consents": ["care"],
+    },
     ("POST", "/people/lookup"): {"code": "{short_code}"},
     ("PATCH", "/people/{person_id}/health-summary"): {"allergies": ["latex"]},
     ("POST", "/people/{person_id}/encounters"): {"services": [{"service": "water"}]},

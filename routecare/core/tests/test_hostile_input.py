@@ -125,7 +125,7 @@ OPERATIONS: dict[str, Operation] = {
     "register a person": Operation(
         "post", lambda w: "/api/v1/people",
         lambda w: {"sex": "female", "age_band": "18-59", "alias": "MK", "languages": ["ti"],
-                   "travel_group": "family",
+                   "travel_group": "family", "consents": ["care"],
                    "consent_language": "prs"},
         _volunteer,
         {"alias": ONE_LINE, "languages.0": LANGUAGES, "consent_language": LANGUAGES},

@@ -128,13 +128,26 @@ def test_api_registers_a_person(own: Society, api: Callable[..., Client]) -> Non
         {},
         {"sex": "male"},
         {"sex": "male", "age_band": "5-11", "consents": [], "travel_group": "alone"},
-        {"sex": "male", "age_band": "5-11", "vulnerabilities": ["alien"], "travel_group": "alone"},
-        {"sex": "male", "age_band": "120+", "travel_group": "alone"},
+        {
+            "sex": "male",
+            "age_band": "5-11",
+            "vulnerabilities": ["alien"],
+            "travel_group": "alone",
+            "consents": ["care"],
+        },
+        {"sex": "male", "age_band": "120+", "travel_group": "alone", "consents": ["care"]},
         {"sex": "male", "age_band": "5-11"},  # who they travel with: never assumed
-        {"sex": "male", "age_band": "5-11", "travel_group": "together"},
-        {"sex": "male", "birth_year": 1800, "travel_group": "alone"},
-        {"sex": "male", "age_band": "5-11", "nationality": "Venezuela", "travel_group": "alone"},
-        {"sex": ["male"], "age_band": "5-11", "travel_group": "alone"},
+        {"sex": "male", "age_band": "5-11", "travel_group": "together", "consents": ["care"]},
+        {"sex": "male", "age_band": "5-11", "travel_group": "alone"},  # consent never assumed
+        {"sex": "male", "birth_year": 1800, "travel_group": "alone", "consents": ["care"]},
+        {
+            "sex": "male",
+            "age_band": "5-11",
+            "nationality": "Venezuela",
+            "travel_group": "alone",
+            "consents": ["care"],
+        },
+        {"sex": ["male"], "age_band": "5-11", "travel_group": "alone", "consents": ["care"]},
     ],
 )
 def test_api_rejects_bad_bodies_with_422_and_writes_nothing(
@@ -161,7 +174,7 @@ def test_api_without_service_point_cannot_register(
 ) -> None:
     response = api(own.volunteer, None).post(
         "/api/v1/people",
-        {"sex": "male", "age_band": "5-11", "travel_group": "alone"},
+        {"sex": "male", "age_band": "5-11", "travel_group": "alone", "consents": ["care"]},
         content_type="application/json",
     )
     assert response.status_code == 403
@@ -192,10 +205,34 @@ def test_api_errors_are_translated(own: Society, api: Callable[..., Client]) -> 
 @pytest.mark.parametrize(
     "body",
     [
-        {"sex": "male", "age_band": "5-11", "consent_language": "e\u0000", "travel_group": "alone"},
-        {"sex": "male", "age_band": "5-11", "languages": ["\u0000"], "travel_group": "alone"},
-        {"sex": "male", "age_band": "5-11", "languages": ["x" * 100_000], "travel_group": "alone"},
-        {"sex": "male", "age_band": "5-11", "nationality": "ZZ", "travel_group": "alone"},
+        {
+            "sex": "male",
+            "age_band": "5-11",
+            "consent_language": "e\u0000",
+            "travel_group": "alone",
+            "consents": ["care"],
+        },
+        {
+            "sex": "male",
+            "age_band": "5-11",
+            "languages": ["\u0000"],
+            "travel_group": "alone",
+            "consents": ["care"],
+        },
+        {
+            "sex": "male",
+            "age_band": "5-11",
+            "languages": ["x" * 100_000],
+            "travel_group": "alone",
+            "consents": ["care"],
+        },
+        {
+            "sex": "male",
+            "age_band": "5-11",
+            "nationality": "ZZ",
+            "travel_group": "alone",
+            "consents": ["care"],
+        },
     ],
 )
 def test_api_rejects_control_characters_and_unknown_codes(
