@@ -185,6 +185,8 @@ class KoboConnection(models.Model):
     # RouteCare field -> Kobo question path ("group/question"); see docs/indicators.md.
     mapping = models.JSONField(default=dict)
     enabled = models.BooleanField(default=True)
+    # Submissions a supervisor marked Not Approved in Kobo are skipped unless this is set.
+    include_not_approved = models.BooleanField(default=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -192,6 +194,17 @@ class KoboConnection(models.Model):
 
     class Meta:
         ordering = ["name"]
+        # One connection per form in a society (server_url is stored normalised), or every
+        # submission would be imported once per connection. Other societies connect the
+        # same form separately, each into its own figures. Connections disabled when this
+        # came (earlier duplicates) stay for their history.
+        constraints = [
+            models.UniqueConstraint(
+                fields=["national_society", "server_url", "asset_uid"],
+                condition=models.Q(enabled=True),
+                name="one_connection_per_society_form",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -199,18 +212,23 @@ class KoboConnection(models.Model):
 
 class ImportedSubmission(models.Model):
     """One Kobo submission already imported, and what it became: a re-pulled submission is
-    recognised (by its ``_id``, ``_uuid`` or the ``meta/deprecatedID`` of an edit) and
-    updates its record instead of adding one."""
+    recognised by its form (the society's connections to the same server and asset uid) and
+    ``meta/rootUuid`` (kept by every edit), or its ``_id``, ``_uuid`` or the
+    ``meta/deprecatedID`` of an edit, and updates its record instead of adding one. A
+    submission rejected in Kobo after import is withdrawn: what it became is removed and
+    ``withdrawn_at`` set (``object_id`` empty) until it is approved again."""
 
     connection = models.ForeignKey(
         KoboConnection, on_delete=models.CASCADE, related_name="submissions"
     )
     kobo_id = models.BigIntegerField(null=True, blank=True)
     submission_uuid = models.CharField(max_length=64)
+    root_uuid = models.CharField(max_length=64, blank=True, db_index=True)
     content_hash = models.CharField(max_length=64)
     object_type = models.CharField(max_length=20)
     object_id = models.CharField(max_length=64)
     imported_at = models.DateTimeField(default=timezone.now)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -242,6 +260,8 @@ class ImportRun(models.Model):
     created = models.PositiveIntegerField(default=0)
     updated = models.PositiveIntegerField(default=0)
     unchanged = models.PositiveIntegerField(default=0)
+    skipped = models.PositiveIntegerField(default=0)  # marked Not Approved, not imported
+    withdrawn = models.PositiveIntegerField(default=0)  # rejected after import, removed
     # [{"submission": "<uuid or row>", "error": "..."}]: never the submission's content.
     errors = models.JSONField(default=list, blank=True)
 
