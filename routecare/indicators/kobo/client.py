@@ -31,6 +31,22 @@ def check_server_url(url: str) -> None:
         raise KoboError(_("The server address must start with https://."))
 
 
+def normalise_server_url(url: str) -> str:
+    """One spelling per server (scheme and host in lower case, no default port, no trailing
+    slash), so the same form connected as ``https://KF.kobotoolbox.org/`` is recognised."""
+    parts = urlsplit(url.strip())
+    scheme, host = parts.scheme.lower(), (parts.hostname or "").lower()
+    try:
+        port = parts.port
+    except ValueError:
+        raise KoboError(_("The server address must start with https://.")) from None
+    if ":" in host:  # an IPv6 address
+        host = f"[{host}]"
+    default = {"https": 443, "http": 80}.get(scheme)
+    netloc = host if port in (None, default) else f"{host}:{port}"
+    return f"{scheme}://{netloc}{parts.path.rstrip('/')}"
+
+
 def _page(client: httpx.Client, url: str, start: int) -> tuple[list[Submission], bool]:
     try:
         response = client.get(url, params={"format": "json", "start": start, "limit": PAGE_SIZE})

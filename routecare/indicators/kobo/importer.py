@@ -2,9 +2,12 @@
 
 Each submission is imported in its own transaction through the same actions staff use
 (``record_daily_count``, ``record_training``, ``record_encounter``), acting as the focal
-point who connected the form. A submission seen before (same ``_id``, same ``_uuid``, or an
-edit whose ``meta/deprecatedID`` names it) updates what it became when its content changed
-(an encounter, never changed, gets a correction), and is left alone when it did not. A
+point who connected the form. A submission is known by its form (server and asset uid, one
+connection per society) and ``meta/rootUuid``, which every edit keeps; or by its ``_id``,
+``_uuid``, or an edit's ``meta/deprecatedID``. Seen before, it updates what it became when
+its content changed (an encounter, never changed, gets a correction), and is left alone when
+it did not. Submissions marked Not Approved in Kobo are skipped unless the connection
+includes them; one rejected after import is withdrawn (what it became removed). A
 submission that cannot be mapped is reported and skipped; the rest go on. Reading fails as a
 whole (bad token, unreachable server, damaged file) before anything is imported.
 """
@@ -17,7 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -32,6 +35,7 @@ from routecare.indicators.models import (
     ImportRun,
     ImportTarget,
     KoboConnection,
+    RollupDirty,
     Training,
 )
 from routecare.orgs.models import Membership, Role, ServicePoint
@@ -41,6 +45,7 @@ from routecare.people.selectors import person_with_code
 
 Submission = dict[str, Any]
 IGNORED_KEYS = ("_attachments", "_validation_status", "_notes", "_tags", "_geolocation")
+NOT_APPROVED = "validation_status_not_approved"
 
 
 def _require_focal_point(actor: Actor) -> None:
@@ -58,12 +63,14 @@ def connect_form(
     asset_uid: str,
     target: str,
     form_mapping: dict[str, Any],
+    include_not_approved: bool = False,
 ) -> KoboConnection:
     _require_focal_point(actor)
     if not name.strip() or len(name) > 120:
         raise ValidationError({"name": _("Name the connection in up to 120 characters.")})
     try:
         client.check_server_url(server_url)
+        server_url = client.normalise_server_url(server_url)
     except client.KoboError as error:
         raise ValidationError({"server_url": str(error)}) from None
     if not token.strip() or len(token) > 200:
@@ -74,18 +81,32 @@ def connect_form(
         mapping.check(target, form_mapping)
     except mapping.MappingError as error:
         raise ValidationError({"mapping": str(error)}) from None
-    connection = KoboConnection.objects.create(
-        national_society_id=actor.society_id,
-        name=name.strip(),
-        server_url=server_url.strip(),
-        token=token.strip(),
-        asset_uid=asset_uid.strip(),
-        target=target,
-        mapping=form_mapping,
-        created_by=actor.user,
-    )
+    asset_uid = asset_uid.strip()
+    # Only this society's connections are looked at: another society may connect the same
+    # form (into its own figures) and must not learn of it here.
+    existing = KoboConnection.objects.filter(
+        national_society_id=actor.society_id, server_url=server_url, asset_uid=asset_uid
+    ).first()
+    if existing is not None:
+        raise ValidationError({"asset_uid": _already_connected(existing.name)})
+    try:
+        with transaction.atomic():
+            connection = KoboConnection.objects.create(
+                national_society_id=actor.society_id, name=name.strip(),
+                server_url=server_url, token=token.strip(), asset_uid=asset_uid,
+                target=target, mapping=form_mapping,
+                include_not_approved=include_not_approved, created_by=actor.user,
+            )  # fmt: skip
+    except IntegrityError:  # connected at the same moment by someone else of the society
+        raise ValidationError({"asset_uid": _already_connected("")}) from None
     record_event(actor, "create", "kobo_connection", connection.pk, detail=connection.name)
     return connection
+
+
+def _already_connected(name: str) -> str:
+    if not name:
+        return _("This form is already connected.")
+    return _("This form is already connected as “%(name)s”.") % {"name": name}
 
 
 def importing_actor(connection: KoboConnection, point: ServicePoint | None = None) -> Actor:
@@ -105,17 +126,23 @@ def importing_actor(connection: KoboConnection, point: ServicePoint | None = Non
     return actor_of(user, membership, point, "import")
 
 
-def _key(submission: Submission) -> tuple[str, str | None, int | None]:
-    """The submission's uuid, the uuid it replaces (an edit) and its Kobo id."""
-    uuid_text = str(submission.get("_uuid") or submission.get("meta/instanceID") or "")
-    uuid_text = uuid_text.removeprefix("uuid:")
-    deprecated = submission.get("meta/deprecatedID")
+def _uuid(value: Any) -> str:
+    return str(value or "").strip().removeprefix("uuid:")
+
+
+def _key(submission: Submission) -> tuple[str, str, str | None, int | None]:
+    """The submission's uuid, its root uuid (the first version's, kept by every edit), the
+    uuid it replaces (an edit) and its Kobo id."""
+    uuid_text = _uuid(submission.get("_uuid") or submission.get("meta/instanceID"))
+    root = _uuid(submission.get("meta/rootUuid")) or uuid_text
+    deprecated = _uuid(submission.get("meta/deprecatedID")) or None
     kobo_id = submission.get("_id")
-    return (
-        uuid_text,
-        str(deprecated).removeprefix("uuid:") if deprecated else None,
-        kobo_id if isinstance(kobo_id, int) else None,
-    )
+    return uuid_text, root, deprecated, kobo_id if isinstance(kobo_id, int) else None
+
+
+def _not_approved(submission: Submission) -> bool:
+    status = submission.get("_validation_status")
+    return isinstance(status, dict) and status.get("uid") == NOT_APPROVED
 
 
 def _hash(submission: Submission) -> str:
@@ -151,9 +178,22 @@ def _import_daily_count(
     )
     if previous is not None and previous.object_id != str(count.pk):
         # The edit moved the count to another point or day: the old one goes.
-        DailyCount.objects.filter(pk=previous.object_id).delete()
-        record_event(actor, "delete", "daily_count", previous.object_id, detail="kobo edit")
+        _delete_daily_count(actor, previous.object_id, "kobo edit")
     return str(count.pk)
+
+
+def _delete_daily_count(actor: Actor, object_id: str, detail: str) -> None:
+    count = DailyCount.objects.filter(pk=object_id).first()
+    if count is None:
+        return
+    count.delete()
+    # The rollup refresh finds counts by when they were saved: a deleted one leaves nothing
+    # to find, so its point and day are marked for recomputing here.
+    RollupDirty.objects.bulk_create(
+        [RollupDirty(service_point_id=count.service_point_id, day=count.day)],
+        ignore_conflicts=True,
+    )
+    record_event(actor, "delete", "daily_count", object_id, detail=detail)
 
 
 def _import_training(
@@ -207,50 +247,120 @@ IMPORTERS: dict[str, Callable[[KoboConnection, Submission, ImportedSubmission | 
 
 
 def _previous(
-    connection: KoboConnection, uuid_text: str, deprecated: str | None, kobo_id: int | None
-) -> ImportedSubmission | None:
-    known = ImportedSubmission.objects.filter(connection=connection)
+    connection: KoboConnection, uuid_text: str, root: str, deprecated: str | None,
+    kobo_id: int | None,
+) -> ImportedSubmission | None:  # fmt: skip
+    """What the submission became, imported through any connection of this society to the
+    same form (an earlier duplicate connection included)."""
+    known = ImportedSubmission.objects.filter(
+        connection__national_society_id=connection.national_society_id,
+        connection__server_url=connection.server_url,
+        connection__asset_uid=connection.asset_uid,
+    )
     for lookup in (
+        {"root_uuid": root},
         {"kobo_id": kobo_id} if kobo_id is not None else None,
         {"submission_uuid": uuid_text},
         {"submission_uuid": deprecated} if deprecated else None,
     ):
         if lookup is not None:
-            found = known.filter(**lookup).first()
+            found = known.filter(**lookup).order_by("-imported_at").first()
             if found is not None:
                 return found
     return None
 
 
+def _withdraw_daily_count(connection: KoboConnection, object_id: str) -> None:
+    count = DailyCount.objects.filter(pk=object_id).select_related("service_point").first()
+    if count is not None:
+        actor = importing_actor(connection, count.service_point)
+        _delete_daily_count(actor, object_id, "kobo: not approved")
+
+
+def _withdraw_training(connection: KoboConnection, object_id: str) -> None:
+    training = Training.objects.filter(pk=object_id).first()
+    if training is None:
+        return
+    actor = importing_actor(connection)
+    training.delete()  # its attendance lines go with it; trainings are not rolled up
+    record_event(actor, "delete", "training", object_id, detail="kobo: not approved")
+
+
+def _withdraw_encounter(connection: KoboConnection, object_id: str) -> None:
+    raise mapping.MappingError(
+        _("Marked Not Approved in Kobo after import: encounters are never deleted; "
+          "correct this one in RouteCare.")
+    )  # fmt: skip
+
+
+WITHDRAWERS: dict[str, Callable[[KoboConnection, str], None]] = {
+    ImportTarget.DAILY_COUNT: _withdraw_daily_count,
+    ImportTarget.TRAINING: _withdraw_training,
+    ImportTarget.ENCOUNTER: _withdraw_encounter,
+}
+
+
+def _refused(run: ImportRun, label: str, error: Exception) -> None:
+    if isinstance(error, ValidationError):
+        run.errors.append({"submission": label, "error": " ".join(error.messages)})
+    else:
+        run.errors.append({"submission": label, "error": str(error)})
+
+
+def _withdraw(
+    connection: KoboConnection, previous: ImportedSubmission, label: str, run: ImportRun
+) -> None:
+    try:
+        with transaction.atomic():
+            WITHDRAWERS[previous.object_type](connection, previous.object_id)
+            ImportedSubmission.objects.filter(pk=previous.pk).update(
+                connection=connection, object_id="", content_hash="",
+                withdrawn_at=timezone.now(),
+            )  # fmt: skip
+    except (mapping.MappingError, ValidationError, PermissionError) as error:
+        _refused(run, label, error)
+    else:
+        run.withdrawn += 1
+
+
 def _import_one(connection: KoboConnection, submission: Submission, run: ImportRun) -> None:
-    uuid_text, deprecated, kobo_id = _key(submission)
+    uuid_text, root, deprecated, kobo_id = _key(submission)
     label = uuid_text or str(kobo_id or "?")
     if not uuid_text:
         run.errors.append({"submission": label, "error": _("The submission has no _uuid.")})
         return
+    previous = _previous(connection, uuid_text, root, deprecated, kobo_id)
+    if previous is not None and previous.withdrawn_at is not None:
+        previous_object = None  # withdrawn: what it became is gone
+    else:
+        previous_object = previous
+    if _not_approved(submission) and not connection.include_not_approved:
+        if previous_object is not None:
+            _withdraw(connection, previous_object, label, run)
+        else:
+            run.skipped += 1
+        return
+    if previous is not None and not submission.get("meta/rootUuid"):
+        root = previous.root_uuid or root  # an older Kobo without rootUuid: keep the first
     content_hash = _hash(submission)
-    previous = _previous(connection, uuid_text, deprecated, kobo_id)
-    if previous is not None and previous.content_hash == content_hash:
+    if previous_object is not None and previous_object.content_hash == content_hash:
         run.unchanged += 1
         return
     try:
         with transaction.atomic():
-            object_id = IMPORTERS[connection.target](connection, submission, previous)
-            values = {"kobo_id": kobo_id, "submission_uuid": uuid_text,
+            object_id = IMPORTERS[connection.target](connection, submission, previous_object)
+            values = {"kobo_id": kobo_id, "submission_uuid": uuid_text, "root_uuid": root,
                       "content_hash": content_hash, "object_type": connection.target,
-                      "object_id": object_id, "imported_at": timezone.now()}  # fmt: skip
+                      "object_id": object_id, "imported_at": timezone.now(),
+                      "withdrawn_at": None, "connection": connection}  # fmt: skip
             if previous is None:
-                ImportedSubmission.objects.create(connection=connection, **values)
+                ImportedSubmission.objects.create(**values)
             else:
                 ImportedSubmission.objects.filter(pk=previous.pk).update(**values)
-    except mapping.MappingError as error:
-        run.errors.append({"submission": label, "error": str(error)})
-    except ValidationError as error:
-        run.errors.append({"submission": label, "error": " ".join(error.messages)})
-    except PermissionError as error:
-        run.errors.append({"submission": label, "error": str(error)})
+    except (mapping.MappingError, ValidationError, PermissionError) as error:
+        _refused(run, label, error)
     else:
-        if previous is None:
+        if previous_object is None:
             run.created += 1
         else:
             run.updated += 1
@@ -297,6 +407,15 @@ def upload(actor: Actor, connection: KoboConnection, name: str, content: bytes) 
     _require_focal_point(actor)
     if connection.national_society_id != actor.national_society_id:
         raise PermissionError("another society's connection")
+    repeats = [field for field, source in connection.mapping.items() if isinstance(source, dict)
+               and "repeat" in source]  # fmt: skip
+    if name.lower().endswith(".xlsx") and repeats:
+        # An XLSX export keeps repeat groups on other sheets: the counts would come in
+        # without their breakdown (or attendance), so nothing is imported.
+        return _failed(connection, "file", _(
+            "This form's mapping has a repeat group (%(field)s), which an XLSX export keeps "
+            "on other sheets: upload the JSON export instead (see the documentation)."
+        ) % {"field": ", ".join(repeats)})  # fmt: skip
     try:
         submissions = client.read_file(name, content)
     except client.KoboError as error:

@@ -211,9 +211,9 @@ def _moment(value: Any, field: str) -> dt.datetime:
 def encounter(row: Mapping[str, Any], mapping: Mapping[str, Any]) -> dict[str, Any]:
     services: dict[str, int] = {}
     chosen = _optional(row, mapping, "services")
-    for code in str(chosen or "").split():
-        code = _choice(code, Service.values, "services")
-        services[code] = services.get(code, 0) + 1
+    # A select_multiple answer names each chosen service once ("water water" is water once).
+    for code in dict.fromkeys(str(chosen or "").split()):
+        services[_choice(code, Service.values, "services")] = 1
     if "service_lines" in mapping:
         group = mapping["service_lines"]
         for line in _rows(row, group, "service_lines"):

@@ -42,6 +42,10 @@ class ConnectForm(forms.Form):
         label=gettext_lazy("Mapping (JSON: RouteCare field → Kobo question path)"),
         widget=forms.Textarea(attrs={"rows": 8, "spellcheck": "false"}),
     )
+    include_not_approved = forms.BooleanField(
+        label=gettext_lazy("Also import submissions marked Not Approved in Kobo"),
+        required=False,
+    )
 
     def clean_mapping(self) -> dict[str, Any]:
         try:
@@ -73,6 +77,7 @@ def connections(request: StaffRequest) -> HttpResponse:
                 request.actor, name=data["name"], server_url=data["server_url"],
                 token=data["token"], asset_uid=data["asset_uid"], target=data["target"],
                 form_mapping=data["mapping"],
+                include_not_approved=data["include_not_approved"],
             )  # fmt: skip
         except ValidationError as error:
             add_validation_errors(form, error)
@@ -123,6 +128,10 @@ def _report(request: StaffRequest, run: Any) -> None:
         "unchanged": run.unchanged,
         "errors": len(run.errors),
     }
+    if run.skipped or run.withdrawn:
+        summary += " " + _(
+            "%(skipped)d marked Not Approved in Kobo skipped, %(withdrawn)d withdrawn."
+        ) % {"skipped": run.skipped, "withdrawn": run.withdrawn}
     if run.status == "failed":
         messages.error(request, run.message)
     elif run.errors:

@@ -275,8 +275,11 @@ def test_exported_files_import_like_the_server(
     content = io.BytesIO()
     book.save(content)
     run = importer.upload(own.actor("focal_point"), connection, "export.xlsx", content.getvalue())
-    assert run.errors[0]["error"].startswith("No answers in the repeat group training/people")
-    damaged = importer.upload(own.actor("focal_point"), connection, "export.xlsx", b"nope")
+    assert run.message.startswith("This form's mapping has a repeat group (attendance)")
+    assert Training.objects.count() == 2
+    counts = _connect(own, kobo, name="Counts", asset_uid="aCountsForm", target="daily-count",
+                      form_mapping={"service_point": "p", "day": "d", "people": "n"})  # fmt: skip
+    damaged = importer.upload(own.actor("focal_point"), counts, "export.xlsx", b"nope")
     assert damaged.message == "The file is not a readable XLSX workbook."
     wrong = importer.upload(own.actor("focal_point"), connection, "export.csv", b"a,b")
     assert wrong.message == "Upload a .json or .xlsx export."
@@ -387,3 +390,198 @@ def test_encounters_of_registered_people_and_an_edit_as_a_correction(
         scope=Scope.SOCIETY, granularity=Granularity.DAY, scope_id=own.society.pk
     )
     assert (society_day.registered, society_day.encounters) == (1, 1)
+
+
+# Issue 20: once per form and submission, XLSX with repeat groups, select_multiple,
+# validation statuses.
+
+NOT_APPROVED = {
+    "timestamp": 1764840000,
+    "uid": "validation_status_not_approved",
+    "by_whom": "supervisor",
+    "color": "#ff0000",
+    "label": "Not Approved",
+}
+APPROVED = NOT_APPROVED | {"uid": "validation_status_approved", "label": "Approved"}
+DAILY_MAPPING = {
+    "service_point": "site/point",
+    "day": "site/day",
+    "people": "site/total",
+    "breakdown": {
+        "repeat": "site/rows",
+        "sex": "site/rows/sex",
+        "age_band": "site/rows/age",
+        "people": "site/rows/n",
+    },
+}
+
+
+def test_the_same_form_twice_in_one_society_is_refused_naming_the_first(
+    own: Society, kobo: KoboServer
+) -> None:
+    first = _connect(own, kobo, name="Trainings 2026")
+    for server in (kobo.url, kobo.url + "/", kobo.url.upper().replace("HTTP://", "http://")):
+        with pytest.raises(ValidationError) as caught:
+            _connect(own, kobo, name="Again", server_url=server, target="daily-count",
+                     form_mapping=DAILY_MAPPING)  # fmt: skip
+        assert caught.value.message_dict["asset_uid"] == [
+            "This form is already connected as “Trainings 2026”."
+        ]
+    assert list(KoboConnection.objects.all()) == [first]
+
+
+def test_another_society_connects_the_same_form_separately_and_learns_nothing(
+    own: Society, outsider: Society, kobo: KoboServer, web: Callable[..., Client]
+) -> None:
+    kobo.submissions = [_training(1), _training(2)]
+    ours = _connect(own, kobo, name="Our secret trainings")
+    theirs = _connect(outsider, kobo, name="Serbian trainings")
+    assert importer.pull(ours).created == 2
+    assert importer.pull(theirs).created == 2
+    assert importer.pull(ours).unchanged == 2
+    assert Training.objects.filter(national_society=own.society).count() == 2
+    assert Training.objects.filter(national_society=outsider.society).count() == 2
+    page = web(outsider.focal_point, outsider.point).post(
+        "/indicators/kobo/",
+        {"name": "Once more", "server_url": kobo.url, "token": TOKEN, "asset_uid": ASSET,
+         "target": "training", "mapping": json.dumps(TRAINING_MAPPING)},
+    ).content.decode()  # fmt: skip
+    assert "Serbian trainings" in page  # its own connection is named
+    assert "Our secret trainings" not in page
+
+
+def test_a_submission_is_known_by_its_form_and_root_uuid_across_connections(
+    own: Society, kobo: KoboServer
+) -> None:
+    """An older duplicate connection (disabled when the constraint came) imported a
+    submission; the form's connection recognises it, and an edit (same rootUuid, a new
+    instanceID and _uuid, no deprecatedID, no _id as in a file export) replaces it."""
+    submission = _training(3) | {"meta/rootUuid": "uuid:root-0003"}
+    submission.pop("_id")
+    kobo.submissions = [submission]
+    old = _connect(own, kobo, name="Old")
+    assert importer.pull(old).created == 1
+    KoboConnection.objects.filter(pk=old.pk).update(enabled=False)
+    current = KoboConnection.objects.create(
+        national_society=own.society, name="Current", server_url=old.server_url, token=TOKEN,
+        asset_uid=ASSET, target="training", mapping=TRAINING_MAPPING,
+        created_by=own.focal_point,
+    )  # fmt: skip
+    assert importer.pull(current).unchanged == 1
+    edited = copy.deepcopy(submission)
+    edited["_uuid"] = "22222222-0000-4000-8000-000000000003"
+    edited["meta/instanceID"] = "uuid:22222222-0000-4000-8000-000000000003"
+    edited["training/people"][0]["training/people/count"] = "7"
+    kobo.submissions = [edited]
+    run = importer.pull(current)
+    assert (run.created, run.updated) == (0, 1)
+    assert Training.objects.get().attended == 8
+
+
+def test_an_xlsx_upload_for_a_mapping_with_a_repeat_group_is_refused(
+    own: Society, kobo: KoboServer
+) -> None:
+    connection = _connect(own, kobo, target="daily-count", form_mapping=DAILY_MAPPING)
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["_uuid", "site/point", "site/day", "site/total"])
+    sheet.append(["x1", own.point.code, timezone.localdate().isoformat(), "9"])
+    content = io.BytesIO()
+    book.save(content)
+    run = importer.upload(own.actor("focal_point"), connection, "export.xlsx", content.getvalue())
+    assert run.status == ImportRun.Status.FAILED
+    assert run.message == (
+        "This form's mapping has a repeat group (breakdown), which an XLSX export keeps on "
+        "other sheets: upload the JSON export instead (see the documentation)."
+    )
+    assert (run.created, run.updated) == (0, 0)
+    assert not DailyCount.objects.exists()
+
+
+def test_a_select_multiple_answer_counts_each_service_once(own: Society, kobo: KoboServer) -> None:
+    person = register(own)
+    when = (timezone.now() - dt.timedelta(hours=1)).astimezone(dt.UTC).isoformat()
+    kobo.submissions = [
+        {"_uuid": "w1", "visit/code": person.short_code, "visit/when": when,
+         "visit/services": "water  water first-aid"}
+    ]  # fmt: skip
+    connection = _connect(
+        own, kobo, target="encounter",
+        form_mapping={"service_point": {"value": own.point.code}, "person": "visit/code",
+                      "occurred_at": "visit/when", "services": "visit/services"},
+    )  # fmt: skip
+    assert importer.pull(connection).created == 1
+    assert sorted(Encounter.objects.get().services.values_list("service", "quantity")) == [
+        ("first-aid", 1), ("water", 1)
+    ]  # fmt: skip
+
+
+def _daily(own: Society, uuid_text: str, people: int, days_back: int) -> dict[str, Any]:
+    day = timezone.localdate() - dt.timedelta(days=days_back)
+    return {"_id": days_back, "_uuid": uuid_text, "meta/rootUuid": f"uuid:{uuid_text}",
+            "site/point": own.point.code, "site/day": day.isoformat(),
+            "site/total": str(people), "_validation_status": {}}  # fmt: skip
+
+
+def _society_people(own: Society) -> int:
+    return sum(
+        PeopleRollup.objects.filter(
+            scope=Scope.SOCIETY, granularity=Granularity.DAY, scope_id=own.society.pk
+        ).values_list("counted", flat=True)
+    )
+
+
+def test_not_approved_submissions_are_skipped_and_counted_as_skipped(
+    own: Society, kobo: KoboServer, web: Callable[..., Client]
+) -> None:
+    kobo.submissions = [
+        _daily(own, "d1", 5, 1),
+        _daily(own, "d2", 6, 2) | {"_validation_status": NOT_APPROVED},
+        _daily(own, "d3", 7, 3) | {"_validation_status": APPROVED},
+    ]
+    mapping = {k: v for k, v in DAILY_MAPPING.items() if k != "breakdown"}
+    connection = _connect(own, kobo, target="daily-count", form_mapping=mapping)
+    run = importer.pull(connection)
+    assert (run.created, run.skipped) == (2, 1)
+    assert sorted(DailyCount.objects.values_list("people", flat=True)) == [5, 7]
+    page = web(own.focal_point, own.point).get("/indicators/kobo/").content.decode()
+    assert 'data-skipped="1"' in page
+    # A connection set to include them imports it.
+    KoboConnection.objects.filter(pk=connection.pk).update(include_not_approved=True)
+    connection.refresh_from_db()
+    assert importer.pull(connection).created == 1
+    assert DailyCount.objects.count() == 3
+
+
+def test_a_submission_rejected_after_import_is_withdrawn_at_the_next_pull(
+    own: Society, kobo: KoboServer
+) -> None:
+    kobo.submissions = [_daily(own, "d1", 5, 1), _daily(own, "d2", 6, 2)]
+    mapping = {k: v for k, v in DAILY_MAPPING.items() if k != "breakdown"}
+    connection = _connect(own, kobo, target="daily-count", form_mapping=mapping)
+    assert importer.pull(connection).created == 2
+    rollups.refresh()
+    assert _society_people(own) == 11
+    kobo.submissions[1]["_validation_status"] = NOT_APPROVED
+    run = importer.pull(connection)
+    assert (run.withdrawn, run.created, run.unchanged) == (1, 0, 1)
+    assert list(DailyCount.objects.values_list("people", flat=True)) == [5]
+    rollups.refresh()
+    assert _society_people(own) == 5
+    again = importer.pull(connection)
+    assert (again.withdrawn, again.skipped, again.unchanged) == (0, 1, 1)
+    # Approved again in Kobo: imported again.
+    kobo.submissions[1]["_validation_status"] = APPROVED
+    assert importer.pull(connection).created == 1
+    rollups.refresh()
+    assert _society_people(own) == 11
+
+
+def test_a_training_rejected_after_import_is_withdrawn(own: Society, kobo: KoboServer) -> None:
+    kobo.submissions = [_training(1), _training(2)]
+    connection = _connect(own, kobo)
+    importer.pull(connection)
+    kobo.submissions[0]["_validation_status"] = NOT_APPROVED
+    assert importer.pull(connection).withdrawn == 1
+    assert list(Training.objects.values_list("title", flat=True)) == ["First aid session 2"]
