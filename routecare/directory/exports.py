@@ -3,13 +3,14 @@ Open Referral HSDS 3.0. Public points only, never staff names or capacity number
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import Sequence
 from typing import Any
 from xml.etree import ElementTree
 
 from routecare.core.languages import language_name
-from routecare.directory.hours import by_day
+from routecare.directory.hours import by_day, osm_opening_hours, zone_of
 from routecare.orgs.models import NationalSociety, ServicePoint
 from routecare.orgs.taxonomy import Service
 
@@ -17,10 +18,6 @@ from routecare.orgs.taxonomy import Service
 HSDS_NAMESPACE = uuid.UUID("6f1b2c3e-5a4d-4e8b-9c7a-1d2e3f4a5b6c")
 WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 SERVICE_LABELS = {code: str(label) for code, label in Service.choices}
-
-
-def _hours_text(point: ServicePoint) -> str:
-    return "; ".join(f"{WEEKDAYS[day]} {', '.join(periods)}" for day, periods in by_day(point))
 
 
 def _properties(point: ServicePoint, url: str) -> dict[str, Any]:
@@ -32,7 +29,8 @@ def _properties(point: ServicePoint, url: str) -> dict[str, Any]:
         "status": point.status,
         "services": list(point.services or []),
         "languages": list(point.languages or []),
-        "opening_hours": _hours_text(point),
+        # OpenStreetMap's syntax, which map apps and OSM tools read; "" when not known.
+        "opening_hours": osm_opening_hours(point),
         "phone": point.phone,
         "whatsapp": point.whatsapp,
         "last_verified": point.last_verified.isoformat() if point.last_verified else None,
@@ -68,11 +66,16 @@ def kml(points: Sequence[ServicePoint], urls: dict[str, str], title: str) -> byt
         lines = [
             point.national_society.name,
             ", ".join(SERVICE_LABELS.get(code, code) for code in point.services or []),
-            _hours_text(point),
+            osm_opening_hours(point),
             " ".join(filter(None, [point.phone, point.whatsapp and f"WhatsApp {point.whatsapp}"])),
             urls[point.code],
         ]
         ElementTree.SubElement(placemark, "description").text = "\n".join(filter(None, lines))
+        # Fields that GIS tools (GDAL's KML drivers, QGIS) read as attributes.
+        extended = ElementTree.SubElement(placemark, "ExtendedData")
+        for name, value in (("code", point.code), ("opening_hours", osm_opening_hours(point))):
+            data = ElementTree.SubElement(extended, "Data", name=name)
+            ElementTree.SubElement(data, "value").text = value
         geometry = ElementTree.SubElement(placemark, "Point")
         ElementTree.SubElement(
             geometry, "coordinates"
@@ -85,7 +88,24 @@ def _id(*parts: object) -> str:
     return str(uuid.uuid5(HSDS_NAMESPACE, ":".join(str(part) for part in parts)))
 
 
-def _location(point: ServicePoint, url: str) -> dict[str, Any]:
+def utc_offset(point: ServicePoint, served: dt.date) -> dt.timedelta:
+    """The point's offset from UTC on the date served (at noon: daylight saving included)."""
+    noon = dt.datetime.combine(served, dt.time(12), tzinfo=zone_of(point))
+    return noon.utcoffset() or dt.timedelta(0)
+
+
+def hsds_time(clock: str, offset: dt.timedelta) -> str:
+    """ "08:00" at UTC-6 as "08:00:00-06:00", at UTC as "08:00:00Z": HSDS asks opens_at and
+    closes_at to carry their time zone (an ISO 8601 / RFC 3339 time)."""
+    if not offset:
+        return f"{clock}:00Z"
+    sign = "-" if offset < dt.timedelta(0) else "+"
+    minutes = abs(int(offset.total_seconds())) // 60
+    return f"{clock}:00{sign}{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def _location(point: ServicePoint, url: str, served: dt.date) -> dict[str, Any]:
+    offset = utc_offset(point, served)
     location: dict[str, Any] = {
         "id": str(point.pk),
         "location_type": "physical",
@@ -113,8 +133,10 @@ def _location(point: ServicePoint, url: str) -> dict[str, Any]:
                 "freq": "WEEKLY",
                 "wkst": "MO",
                 "byday": WEEKDAYS[day],
-                "opens_at": period.split("–")[0],
-                "closes_at": period.split("–")[1],
+                "opens_at": hsds_time(period.split("–")[0], offset),
+                "closes_at": hsds_time(period.split("–")[1], offset),
+                # The same offset in hours, for consumers that read this field.
+                "timezone": offset.total_seconds() / 3600,
             }
             for day, periods in by_day(point)
             for period in periods
@@ -133,9 +155,13 @@ def _location(point: ServicePoint, url: str) -> dict[str, Any]:
     return location
 
 
-def hsds(points: Sequence[ServicePoint], urls: dict[str, str]) -> list[dict[str, Any]]:
+def hsds(
+    points: Sequence[ServicePoint], urls: dict[str, str], served: dt.date | None = None
+) -> list[dict[str, Any]]:
     """HSDS 3.0 organizations (one per National Society) with their locations (the service
-    points) and services (one per taxonomy service, at every point that offers it)."""
+    points) and services (one per taxonomy service, at every point that offers it). Times
+    carry each point's UTC offset on ``served`` (the date of the answer, today by default)."""
+    served = served or dt.datetime.now(dt.UTC).date()
     societies: dict[uuid.UUID, NationalSociety] = {}
     by_society: dict[uuid.UUID, list[ServicePoint]] = {}
     for point in points:
@@ -156,7 +182,9 @@ def hsds(points: Sequence[ServicePoint], urls: dict[str, str]) -> list[dict[str,
                     f"{society.country_code}, part of the International Red Cross and Red "
                     "Crescent Movement."
                 ),
-                "locations": [_location(point, urls[point.code]) for point in society_points],
+                "locations": [
+                    _location(point, urls[point.code], served) for point in society_points
+                ],
                 "services": [
                     {
                         "id": _id(society.pk, "service", code),

@@ -13,7 +13,7 @@ import datetime as dt
 import zoneinfo
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from routecare.orgs.models import ServicePoint, valid_period
 
@@ -82,8 +82,16 @@ def _periods(point: ServicePoint, local: dt.datetime) -> list[tuple[dt.datetime,
             start = dt.datetime.combine(day, opens, tzinfo=zone).astimezone(dt.UTC)
             end = dt.datetime.combine(end_day, closes, tzinfo=zone).astimezone(dt.UTC)
             found.append((start, end))
-    joined: list[tuple[dt.datetime, dt.datetime]] = []
-    for start, end in sorted(found):
+    return _joined(found)
+
+
+Moment = TypeVar("Moment", int, dt.datetime)
+
+
+def _joined(spans: list[tuple[Moment, Moment]]) -> list[tuple[Moment, Moment]]:
+    """Spans (start, end) sorted, overlapping and touching ones joined into one."""
+    joined: list[tuple[Moment, Moment]] = []
+    for start, end in sorted(spans):
         if joined and start <= joined[-1][1]:
             joined[-1] = (joined[-1][0], max(end, joined[-1][1]))
         else:
@@ -158,3 +166,74 @@ def by_day(point: ServicePoint) -> list[tuple[int, list[str]]]:
 def _period_key(period: dict[str, Any]) -> tuple[int, str]:
     day = period.get("day")
     return (day if isinstance(day, int) else 9, str(period.get("opens")))
+
+
+# OpenStreetMap's opening_hours syntax (https://wiki.openstreetmap.org/wiki/Key:opening_hours):
+# what map apps and OSM tools read. Two-letter day names, ASCII hyphens.
+OSM_DAYS = ("Mo", "Tu", "We", "Th", "Fr", "Sa", "Su")
+_DAY_MINUTES = 24 * 60
+
+
+def _minutes(value: str) -> int:
+    time = dt.time.fromisoformat(value)
+    return time.hour * 60 + time.minute
+
+
+def _clock(minutes: int) -> str:
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def _osm_span(start: int, end: int) -> str:
+    """A period as "08:00-18:00"; one past midnight as "22:00-02:00" (the next day's hours);
+    a whole day as "00:00-24:00"; past midnight from a start so early that the wrapped form
+    would read as a short period, in OSM's extended hours ("00:00-26:00")."""
+    if end <= _DAY_MINUTES or end - _DAY_MINUTES >= start:
+        return f"{_clock(start)}-{end // 60:02d}:{end % 60:02d}"
+    return f"{_clock(start)}-{_clock(end - _DAY_MINUTES)}"
+
+
+def _osm_days(days: list[int]) -> str:
+    ranges: list[list[int]] = []
+    for day in days:
+        if ranges and day == ranges[-1][-1] + 1:
+            ranges[-1].append(day)
+        else:
+            ranges.append([day])
+    return ",".join(
+        OSM_DAYS[run[0]] if len(run) == 1 else f"{OSM_DAYS[run[0]]}-{OSM_DAYS[run[-1]]}"
+        for run in ranges
+    )
+
+
+def osm_opening_hours(point: ServicePoint) -> str:
+    """The point's hours in OpenStreetMap's syntax: ``Mo-Fr 08:00-18:00; Sa 09:00-13:00``,
+    ``24/7``, or "" when it has none (unknown, not closed).
+
+    Days with the same periods share one rule. In OSM a later rule for a day replaces what an
+    earlier rule said of it, including the hours that ran past midnight into it: so a day that
+    has its own rule also names the hours it inherits from the night before ("Mo 22:00-02:00;
+    Tu 00:00-02:00,08:00-18:00"), which reads the same whichever way a parser takes it."""
+    own: dict[int, list[tuple[int, int]]] = {}
+    for period in point.opening_hours or []:
+        if not valid_period(period):
+            continue
+        start, end = _minutes(period["opens"]), _minutes(period["closes"])
+        own.setdefault(period["day"], []).append(
+            (start, end if end > start else end + _DAY_MINUTES)
+        )
+    days = {day: _joined(spans) for day, spans in own.items()}
+    for day, spans in own.items():
+        following = (day + 1) % 7
+        if following in own:
+            days[following] = _joined(
+                days[following]
+                + [(0, end - _DAY_MINUTES) for _, end in spans if end > _DAY_MINUTES]
+            )
+    if not days:
+        return ""
+    if len(days) == 7 and all(s[0][0] == 0 and s[0][1] >= _DAY_MINUTES for s in days.values()):
+        return "24/7"
+    rules: dict[str, list[int]] = {}
+    for day in sorted(days):
+        rules.setdefault(",".join(_osm_span(*span) for span in days[day]), []).append(day)
+    return "; ".join(f"{_osm_days(group)} {spans}" for spans, group in rules.items())
