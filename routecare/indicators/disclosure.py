@@ -1,81 +1,174 @@
 """Disclosure control for aggregates shown outside the society that owns the data.
 
-A cell counting 1 to 4 people is shown as "<5" (primary suppression). A table publishes its
-row and column totals too, so a line (a row with its total, a column with its total) holding
-exactly one suppressed cell would give it away as the total minus the visible cells; such a
-line gets a second cell suppressed (complementary suppression): the smallest other count in
-the line, or failing that the line's total. This repeats until no line holds exactly one
-suppressed cell. Zeros are shown: they identify nobody.
+A cell counting 1 to 4 people is hidden (primary suppression). A table publishes totals too,
+and each total is a linear equation over its line (a row with its total, a column with its
+total), so hidden cells may be solved for from what is shown. Complementary suppression hides
+further cells until no small cell can be solved for from all the equations together (not one
+line at a time: a hidden cell can be pinned down through a chain of lines), and then gives
+back every complementary cell that is not needed: a cell of 5 or more stays hidden only if
+showing it would let a small cell be recovered. Zeros are shown (they identify nobody) and
+never hidden (every hidden cell is then positive, so a hidden cell that is not fixed by the
+equations can move both ways: non-negativity pins nothing more).
+
+Hidden cells are shown as hidden, never as "<5": most complementary cells are large, and a
+marker for small ones would give away which hidden cells are the small ones.
+
+Several tables that share figures (the network's table and each society's, say) are protected
+together with ``suppress`` over all their cells and equations: a figure hidden in one view is
+hidden in every view that shows it, and equations between views count too.
+
+See docs/indicators.md for a worked example.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 THRESHOLD = 5
-SHOWN_AS = "<5"
+SHOWN_AS = "<5"  # the old marker, kept for feedback trends (which has only small hidden cells)
+HIDDEN = ""  # how indicators show a hidden cell: empty, whatever its size
+
+Key = TypeVar("Key", bound=Hashable)
+# An equation: the total cell equals the sum of the part cells.
+Equation = tuple[Key, Sequence[Key]]
+
+# Arithmetic modulo a large prime: exact ranks of 0/±1 systems of this size without fractions.
+_PRIME = (1 << 61) - 1
+
+
+def determined(
+    hidden: set[Key], values: Mapping[Key, int], equations: Sequence[Equation[Key]]
+) -> set[Key]:
+    """The hidden cells whose value follows from the shown cells and the equations."""
+    unknowns = sorted(hidden, key=repr)
+    index = {key: i for i, key in enumerate(unknowns)}
+    rows: list[dict[int, int]] = []
+    for total, parts in equations:
+        row: dict[int, int] = {}
+        for key, sign in ((total, -1), *((part, 1) for part in parts)):
+            if key in index:
+                column = index[key]
+                row[column] = (row.get(column, 0) + sign) % _PRIME
+        row = {c: v for c, v in row.items() if v}
+        if row:
+            rows.append(row)
+    # Reduced row echelon form, sparse.
+    pivots: dict[int, dict[int, int]] = {}
+    for row in rows:
+        for column, pivot_row in pivots.items():
+            factor = row.get(column)
+            if factor:
+                for c, v in pivot_row.items():
+                    row[c] = (row.get(c, 0) - factor * v) % _PRIME
+                row = {c: v for c, v in row.items() if v}
+        if not row:
+            continue
+        column = min(row)
+        inverse = pow(row[column], _PRIME - 2, _PRIME)
+        row = {c: v * inverse % _PRIME for c, v in row.items()}
+        for other in pivots.values():
+            factor = other.get(column)
+            if factor:
+                for c, v in row.items():
+                    other[c] = (other.get(c, 0) - factor * v) % _PRIME
+                for c in [c for c, v in other.items() if not v]:
+                    del other[c]
+        pivots[column] = row
+    # A pivot whose row holds no free column is fixed; every other unknown can move.
+    return {unknowns[column] for column, row in pivots.items() if len(row) == 1}
+
+
+def suppress(
+    values: Mapping[Key, int], equations: Sequence[Equation[Key]], threshold: int = THRESHOLD
+) -> set[Key]:
+    """The cells to hide: every small one, and the fewest others needed to protect them (none
+    can be shown without a small cell becoming recoverable)."""
+    small = {key for key, value in values.items() if 0 < value < threshold}
+    hidden = set(small)
+    touching: dict[Key, list[Equation[Key]]] = {}
+    for equation in equations:
+        for key in (equation[0], *equation[1]):
+            touching.setdefault(key, []).append(equation)
+    while exposed := determined(hidden, values, equations) & small:
+        # Hide the smallest shown positive cell that shares an equation with an exposed cell
+        # (or, through a chain, with any hidden cell that is pinned down).
+        pinned = determined(hidden, values, equations)
+        candidates = [
+            key
+            for cell in (*sorted(exposed, key=repr), *sorted(pinned, key=repr))
+            for total, parts in touching.get(cell, [])
+            for key in (total, *parts)
+            if key not in hidden and values[key] > 0
+        ]
+        if not candidates:
+            break  # every positive cell next to them is hidden already
+        hidden.add(min(candidates, key=lambda key: (values[key], repr(key))))
+    # Give back what is not needed, the largest first (the most useful to readers).
+    for key in sorted(hidden - small, key=lambda key: (-values[key], repr(key))):
+        hidden.discard(key)
+        if determined(hidden, values, equations) & small:
+            hidden.add(key)
+    return hidden
 
 
 @dataclass(frozen=True)
 class ProtectedTable:
-    """Cells with their row totals (last column) and column totals (last row); None marks a
-    suppressed cell."""
+    """Cells with their row totals (last column, when the columns add up) and column totals
+    (last row); None marks a hidden cell."""
 
     cells: list[list[int | None]]
 
-    def shown(self) -> list[list[str]]:
-        return [[SHOWN_AS if value is None else str(value) for value in row] for row in self.cells]
+    def shown(self, marker: str = SHOWN_AS) -> list[list[str]]:
+        return [[marker if value is None else str(value) for value in row] for row in self.cells]
+
+    @property
+    def hidden(self) -> list[list[bool]]:
+        return [[value is None for value in row] for row in self.cells]
 
 
-def with_totals(cells: Sequence[Sequence[int]], columns: int) -> list[list[int]]:
-    rows = [[*row, sum(row)] for row in cells]
-    rows.append([sum(row[j] for row in rows) for j in range(columns + 1)])
+def with_totals(
+    cells: Sequence[Sequence[int]], columns: int, row_totals: bool = True
+) -> list[list[int]]:
+    rows = [[*row, sum(row)] if row_totals else list(row) for row in cells]
+    width = columns + 1 if row_totals else columns
+    rows.append([sum(row[j] for row in rows) for j in range(width)])
     return rows
 
 
-def _lines(height: int, width: int) -> list[list[tuple[int, int]]]:
-    rows = [[(i, j) for j in range(width)] for i in range(height)]
-    columns = [[(i, j) for i in range(height)] for j in range(width)]
-    return rows + columns
-
-
-def _complement(
-    line: list[tuple[int, int]], matrix: list[list[int]], hidden: set[tuple[int, int]]
-) -> tuple[int, int] | None:
-    """The cell to hide beside a lone suppressed one: the smallest other positive count,
-    else the line's total (its last cell), else a zero."""
-    inner = [cell for cell in line[:-1] if cell not in hidden]
-    positive = [cell for cell in inner if matrix[cell[0]][cell[1]] > 0]
-    if positive:
-        return min(positive, key=lambda cell: matrix[cell[0]][cell[1]])
-    if line[-1] not in hidden:
-        return line[-1]
-    return inner[0] if inner else None
+def table_equations(
+    height: int, width: int, row_totals: bool = True
+) -> list[Equation[tuple[int, int]]]:
+    """The equations of a table with totals (``height`` and ``width`` count the totals): each
+    column adds up to its last cell, and each row too when its last cell is a row total."""
+    equations: list[Equation[tuple[int, int]]] = [
+        ((height - 1, j), [(i, j) for i in range(height - 1)]) for j in range(width)
+    ]
+    if row_totals:
+        equations += [((i, width - 1), [(i, j) for j in range(width - 1)]) for i in range(height)]
+    return equations
 
 
 def protect(
-    cells: Sequence[Sequence[int]], columns: int, threshold: int = THRESHOLD
+    cells: Sequence[Sequence[int]],
+    columns: int,
+    threshold: int = THRESHOLD,
+    row_totals: bool = True,
 ) -> ProtectedTable:
-    matrix = with_totals(cells, columns)
+    """``row_totals``: False when the columns measure different things (people and
+    consultations) and must not be added."""
+    matrix = with_totals(cells, columns, row_totals)
     height, width = len(matrix), len(matrix[0])
-    hidden = {(i, j) for i in range(height) for j in range(width) if 0 < matrix[i][j] < threshold}
-    lines = _lines(height, width)
-    changed = True
-    while changed:
-        changed = False
-        for line in lines:
-            if sum(cell in hidden for cell in line) != 1:
-                continue
-            extra = _complement(line, matrix, hidden)
-            if extra is not None:
-                hidden.add(extra)
-                changed = True
+    values = {(i, j): matrix[i][j] for i in range(height) for j in range(width)}
+    hidden = suppress(values, table_equations(height, width, row_totals), threshold)
     return ProtectedTable(
         [[None if (i, j) in hidden else matrix[i][j] for j in range(width)] for i in range(height)]
     )
 
 
-def open_table(cells: Sequence[Sequence[int]], columns: int) -> ProtectedTable:
+def open_table(
+    cells: Sequence[Sequence[int]], columns: int, row_totals: bool = True
+) -> ProtectedTable:
     """The same shape with nothing suppressed: for the owning society's own staff."""
-    return ProtectedTable([list(row) for row in with_totals(cells, columns)])
+    return ProtectedTable([list(row) for row in with_totals(cells, columns, row_totals)])
