@@ -103,6 +103,18 @@ def connect_form(
     return connection
 
 
+@transaction.atomic
+def set_include_not_approved(actor: Actor, connection: KoboConnection, include: bool) -> None:
+    """Whether submissions marked Not Approved in Kobo are imported (from the next pull)."""
+    _require_focal_point(actor)
+    if connection.national_society_id != actor.national_society_id:
+        raise PermissionError("another society's connection")
+    connection.include_not_approved = include
+    connection.save(update_fields=["include_not_approved"])
+    detail = "include not approved" if include else "skip not approved"
+    record_event(actor, "update", "kobo_connection", connection.pk, detail=detail)
+
+
 def _already_connected(name: str) -> str:
     if not name:
         return _("This form is already connected.")
@@ -328,6 +340,11 @@ def _import_one(connection: KoboConnection, submission: Submission, run: ImportR
     label = uuid_text or str(kobo_id or "?")
     if not uuid_text:
         run.errors.append({"submission": label, "error": _("The submission has no _uuid.")})
+        return
+    if max(len(uuid_text), len(root), len(deprecated or "")) > 64:
+        run.errors.append(
+            {"submission": label[:64], "error": _("The submission's uuids are not Kobo's.")}
+        )
         return
     previous = _previous(connection, uuid_text, root, deprecated, kobo_id)
     if previous is not None and previous.withdrawn_at is not None:

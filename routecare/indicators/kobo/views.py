@@ -67,8 +67,28 @@ def _connection(request: StaffRequest, connection_id: uuid.UUID) -> KoboConnecti
     )
 
 
+class SettingForm(forms.Form):
+    connection = forms.UUIDField(widget=forms.HiddenInput)
+    include_not_approved = forms.BooleanField(required=False)
+
+
+def _change_setting(request: StaffRequest) -> HttpResponse:
+    """A connection's setting, posted from its card on the same page."""
+    form = SettingForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("That setting could not be read."))
+        return redirect("indicators:kobo")
+    connection = _connection(request, form.cleaned_data["connection"])
+    include = form.cleaned_data["include_not_approved"]
+    importer.set_include_not_approved(request.actor, connection, include)
+    messages.success(request, _("Setting saved; it applies from the next pull."))
+    return redirect("indicators:kobo")
+
+
 @staff_view(Rule.SOCIETY_ADMIN)
 def connections(request: StaffRequest) -> HttpResponse:
+    if request.method == "POST" and "setting" in request.POST:
+        return _change_setting(request)
     form = ConnectForm(posted(request))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

@@ -533,23 +533,35 @@ def _society_people(own: Society) -> int:
 
 
 def test_not_approved_submissions_are_skipped_and_counted_as_skipped(
-    own: Society, kobo: KoboServer, web: Callable[..., Client]
+    own: Society, outsider: Society, kobo: KoboServer, web: Callable[..., Client]
 ) -> None:
     kobo.submissions = [
         _daily(own, "d1", 5, 1),
         _daily(own, "d2", 6, 2) | {"_validation_status": NOT_APPROVED},
         _daily(own, "d3", 7, 3) | {"_validation_status": APPROVED},
+        # Odd payloads are reported, never a failure of the whole run.
+        _daily(own, "d4", 1, 4) | {"_validation_status": "validation_status_not_approved"},
+        _daily(own, "d5", 1, 5) | {"meta/rootUuid": ["uuid:" + "x" * 80]},
     ]
     mapping = {k: v for k, v in DAILY_MAPPING.items() if k != "breakdown"}
     connection = _connect(own, kobo, target="daily-count", form_mapping=mapping)
     run = importer.pull(connection)
-    assert (run.created, run.skipped) == (2, 1)
+    assert (run.created, run.skipped) == (3, 1)
+    assert run.errors == [{"submission": "d5", "error": "The submission's uuids are not Kobo's."}]
+    DailyCount.objects.filter(people=1).delete()
+    kobo.submissions = kobo.submissions[:3]
     assert sorted(DailyCount.objects.values_list("people", flat=True)) == [5, 7]
-    page = web(own.focal_point, own.point).get("/indicators/kobo/").content.decode()
+    client = web(own.focal_point, own.point)
+    page = client.get("/indicators/kobo/").content.decode()
     assert 'data-skipped="1"' in page
-    # A connection set to include them imports it.
-    KoboConnection.objects.filter(pk=connection.pk).update(include_not_approved=True)
+    # A connection set to include them imports it; another society cannot set it.
+    setting = {"setting": "1", "connection": str(connection.pk), "include_not_approved": "on"}
+    stranger = web(outsider.focal_point, outsider.point).post("/indicators/kobo/", setting)
+    assert stranger.status_code == 404
+    assert client.post("/indicators/kobo/", setting | {"connection": "nope"}).status_code == 302
+    assert client.post("/indicators/kobo/", setting).status_code == 302
     connection.refresh_from_db()
+    assert connection.include_not_approved
     assert importer.pull(connection).created == 1
     assert DailyCount.objects.count() == 3
 
