@@ -125,6 +125,16 @@ class ServicePoint(models.Model):
     # of that language instead of the default ones: {"es": {"name": "…", "address": "…"}}.
     translations = models.JSONField(default=dict, blank=True)
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.FIXED_HSP)
+    # The ISO 3166-2 code of the first-level division it is in (e.g. HN-EP), when known: the
+    # #adm1 column of the HXL exports. Left empty rather than guessed.
+    admin1_code = models.CharField(
+        max_length=6,
+        blank=True,
+        validators=[
+            RegexValidator(r"^[A-Z]{2}-[A-Z0-9]{1,3}$", _("Use the ISO 3166-2 code, e.g. HN-EP."))
+        ],
+        help_text=_("ISO 3166-2 code of the department or province, e.g. HN-EP (optional)"),
+    )
     latitude = models.DecimalField(
         max_digits=8,
         decimal_places=5,
