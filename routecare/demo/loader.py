@@ -19,6 +19,7 @@ from routecare.cards.keys import ensure_keys
 from routecare.demo.feedback import load_feedback
 from routecare.demo.flows import load_flows
 from routecare.demo.routes import (
+    ADMIN1,
     NETWORKS,
     PUBLIC_TEXTS,
     SOCIETY_NAMES,
@@ -89,6 +90,7 @@ def _load_network(spec: NetworkSpec, sign_ins: list[SignIn]) -> None:
                     "directions": public.directions,
                     "translations": public.translations,
                     "kind": point.kind,
+                    "admin1_code": ADMIN1.get(point.code, ""),
                     "latitude": Decimal(str(point.latitude)),
                     "longitude": Decimal(str(point.longitude)),
                     "services": list(dict.fromkeys(point.services)),

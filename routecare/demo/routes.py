@@ -57,6 +57,14 @@ BASIC = ("information", "connectivity", "first-aid", "water", "wash-hygiene", "r
 HEALTH = ("health-primary", "medicines", "psychosocial-support", "referral")
 FAMILY = ("health-maternal-child", "safe-space-women-children", "dignity-kit", "nfi")
 
+# ISO 3166-2 admin-1 codes of some demo points (the #adm1 of HXL exports); the others are
+# left without one, as points whose data does not say.
+ADMIN1 = {
+    "hnd-las-manos": "HN-EP", "hnd-el-paraiso": "HN-EP", "hnd-danli": "HN-EP",
+    "hnd-tegucigalpa": "HN-FM", "pan-lajas-blancas": "PA-5", "pan-san-vicente": "PA-5",
+    "cri-paso-canoas": "CR-P",
+}  # fmt: skip
+
 AMERICAS = NetworkSpec(
     "americas",
     "Americas route",
