@@ -2,7 +2,13 @@
 
 Who sees what: a coordinator their point, a focal point their society, regional staff their
 network. Anything shown to someone outside the society that owns the data (regional staff) is
-small-cell protected (``disclosure.py``).
+small-cell protected (``disclosure.py``), all the figures of a dashboard together: the same
+total shown in two tables and a headline is hidden in all or none.
+
+One definition, one number: the headline, every table's total, the chart, the exports and the
+API read the same rollup rows (``_people_rows``). Distinct people are counted once over the
+whole selection: a place table's total is the selection's own count, not the sum of its rows
+(a person seen at two points is in both rows and once in the total).
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+import pycountry
 from django.db.models import Q, QuerySet, Sum
 from django.utils import translation
 from django.utils.functional import Promise
@@ -96,10 +103,21 @@ class Table:
     column_labels: list[str]
     protected: disclosure.ProtectedTable
     hxl: list[str] = field(default_factory=list)  # one tag per column, the label column first
+    # False when the columns measure different things (people, consultations): no row total.
+    row_totals: bool = True
+    # Per row, where it is: (ISO 3166-1 alpha-3 country, ISO 3166-2 admin-1 or ""); empty
+    # when the rows are not places of one country (periods of several countries).
+    places: list[tuple[str, str]] = field(default_factory=list)
+    row_keys: list[Any] = field(default_factory=list)  # the society or point of each row
+
+    @property
+    def header(self) -> list[str]:
+        return [*self.column_labels, *([str(_("Total"))] if self.row_totals else [])]
 
     @property
     def rows(self) -> list[tuple[str, list[str]]]:
-        shown = self.protected.shown()
+        """Rows then the totals, as text: a hidden cell is empty."""
+        shown = self.protected.shown(disclosure.HIDDEN)
         return list(zip([*self.row_labels, str(_("Total"))], shown, strict=True))
 
 
@@ -173,10 +191,61 @@ def _points_in_view(view: View, filters: Filters) -> list[ServicePoint]:
     return points
 
 
-def _protect(view: View, cells: list[list[int]], columns: int) -> disclosure.ProtectedTable:
-    if view.outsider:
-        return disclosure.protect(cells, columns)
-    return disclosure.open_table(cells, columns)
+def _country(society: NationalSociety) -> str:
+    found = pycountry.countries.get(alpha_2=society.country_code)
+    return found.alpha_3 if found is not None else ""
+
+
+def _one_country(view: View, filters: Filters) -> str:
+    """The selection's country when it is one society's, else ""."""
+    societies = [s for s in view.societies if filters.society in (None, s)]
+    return _country(societies[0]) if len(societies) == 1 else ""
+
+
+def _protect_together(tables: dict[str, Table], values: dict[str, int]) -> set[str]:
+    """Suppress the cells of every table and the headline figures as one system (regional
+    staff): the totals the tables and figures share are linked, so a figure hidden in one
+    place is hidden everywhere, and no small cell is recovered by reading one view against
+    another. Returns the hidden figures' codes."""
+    cells: dict[Any, int] = {("figure", code): value for code, value in values.items()}
+    equations: list[tuple[Any, list[Any]]] = []
+    for table in tables.values():
+        matrix = table.protected.cells
+        for i, row in enumerate(matrix):
+            for j, value in enumerate(row):
+                cells[(table.name, i, j)] = int(value or 0)
+        equations += [
+            ((table.name, *total), [(table.name, *part) for part in parts])
+            for total, parts in disclosure.table_equations(
+                len(matrix), len(matrix[0]), table.row_totals
+            )
+        ]
+    people = ("figure", "people-supported")
+    for name in ("periods", "sex-age"):
+        equations.append((people, [(name, len(tables[name].protected.cells) - 1, -1)]))
+    last = len(tables["locations"].protected.cells) - 1
+    equations.append((people, [("locations", last, 0)]))
+    equations.append((("figure", "consultations"), [("locations", last, 1)]))
+    # Negative indices: the same cell under two names would be two unknowns.
+    equations = [
+        (_positive(total, tables), [_positive(part, tables) for part in parts])
+        for total, parts in equations
+    ]
+    hidden = disclosure.suppress(cells, equations)
+    for table in tables.values():
+        table.protected = disclosure.ProtectedTable(
+            [
+                [None if (table.name, i, j) in hidden else value for j, value in enumerate(row)]
+                for i, row in enumerate(table.protected.cells)
+            ]
+        )
+    return {key[1] for key in hidden if key[0] == "figure"}
+
+
+def _positive(key: Any, tables: dict[str, Table]) -> Any:
+    if key[0] == "figure" or key[2] >= 0:
+        return key
+    return (key[0], key[1], len(tables[key[0]].protected.cells[0]) + key[2])
 
 
 # Dashboards are cached (core.caching kind rollups.CACHE_KIND): a change of what they count
@@ -280,39 +349,52 @@ def build(view: View, filters: Filters, today: dt.date) -> Dashboard:
         "referrals": referrals,
         "locations": len(located),
     }
+    country = _one_country(view, filters)
+    tables = {
+        "periods": _periods_table(people_rows, filters, start, end, country),
+        "sex-age": _sex_age_table(people_rows, country),
+        "locations": _locations_table(view, filters, people_rows, point_rows, points, values),
+        "services": _services_table(point_ids, day_from, day_to, country),
+    }
     # Outside the owning society every count of people or of what was done for them is
     # protected; numbers of places are not about anyone.
-    places = {"active-points", "locations"}
-    figures = [
-        Figure(
-            BY_CODE[code],
-            None
-            if view.outsider and code not in places and 0 < value < disclosure.THRESHOLD
-            else value,
+    hidden: set[str] = set()
+    if view.outsider:
+        places = {"active-points", "locations"}
+        hidden = _protect_together(
+            tables, {code: value for code, value in values.items() if code not in places}
         )
-        for code, value in values.items()
+    figures = [
+        Figure(BY_CODE[code], None if code in hidden else value) for code, value in values.items()
     ]
-    tables = {
-        "periods": _periods_table(view, people_rows, filters, start, end),
-        "sex-age": _sex_age_table(view, people_rows),
-        "locations": _locations_table(view, filters, points, start, end),
-        "services": _services_table(view, point_ids, day_from, day_to),
-    }
     periods = tables["periods"]
+    # The chart plots the table's people supported (its total column), hidden cells as gaps.
     series = [
-        (label, values_row[0])
+        (label, values_row[-1])
         for label, values_row in zip(periods.row_labels, periods.protected.cells, strict=False)
     ]
     by_point = dict(
         supported.values_list("scope_id").annotate(n=Sum("registered") + Sum("counted"))
     )
+    # A point's figure would give away its society's when that is hidden (one point), so
+    # regional staff see no figure for the points of a society whose figure is hidden.
+    locations_table = tables["locations"]
+    covered = {
+        key
+        for key, row in zip(locations_table.row_keys, locations_table.protected.cells, strict=False)
+        if row[0] is None
+    }
     locations = [
         {
             "name": point.name,
             "lat": float(point.latitude),
             "lon": float(point.longitude),
             "people": None
-            if view.outsider and 0 < by_point.get(point.pk, 0) < disclosure.THRESHOLD
+            if view.outsider
+            and (
+                0 < by_point.get(point.pk, 0) < disclosure.THRESHOLD
+                or point.national_society_id in covered
+            )
             else by_point.get(point.pk, 0),
         }
         for point in points
@@ -330,7 +412,7 @@ def _period_labels(filters: Filters, start: dt.date, end: dt.date) -> list[dt.da
 
 
 def _periods_table(
-    view: View, rows: QuerySet[Any], filters: Filters, start: dt.date, end: dt.date
+    rows: QuerySet[Any], filters: Filters, start: dt.date, end: dt.date, country: str
 ) -> Table:
     sums: dict[dt.date, list[int]] = defaultdict(lambda: [0, 0])
     for period, registered, counted in rows.values_list("period_start").annotate(
@@ -344,8 +426,9 @@ def _periods_table(
         _("People supported by period"),
         [p.isoformat() for p in periods],
         [str(_("Registered")), str(_("Counted, not registered"))],
-        _protect(view, cells, 2),
+        disclosure.open_table(cells, 2),
         ["#date", "#reached+registered", "#reached+counted", "#reached+total"],
+        places=[(country, "")] * len(periods) if country else [],
     )
 
 
@@ -353,7 +436,7 @@ AGE_HXL = {"0-4": "infants", "5-11": "children", "12-17": "adolescents", "18-59"
            "60+": "elderly", "": "unknown_age"}  # fmt: skip
 
 
-def _sex_age_table(view: View, rows: QuerySet[Any]) -> Table:
+def _sex_age_table(rows: QuerySet[Any], country: str) -> Table:
     bands = [*AgeBand.values, ""]
     sums = {
         (sex, band): int(registered or 0) + int(counted or 0)
@@ -368,44 +451,37 @@ def _sex_age_table(view: View, rows: QuerySet[Any]) -> Table:
         _("People supported by sex and age band"),
         [str(label) for label in Sex.labels],
         [str(labels.get(band, _("Age not known"))) for band in bands],
-        _protect(view, cells, len(bands)),
+        disclosure.open_table(cells, len(bands)),
         ["#group+sex", *[f"#reached+{AGE_HXL[band]}" for band in bands], "#reached+total"],
+        places=[(country, "")] * len(cells) if country else [],
     )
 
 
 def _locations_table(
-    view: View, filters: Filters, points: list[ServicePoint], start: dt.date, end: dt.date
+    view: View,
+    filters: Filters,
+    people_rows: QuerySet[Any],
+    point_rows: QuerySet[Any],
+    points: list[ServicePoint],
+    values: dict[str, int],
 ) -> Table:
-    """Regional staff: one row per National Society (its own unique count); a society's
-    staff: one row per point (a person seen at two points counts in both rows)."""
+    """Regional staff: one row per National Society (its own distinct count, from the same
+    rows as the headline, so it follows every filter); a society's staff: one row per point
+    (a person seen at two points counts in both rows). The total is the selection's own:
+    the headline's people and consultations, never a sum of distinct counts."""
     if view.level == "network":
-        rows = _person_filters(
-            PeopleRollup.objects.filter(
-                scope=Scope.SOCIETY,
-                granularity=filters.granularity,
-                period_start__gte=start,
-                period_start__lte=end,
-                national_society__in=view.societies,
-            ),
-            filters,
-        )
-        keys: list[Any] = [s.pk for s in view.societies]
-        labels = [f"{s.country_code} · {s.name}" for s in view.societies]
+        societies = {s.pk: s for s in view.societies}
         group = "national_society_id"
+        keys: list[Any] = [s.pk for s in view.societies if filters.society in (None, s)]
+        labels = [societies[key].name for key in keys]
+        places = [(_country(societies[key]), "") for key in keys]
+        rows = people_rows
     else:
-        rows = _person_filters(
-            PeopleRollup.objects.filter(
-                scope=Scope.POINT,
-                granularity=filters.granularity,
-                period_start__gte=start,
-                period_start__lte=end,
-                scope_id__in=[p.pk for p in points],
-            ),
-            filters,
-        )
+        group = "scope_id"
         keys = [p.pk for p in points]
         labels = [p.name for p in points]
-        group = "scope_id"
+        places = [(_country(p.national_society), p.admin1_code) for p in points]
+        rows = _person_filters(point_rows, filters)
     sums = {
         key: (int(registered or 0) + int(counted or 0), int(consultations or 0))
         for key, registered, counted, consultations in rows.values_list(group).annotate(
@@ -413,19 +489,24 @@ def _locations_table(
         )
     }
     cells = [list(sums.get(key, (0, 0))) for key in keys]
+    protected = disclosure.open_table(cells, 2, row_totals=False)
+    protected.cells[-1][:] = [values["people-supported"], values["consultations"]]
     return Table(
         "locations",
         _("People supported and health consultations by place"),
         labels,
         [str(_("People supported")), str(_("Health consultations"))],
-        _protect(view, cells, 2),
+        protected,
         ["#org+name" if view.level == "network" else "#loc+name", "#reached+total",
-         "#activity+consultations", "#meta+row_total"],
+         "#activity+consultations"],
+        row_totals=False,
+        places=places,
+        row_keys=keys,
     )  # fmt: skip
 
 
 def _services_table(
-    view: View, point_ids: list[uuid.UUID], day_from: dt.date, day_to: dt.date
+    point_ids: list[uuid.UUID], day_from: dt.date, day_to: dt.date, country: str
 ) -> Table:
     sums = {
         service: (int(quantity or 0), int(encounters or 0))
@@ -442,6 +523,8 @@ def _services_table(
         _("Services delivered by type"),
         [str(labels[code]) for code in services],
         [str(_("Quantity")), str(_("Encounters"))],
-        _protect(view, [list(sums[code]) for code in services], 2),
-        ["#sector", "#output+quantity", "#activity+encounters", "#meta+row_total"],
+        disclosure.open_table([list(sums[code]) for code in services], 2, row_totals=False),
+        ["#sector", "#output+quantity", "#activity+encounters"],
+        row_totals=False,
+        places=[(country, "")] * len(services) if country else [],
     )

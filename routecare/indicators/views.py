@@ -72,11 +72,13 @@ def export(request: StaffRequest, table: str, extension: str) -> HttpResponse:
     board = selectors.build(
         view, FilterForm(view, request.GET or None).filters(), timezone.localdate()
     )
-    found = board.tables.get(table)
+    # "<table>-totals": the table's total row, a file of its own (HXL tools read data rows).
+    name, totals = table.removesuffix("-totals"), table.endswith("-totals")
+    found = board.tables.get(name)
     if found is None:
         raise Http404
     content_type, write = FORMATS[extension]
-    body = write(found, str(_("Place")) if table == "locations" else "")
+    body = write(found, str(_("Place")) if name == "locations" else "", totals)
     record_user_event(request.actor.user, "export", "indicators", detail=f"{table}.{extension}")
     response = HttpResponse(body, content_type=content_type)
     name = f"routecare-{table}-{board.start:%Y%m%d}-{board.end:%Y%m%d}.{extension}"

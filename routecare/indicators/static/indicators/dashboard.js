@@ -1,6 +1,7 @@
 // Dashboard charts: people supported by period (Chart.js) and the points where people were
 // supported, sized by how many (Leaflet over Natural Earth outlines: no map tiles, no
-// requests outside RouteCare). Suppressed values ("<5") are drawn as gaps.
+// requests outside RouteCare). The chart plots the periods table's total column (people
+// supported), so it says what the table says; hidden values are drawn as gaps.
 (() => {
   const data = JSON.parse(document.getElementById("indicator-data").textContent);
   const canvas = document.querySelector("[data-chart=series]");
@@ -43,7 +44,7 @@
     const largest = Math.max(...data.locations.map((place) => place.people || 1));
     const markers = data.locations.map((place) => {
       const radius = 4 + 20 * Math.sqrt((place.people || 1) / largest);
-      const label = `${place.name}: ${place.people === null ? "<5" : place.people}`;
+      const label = place.people === null ? place.name : `${place.name}: ${place.people}`;
       return L.circleMarker([place.lat, place.lon], {
         radius, color: "#c8102e", fillOpacity: 0.5,
       }).bindTooltip(label);
