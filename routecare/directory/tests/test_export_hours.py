@@ -88,6 +88,16 @@ def test_a_night_past_midnight_keeps_its_hours_after_the_next_day_rule(own: Soci
     assert OpeningHours(text).is_open(tuesday_1am)
 
 
+def test_a_day_open_from_midnight_past_the_next_midnight_uses_extended_hours(
+    own: Society,
+) -> None:
+    # "00:00-01:00" would read as one hour: OSM writes it as 00:00-25:00.
+    point = _point(own, "hn-long", _hours((0, "00:00", "10:00"), (0, "10:00", "01:00")))
+    text = osm_opening_hours(point)
+    assert text == "Mo 00:00-25:00"
+    assert OpeningHours(text).is_open(MONDAY + dt.timedelta(days=1, minutes=30))
+
+
 def test_every_hour_of_every_day_is_24_7(own: Society) -> None:
     point = _point(
         own, "hn-always", _hours(*[(d, "00:00", "12:00") for d in range(7)],
