@@ -21,6 +21,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -258,28 +259,26 @@ IMPORTERS: dict[str, Callable[[KoboConnection, Submission, ImportedSubmission | 
 }
 
 
-def _previous(
+def _known(
     connection: KoboConnection, uuid_text: str, root: str, deprecated: str | None,
     kobo_id: int | None,
-) -> ImportedSubmission | None:  # fmt: skip
-    """What the submission became, imported through any connection of this society to the
-    same form (an earlier duplicate connection included)."""
-    known = ImportedSubmission.objects.filter(
-        connection__national_society_id=connection.national_society_id,
-        connection__server_url=connection.server_url,
-        connection__asset_uid=connection.asset_uid,
+) -> list[ImportedSubmission]:  # fmt: skip
+    """Every record of the submission in the society's connections to the same form (an
+    earlier duplicate connection included): the connection's own first, then the latest."""
+    match = Q(root_uuid=root) | Q(submission_uuid=uuid_text)
+    if kobo_id is not None:
+        match |= Q(kobo_id=kobo_id)
+    if deprecated:
+        match |= Q(submission_uuid=deprecated)
+    found = list(
+        ImportedSubmission.objects.filter(
+            match,
+            connection__national_society_id=connection.national_society_id,
+            connection__server_url=connection.server_url,
+            connection__asset_uid=connection.asset_uid,
+        ).order_by("-imported_at")
     )
-    for lookup in (
-        {"root_uuid": root},
-        {"kobo_id": kobo_id} if kobo_id is not None else None,
-        {"submission_uuid": uuid_text},
-        {"submission_uuid": deprecated} if deprecated else None,
-    ):
-        if lookup is not None:
-            found = known.filter(**lookup).order_by("-imported_at").first()
-            if found is not None:
-                return found
-    return None
+    return sorted(found, key=lambda known: known.connection_id != connection.pk)
 
 
 def _withdraw_daily_count(connection: KoboConnection, object_id: str) -> None:
@@ -320,19 +319,38 @@ def _refused(run: ImportRun, label: str, error: Exception) -> None:
 
 
 def _withdraw(
-    connection: KoboConnection, previous: ImportedSubmission, label: str, run: ImportRun
-) -> None:
+    connection: KoboConnection, previous: ImportedSubmission, label: str, run: ImportRun,
+    moved: bool = True,
+) -> None:  # fmt: skip
     try:
         with transaction.atomic():
             WITHDRAWERS[previous.object_type](connection, previous.object_id)
             ImportedSubmission.objects.filter(pk=previous.pk).update(
-                connection=connection, object_id="", content_hash="",
-                withdrawn_at=timezone.now(),
+                object_id="", content_hash="", withdrawn_at=timezone.now(),
+                **({"connection": connection} if moved else {}),
             )  # fmt: skip
     except (mapping.MappingError, ValidationError, PermissionError) as error:
         _refused(run, label, error)
     else:
         run.withdrawn += 1
+
+
+def _drop_duplicates(
+    connection: KoboConnection, duplicates: list[ImportedSubmission], kept: str, label: str,
+    run: ImportRun,
+) -> None:  # fmt: skip
+    """Records of the same submission made by an earlier duplicate connection: what they
+    became is withdrawn unless it is what the submission is now (a daily count of the same
+    point and day is one row), so the submission counts once."""
+    for duplicate in duplicates:
+        if duplicate.withdrawn_at is not None:
+            continue
+        if duplicate.object_id and duplicate.object_id != kept:
+            _withdraw(connection, duplicate, label, run, moved=False)
+        else:
+            ImportedSubmission.objects.filter(pk=duplicate.pk).update(
+                object_id="", content_hash="", withdrawn_at=timezone.now()
+            )
 
 
 def _import_one(connection: KoboConnection, submission: Submission, run: ImportRun) -> None:
@@ -346,7 +364,8 @@ def _import_one(connection: KoboConnection, submission: Submission, run: ImportR
             {"submission": label[:64], "error": _("The submission's uuids are not Kobo's.")}
         )
         return
-    previous = _previous(connection, uuid_text, root, deprecated, kobo_id)
+    known = _known(connection, uuid_text, root, deprecated, kobo_id)
+    previous, duplicates = (known[0], known[1:]) if known else (None, [])
     if previous is not None and previous.withdrawn_at is not None:
         previous_object = None  # withdrawn: what it became is gone
     else:
@@ -356,12 +375,14 @@ def _import_one(connection: KoboConnection, submission: Submission, run: ImportR
             _withdraw(connection, previous_object, label, run)
         else:
             run.skipped += 1
+        _drop_duplicates(connection, duplicates, "", label, run)
         return
     if previous is not None and not submission.get("meta/rootUuid"):
         root = previous.root_uuid or root  # an older Kobo without rootUuid: keep the first
     content_hash = _hash(submission)
     if previous_object is not None and previous_object.content_hash == content_hash:
         run.unchanged += 1
+        _drop_duplicates(connection, duplicates, previous_object.object_id, label, run)
         return
     try:
         with transaction.atomic():
@@ -381,6 +402,7 @@ def _import_one(connection: KoboConnection, submission: Submission, run: ImportR
             run.created += 1
         else:
             run.updated += 1
+        _drop_duplicates(connection, duplicates, object_id, label, run)
 
 
 def import_submissions(

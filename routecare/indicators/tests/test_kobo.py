@@ -597,3 +597,29 @@ def test_a_training_rejected_after_import_is_withdrawn(own: Society, kobo: KoboS
     kobo.submissions[0]["_validation_status"] = NOT_APPROVED
     assert importer.pull(connection).withdrawn == 1
     assert list(Training.objects.values_list("title", flat=True)) == ["First aid session 2"]
+
+
+def test_trainings_imported_twice_by_duplicate_connections_count_once_at_the_next_pull(
+    own: Society, kobo: KoboServer
+) -> None:
+    """Before the rule, a second connection to the same form imported every training again;
+    the migration disables the later one, and the next pull withdraws its copies."""
+    kobo.submissions = [_training(1), _training(2)]
+    kept = _connect(own, kobo, name="First")
+    # An old row, its address spelt otherwise (the migration writes one spelling).
+    duplicate = KoboConnection.objects.create(
+        national_society=own.society, name="Second", server_url=kept.server_url + "/",
+        token=TOKEN, asset_uid=ASSET, target="training", mapping=TRAINING_MAPPING,
+        created_by=own.focal_point,
+    )  # fmt: skip
+    assert importer.pull(kept).created == 2
+    assert importer.pull(duplicate).created == 2  # what the old code did on every pull
+    assert Training.objects.count() == 4
+    KoboConnection.objects.filter(pk=duplicate.pk).update(server_url=kept.server_url, enabled=False)
+    run = importer.pull(kept)
+    assert (run.unchanged, run.withdrawn, run.errors) == (2, 2, [])
+    assert sorted(Training.objects.values_list("title", flat=True)) == [
+        "First aid session 1", "First aid session 2"
+    ]  # fmt: skip
+    assert importer.pull(kept).withdrawn == 0
+    assert Training.objects.count() == 2
