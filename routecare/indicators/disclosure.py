@@ -38,10 +38,12 @@ Equation = tuple[Key, Sequence[Key]]
 _PRIME = (1 << 61) - 1
 
 
-def determined(
-    hidden: set[Key], values: Mapping[Key, int], equations: Sequence[Equation[Key]]
-) -> set[Key]:
-    """The hidden cells whose value follows from the shown cells and the equations."""
+Vector = dict[Key, int]
+
+
+def free_moves(hidden: set[Key], equations: Sequence[Equation[Key]]) -> list[Vector[Key]]:
+    """A basis of the ways the hidden cells can change together while every equation still
+    holds (the null space of the equations over the hidden cells)."""
     unknowns = sorted(hidden, key=repr)
     index = {key: i for i, key in enumerate(unknowns)}
     rows: list[dict[int, int]] = []
@@ -76,40 +78,90 @@ def determined(
                 for c in [c for c, v in other.items() if not v]:
                     del other[c]
         pivots[column] = row
-    # A pivot whose row holds no free column is fixed; every other unknown can move.
-    return {unknowns[column] for column, row in pivots.items() if len(row) == 1}
+    moves: list[Vector[Key]] = []
+    for free in sorted(set(range(len(unknowns))) - set(pivots)):
+        move = {unknowns[free]: 1}
+        for column, row in pivots.items():
+            if free in row:
+                move[unknowns[column]] = -row[free] % _PRIME
+        moves.append(move)
+    return moves
+
+
+def determined(
+    hidden: set[Key], values: Mapping[Key, int], equations: Sequence[Equation[Key]]
+) -> set[Key]:
+    """The hidden cells whose value follows from the shown cells and the equations: those
+    that no free move changes."""
+    moving = {key for move in free_moves(hidden, equations) for key in move}
+    return hidden - moving
+
+
+def _fix(moves: list[Vector[Key]], key: Key) -> tuple[list[Vector[Key]], Vector[Key] | None]:
+    """The free moves left once ``key`` is shown, and the move that was eliminated."""
+    with_key = [move for move in moves if move.get(key)]
+    if not with_key:
+        return moves, None
+    pivot = min(with_key, key=len)
+    inverse = pow(pivot[key], _PRIME - 2, _PRIME)
+    left = [move for move in moves if not move.get(key)]
+    for move in with_key:
+        if move is pivot:
+            continue
+        factor = move[key] * inverse % _PRIME
+        changed = dict(move)
+        for cell, value in pivot.items():
+            changed[cell] = (changed.get(cell, 0) - factor * value) % _PRIME
+        left.append({cell: value for cell, value in changed.items() if value})
+    return left, pivot
 
 
 def suppress(
-    values: Mapping[Key, int], equations: Sequence[Equation[Key]], threshold: int = THRESHOLD
+    values: Mapping[Key, int],
+    equations: Sequence[Equation[Key]],
+    threshold: int = THRESHOLD,
+    forced: set[Key] | None = None,
 ) -> set[Key]:
     """The cells to hide: every small one, and the fewest others needed to protect them (none
-    can be shown without a small cell becoming recoverable)."""
+    can be shown without a small cell becoming recoverable). ``forced``: cells hidden
+    whatever (hidden in another view of the same figures)."""
     small = {key for key, value in values.items() if 0 < value < threshold}
-    hidden = set(small)
+    keep = small | (forced or set())
+    hidden = set(keep)
     touching: dict[Key, list[Equation[Key]]] = {}
     for equation in equations:
         for key in (equation[0], *equation[1]):
             touching.setdefault(key, []).append(equation)
-    while exposed := determined(hidden, values, equations) & small:
-        # Hide the smallest shown positive cell that shares an equation with an exposed cell
-        # (or, through a chain, with any hidden cell that is pinned down).
+    while True:
         pinned = determined(hidden, values, equations)
-        candidates = [
-            key
-            for cell in (*sorted(exposed, key=repr), *sorted(pinned, key=repr))
-            for total, parts in touching.get(cell, [])
-            for key in (total, *parts)
-            if key not in hidden and values[key] > 0
-        ]
-        if not candidates:
+        exposed = pinned & small
+        if not exposed:
+            break
+        # In every equation of an exposed cell, hide the smallest shown positive cell; when
+        # they are all hidden, look along the hidden cells that are pinned down too.
+        added = set()
+        for sources in (exposed, pinned):
+            for cell in sorted(sources, key=repr):
+                for total, parts in touching.get(cell, []):
+                    shown = [k for k in (total, *parts) if k not in hidden and values[k] > 0]
+                    if shown:
+                        added.add(min(shown, key=lambda k: (values[k], repr(k))))
+            if added:
+                break
+        if not added:
             break  # every positive cell next to them is hidden already
-        hidden.add(min(candidates, key=lambda key: (values[key], repr(key))))
-    # Give back what is not needed, the largest first (the most useful to readers).
-    for key in sorted(hidden - small, key=lambda key: (-values[key], repr(key))):
+        hidden |= added
+    # Give back what is not needed, the largest first (the most useful to readers): a cell
+    # can be shown if fixing it leaves every small cell free to move.
+    moves = free_moves(hidden, equations)
+    for key in sorted(hidden - keep, key=lambda key: (-values[key], repr(key))):
+        left, pivot = _fix(moves, key)
+        if pivot is not None and any(
+            cell in small and not any(move.get(cell) for move in left) for cell in pivot
+        ):
+            continue  # needed: showing it would pin a small cell down
         hidden.discard(key)
-        if determined(hidden, values, equations) & small:
-            hidden.add(key)
+        moves = left
     return hidden
 
 
