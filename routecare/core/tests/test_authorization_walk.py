@@ -242,6 +242,7 @@ def world(
             "what": "status",
             "change": "retire",
             "country": society.society.country_code,
+            "hsds_id": society.society.pk,
         }
     return {
         "personas": personas,
