@@ -579,6 +579,10 @@ def test_a_submission_rejected_after_import_is_withdrawn_at_the_next_pull(
     run = importer.pull(connection)
     assert (run.withdrawn, run.created, run.unchanged) == (1, 0, 1)
     assert list(DailyCount.objects.values_list("people", flat=True)) == [5]
+    assert AuditEvent.objects.filter(
+        action="delete", object_type="daily_count", actor=own.focal_point,
+        detail="kobo: not approved",
+    ).count() == 1  # fmt: skip
     rollups.refresh()
     assert _society_people(own) == 5
     again = importer.pull(connection)
@@ -623,3 +627,25 @@ def test_trainings_imported_twice_by_duplicate_connections_count_once_at_the_nex
     ]  # fmt: skip
     assert importer.pull(kept).withdrawn == 0
     assert Training.objects.count() == 2
+
+
+def test_an_encounter_rejected_after_import_is_reported_not_deleted(
+    own: Society, kobo: KoboServer
+) -> None:
+    person = register(own)
+    when = (timezone.now() - dt.timedelta(hours=1)).astimezone(dt.UTC).isoformat()
+    kobo.submissions = [{"_uuid": "e1", "visit/code": person.short_code, "visit/when": when,
+                         "visit/services": "water"}]  # fmt: skip
+    connection = _connect(
+        own, kobo, target="encounter",
+        form_mapping={"service_point": {"value": own.point.code}, "person": "visit/code",
+                      "occurred_at": "visit/when", "services": "visit/services"},
+    )  # fmt: skip
+    importer.pull(connection)
+    kobo.submissions[0]["_validation_status"] = NOT_APPROVED
+    run = importer.pull(connection)
+    assert run.withdrawn == 0
+    assert run.errors == [{"submission": "e1", "error": (
+        "Marked Not Approved in Kobo after import: encounters are never deleted; "
+        "correct this one in RouteCare.")}]  # fmt: skip
+    assert Encounter.objects.count() == 1
