@@ -258,19 +258,19 @@ TEXTS: dict[str, str] = {
     # Staff pages shown to the person: registration, consents (issue 19).
     # The consent wording of people.consent (same version), for the person to read.
     "consent_intro": "You choose what you agree to. You can change your mind at any time.",
-    "consent_care": (
+    "consent_wording_care": (
         "The Red Cross / Red Crescent keeps a short record of the help you receive here, "
         "without your name, so that we can care for you. You can ask us to delete it."
     ),
-    "consent_share_network": (
+    "consent_wording_share_network": (
         "Red Cross / Red Crescent teams in the next countries on your route may see your "
         "care summary, so you do not have to repeat your story."
     ),
-    "consent_share_partners": (
+    "consent_wording_share_partners": (
         "Partner organisations we refer you to (for example a clinic) may receive the "
         "information they need to help you."
     ),
-    "consent_messaging": (
+    "consent_wording_messaging": (
         "We may send you messages (for example by WhatsApp) about services and your follow-up."
     ),
 }

@@ -32,10 +32,10 @@ WORDING: dict[str, Promise] = {
 
 # The same sentences for the person to read, in the eight languages of people on the move.
 PERSON_TEXT_KEYS: dict[str, str] = {
-    ConsentPurpose.CARE: "consent_care",
-    ConsentPurpose.SHARE_NETWORK: "consent_share_network",
-    ConsentPurpose.SHARE_PARTNERS: "consent_share_partners",
-    ConsentPurpose.MESSAGING: "consent_messaging",
+    ConsentPurpose.CARE: "consent_wording_care",
+    ConsentPurpose.SHARE_NETWORK: "consent_wording_share_network",
+    ConsentPurpose.SHARE_PARTNERS: "consent_wording_share_partners",
+    ConsentPurpose.MESSAGING: "consent_wording_messaging",
 }
 
 

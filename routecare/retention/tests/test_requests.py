@@ -54,6 +54,9 @@ def test_the_focal_point_sees_everything_held_in_the_persons_language(
     assert "asked about insulin" in page
     assert person_texts.service_name("medicines", "fa") in page
     assert person_texts.text("need_disability", "fa") in page
+    # Each consent by its short name (the wording the person read is another text).
+    assert person_texts.text("consent_care", "fa") in page
+    assert person_texts.text("consent_wording_care", "fa") not in page
     assert person.short_code not in response.headers.get("Location", "")
     assert response.headers["Cache-Control"] == "no-store"
     reads = AuditEvent.objects.filter(person_id=person.pk, detail="data-subject request")
