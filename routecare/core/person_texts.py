@@ -238,8 +238,7 @@ TEXTS: dict[str, str] = {
     # Public pages offline, tap targets and services by name (issue 19).
     "offline_title": "No connection",
     "offline_missing": (
-        "This page was not kept on this phone and needs a connection. These pages work without "
-        "one:"
+        "This page was not kept on this phone and needs a connection. These pages work without one:"
     ),
     "offline_map": "The map needs a connection. The list of service points works without one.",
     "offline_kept": (
