@@ -22,7 +22,7 @@ See docs/indicators.md for a worked example.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -121,10 +121,12 @@ def suppress(
     equations: Sequence[Equation[Key]],
     threshold: int = THRESHOLD,
     forced: set[Key] | None = None,
+    rank: Callable[[Key], int] | None = None,
 ) -> set[Key]:
     """The cells to hide: every small one, and the fewest others needed to protect them (none
     can be shown without a small cell becoming recoverable). ``forced``: cells hidden
-    whatever (hidden in another view of the same figures)."""
+    whatever (hidden in another view of the same figures). ``rank``: cells with a lower rank
+    are given back first (headline figures and totals before inner cells)."""
     small = {key for key, value in values.items() if 0 < value < threshold}
     keep = small | (forced or set())
     hidden = set(keep)
@@ -154,7 +156,8 @@ def suppress(
     # Give back what is not needed, the largest first (the most useful to readers): a cell
     # can be shown if fixing it leaves every small cell free to move.
     moves = free_moves(hidden, equations)
-    for key in sorted(hidden - keep, key=lambda key: (-values[key], repr(key))):
+    order = rank or (lambda key: 0)
+    for key in sorted(hidden - keep, key=lambda key: (order(key), -values[key], repr(key))):
         left, pivot = _fix(moves, key)
         if pivot is not None and any(
             cell in small and not any(move.get(cell) for move in left) for cell in pivot

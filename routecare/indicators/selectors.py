@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pycountry
@@ -202,50 +202,97 @@ def _one_country(view: View, filters: Filters) -> str:
     return _country(societies[0]) if len(societies) == 1 else ""
 
 
-def _protect_together(tables: dict[str, Table], values: dict[str, int]) -> set[str]:
-    """Suppress the cells of every table and the headline figures as one system (regional
-    staff): the totals the tables and figures share are linked, so a figure hidden in one
-    place is hidden everywhere, and no small cell is recovered by reading one view against
-    another. Returns the hidden figures' codes."""
-    cells: dict[Any, int] = {("figure", code): value for code, value in values.items()}
+def _protect_together(whole: _Draft, parts: dict[Any, _Draft]) -> dict[Any, set[str]]:
+    """Suppress the cells of every table and the headline figures of the network's draft
+    (key None) and each society's (key: the society's id) as one system: the totals a
+    dashboard's tables and figures share are linked, and the network's cells are the sums of
+    the societies'. A figure hidden in one place is then hidden everywhere, and no small
+    cell is recovered by reading one view against another. Protects the drafts' tables in
+    place; returns the hidden figures of each draft."""
+    drafts: dict[Any, _Draft] = {None: whole, **parts}
+    cells: dict[Any, int] = {}
     equations: list[tuple[Any, list[Any]]] = []
-    for table in tables.values():
-        matrix = table.protected.cells
-        for i, row in enumerate(matrix):
-            for j, value in enumerate(row):
-                cells[(table.name, i, j)] = int(value or 0)
-        equations += [
-            ((table.name, *total), [(table.name, *part) for part in parts])
-            for total, parts in disclosure.table_equations(
-                len(matrix), len(matrix[0]), table.row_totals
-            )
-        ]
-    people = ("figure", "people-supported")
-    for name in ("periods", "sex-age"):
-        equations.append((people, [(name, len(tables[name].protected.cells) - 1, -1)]))
-    last = len(tables["locations"].protected.cells) - 1
-    equations.append((people, [("locations", last, 0)]))
-    equations.append((("figure", "consultations"), [("locations", last, 1)]))
-    # Negative indices: the same cell under two names would be two unknowns.
-    equations = [
-        (_positive(total, tables), [_positive(part, tables) for part in parts])
-        for total, parts in equations
-    ]
-    hidden = disclosure.suppress(cells, equations)
-    for table in tables.values():
-        table.protected = disclosure.ProtectedTable(
-            [
-                [None if (table.name, i, j) in hidden else value for j, value in enumerate(row)]
-                for i, row in enumerate(table.protected.cells)
+    for board, draft in drafts.items():
+        for code, value in draft.values.items():
+            if code not in PLACES:
+                cells[(board, "figure", code)] = value
+        for table in draft.tables.values():
+            matrix = table.protected.cells
+            for i, row in enumerate(matrix):
+                for j, count in enumerate(row):
+                    cells[(board, table.name, i, j)] = int(count or 0)
+            equations += [
+                ((board, table.name, *total), [(board, table.name, *cell) for cell in summed])
+                for total, summed in disclosure.table_equations(
+                    len(matrix), len(matrix[0]), table.row_totals
+                )
             ]
-        )
-    return {key[1] for key in hidden if key[0] == "figure"}
+        people = (board, "figure", "people-supported")
+        for name in ("periods", "sex-age"):
+            last = draft.tables[name].protected.cells[-1]
+            equations.append(
+                (people, [(board, name, len(draft.tables[name].row_labels), len(last) - 1)])
+            )
+        last_row = len(draft.tables["locations"].row_labels)
+        equations.append((people, [(board, "locations", last_row, 0)]))
+        equations.append(((board, "figure", "consultations"), [(board, "locations", last_row, 1)]))
+    if parts:
+        equations += _between(whole, parts)
+
+    def rank(key: Any) -> int:
+        """Headline figures first, then totals, when giving back cells: they are read most."""
+        if key[1] == "figure":
+            return 0
+        return 1 if key[2] == len(drafts[key[0]].tables[key[1]].row_labels) else 2
+
+    hidden = disclosure.suppress(cells, equations, rank=rank)
+    for board, draft in drafts.items():
+        for table in draft.tables.values():
+            table.protected = disclosure.ProtectedTable(
+                [
+                    [
+                        None if (board, table.name, i, j) in hidden else value
+                        for j, value in enumerate(row)
+                    ]
+                    for i, row in enumerate(table.protected.cells)
+                ]
+            )
+    return {
+        board: {key[2] for key in hidden if key[0] == board and key[1] == "figure"}
+        for board in drafts
+    }
 
 
-def _positive(key: Any, tables: dict[str, Table]) -> Any:
-    if key[0] == "figure" or key[2] >= 0:
-        return key
-    return (key[0], key[1], len(tables[key[0]].protected.cells[0]) + key[2])
+def _between(whole: _Draft, parts: dict[Any, _Draft]) -> list[tuple[Any, list[Any]]]:
+    """The network's figures and cells as sums of the societies'."""
+    equations: list[tuple[Any, list[Any]]] = []
+    for code in whole.values:
+        if code not in PLACES:
+            equations.append(((None, "figure", code), [(s, "figure", code) for s in parts]))
+    for name in ("periods", "sex-age"):
+        matrix = whole.tables[name].protected.cells
+        for i, row in enumerate(matrix):
+            for j in range(len(row)):
+                equations.append(((None, name, i, j), [(s, name, i, j) for s in parts]))
+    places = whole.tables["locations"]
+    for r, society in enumerate(places.row_keys):
+        if society in parts:
+            for j in range(2):
+                equations.append(((None, "locations", r, j), [(society, "locations", 0, j)]))
+    services = whole.tables["services"]
+    for r, code in enumerate(services.row_keys):
+        for j in range(2):
+            equations.append(
+                (
+                    (None, "services", r, j),
+                    [
+                        (s, "services", draft.tables["services"].row_keys.index(code), j)
+                        for s, draft in parts.items()
+                        if code in draft.tables["services"].row_keys
+                    ],
+                )
+            )
+    return equations
 
 
 # Dashboards are cached (core.caching kind rollups.CACHE_KIND): a change of what they count
@@ -274,7 +321,44 @@ def dashboard(view: View, filters: Filters, today: dt.date) -> Dashboard:
     )
 
 
+@dataclass
+class _Draft:
+    """A dashboard's figures before protection."""
+
+    filters: Filters
+    start: dt.date
+    end: dt.date
+    values: dict[str, int]
+    tables: dict[str, Table]
+    points: list[ServicePoint]
+    located: set[Any]
+    by_point: dict[Any, int]
+
+
+# Numbers of places are not about anyone: never suppressed.
+PLACES = {"active-points", "locations"}
+
+
 def build(view: View, filters: Filters, today: dt.date) -> Dashboard:
+    """The dashboard. For regional staff every society's own dashboard (what the society
+    filter shows) and the network's are protected as one system, so no small cell is
+    recovered by setting a society's figures against the network's or another's."""
+    if not view.outsider:
+        return _finish(view, _draft(view, filters, today), set())
+    whole = _draft(view, replace(filters, society=None), today)
+    parts = {}
+    if len(view.societies) > 1:
+        parts = {
+            society.pk: _draft(view, replace(filters, society=society), today)
+            for society in view.societies
+        }
+    hidden = _protect_together(whole, parts)
+    if filters.society is None or filters.society.pk not in parts:
+        return _finish(view, whole, hidden.get(None, set()))
+    return _finish(view, parts[filters.society.pk], hidden.get(filters.society.pk, set()))
+
+
+def _draft(view: View, filters: Filters, today: dt.date) -> _Draft:
     start, end = _range(filters, today)
     people_rows = _people_rows(view, filters, start, end)
     points = _points_in_view(view, filters)
@@ -326,7 +410,7 @@ def build(view: View, filters: Filters, today: dt.date) -> Dashboard:
     supported = point_rows.filter(Q(registered__gt=0) | Q(counted__gt=0))
     located = set(supported.values_list("scope_id", flat=True))
     trained = TrainingAttendance.objects.filter(
-        training__national_society__in=view.societies,
+        training__national_society__in=[s for s in view.societies if filters.society in (None, s)],
         training__day__gte=day_from,
         training__day__lt=day_to,
     )
@@ -356,16 +440,18 @@ def build(view: View, filters: Filters, today: dt.date) -> Dashboard:
         "locations": _locations_table(view, filters, people_rows, point_rows, points, values),
         "services": _services_table(point_ids, day_from, day_to, country),
     }
-    # Outside the owning society every count of people or of what was done for them is
-    # protected; numbers of places are not about anyone.
-    hidden: set[str] = set()
-    if view.outsider:
-        places = {"active-points", "locations"}
-        hidden = _protect_together(
-            tables, {code: value for code, value in values.items() if code not in places}
-        )
+    by_point = dict(
+        supported.values_list("scope_id").annotate(n=Sum("registered") + Sum("counted"))
+    )
+    return _Draft(filters, start, end, values, tables, points, located, by_point)
+
+
+def _finish(view: View, draft: _Draft, hidden: set[str]) -> Dashboard:
+    """Figures, chart and map from a (protected) draft; ``hidden``: the figures hidden."""
+    tables, by_point, points, located = draft.tables, draft.by_point, draft.points, draft.located
     figures = [
-        Figure(BY_CODE[code], None if code in hidden else value) for code, value in values.items()
+        Figure(BY_CODE[code], None if code in hidden else value)
+        for code, value in draft.values.items()
     ]
     periods = tables["periods"]
     # The chart plots the table's people supported (its total column), hidden cells as gaps.
@@ -373,9 +459,6 @@ def build(view: View, filters: Filters, today: dt.date) -> Dashboard:
         (label, values_row[-1])
         for label, values_row in zip(periods.row_labels, periods.protected.cells, strict=False)
     ]
-    by_point = dict(
-        supported.values_list("scope_id").annotate(n=Sum("registered") + Sum("counted"))
-    )
     # A point's figure would give away its society's when that is hidden (one point), so
     # regional staff see no figure for the points of a society whose figure is hidden.
     locations_table = tables["locations"]
@@ -400,7 +483,9 @@ def build(view: View, filters: Filters, today: dt.date) -> Dashboard:
         for point in points
         if point.pk in located
     ]
-    return Dashboard(view, filters, start, end, figures, tables, series, locations)
+    return Dashboard(
+        view, draft.filters, draft.start, draft.end, figures, tables, series, locations
+    )
 
 
 def _period_labels(filters: Filters, start: dt.date, end: dt.date) -> list[dt.date]:
@@ -527,4 +612,5 @@ def _services_table(
         ["#sector", "#output+quantity", "#activity+encounters"],
         row_totals=False,
         places=[(country, "")] * len(services) if country else [],
+        row_keys=services,
     )
