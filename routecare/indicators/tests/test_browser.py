@@ -4,10 +4,15 @@ map of points sized by people, with no script errors and no request outside Rout
 from __future__ import annotations
 
 import pytest
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import Page, Request, expect
 from pytest_django.live_server_helper import LiveServer
 
+from routecare.conftest import sign_in_client
 from routecare.demo.loader import DEMO_PASSWORD, load_demo
+from routecare.orgs.models import Membership
 
 pytestmark = pytest.mark.browser
 
@@ -41,3 +46,57 @@ def test_the_regional_dashboard_draws_its_chart_and_map(
     assert page.locator("[data-indicator-map] path.leaflet-interactive").count() >= 3
     assert console_errors == []
     assert outside == []
+
+
+@pytest.mark.parametrize(
+    ("username", "query"),
+    [
+        ("americas-regional", ""),
+        ("americas-regional", "granularity=day"),
+        ("hn-focal", ""),
+        ("hn-coordinator", "granularity=week"),
+    ],
+)
+def test_the_chart_says_what_the_table_and_headline_say(
+    page: Page,
+    live_server: LiveServer,
+    console_errors: list[str],
+    db: None,
+    username: str,
+    query: str,
+) -> None:
+    """The chart's bars are the periods table's people supported, period by period, for
+    every role (it plotted only the registered column, 0 to 5, for regional staff)."""
+    load_demo()
+    user = get_user_model().objects.get(username=username)
+    TOTPDevice.objects.get_or_create(user=user, name="test", defaults={"confirmed": True})
+    point = Membership.objects.get(user=user).service_points.first()
+    session = sign_in_client(user, point).cookies[settings.SESSION_COOKIE_NAME].value
+    page.context.add_cookies(
+        [{"name": settings.SESSION_COOKIE_NAME, "value": session, "url": live_server.url}]
+    )
+    page.goto(f"/indicators/?{query}")
+    chart = page.evaluate(
+        "() => { const c = document.querySelector('[data-chart=series]');"
+        " const chart = window.Chart.getChart(c);"
+        " return {labels: chart.data.labels, datasets: chart.data.datasets.map("
+        "   d => d.data)}; }"
+    )
+    rows = page.locator("[data-table=periods] tbody tr")
+    table = {}
+    for index in range(rows.count() - 1):  # the last row is the total
+        row = rows.nth(index)
+        cells = row.locator("td")
+        last = cells.nth(cells.count() - 1)
+        table[row.locator("th").inner_text()] = (
+            None if last.get_attribute("data-hidden") is not None else int(last.inner_text())
+        )
+    assert len(chart["datasets"]) == 1
+    assert dict(zip(chart["labels"], chart["datasets"][0], strict=True)) == table
+    headline = page.locator("[data-indicator=people-supported] .value").inner_text()
+    total = page.locator("[data-table=periods] tbody tr").last.locator("td").last.inner_text()
+    assert headline == total
+    if None not in table.values():
+        assert sum(table.values()) == int(headline)
+    assert max(value or 0 for value in table.values()) > 5  # thousands, not 0 to 5
+    assert console_errors == []
