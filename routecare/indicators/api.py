@@ -45,7 +45,9 @@ class FigureOut(Schema):
     name: str
     definition: str
     hxl: str
-    value: int | None = Field(..., description="null when suppressed (fewer than 5)")
+    value: int | None = Field(
+        ..., description="null when hidden (a small count, or a figure that would give one away)"
+    )
 
 
 class TableOut(Schema):

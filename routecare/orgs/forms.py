@@ -48,7 +48,8 @@ class ServicePointForm(forms.ModelForm):  # type: ignore[type-arg]
     class Meta:
         model = ServicePoint
         fields = [
-            "name", "code", "kind", "status", "visibility", "latitude", "longitude", "address",
+            "name", "code", "kind", "status", "visibility", "latitude", "longitude", "admin1_code",
+            "address",
             "directions", "services", "languages", "capacity", "phone", "whatsapp",
             "last_verified",
         ]  # fmt: skip

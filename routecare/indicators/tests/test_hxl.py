@@ -13,12 +13,13 @@ import hxl
 import pycountry
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.test import Client
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from routecare.conftest import api_client, sign_in_client
 from routecare.demo.loader import load_demo
-from routecare.orgs.models import Membership, NationalSociety
+from routecare.orgs.models import Membership, NationalSociety, ServicePoint
 
 TABLES = ("periods", "sex-age", "locations", "services")
 SUM = "sum(#reached+total) as Total#reached+total+sum"
@@ -166,3 +167,12 @@ def test_a_societys_place_total_counts_each_person_once(db: None) -> None:
     assert point_sum >= headline
     page = client.get("/indicators/").content.decode()
     assert _figures(page)["people-supported"] == str(headline)
+
+
+def test_an_admin1_code_is_an_iso_3166_2_code_or_nothing() -> None:
+    field = ServicePoint._meta.get_field("admin1_code")
+    assert field.clean("HN-EP", None) == "HN-EP"
+    assert field.clean("", None) == ""
+    for wrong in ("El Paraíso", "HNEP", "hn-ep"):
+        with pytest.raises(ValidationError, match="ISO 3166-2"):
+            field.clean(wrong, None)
