@@ -344,7 +344,10 @@ def _json_of(r: dict[int, Any]) -> dict[str, Any]:
         "vaccinations": _list(r, K_VACCINATIONS, 30, _vaccination),
         "encounters": _list(r, K_ENCOUNTERS, 50, lambda v: _encounter(v, services)),
         "follow_ups": _list(r, K_FOLLOW_UPS, 20, lambda v: _follow_up(v, urgencies)),
-        "dropped": {lists[key]: count for key, count in _dropped(r.get(K_DROPPED)).items()},
+        "dropped": {
+            lists[key]: count
+            for key, count in (_dropped(r[K_DROPPED]) if K_DROPPED in r else {}).items()
+        },
     }
     if K_SEX in r:
         summary["sex"] = codes(SEX_CODES)[_uint(r[K_SEX], 0, 3)]
@@ -472,8 +475,8 @@ def _follow_up(value: Any, urgencies: dict[int, str]) -> dict[str, Any]:
 
 
 def _dropped(value: Any) -> dict[int, int]:
-    if value is None:
-        return {}
+    """Key 19 when present: a non-empty map (null is not "nothing left off", which is the key
+    left out: a card reads back to the bytes it was read from)."""
     if not isinstance(value, dict) or not value:
         raise RecordError("key 19: not a map of lists to counts")
     for key, count in value.items():

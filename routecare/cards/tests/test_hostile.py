@@ -153,6 +153,7 @@ def test_bytes_after_the_record_are_damaged() -> None:
         (19, {1: 2}),
         (19, {17: 0}),
         (19, {}),
+        (19, None),  # "nothing left off" is the key left out (found by the property test)
         # A list where a map is specified, and the reverse.
         (10, {0: "penicillin"}),
         (17, {0: [20000, "hnd-danli", [1]]}),
