@@ -140,9 +140,11 @@ def suppress(
         if not exposed:
             break
         # In every equation of an exposed cell, hide the smallest shown positive cell; when
-        # they are all hidden, look along the hidden cells that are pinned down too.
+        # they are all hidden, look along the hidden cells that are pinned down, then along
+        # every hidden cell (the chain that pins it may pass through cells that move). This
+        # ends: with every positive cell hidden, scaling them all together is a free move.
         added = set()
-        for sources in (exposed, pinned):
+        for sources in (exposed, pinned, hidden):
             for cell in sorted(sources, key=repr):
                 for total, parts in touching.get(cell, []):
                     shown = [k for k in (total, *parts) if k not in hidden and values[k] > 0]
@@ -151,7 +153,7 @@ def suppress(
             if added:
                 break
         if not added:
-            break  # every positive cell next to them is hidden already
+            break  # every positive cell is hidden already
         hidden |= added
     # Give back what is not needed, the largest first (the most useful to readers): a cell
     # can be shown if fixing it leaves every small cell free to move.

@@ -147,3 +147,14 @@ def test_a_single_small_count_hides_its_total_too() -> None:
 
 def test_owners_see_everything() -> None:
     assert disclosure.open_table([[1, 2]], 2).shown() == [["1", "2", "3"], ["1", "2", "3"]]
+
+
+def test_a_small_cell_pinned_through_a_chain_of_lines_is_protected() -> None:
+    """Every line of the 3 holds two hidden cells, yet the lines together pin it: the
+    protection is checked on all the equations at once, not line by line."""
+    table = [[0, 23, 3], [6, 6, 0], [20, 53, 109]]
+    full = disclosure.with_totals(table, 3)
+    values = {(i, j): full[i][j] for i in range(4) for j in range(4)}
+    equations = disclosure.table_equations(4, 4)
+    hidden = disclosure.suppress(values, equations)
+    _check(values, hidden, equations)
