@@ -27,6 +27,7 @@ from routecare.feedback.models import (
     Feedback,
     FeedbackResponse,
 )
+from routecare.indicators.disclosure import HIDDEN
 from routecare.orgs.models import NationalSociety
 
 router = Router(tags=["feedback"])
@@ -226,7 +227,9 @@ def feedback_trends(request: HttpRequest, query: Query[TrendsQuery]) -> dict[str
         raise Http404
     return {
         "level": board.level, "since": since, "columns": [*board.columns, "Total"],
-        "rows": list(zip([*board.row_labels, "Total"], board.protected.shown(), strict=True)),
+        "rows": list(
+            zip([*board.row_labels, "Total"], board.protected.shown(HIDDEN), strict=True)
+        ),
         "acknowledge_hours_median": board.acknowledge_hours_median,
         "resolve_hours_median": board.resolve_hours_median,
     }  # fmt: skip

@@ -18,6 +18,7 @@ from routecare.conftest import sign_in_client
 from routecare.feedback import actions, selectors
 from routecare.feedback.models import Category, Feedback, FeedbackNote, Status
 from routecare.feedback.tests.conftest import Balkans
+from routecare.indicators import disclosure
 from routecare.notifications.models import Notification
 
 
@@ -198,9 +199,10 @@ def test_regional_trends_suppress_small_cells(balkans: Balkans) -> None:
     _submit(balkans, f"society:{balkans.slovenia.society.country_code}", category="praise")
     board = selectors.trends(_actor(balkans.regional), timezone.now().date())
     assert board is not None
-    shown = dict(zip(board.row_labels, board.protected.shown(), strict=False))
-    assert "<5" in shown["Slovenian Red Cross"]
+    shown = dict(zip(board.row_labels, board.protected.shown(disclosure.HIDDEN), strict=False))
+    assert disclosure.HIDDEN in shown["Slovenian Red Cross"]
     assert "1" not in shown["Slovenian Red Cross"]  # neither the cell nor its row total
+    assert "<5" not in [cell for row in board.protected.shown(disclosure.HIDDEN) for cell in row]
     own_board = selectors.trends(_actor(balkans.serbia.focal_point), timezone.now().date())
     assert own_board is not None
     assert own_board.total == 7

@@ -197,5 +197,8 @@ def trends(request: StaffRequest) -> HttpResponse:
     board = selectors.trends(request.actor, since)
     if board is None:
         raise PermissionDenied
-    rows = list(zip([*board.row_labels, _("Total")], board.protected.shown(), strict=True))
+    # A hidden cell says "hidden", whatever its size: most cells hidden to protect a small one
+    # are large (never "<5").
+    cells = board.protected.shown(str(_("hidden")))
+    rows = list(zip([*board.row_labels, _("Total")], cells, strict=True))
     return render(request, "feedback/trends.html", {"board": board, "rows": rows, "since": since})
