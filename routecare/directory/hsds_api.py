@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET
 
 from routecare.access import Rule, staff_view
 from routecare.directory import exports, selectors
-from routecare.directory.views import _export_points
+from routecare.directory.views import export_points
 
 HSDS_VERSION = "3.0"
 OPENAPI_URL = "https://raw.githubusercontent.com/openreferral/specification/3.0/schema/openapi.json"
@@ -78,7 +78,7 @@ class Catalogue:
         country = request.GET.get("country", "").strip().upper()
         if country and filters.country != country:
             raise HsdsError(400, "Unknown country: give an ISO 3166-1 alpha-2 code, e.g. HN.")
-        points, urls = _export_points(request)
+        points, urls = export_points(request)
         with translation.override("en"):
             organizations = exports.hsds(points, urls)
         catalogue = cls()

@@ -271,7 +271,7 @@ def _draw_public_detail(request: HttpRequest, lang: str, code: str) -> HttpRespo
     )
 
 
-def _export_points(request: HttpRequest) -> tuple[list[ServicePoint], dict[str, str]]:
+def export_points(request: HttpRequest) -> tuple[list[ServicePoint], dict[str, str]]:
     filters = selectors.parse_filters(request.GET)
     points = list(selectors.public_points(filters.country))
     lang = request.GET.get("lang", "en")
@@ -282,7 +282,7 @@ def _export_points(request: HttpRequest) -> tuple[list[ServicePoint], dict[str, 
 @staff_view(Rule.PUBLIC)
 @gzip_page  # public pages only: they hold no secret a compression attack could reveal
 def export_geojson(request: HttpRequest) -> HttpResponse:
-    points, urls = _export_points(request)
+    points, urls = export_points(request)
     return JsonResponse(
         exports.geojson(points, urls),
         content_type="application/geo+json",
@@ -293,7 +293,7 @@ def export_geojson(request: HttpRequest) -> HttpResponse:
 @staff_view(Rule.PUBLIC)
 @gzip_page  # public pages only: they hold no secret a compression attack could reveal
 def export_kml(request: HttpRequest) -> HttpResponse:
-    points, urls = _export_points(request)
+    points, urls = export_points(request)
     body = exports.kml(points, urls, "Red Cross and Red Crescent service points")
     response = HttpResponse(body, content_type="application/vnd.google-earth.kml+xml")
     response["Content-Disposition"] = 'attachment; filename="routecare-service-points.kml"'
@@ -303,7 +303,7 @@ def export_kml(request: HttpRequest) -> HttpResponse:
 @staff_view(Rule.PUBLIC)
 @gzip_page  # public pages only: they hold no secret a compression attack could reveal
 def export_hsds(request: HttpRequest) -> HttpResponse:
-    points, urls = _export_points(request)
+    points, urls = export_points(request)
     with translation.override("en"):
         organizations = exports.hsds(points, urls)
     return HttpResponse(
