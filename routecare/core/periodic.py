@@ -1,7 +1,8 @@
 """Periodic jobs: plain functions run by `routecare periodic` (the database is the lock).
 
 Each job takes no arguments and returns a short summary for the log, which must hold no
-personal data. Apps list their jobs here rather than the scheduler knowing about apps.
+personal data. Each app registers its own jobs in its ``AppConfig.ready()`` (``register``);
+core runs what is registered and knows no app.
 """
 
 from __future__ import annotations
@@ -31,30 +32,18 @@ class Job:
 MIN_HOLD = dt.timedelta(minutes=10)
 
 
-def _jobs() -> list[Job]:
-    from routecare.core.ratelimit import forget_passed
-    from routecare.flows.triggers import evaluate_all
-    from routecare.indicators.kobo.importer import pull_all
-    from routecare.indicators.rollups import refresh
-    from routecare.referrals.actions import expire_overdue
-    from routecare.retention.actions import purge_all
+_JOBS: dict[str, Job] = {}
 
-    return [
-        Job("indicators.refresh", dt.timedelta(seconds=30), refresh),
-        Job("flows.evaluate-triggers", dt.timedelta(minutes=15), evaluate_all),
-        Job("indicators.kobo-pull", dt.timedelta(minutes=15), pull_all),
-        Job(
-            "referrals.expire-overdue",
-            dt.timedelta(hours=1),
-            lambda: f"{expire_overdue()} referrals expired",
-        ),
-        Job("retention.purge", dt.timedelta(days=1), purge_all),
-        Job(
-            "core.forget-rate-windows",
-            dt.timedelta(minutes=15),
-            lambda: f"{forget_passed()} rate-limit windows deleted",
-        ),
-    ]
+
+def register(name: str, every: dt.timedelta, run: Callable[[], str]) -> Job:
+    """Add an app's job (once: a second ``ready()`` in tests registers the same name again)."""
+    job = Job(name, every, run)
+    _JOBS[name] = job
+    return job
+
+
+def _jobs() -> list[Job]:
+    return list(_JOBS.values())
 
 
 def acquire(name: str, hold: dt.timedelta, now: dt.datetime) -> bool:

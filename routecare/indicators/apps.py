@@ -1,3 +1,5 @@
+import datetime as dt
+
 from django.apps import AppConfig
 
 
@@ -6,9 +8,10 @@ class IndicatorsConfig(AppConfig):
     label = "indicators"
 
     def ready(self) -> None:
-        from routecare.core import caching
+        from routecare.core import caching, periodic
+        from routecare.indicators.kobo.importer import pull_all
         from routecare.indicators.models import Training, TrainingAttendance
-        from routecare.indicators.rollups import CACHE_KIND
+        from routecare.indicators.rollups import CACHE_KIND, refresh
         from routecare.orgs.models import NationalSociety, Route, RouteStop, ServicePoint
         from routecare.referrals.models import Referral
 
@@ -17,3 +20,5 @@ class IndicatorsConfig(AppConfig):
             CACHE_KIND, Training, TrainingAttendance, Referral, ServicePoint, Route, RouteStop,
             NationalSociety,
         )  # fmt: skip
+        periodic.register("indicators.refresh", dt.timedelta(seconds=30), refresh)
+        periodic.register("indicators.kobo-pull", dt.timedelta(minutes=15), pull_all)

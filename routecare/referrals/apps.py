@@ -1,3 +1,5 @@
+import datetime as dt
+
 from django.apps import AppConfig
 
 
@@ -6,6 +8,14 @@ class ReferralsConfig(AppConfig):
     label = "referrals"
 
     def ready(self) -> None:
+        from routecare.core import periodic
+        from routecare.referrals.actions import expire_overdue
+
+        periodic.register(
+            "referrals.expire-overdue",
+            dt.timedelta(hours=1),
+            lambda: f"{expire_overdue()} referrals expired",
+        )
         from routecare.referrals import data_checks
 
         data_checks.register()

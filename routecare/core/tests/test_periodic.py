@@ -1,13 +1,17 @@
-"""Periodic jobs let their lock go when the worker is stopped in the middle of one."""
+"""Periodic jobs let their lock go when the worker is stopped in the middle of one; apps
+register their own jobs."""
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 import signal
+from pathlib import Path
 
 import pytest
 from django.utils import timezone
 
+from routecare.core import periodic
 from routecare.core.models import JobLock
 from routecare.core.periodic import acquire, run_locked, stop_on_sigterm
 
@@ -44,3 +48,18 @@ def test_sigterm_becomes_system_exit() -> None:
         assert stopped.value.code == 128 + signal.SIGTERM
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def test_it_runs_the_jobs_apps_register_and_knows_no_app_itself() -> None:
+    names = {job.name for job in periodic._jobs()}
+    assert {
+        "indicators.refresh",
+        "indicators.kobo-pull",
+        "flows.evaluate-triggers",
+        "referrals.expire-overdue",
+        "retention.purge",
+        "core.forget-rate-windows",
+    } <= names
+    source = Path(periodic.__file__).read_text()
+    other_apps = re.findall(r"routecare\.(\w+)", source)
+    assert set(other_apps) <= {"core"}
