@@ -52,6 +52,7 @@ class Rule(enum.Enum):
     FAQ_APPROVAL = "faq-approval"  # approve and retire them: focal points, regional
     SOCIETY_ADMIN = "society-admin"  # manage own society's points, staff and audit trail
     SYSADMIN = "sysadmin"  # Django admin
+    NODE = "node"  # an enrolled field node syncing with its server: never a staff member
 
 
 @dataclass(frozen=True)
@@ -230,6 +231,8 @@ def allows(actor: Actor | None, rule: Rule) -> bool:
         return actor.administers_society
     if rule is Rule.SYSADMIN:
         return actor.role == Role.SYSADMIN
+    if rule is Rule.NODE:
+        return False  # node endpoints authenticate a node (routecare.sync.api), not staff
     raise AssertionError(rule)
 
 

@@ -173,6 +173,7 @@ def _register_routers() -> None:
     from routecare.orgs.api import router as orgs_router
     from routecare.people.api import router as people_router
     from routecare.referrals.api import router as referrals_router
+    from routecare.sync.api import router as sync_router
 
     api.add_router("/", orgs_router)
     api.add_router("/people", people_router)
@@ -182,6 +183,7 @@ def _register_routers() -> None:
     api.add_router("/", flows_router)
     api.add_router("/", indicators_router)
     api.add_router("/", feedback_router)
+    api.add_router("/", sync_router)
 
 
 _register_routers()

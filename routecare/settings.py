@@ -103,6 +103,7 @@ INSTALLED_APPS = [
     "routecare.indicators",
     "routecare.feedback",
     "routecare.retention",
+    "routecare.sync",
     "django_tasks",
     "django_tasks_db",
     "routecare.demo",
@@ -314,3 +315,9 @@ KOBO_ALLOW_HTTP = envbool("ROUTECARE_KOBO_ALLOW_HTTP", "false")
 ROUTECARE_TRUSTED_PROXY = envbool("ROUTECARE_TRUSTED_PROXY", "false")
 # Public feedback: submissions per client address and hour.
 ROUTECARE_FEEDBACK_PER_HOUR = envint("ROUTECARE_FEEDBACK_PER_HOUR", "5")
+
+# A field node (docs/sync.md): this installation runs at one service point and sends every
+# change of a synced record to its server (`routecare node enroll` sets it up).
+ROUTECARE_NODE = envbool("ROUTECARE_NODE", "false")
+# How often a node tries to sync when it has a link (the periodic job checks every minute).
+ROUTECARE_SYNC_SECONDS = envint("ROUTECARE_SYNC_SECONDS", "60")

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+import uuid
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -97,6 +98,8 @@ def register_person(
     consents: Sequence[str] = (ConsentPurpose.CARE,),
     consent_language: str = "en",
     short_code: str | None = None,
+    person_id: uuid.UUID | None = None,
+    consent_ids: Mapping[str, uuid.UUID] | None = None,
 ) -> Person:
     """Register a person with the minimum data; care consent is required. ``short_code`` keeps
     the code of a card from another society, so the person carries one code along the route."""
@@ -154,6 +157,7 @@ def register_person(
             household = household_of.household
         person = _create_with_unique_code(
             short_code,
+            id=person_id or uuid.uuid4(),
             national_society_id=actor.national_society_id,
             alias=alias.strip() or None,
             sex=sex,
@@ -188,7 +192,63 @@ def register_person(
             ],
         )
         for purpose in consents:
-            _grant(actor, person, purpose, consent_language)
+            _grant(
+                actor,
+                person,
+                purpose,
+                consent_language,
+                consent_id=(consent_ids or {}).get(purpose),
+            )
+    return person
+
+
+# What may change on a registered person, and the rule each value follows.
+PERSON_CHANGES: dict[str, Any] = {
+    "sex": lambda v: _require_choice(v, Sex.values, "sex"),
+    "age_band": lambda v: _require_choice(v, AgeBand.values, "age_band"),
+    "travel_group": lambda v: _require_choice(v, TravelGroup.values, "travel_group"),
+    "population_group": lambda v: _require_choice(v, PopulationGroup.values, "population_group"),
+    "alias": lambda v: fields.ALIAS.check(v, "alias"),
+    "nationality": lambda v: _check_nationality(v),
+    "languages": lambda v: [fields.LANGUAGE.check(code, "languages") for code in v],
+    "vulnerabilities": lambda v: _require_choices(v, Vulnerability.values, "vulnerabilities"),
+    "birth_year": lambda v: None,
+    "short_code": lambda v: None,
+}
+
+
+def _require_choices(values: Sequence[str], choices: Sequence[str], field: str) -> None:
+    for value in values:
+        _require_choice(value, choices, field)
+
+
+def _check_nationality(code: str) -> None:
+    if code and code.upper() not in country_codes():
+        raise ValidationError({"nationality": _("Unknown country code.")})
+
+
+def update_person(actor: Actor, person: Person, changes: Mapping[str, Any]) -> Person:
+    """Change what a person told again (languages, travel group…); the short code and the
+    birth year stay as registered. Audits which fields changed."""
+    working_point(actor, person)
+    require_care_consent(person)
+    unknown = set(changes) - set(PERSON_CHANGES)
+    if unknown:
+        raise ValidationError(_("Unknown person fields: %s") % ", ".join(sorted(unknown)))
+    for name, value in changes.items():
+        if name in ("short_code", "birth_year") and value != getattr(person, name):
+            raise ValidationError({name: _("This cannot change after registration.")})
+        if name in ("languages", "vulnerabilities") and not isinstance(value, list):
+            raise ValidationError({name: _("Give a list.")})
+        PERSON_CHANGES[name](value)
+    with transaction.atomic():
+        touched = [name for name, value in changes.items() if getattr(person, name) != value]
+        if not touched:
+            return person
+        for name in touched:
+            setattr(person, name, changes[name])
+        person.save(update_fields=touched)
+        record_event(actor, "change", "person", person.pk, person_id=person.pk, fields=touched)
     return person
 
 
@@ -215,6 +275,7 @@ def record_encounter(
     follow_up: FollowUpInput | None = None,
     occurred_at: dt.datetime | None = None,
     corrects: Encounter | None = None,
+    encounter_id: uuid.UUID | None = None,
 ) -> Encounter:
     point = working_point(actor, person)
     require_care_consent(person)
@@ -242,6 +303,7 @@ def record_encounter(
 
     with transaction.atomic():
         encounter = Encounter.objects.create(
+            id=encounter_id or uuid.uuid4(),
             person=person,
             service_point=point,
             recorded_by=actor.user,
@@ -268,19 +330,33 @@ def record_encounter(
     return encounter
 
 
-def add_follow_up(actor: Actor, person: Person, follow_up: FollowUpInput) -> FollowUp:
+def add_follow_up(
+    actor: Actor,
+    person: Person,
+    follow_up: FollowUpInput,
+    *,
+    follow_up_id: uuid.UUID | None = None,
+    encounter: Encounter | None = None,
+) -> FollowUp:
     working_point(actor, person)
     require_care_consent(person)
     _validate_follow_up(follow_up, timezone.now())
+    if encounter is not None and encounter.person_id != person.pk:
+        raise ValidationError({"encounter": _("That encounter belongs to someone else.")})
     with transaction.atomic():
-        return _create_follow_up(actor, person, follow_up, None)
+        return _create_follow_up(actor, person, follow_up, encounter, follow_up_id)
 
 
 def _create_follow_up(
-    actor: Actor, person: Person, follow_up: FollowUpInput, encounter: Encounter | None
+    actor: Actor,
+    person: Person,
+    follow_up: FollowUpInput,
+    encounter: Encounter | None,
+    follow_up_id: uuid.UUID | None = None,
 ) -> FollowUp:
     point = working_point(actor)
     created = FollowUp.objects.create(
+        id=follow_up_id or uuid.uuid4(),
         person=person,
         encounter=encounter,
         text=follow_up.text.strip(),
@@ -358,10 +434,17 @@ def update_health_summary_as_of(
 
 
 def _grant(
-    actor: Actor, person: Person, purpose: str, language: str, *, from_card: str = ""
+    actor: Actor,
+    person: Person,
+    purpose: str,
+    language: str,
+    *,
+    from_card: str = "",
+    consent_id: uuid.UUID | None = None,
 ) -> Consent:
     point = working_point(actor)
     consent = Consent.objects.create(
+        id=consent_id or uuid.uuid4(),
         person=person,
         purpose=purpose,
         wording_version=WORDING_VERSION,
@@ -414,7 +497,14 @@ def confirm_consents_from_card(
         ]
 
 
-def give_consent(actor: Actor, person: Person, purpose: str, language: str) -> Consent:
+def give_consent(
+    actor: Actor,
+    person: Person,
+    purpose: str,
+    language: str,
+    *,
+    consent_id: uuid.UUID | None = None,
+) -> Consent:
     working_point(actor, person)
     _require_choice(purpose, ConsentPurpose.values, "purpose")
     fields.LANGUAGE.check(language, "language")
@@ -428,7 +518,7 @@ def give_consent(actor: Actor, person: Person, purpose: str, language: str) -> C
         return existing
     try:
         with transaction.atomic():
-            return _grant(actor, person, purpose, language)
+            return _grant(actor, person, purpose, language, consent_id=consent_id)
     except IntegrityError:
         # Given at the same moment on another device: one active consent per purpose stands.
         return active.get()
@@ -439,9 +529,17 @@ def withdraw_consent(actor: Actor, person: Person, purpose: str) -> int:
     working_point(actor, person)
     _require_choice(purpose, ConsentPurpose.values, "purpose")
     with transaction.atomic():
-        withdrawn = Consent.objects.filter(
+        # One save per consent (one active per purpose), so that each change is noticed
+        # (a field node sends it to its server).
+        withdrawn = 0
+        now = timezone.now()
+        active = Consent.objects.select_for_update().filter(
             person=person, purpose=purpose, withdrawn_at__isnull=True
-        ).update(withdrawn_at=timezone.now(), withdrawn_by=actor.user)
+        )
+        for consent in active:
+            consent.withdrawn_at, consent.withdrawn_by = now, actor.user
+            consent.save(update_fields=["withdrawn_at", "withdrawn_by"])
+            withdrawn += 1
         # Recorded even when nothing was active: who tried to withdraw what is worth knowing.
         record_event(
             actor,

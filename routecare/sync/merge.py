@@ -1,0 +1,62 @@
+"""Merging a node's change into the server's record, from the version both started from.
+
+Pure functions: no database. A field changed on one side only takes that side's value; a
+field changed the same way on both sides is no conflict; a field changed differently on both
+sides is a conflict for a coordinator, never last-write-wins. List fields declared as sets
+merge three-way: what either side added is added, what either side removed stays removed.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+
+def _key(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def merge_sets(base: list[Any], ours: list[Any], theirs: list[Any]) -> list[Any]:
+    """Three-way set merge, keeping the server's order and then the node's additions."""
+    base_keys = {_key(item) for item in base}
+    ours_keys = {_key(item) for item in ours}
+    theirs_keys = {_key(item) for item in theirs}
+    removed = (base_keys - ours_keys) | (base_keys - theirs_keys)
+    merged: list[Any] = []
+    seen: set[str] = set()
+    for item in [*ours, *theirs]:
+        key = _key(item)
+        if key in removed or key in seen:
+            continue
+        seen.add(key)
+        merged.append(item)
+    return merged
+
+
+@dataclass
+class Merged:
+    values: dict[str, Any] = field(default_factory=dict)  # what to write on the server
+    conflicts: dict[str, tuple[Any, Any]] = field(default_factory=dict)  # field: (server, node)
+
+
+def merge(
+    base: dict[str, Any], server: dict[str, Any], node: dict[str, Any], sets: frozenset[str]
+) -> Merged:
+    """``base``: the values the node's change started from; ``server``: the server's values
+    now; ``node``: the values the node wants. Only fields the node changed are considered."""
+    result = Merged()
+    for name, wanted in node.items():
+        before = base.get(name)
+        if _key(wanted) == _key(before):
+            continue  # the node did not change it
+        current = server.get(name)
+        if _key(current) == _key(wanted):
+            continue  # already so
+        if _key(current) == _key(before):
+            result.values[name] = wanted  # changed on the node only
+        elif name in sets:
+            result.values[name] = merge_sets(before or [], current or [], wanted or [])
+        else:
+            result.conflicts[name] = (current, wanted)
+    return result
