@@ -154,9 +154,11 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # WAL lets readers and the single writer work side by side on a field laptop.
+    # WAL lets readers and the single writer work side by side on a field laptop. A field
+    # node syncs to disk at every commit: a power cut must not undo what it acknowledged.
+    _synchronous = "FULL" if envbool("ROUTECARE_NODE", "false") else "NORMAL"
     DATABASES["default"]["OPTIONS"] = {
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "init_command": f"PRAGMA journal_mode=WAL; PRAGMA synchronous={_synchronous};",
         "transaction_mode": "IMMEDIATE",
     }
 

@@ -155,7 +155,7 @@ def push(
     """Send the outbox until it is empty, the link fails or ``max_batches`` were sent."""
     report = PushReport()
     own = client is None
-    client = client or httpx.Client(verify=_verify())
+    client = client or httpx.Client(verify=server_verification())
     try:
         for _n in range(max_batches):
             batch = next_batch()
@@ -175,7 +175,7 @@ def push(
     return report
 
 
-def _verify() -> bool | str:
+def server_verification() -> bool | str:
     """The society's certificate authority, when the node was given it at enrolment."""
     authority: str = getattr(settings, "ROUTECARE_SYNC_CA_FILE", "") or ""
     return authority or True

@@ -1,0 +1,139 @@
+"""``routecare node …``: set up and watch a field node; revoke one on the server."""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from importlib.metadata import version
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
+from django.utils import timezone
+
+from routecare.sync import client, nodes
+from routecare.sync.ingest import held_count
+from routecare.sync.models import Node, NodeState, OutboxChange, SyncConflict
+
+
+def _loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
+def check_server_url(url: str) -> str:
+    """HTTPS only: health data must not cross a network in clear (plain http on loopback,
+    for tests and a server on the same machine)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise CommandError("Give the server's address, e.g. https://routecare.cruzroja.hn")
+    if parts.scheme == "http" and not _loopback(parts.hostname):
+        raise CommandError("Enrolment and sync run over HTTPS only.")
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+class Command(BaseCommand):
+    help = (
+        "Field nodes. On the node: 'enroll <server> <code>', 'sync', 'status'. "
+        "On the server: 'list', 'revoke <node id> --apply'."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        sub = parser.add_subparsers(dest="what", required=True)
+        enroll = sub.add_parser("enroll", help="enrol this machine with a one-time code")
+        enroll.add_argument("server")
+        enroll.add_argument("code")
+        enroll.add_argument("--name", default=socket.gethostname())
+        sub.add_parser("sync", help="send waiting changes now")
+        sub.add_parser("status", help="enrolment, last sync, changes waiting, conflicts")
+        sub.add_parser("list", help="on the server: every node")
+        revoke = sub.add_parser("revoke", help="on the server: cut a node off")
+        revoke.add_argument("node_id")
+        revoke.add_argument("--reason", default="")
+        revoke.add_argument("--apply", action="store_true", help="revoke, not only show")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        getattr(self, "_" + options["what"])(options)
+
+    def _enroll(self, options: dict[str, Any]) -> None:
+        if NodeState.objects.exists():
+            raise CommandError("This machine is already enrolled as a node.")
+        server = check_server_url(options["server"])
+        try:
+            response = httpx.post(
+                server + "/api/v1/sync/enroll",
+                json={"code": options["code"], "name": options["name"][:80],
+                      "version": version("routecare")},
+                timeout=client.TIMEOUT, verify=client.server_verification(),
+            )  # fmt: skip
+        except httpx.HTTPError as error:
+            raise CommandError(f"The server cannot be reached: {type(error).__name__}") from error
+        if response.status_code != 200:
+            try:
+                detail = response.json().get("detail", "")
+            except ValueError:
+                detail = ""
+            raise CommandError(f"Enrolment refused ({response.status_code}): {detail}")
+        answer = response.json()
+        with transaction.atomic():
+            NodeState.objects.create(
+                node_id=answer["node_id"], server_url=server, credential=answer["credential"],
+                service_point_id=answer["service_point_id"],
+                national_society_id=answer["national_society_id"],
+            )  # fmt: skip
+        self.stdout.write(f"Enrolled as node {answer['node_id']} at {server}.")
+        if not settings.ROUTECARE_NODE:
+            self.stdout.write("Run RouteCare here with ROUTECARE_NODE=true (see README).")
+
+    def _sync(self, options: dict[str, Any]) -> None:
+        try:
+            report = client.sync_now()
+        except client.SyncUnavailable as error:
+            raise CommandError(f"Not synced: {error}") from error
+        self.stdout.write(report.summary())
+
+    def _status(self, options: dict[str, Any]) -> None:
+        state = NodeState.objects.first()
+        if state is None:
+            self.stdout.write("Not a node: this is a server (or a node not enrolled yet).")
+            return
+        waiting = OutboxChange.objects.filter(state=OutboxChange.State.WAITING).count()
+        refused = OutboxChange.objects.filter(state=OutboxChange.State.REFUSED).count()
+        last = state.last_success_at.isoformat() if state.last_success_at else "never"
+        self.stdout.write(f"node {state.node_id} of {state.server_url}")
+        self.stdout.write(f"last successful sync: {last}")
+        self.stdout.write(f"changes waiting: {waiting}; refused by the server: {refused}")
+        if state.last_error:
+            self.stdout.write(f"last error: {state.last_error}")
+
+    def _list(self, options: dict[str, Any]) -> None:
+        now = timezone.now()
+        for node in Node.objects.select_related("service_point").order_by("name"):
+            contact = (
+                f"{int((now - node.last_contact_at).total_seconds() // 60)} min ago"
+                if node.last_contact_at
+                else "never"
+            )
+            state = f"revoked {node.revoked_at:%Y-%m-%d}" if node.revoked_at else "active"
+            conflicts = SyncConflict.objects.filter(node=node, resolved_at__isnull=True).count()
+            self.stdout.write(
+                f"{node.pk}  {node.name}  {node.service_point.code}  last contact {contact}  "
+                f"backlog {node.backlog} (+{held_count(node.pk)} held)  conflicts {conflicts}  "
+                f"version {node.version or '?'}  {state}"
+            )
+
+    def _revoke(self, options: dict[str, Any]) -> None:
+        node = nodes.node_by_id(options["node_id"])
+        if node is None:
+            raise CommandError("No such node.")
+        if not options["apply"]:
+            self.stdout.write(f"Would revoke {node.name} at {node.service_point.code}.")
+            self.stdout.write("Dry run: run with --apply to revoke.")
+            return
+        nodes.revoke_node(None, node, options["reason"])
+        self.stdout.write(f"Revoked {node.name}: its credential no longer works.")

@@ -1,0 +1,141 @@
+"""A real node (its own process and SQLite file) working offline, then syncing with a real
+server (the test's live server): nothing lost, nothing twice, even after a power cut."""
+
+from __future__ import annotations
+
+import base64
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+
+from routecare.conftest import Society
+from routecare.people.models import Encounter, HealthSummary, Person
+from routecare.sync import nodes
+from routecare.sync.models import AppliedChange
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+class FieldNode:
+    """One node: ``routecare`` commands in a separate process, on its own SQLite file."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.env = {
+            **os.environ,
+            "DATABASE_URL": f"sqlite:///{directory / 'node.sqlite3'}",
+            "ROUTECARE_NODE": "true",
+            "SECRET_KEY": secrets.token_urlsafe(40),
+            "ROUTECARE_FIELD_KEYS": "n1:" + base64.b64encode(secrets.token_bytes(32)).decode(),
+            "ROUTECARE_TASKS": "immediate",
+            "DJANGO_SETTINGS_MODULE": "routecare.settings",
+        }
+
+    def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        command = [str(Path(sys.executable).parent / "routecare"), *args]
+        done = subprocess.run(  # noqa: S603 - our own command, our own arguments
+            command, env=self.env, cwd=self.directory,
+            capture_output=True, text=True, timeout=180,
+        )  # fmt: skip
+        if check and done.returncode != 0:
+            raise AssertionError(f"routecare {' '.join(args)}: {done.stdout}\n{done.stderr}")
+        return done
+
+    def python(self, code: str) -> subprocess.Popen[str]:
+        script = self.directory / "work.py"
+        script.write_text(
+            "import django\ndjango.setup()\n" + textwrap.dedent(code), encoding="utf-8"
+        )
+        return subprocess.Popen(  # noqa: S603 - our own script
+            [sys.executable, str(script)], env=self.env, cwd=self.directory, text=True,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        )  # fmt: skip
+
+
+WORK = """
+from routecare.access import build_actor
+from django.contrib.auth.models import User
+from routecare.people import actions
+user = User.objects.get(username="{username}")
+actor = build_actor(user, "{point}", via="web")
+for n in range({people}):
+    person = actions.register_person(actor, sex="male", age_band="18-59", consent_language="es")
+    actions.record_encounter(actor, person, services=[("water", 1), ("first-aid", 1)])
+    actions.update_health_summary(actor, person, allergies=["penicillin"])
+    print(person.pk, flush=True)
+"""
+
+
+def _reference_data(tmp_path: Path) -> Path:
+    """What the node would pull first (pull comes with a later part of issue 21): the
+    network's societies and points, and the staff who may sign in at the node."""
+    path = tmp_path / "reference.json"
+    call_command(
+        "dumpdata", "orgs.network", "orgs.nationalsociety", "orgs.servicepoint", "auth.user",
+        "orgs.membership", output=str(path), verbosity=0,
+    )  # fmt: skip
+    return path
+
+
+def _enrolled_node(tmp_path: Path, own: Society, server: str) -> FieldNode:
+    node = FieldNode(tmp_path)
+    node.run("migrate", "--no-input")
+    node.run("loaddata", str(_reference_data(tmp_path)))
+    code = nodes.create_enrolment_code(own.actor("focal_point"), own.point)
+    node.run("node", "enroll", server, code, "--name", "Lajas Blancas laptop")
+    return node
+
+
+def test_a_node_works_offline_and_its_records_reach_the_server_once(
+    tmp_path: Path, own: Society, live_server: Any
+) -> None:
+    node = _enrolled_node(tmp_path, own, live_server.url)
+    work = node.python(WORK.format(username=own.volunteer.username, point=own.point.pk, people=3))
+    out, err = work.communicate(timeout=120)
+    assert work.returncode == 0, err
+    made = out.split()
+    assert len(made) == 3
+    assert "changes waiting: 12" in node.run("node", "status").stdout
+    assert Person.objects.count() == 0  # nothing reached the server yet
+    node.run("node", "sync")
+    node.run("node", "sync")  # again: nothing new, nothing twice
+    assert sorted(str(pk) for pk in Person.objects.values_list("pk", flat=True)) == sorted(made)
+    assert Encounter.objects.count() == 3
+    assert all(s.allergies == ["penicillin"] for s in HealthSummary.objects.all())
+    assert "changes waiting: 0" in node.run("node", "status").stdout
+
+
+def test_a_power_cut_mid_transaction_loses_nothing_and_makes_nothing_half(
+    tmp_path: Path, own: Society, live_server: Any
+) -> None:
+    node = _enrolled_node(tmp_path, own, live_server.url)
+    work = node.python(
+        WORK.format(username=own.volunteer.username, point=own.point.pk, people=100000)
+    )
+    assert work.stdout is not None
+    for _line in range(5):
+        work.stdout.readline()  # at least five people registered
+    time.sleep(0.05)
+    work.send_signal(signal.SIGKILL)  # the power goes, in the middle of a transaction
+    work.wait(timeout=30)
+    node.run("node", "sync")
+    # Every person the node kept arrived with everything of theirs; none twice.
+    kept = node.run(
+        "shell", "-c",
+        "from routecare.people.models import Person; print(Person.objects.count())",
+    ).stdout.split()[-1]  # fmt: skip
+    assert Person.objects.count() == int(kept) >= 5
+    assert AppliedChange.objects.filter(label="people.person").count() == int(kept)
+    for person in Person.objects.all():
+        assert person.encounters.count() <= 1
+        assert person.consents.count() == 1
+    assert "changes waiting: 0" in node.run("node", "status").stdout
