@@ -1,7 +1,6 @@
 """``/api/v1/sync/…``: what enrolled field nodes call. Authenticated by the node's own
 credential (``Authorization: Bearer rcn_…``), never by a staff member's token."""
 
-
 import functools
 import json
 from collections.abc import Callable
