@@ -83,6 +83,8 @@ class EnrolIn(Schema):
     code: str = Field(max_length=40)
     name: str = Field(max_length=80)
     version: str = Field(default="", max_length=40)
+    # What other apps send at enrolment (cards: the node's card-signing public key).
+    extra: dict[str, str] = Field(default_factory=dict, max_length=10)
 
 
 class EnrolOut(Schema):
@@ -90,6 +92,7 @@ class EnrolOut(Schema):
     credential: str
     service_point_id: str
     national_society_id: str
+    extra: dict[str, Any]
 
 
 @router.post(
@@ -104,7 +107,7 @@ def enroll(request: HttpRequest, payload: EnrolIn) -> HttpResponse:
     if ratelimit.refused(scope, request, limit=ENROL_FAILURES_PER_HOUR, seconds=3600):
         return _error(_("Too many wrong enrolment codes from this address: try in an hour."), 429)
     try:
-        enrolment = nodes.enroll(payload.code, payload.name, payload.version)
+        enrolment = nodes.enroll(payload.code, payload.name, payload.version, payload.extra)
     except ValidationError as error:
         ratelimit.allow(scope, request, limit=ENROL_FAILURES_PER_HOUR, seconds=3600)
         return _error(" ".join(error.messages), 400)
@@ -115,5 +118,6 @@ def enroll(request: HttpRequest, payload: EnrolIn) -> HttpResponse:
             "credential": enrolment.credential,
             "service_point_id": str(node.service_point_id),
             "national_society_id": str(node.national_society_id),
+            "extra": enrolment.extra,
         }
     )

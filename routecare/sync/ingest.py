@@ -201,7 +201,7 @@ def _merge_into(
         if syncable.immutable or syncable.update is None:
             raise RefusalError(_("This record exists already with other content."))
         base = {}
-    merged = merge.merge(base, current, change.values, syncable.sets)
+    merged = merge.merge(base, current, change.values, syncable.sets, syncable.counters)
     if merged.values:
         if syncable.update is None:
             raise RefusalError(_("This kind of record cannot be changed."))

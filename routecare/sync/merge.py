@@ -4,6 +4,9 @@ Pure functions: no database. A field changed on one side only takes that side's 
 field changed the same way on both sides is no conflict; a field changed differently on both
 sides is a conflict for a coordinator, never last-write-wins. List fields declared as sets
 merge three-way: what either side added is added, what either side removed stays removed.
+Counters (a number, or an object of numbers such as people by sex and age) travel as deltas:
+the server adds what the node added since its base, so two writers or a replayed change never
+count twice (a replay is caught earlier, by the change id).
 """
 
 from __future__ import annotations
@@ -40,8 +43,23 @@ class Merged:
     conflicts: dict[str, tuple[Any, Any]] = field(default_factory=dict)  # field: (server, node)
 
 
+def add_delta(current: Any, before: Any, wanted: Any) -> Any:
+    """``current`` plus what changed from ``before`` to ``wanted``: numbers, or objects of
+    numbers key by key (a key missing on a side counts as 0)."""
+    if isinstance(wanted, dict) or isinstance(current, dict):
+        current, before, wanted = current or {}, before or {}, wanted or {}
+        keys = list(dict.fromkeys([*current, *wanted, *before]))
+        merged = {k: add_delta(current.get(k), before.get(k), wanted.get(k)) for k in keys}
+        return {k: v for k, v in merged.items() if v != 0 or k in current or k in wanted}
+    return int(current or 0) + int(wanted or 0) - int(before or 0)
+
+
 def merge(
-    base: dict[str, Any], server: dict[str, Any], node: dict[str, Any], sets: frozenset[str]
+    base: dict[str, Any],
+    server: dict[str, Any],
+    node: dict[str, Any],
+    sets: frozenset[str],
+    counters: frozenset[str] = frozenset(),
 ) -> Merged:
     """``base``: the values the node's change started from; ``server``: the server's values
     now; ``node``: the values the node wants. Only fields the node changed are considered."""
@@ -51,6 +69,9 @@ def merge(
         if _key(wanted) == _key(before):
             continue  # the node did not change it
         current = server.get(name)
+        if name in counters:
+            result.values[name] = add_delta(current, before, wanted)
+            continue
         if _key(current) == _key(wanted):
             continue  # already so
         if _key(current) == _key(before):

@@ -11,7 +11,8 @@ import datetime as dt
 import hashlib
 import secrets
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -22,6 +23,7 @@ from ninja.errors import HttpError
 from routecare.access import Actor
 from routecare.audit.actions import record_event
 from routecare.orgs.models import Role, ServicePoint
+from routecare.sync import signals
 from routecare.sync.models import EnrolmentCode, Node
 
 CREDENTIAL_PREFIX = "rcn_"
@@ -60,9 +62,12 @@ def create_enrolment_code(actor: Actor, point: ServicePoint) -> str:
 class Enrolment:
     node: Node
     credential: str  # shown to the node once
+    extra: dict[str, Any] = field(default_factory=dict)  # from other apps (signals)
 
 
-def enroll(code: str, name: str, version: str = "") -> Enrolment:
+def enroll(
+    code: str, name: str, version: str = "", extra: dict[str, Any] | None = None
+) -> Enrolment:
     """Trade an enrolment code for a node credential. One use; refused when expired."""
     name = name.strip()[:80]
     if not name:
@@ -86,7 +91,13 @@ def enroll(code: str, name: str, version: str = "") -> Enrolment:
         )  # fmt: skip
         found.used_at, found.node = now, node
         found.save(update_fields=["used_at", "node"])
-    return Enrolment(node, credential)
+        answer: dict[str, Any] = {}
+        for _receiver, returned in signals.node_enrolling.send(
+            sender=Node, node=node, extra=extra or {}
+        ):
+            if isinstance(returned, dict):
+                answer.update(returned)
+    return Enrolment(node, credential, answer)
 
 
 def node_for_credential(raw: str) -> Node | None:
@@ -122,6 +133,7 @@ def revoke_node(actor: Actor | None, node: Node, reason: str = "") -> Node:
             node.save(update_fields=["revoked_at", "revoked_by"])
         if actor is not None:
             record_event(actor, "revoke", "node", node.pk, detail=reason[:150])
+        signals.node_revoked.send(sender=Node, node=node, actor=actor)
     return node
 
 

@@ -25,10 +25,10 @@ class Syncable:
     """One model that travels from nodes to the server.
 
     ``fields`` are the values a change carries; ``sets`` are list fields merged three-way as
-    sets from the base (an allergy deleted on one side stays deleted); every other field
-    merges field by field and a field changed differently on both sides since the base is a
-    conflict. ``immutable`` records (encounters) are created once and never changed: two
-    places recording two encounters is two encounters.
+    sets from the base (an allergy deleted on one side stays deleted); ``counters`` add the
+    node's delta to the server's value; every other field merges field by field, and a field
+    changed differently on both sides since the base is a conflict. ``immutable`` records
+    (encounters) are created once and never changed: two places, two encounters.
     """
 
     label: str  # "people.person": stable on the wire
@@ -38,6 +38,8 @@ class Syncable:
     create: Callable[[Actor, uuid.UUID, Values], models.Model]
     update: Callable[[Actor, Any, Values], models.Model] | None = None
     sets: frozenset[str] = frozenset()
+    # Numbers (or objects of numbers) that travel as deltas from the base: daily counts.
+    counters: frozenset[str] = frozenset()
     immutable: bool = False
     # The records a change needs before it can apply: (label, id) pairs, from the record's
     # id and the values it carries.

@@ -14,7 +14,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.utils import timezone
 
-from routecare.sync import client, nodes
+from routecare.sync import client, nodes, signals
 from routecare.sync.ingest import held_count
 from routecare.sync.models import Node, NodeState, OutboxChange, SyncConflict
 
@@ -64,11 +64,15 @@ class Command(BaseCommand):
         if NodeState.objects.exists():
             raise CommandError("This machine is already enrolled as a node.")
         server = check_server_url(options["server"])
+        extra: dict[str, Any] = {}
+        for _receiver, returned in signals.enrolment_preparing.send(sender=NodeState):
+            if isinstance(returned, dict):
+                extra.update(returned)
         try:
             response = httpx.post(
                 server + "/api/v1/sync/enroll",
                 json={"code": options["code"], "name": options["name"][:80],
-                      "version": version("routecare")},
+                      "version": version("routecare"), "extra": extra},
                 timeout=client.TIMEOUT, verify=client.server_verification(),
             )  # fmt: skip
         except httpx.HTTPError as error:
@@ -86,6 +90,7 @@ class Command(BaseCommand):
                 service_point_id=answer["service_point_id"],
                 national_society_id=answer["national_society_id"],
             )  # fmt: skip
+            signals.enrolment_completed.send(sender=NodeState, answer=answer)
         self.stdout.write(f"Enrolled as node {answer['node_id']} at {server}.")
         if not settings.ROUTECARE_NODE:
             self.stdout.write("Run RouteCare here with ROUTECARE_NODE=true (see README).")
