@@ -14,6 +14,7 @@ import uuid
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from routecare.access import Actor
@@ -21,11 +22,16 @@ from routecare.people import actions
 from routecare.people.models import (
     Consent,
     Encounter,
+    EncounterService,
     FollowUp,
     HealthSummary,
     Person,
 )
-from routecare.sync.registry import Syncable, Values, register
+from routecare.sync.registry import Relevance, Syncable, Values, register, register_relevance
+
+# A node holds the people seen at its point in the last 90 days (others are found through
+# the card they carry, or when online).
+RELEVANT_FOR = dt.timedelta(days=90)
 
 PERSON_FIELDS = (
     "sex", "age_band", "birth_year", "nationality", "languages", "travel_group",
@@ -262,7 +268,7 @@ register(
         label="people.person", model=Person, fields=PERSON_FIELDS,
         serialize=serialize_person, create=create_person, update=update_person,
         sets=frozenset({"languages", "vulnerabilities"}),
-        author=lambda person: _username(person.registered_by),
+        author=lambda person: _username(person.registered_by), person_field="pk",
     )
 )  # fmt: skip
 register(
@@ -270,7 +276,7 @@ register(
         label="people.consent", model=Consent,
         fields=("person", "purpose", "language", "withdrawn"),
         serialize=serialize_consent, create=create_consent, update=update_consent,
-        parents=_person_parent,
+        parents=_person_parent, person_field="person_id",
         author=lambda consent: _username(consent.withdrawn_by or consent.recorded_by),
     )
 )  # fmt: skip
@@ -279,7 +285,8 @@ register(
         label="people.encounter", model=Encounter,
         fields=("person", "occurred_at", "triage", "notes", "services", "corrects"),
         serialize=serialize_encounter, create=create_encounter, immutable=True,
-        parents=_encounter_parents,
+        parents=_encounter_parents, person_field="person_id",
+        children=((EncounterService, "encounter_id"),),
         author=lambda encounter: _username(encounter.recorded_by),
     )
 )  # fmt: skip
@@ -291,6 +298,7 @@ register(
         update=update_health_summary,
         sets=frozenset({"allergies", "conditions", "medicines", "child_growth", "vaccinations"}),
         parents=lambda record_id, values: [("people.person", str(record_id))],
+        person_field="person_id",
         author=lambda summary: _username(summary.updated_by),
     )
 )  # fmt: skip
@@ -299,7 +307,28 @@ register(
         label="people.follow_up", model=FollowUp,
         fields=("person", "encounter", "text", "due", "urgency", "done"),
         serialize=serialize_follow_up, create=create_follow_up, update=update_follow_up,
-        parents=_follow_up_parents,
+        parents=_follow_up_parents, person_field="person_id",
         author=lambda follow_up: _username(follow_up.done_by or follow_up.created_by),
     )
 )  # fmt: skip
+
+
+def _relevant_people(point_id: uuid.UUID, now: dt.datetime) -> QuerySet[Any]:
+    seen = Encounter.objects.filter(
+        service_point_id=point_id, occurred_at__gte=now - RELEVANT_FOR
+    ).values_list("person_id", flat=True)
+    registered = Person.objects.filter(
+        registered_at_point_id=point_id, created_at__gte=now - RELEVANT_FOR
+    ).values_list("pk", flat=True)
+    return seen.order_by().union(registered.order_by())
+
+
+def _newly_relevant(point_id: uuid.UUID, since: dt.datetime) -> QuerySet[Any]:
+    return (
+        Encounter.objects.filter(service_point_id=point_id, recorded_at__gt=since)
+        .values_list("person_id", flat=True)
+        .distinct()
+    )
+
+
+register_relevance(Relevance(all=_relevant_people, new=_newly_relevant))

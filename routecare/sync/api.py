@@ -1,6 +1,7 @@
 """``/api/v1/sync/…``: what enrolled field nodes call. Authenticated by the node's own
 credential (``Authorization: Bearer rcn_…``), never by a staff member's token."""
 
+import datetime as dt
 import functools
 import json
 from collections.abc import Callable
@@ -8,6 +9,7 @@ from typing import Any, ParamSpec, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema
 from ninja.security import HttpBearer
@@ -18,6 +20,7 @@ from routecare.core.api_errors import ErrorOut
 from routecare.sync import nodes
 from routecare.sync.ingest import apply_batch
 from routecare.sync.models import Node
+from routecare.sync.pull import page as pull_page
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -77,6 +80,29 @@ def push(request: HttpRequest) -> HttpResponse:
 
 
 ENROL_FAILURES_PER_HOUR = 10
+
+
+@router.get(
+    "/sync/pull", response={200: dict[str, Any], 400: ErrorOut}, summary="Pull a page of updates"
+)
+@node_rule
+def pull(request: HttpRequest, since: str = "", page: int = 0) -> HttpResponse:
+    """Erasures first, then reference data, then the records of the people relevant to the
+    node's point changed since ``since`` (the ``server_time`` of the node's last complete
+    pull), ``page`` by ``page`` until ``complete``."""
+    node: Node = request.auth  # type: ignore[attr-defined]
+    when = None
+    if since:
+        try:
+            when = dt.datetime.fromisoformat(since)
+        except ValueError:
+            when = None
+        if when is None or timezone.is_naive(when):
+            return _error(_("since must be a date and time with its time zone."), 400)
+    if not 0 <= page <= 10000:
+        return _error(_("page must be between 0 and 10000."), 400)
+    nodes.record_contact(node, None, request.headers.get("X-RouteCare-Version"))
+    return JsonResponse(pull_page(node, when, page))
 
 
 class EnrolIn(Schema):

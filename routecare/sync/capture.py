@@ -3,7 +3,7 @@
 On a node, a save of a synced model writes an ``OutboxChange`` in the same transaction (a
 power cut loses both or neither); changes applied from the server are not sent back. On the
 server, a save bumps the record's version (immutable records keep version 1), so a node's
-change can say which version it started from.
+change can say which version it started from, and a delete leaves an ``ErasedRecord``.
 """
 
 from __future__ import annotations
@@ -17,11 +17,11 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, models, transaction
 from django.db.models import F
-from django.db.models.signals import post_save
+from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 
 from routecare.sync import clock, registry
-from routecare.sync.models import NodeState, OutboxChange, RecordVersion
+from routecare.sync.models import ErasedRecord, NodeState, OutboxChange, RecordVersion
 
 _applying_remote = contextvars.ContextVar("sync_applying_remote", default=False)
 
@@ -42,20 +42,40 @@ def is_node() -> bool:
 
 def connect() -> None:
     for syncable in registry.all_syncables():
-        post_save.connect(_saved, sender=syncable.model, dispatch_uid=f"sync-{syncable.label}")
+        uid = f"sync-{syncable.label}"
+        post_save.connect(_saved, sender=syncable.model, dispatch_uid=uid)
+        post_delete.connect(_deleted, sender=syncable.model, dispatch_uid=uid)
 
 
-def _saved(sender: type[models.Model], instance: models.Model, raw: bool = False, **_: Any) -> None:
+def _saved(
+    sender: type[models.Model],
+    instance: models.Model,
+    created: bool = False,
+    raw: bool = False,
+    **_: Any,
+) -> None:
     if raw:
-        return  # fixtures and restores
+        return  # fixtures, restores, and rows a node receives from its server
     syncable = registry.syncable_for(sender)
     if syncable is None:
         return
     if is_node():
         if not _applying_remote.get():
             add_to_outbox(syncable.label, instance.pk)
+    elif created:
+        new_version(syncable.label, instance.pk)
     elif not syncable.immutable:
         bump_version(syncable.label, instance.pk)
+
+
+def _deleted(sender: type[models.Model], instance: models.Model, **_: Any) -> None:
+    """On the server, a deleted record (erasure, purge) is remembered, so that nodes delete
+    their copy and never send it back."""
+    syncable = registry.syncable_for(sender)
+    if syncable is None or is_node():
+        return
+    ErasedRecord.objects.get_or_create(label=syncable.label, record_id=instance.pk)
+    RecordVersion.objects.filter(label=syncable.label, record_id=instance.pk).delete()
 
 
 def add_to_outbox(label: str, record_id: uuid.UUID) -> None:
@@ -71,6 +91,13 @@ def add_to_outbox(label: str, record_id: uuid.UUID) -> None:
     if state is not None:
         NodeState.objects.filter(pk=state.pk).update(last_hlc=hlc)
     OutboxChange.objects.create(label=label, record_id=record_id, hlc=hlc)
+
+
+def new_version(label: str, record_id: uuid.UUID) -> None:
+    """Version 1 of a record created here: one INSERT, no savepoint (on the write path of
+    every encounter). The record's own INSERT just succeeded under this id, and a deleted
+    record's version goes with it, so no version row can exist yet."""
+    RecordVersion.objects.create(label=label, record_id=record_id)
 
 
 def bump_version(label: str, record_id: uuid.UUID) -> int:

@@ -8,6 +8,7 @@ server version it starts from.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 from dataclasses import dataclass, field
@@ -19,13 +20,14 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from routecare.sync import capture, registry
+from routecare.sync import capture, registry, rows
 from routecare.sync.api import MAX_BATCH_BYTES
 from routecare.sync.models import BaseRecord, NodeState, OutboxChange
 
 logger = logging.getLogger(__name__)
 
 ACKNOWLEDGED = {"applied", "merged", "conflict", "duplicate", "held"}
+DROPPED = {"erased"}  # the server erased the record: the change goes, nothing is kept
 TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 
 
@@ -41,11 +43,13 @@ class PushReport:
     batches: int = 0
     waiting: int = 0
     outcomes: dict[str, int] = field(default_factory=dict)
+    pulled: PullReport | None = None
 
     def summary(self) -> str:
+        pulled = f"; pulled {self.pulled.summary()}" if self.pulled else ""
         return (
             f"{self.acknowledged} changes acknowledged, {self.refused} refused, "
-            f"{self.waiting} waiting, in {self.batches} batches"
+            f"{self.waiting} waiting, in {self.batches} batches{pulled}"
         )
 
 
@@ -135,11 +139,19 @@ def _settle(batch: list[OutboxChange], outcomes: list[Any], report: PushReport) 
         with transaction.atomic():
             if kind in ACKNOWLEDGED:
                 frozen = change.frozen or {}
+                version = int(outcome.get("version") or 0)
+                expected = int(frozen.get("base_version") or 0) + 1
+                if kind != "applied" or version != expected:
+                    # The server's record is not what this node sent (merged with changes
+                    # made elsewhere): its values come down at the next pull.
+                    version = 0
                 BaseRecord.objects.update_or_create(
                     label=change.label, record_id=change.record_id,
-                    defaults={"version": int(outcome.get("version") or 0),
-                              "values": frozen.get("values", {})},
+                    defaults={"version": version, "values": frozen.get("values", {})},
                 )  # fmt: skip
+                change.delete()
+                report.acknowledged += 1
+            elif kind in DROPPED:
                 change.delete()
                 report.acknowledged += 1
             else:
@@ -181,6 +193,140 @@ def server_verification() -> bool | str:
     return authority or True
 
 
+@dataclass
+class PullReport:
+    erased: int = 0
+    reference_rows: int = 0
+    records: int = 0
+    skipped: int = 0  # records with changes of this node still waiting: next time
+    pages: int = 0
+
+    def summary(self) -> str:
+        return (
+            f"{self.erased} erased, {self.reference_rows} reference rows, "
+            f"{self.records} records in {self.pages} pages"
+        )
+
+
+def _get_page(state: NodeState, client: httpx.Client, since: str, number: int) -> dict[str, Any]:
+    try:
+        response = client.get(
+            state.server_url.rstrip("/") + "/api/v1/sync/pull",
+            params={"since": since, "page": number},
+            headers={
+                "Authorization": f"Bearer {state.credential}",
+                "X-RouteCare-Version": version("routecare"),
+            },
+            timeout=TIMEOUT,
+        )
+    except httpx.HTTPError as error:
+        raise SyncUnavailable(f"no link to the server: {type(error).__name__}") from error
+    if response.status_code != 200:
+        raise SyncUnavailable(f"the server answered {response.status_code}")
+    try:
+        answer: dict[str, Any] = response.json()
+    except ValueError as error:
+        raise SyncUnavailable("the server's answer was not readable") from error
+    return answer
+
+
+def _erase(items: list[Any], report: PullReport) -> None:
+    """First of all: what the server erased goes from this node, with any change of it
+    still waiting (never sent back)."""
+    # People first: what is theirs goes with them (encounters cannot be deleted on their own).
+    for item in sorted(items, key=lambda item: not registry.is_person(str(item.get("label")))):
+        syncable = registry.syncable(str(item.get("label")))
+        if syncable is None:
+            continue
+        found = syncable.model._default_manager.filter(pk=item["record_id"])
+        try:
+            deleted, _kinds = found.delete() if found.exists() else (0, {})
+        except PermissionError:
+            deleted = 0  # immutable (an encounter): it goes with its person
+        OutboxChange.objects.filter(record_id=item["record_id"]).delete()
+        BaseRecord.objects.filter(record_id=item["record_id"]).delete()
+        report.erased += 1 if deleted else 0
+    # Records that went with them (a person's encounters): their waiting changes go too.
+    for change in OutboxChange.objects.all():
+        syncable = registry.syncable(change.label)
+        if syncable and not syncable.model._default_manager.filter(pk=change.record_id).exists():
+            change.delete()
+
+
+def _install_references(references: list[Any], report: PullReport) -> None:
+    by_label = {reference.label: reference for reference in registry.references()}
+    for group in references:
+        reference = by_label.get(str(group.get("label")))
+        if reference is None:
+            continue
+        for row in group.get("rows", []):
+            if rows.install(reference.model, row) is not None:
+                report.reference_rows += 1
+
+
+def _install_record(record: dict[str, Any], report: PullReport) -> None:
+    syncable = registry.syncable(str(record.get("label")))
+    if syncable is None:
+        return
+    row = record["row"]
+    record_id = row[syncable.model._meta.pk.attname]
+    if OutboxChange.objects.filter(label=syncable.label, record_id=record_id).exists():
+        report.skipped += 1  # this node changed it too: its change goes up first
+        return
+    base = BaseRecord.objects.filter(label=syncable.label, record_id=record_id).first()
+    if base is not None and base.version >= int(record.get("version") or 0):
+        return  # already as new here
+    installed = rows.install(syncable.model, row)
+    if installed is None:
+        report.skipped += 1
+        return
+    for child_name, child_rows in (record.get("children") or {}).items():
+        for child, fk in syncable.children:
+            if child.__name__ != child_name:
+                continue
+            child._default_manager.filter(**{fk: installed.pk}).delete()
+            for child_row in child_rows:
+                rows.install(child, {**child_row, fk: installed.pk})
+    BaseRecord.objects.update_or_create(
+        label=syncable.label, record_id=installed.pk,
+        defaults={"version": int(record.get("version") or 1), "values": record.get("values", {})},
+    )  # fmt: skip
+    report.records += 1
+
+
+def pull(state: NodeState, client: httpx.Client | None = None, max_pages: int = 200) -> PullReport:
+    """Everything that changed on the server since the last complete pull, page by page;
+    ``pulled_until`` moves only when every page arrived and nothing had to wait."""
+    report = PullReport()
+    own = client is None
+    client = client or httpx.Client(verify=server_verification())
+    since = state.pulled_until.isoformat() if state.pulled_until else ""
+    server_time = None
+    try:
+        for number in range(max_pages):
+            answer = _get_page(state, client, since, number)
+            report.pages += 1
+            with transaction.atomic(), capture.applying_remote():
+                if number == 0:
+                    server_time = answer.get("server_time")
+                    _erase(answer.get("erased", []), report)
+                    _install_references(answer.get("references", []), report)
+                for record in answer.get("records", []):
+                    _install_record(record, report)
+            if answer.get("complete"):
+                break
+        else:
+            return report  # more pages than one sync takes: go on next time
+    finally:
+        if own:
+            client.close()
+    if server_time and not report.skipped:
+        NodeState.objects.filter(pk=state.pk).update(
+            pulled_until=dt.datetime.fromisoformat(server_time)
+        )
+    return report
+
+
 def sync_now(client: httpx.Client | None = None) -> PushReport:
     state = NodeState.objects.first()
     if state is None:
@@ -189,6 +335,8 @@ def sync_now(client: httpx.Client | None = None) -> PushReport:
     NodeState.objects.filter(pk=state.pk).update(last_attempt_at=now)
     try:
         report = push(state, client)
+        # After the push: what this node changed is on the server before it pulls.
+        report.pulled = pull(state, client)
     except SyncUnavailable as error:
         NodeState.objects.filter(pk=state.pk).update(last_error=str(error)[:200])
         raise

@@ -21,6 +21,7 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -29,7 +30,7 @@ from routecare.access import Actor, build_actor
 from routecare.audit.actions import record_event
 from routecare.sync import capture, merge, registry
 from routecare.sync.changes import Change, ChangeError, parse
-from routecare.sync.models import AppliedChange, HeldChange, Node, SyncConflict
+from routecare.sync.models import AppliedChange, ErasedRecord, HeldChange, Node, SyncConflict
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +38,7 @@ logger = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class Outcome:
     id: str
-    outcome: str  # applied, merged, conflict, duplicate, held, mismatch, refused
+    outcome: str  # applied, merged, conflict, duplicate, held, erased, mismatch, refused
     status: int
     message: str = ""
     version: int = 0
@@ -74,6 +75,9 @@ def apply_one(node: Node, raw: Any, now: dt.datetime) -> Outcome:
     known = _known(change)
     if known is not None:
         return known
+    if _erased(change):
+        # Erased here (on request, or purged): never written again; the node drops it.
+        return Outcome(str(change.id), "erased", 410, _("This person's record was erased."))
     try:
         actor = _actor(node, change.by)
         missing = _missing_parent(change)
@@ -102,6 +106,21 @@ def _known(change: Change) -> Outcome | None:
             return Outcome(str(change.id), "held", 202, _("Waiting for %s.") % held.waiting_for)
         return _mismatch(change)
     return None
+
+
+def _erased(change: Change) -> bool:
+    syncable = registry.known(change.label)
+    keys = [
+        (change.label, str(change.record_id)),
+        *syncable.parents(change.record_id, change.values),
+    ]
+    match = Q()
+    for label, record_id in keys:
+        try:
+            match |= Q(label=label, record_id=uuid.UUID(str(record_id)))
+        except ValueError:
+            continue
+    return ErasedRecord.objects.filter(match).exists()
 
 
 def _mismatch(change: Change) -> Outcome:
@@ -218,7 +237,7 @@ def _record_conflict(
     node: Node, change: Change, record: Any, name: str, server_value: Any, node_value: Any
 ) -> None:
     person_id = getattr(record, "person_id", None) or (
-        record.pk if change.label == "people.person" else None
+        record.pk if registry.is_person(change.label) else None
     )
     SyncConflict.objects.create(
         national_society_id=node.national_society_id, label=change.label,

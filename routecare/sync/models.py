@@ -184,6 +184,9 @@ class NodeState(models.Model):
     last_success_at = models.DateTimeField(null=True, blank=True)
     last_error = models.CharField(max_length=200, blank=True, default="")
     last_hlc = models.CharField(max_length=60, blank=True, default="")
+    # The server's time at the start of the last complete pull: the next pull asks for what
+    # changed since.
+    pulled_until = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"node {self.node_id}"
@@ -233,3 +236,21 @@ class BaseRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.label} {self.record_id} at v{self.version}"
+
+
+class ErasedRecord(models.Model):
+    """On the server: a synced record deleted here (erasure on request, retention purge).
+    Nodes delete their copy first thing at their next pull, and a change for it from a node
+    is dropped, never applied again."""
+
+    label = models.CharField(max_length=40)
+    record_id = models.UUIDField()
+    erased_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["label", "record_id"], name="one_erasure_per_record")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.label} {self.record_id} erased"

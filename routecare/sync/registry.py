@@ -46,9 +46,54 @@ class Syncable:
     parents: Callable[[uuid.UUID, Values], list[tuple[str, str]]] = lambda record_id, values: []
     # Who made the record's latest change (a username): the server applies it as them.
     author: Callable[[Any], str] = lambda record: ""
+    # For what nodes pull: the field naming the person the record belongs to ("pk" for a
+    # person), and child rows that travel inside it (an encounter's services: model, fk).
+    person_field: str | None = None
+    children: tuple[tuple[type[models.Model], str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Reference:
+    """Reference data a node pulls whole at each sync (service points, routes, staff…):
+    ``rows(node)`` gives the model's rows that node may hold. Fields in ``withheld`` never
+    leave the server (password hashes: a node has its own sign-in credentials)."""
+
+    label: str
+    model: type[models.Model]
+    rows: Callable[[Any], models.QuerySet[Any]]
+    withheld: frozenset[str] = frozenset()
+
+
+# Which people a node holds: ``all(point_id, now)`` the ids of people relevant to the point;
+# ``new(point_id, since)`` those who became relevant since (their whole record goes down).
+@dataclass(frozen=True)
+class Relevance:
+    all: Callable[[Any, Any], models.QuerySet[Any]]
+    new: Callable[[Any, Any], models.QuerySet[Any]]
 
 
 _SYNCABLES: dict[str, Syncable] = {}
+_REFERENCES: dict[str, Reference] = {}
+_RELEVANCE: list[Relevance] = []
+
+
+def register_reference(reference: Reference) -> Reference:
+    _REFERENCES[reference.label] = reference
+    return reference
+
+
+def references() -> list[Reference]:
+    return list(_REFERENCES.values())
+
+
+def register_relevance(relevance: Relevance) -> Relevance:
+    if relevance not in _RELEVANCE:
+        _RELEVANCE.append(relevance)
+    return relevance
+
+
+def relevances() -> list[Relevance]:
+    return list(_RELEVANCE)
 
 
 def register(syncable: Syncable) -> Syncable:
@@ -63,6 +108,12 @@ def syncable(label: str) -> Syncable | None:
 def known(label: str) -> Syncable:
     """A label the wire format already checked (``changes.parse``)."""
     return _SYNCABLES[label]
+
+
+def is_person(label: str) -> bool:
+    """The record that is a person (the others belong to one)."""
+    found = _SYNCABLES.get(label)
+    return found is not None and found.person_field == "pk"
 
 
 def syncable_for(model: type[models.Model]) -> Syncable | None:

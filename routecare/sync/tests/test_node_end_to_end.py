@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.core.management import call_command
 
 from routecare.conftest import Society
 from routecare.people.models import Encounter, HealthSummary, Person
@@ -75,23 +74,12 @@ for n in range({people}):
 """
 
 
-def _reference_data(tmp_path: Path) -> Path:
-    """What the node would pull first (pull comes with a later part of issue 21): the
-    network's societies and points, and the staff who may sign in at the node."""
-    path = tmp_path / "reference.json"
-    call_command(
-        "dumpdata", "orgs.network", "orgs.nationalsociety", "orgs.servicepoint", "auth.user",
-        "orgs.membership", output=str(path), verbosity=0,
-    )  # fmt: skip
-    return path
-
-
 def _enrolled_node(tmp_path: Path, own: Society, server: str) -> FieldNode:
     node = FieldNode(tmp_path)
     node.run("migrate", "--no-input")
-    node.run("loaddata", str(_reference_data(tmp_path)))
     code = nodes.create_enrolment_code(own.actor("focal_point"), own.point)
     node.run("node", "enroll", server, code, "--name", "Lajas Blancas laptop")
+    node.run("node", "sync")  # the first pull: points, routes, staff, people seen here
     return node
 
 
@@ -139,3 +127,54 @@ def test_a_power_cut_mid_transaction_loses_nothing_and_makes_nothing_half(
         assert person.encounters.count() <= 1
         assert person.consents.count() == 1
     assert "changes waiting: 0" in node.run("node", "status").stdout
+
+
+def _node_says(node: FieldNode, code: str) -> str:
+    return node.run("shell", "--no-imports", "-c", textwrap.dedent(code)).stdout.strip()
+
+
+def test_a_node_holds_the_people_seen_at_its_point_merges_their_health_and_forgets_erasures(
+    tmp_path: Path, own: Society, own_person: Person, other_person: Person, live_server: Any
+) -> None:
+    from routecare.people import actions
+
+    elsewhere = actions.register_person(own.actor(point=own.second_point), sex="male",
+                                        age_band="18-59", consent_language="es")  # fmt: skip
+    node = _enrolled_node(tmp_path, own, live_server.url)
+    held = _node_says(node, """
+        from routecare.people.models import Person, HealthSummary
+        print(sorted(str(p) for p in Person.objects.values_list("pk", flat=True)))
+        print(HealthSummary.objects.get().allergies)
+    """)  # fmt: skip
+    assert held.splitlines() == [str([str(own_person.pk)]), "['penicillin']"]
+    assert str(elsewhere.pk) not in held
+    assert str(other_person.pk) not in held
+    # The same allergies changed on both sides: both additions stay.
+    actions.update_health_summary(own.actor(), own_person, allergies=["penicillin", "sulfa"])
+    work = node.python(f"""
+        from routecare.access import build_actor
+        from django.contrib.auth.models import User
+        from routecare.people import actions
+        from routecare.people.models import Person
+        actor = build_actor(User.objects.get(username="{own.volunteer.username}"), "{own.point.pk}")
+        person = Person.objects.get()
+        actions.update_health_summary(actor, person, allergies=["penicillin", "latex"])
+    """)  # fmt: skip
+    _out, err = work.communicate(timeout=120)
+    assert work.returncode == 0, err
+    node.run("node", "sync")
+    own_person.health_summary.refresh_from_db()
+    assert sorted(own_person.health_summary.allergies) == ["latex", "penicillin", "sulfa"]
+    node.run("node", "sync")
+    assert _node_says(node, """
+        from routecare.people.models import HealthSummary
+        print(sorted(HealthSummary.objects.get().allergies))
+    """) == "['latex', 'penicillin', 'sulfa']"  # fmt: skip
+    # Erased on the server: gone from the node at its next sync, never sent back.
+    Person.objects.filter(pk=own_person.pk).delete()
+    node.run("node", "sync")
+    assert _node_says(node, """
+        from routecare.people.models import Person, Encounter
+        print(Person.objects.count(), Encounter.objects.count())
+    """) == "0 0"  # fmt: skip
+    assert not Person.objects.filter(pk=own_person.pk).exists()

@@ -1,0 +1,77 @@
+"""What a field node pulls of the orgs app: its network, the network's societies, service
+points and routes (the directory works offline), and the staff of its society who may work
+at its point, without their password hashes (a node has its own sign-in credentials)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from routecare.orgs.models import (
+    Membership,
+    NationalSociety,
+    Network,
+    Route,
+    RouteStop,
+    ServicePoint,
+)
+from routecare.sync.registry import Reference, register_reference
+
+
+def _network_id(node: Any) -> Any:
+    return node.national_society.network_id
+
+
+def _staff(node: Any) -> QuerySet[Membership]:
+    """Members of the node's society who may work at its point: focal points anywhere,
+    others when assigned to it or to no point at all (as ``workable_service_points``)."""
+    assigned = Membership.service_points.through.objects.filter(membership_id=OuterRef("pk"))
+    return Membership.objects.filter(
+        national_society_id=node.national_society_id,
+        role__in=("volunteer", "coordinator", "focal_point"),
+        user__is_active=True,
+    ).filter(
+        Q(role="focal_point")
+        | ~Exists(assigned)
+        | Exists(assigned.filter(servicepoint_id=node.service_point_id))
+    )
+
+
+register_reference(
+    Reference("orgs.network", Network, lambda node: Network.objects.filter(pk=_network_id(node)))
+)
+register_reference(
+    Reference(
+        "orgs.nationalsociety",
+        NationalSociety,
+        lambda node: NationalSociety.objects.filter(network_id=_network_id(node)),
+    )
+)
+register_reference(
+    Reference(
+        "orgs.servicepoint",
+        ServicePoint,
+        lambda node: ServicePoint.objects.filter(national_society__network_id=_network_id(node)),
+    )
+)
+register_reference(
+    Reference("orgs.route", Route, lambda node: Route.objects.filter(network_id=_network_id(node)))
+)
+register_reference(
+    Reference(
+        "orgs.routestop",
+        RouteStop,
+        lambda node: RouteStop.objects.filter(route__network_id=_network_id(node)),
+    )
+)
+register_reference(
+    Reference(
+        "auth.user",
+        User,
+        lambda node: User.objects.filter(pk__in=_staff(node).values("user_id")),
+        withheld=frozenset({"password", "is_superuser", "is_staff"}),
+    )
+)
+register_reference(Reference("orgs.membership", Membership, lambda node: _staff(node)))
