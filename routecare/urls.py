@@ -26,6 +26,7 @@ urlpatterns = [
     path("", include("routecare.indicators.urls")),
     path("", include("routecare.feedback.urls")),
     path("", include("routecare.retention.urls")),
+    path("", include("routecare.sync.urls")),
     path("", include("routecare.people.urls")),
 ]
 

@@ -33,6 +33,8 @@ from routecare.notifications.actions import notify
 from routecare.orgs.models import Membership, Route, RouteStop
 from routecare.people.models import FollowUp, Person
 from routecare.referrals.actions import Destination, send_referral
+from routecare.sync.models import SyncConflict
+from routecare.sync.nodes import create_enrolment_code, enroll
 
 ALL_ROLES = {"volunteer", "coordinator", "focal_point", "partner", "regional", "sysadmin"}
 # Who may pass each rule. Written out here, not derived from the access module, so a change
@@ -213,8 +215,18 @@ def world(
                           "attendance": {"repeat": "r", "role": "r/a", "sex": "r/s",
                                          "people": "r/n"}},
         )  # fmt: skip
+        node = enroll(create_enrolment_code(society.actor("focal_point"), society.point), "walk")
+        conflict = SyncConflict.objects.create(
+            national_society=society.society, label="people.health_summary",
+            record_id=person.pk, person_id=person.pk, field="allergies",
+            server_value=["penicillin"], node_value=["latex"], node=node.node,
+            change_id=uuid.uuid4(),
+        )  # fmt: skip
         objects[name] = {
             "person_id": person.pk,
+            "node_id": node.node.pk,
+            "conflict_id": conflict.pk,
+            "choice": "server",
             "follow_up_id": FollowUp.objects.get(person=person).pk,
             "service_point_id": society.point.pk,
             "membership_id": Membership.objects.get(user=society.volunteer).pk,
