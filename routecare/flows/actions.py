@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import Sequence
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -115,6 +116,108 @@ def record_daily_count(
     record_event(
         actor, "change", "daily_count", existing.pk, fields=changed,
         detail=f"correction {point.code} {day}",
+    )  # fmt: skip
+    return existing
+
+
+# The counts that add up when two places counted the same point and day (a field node and
+# the server, or two nodes): they travel as what was added, never as the total.
+COUNTERS = ("people", "new_arrivals", "departures", "by_sex_and_age", "nationalities")
+
+
+def _whole(value: Any, name: str) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_PEOPLE:
+        raise ValidationError({name: _("Enter a number from 0 to 100000.")})
+    return value
+
+
+def check_counts(values: dict[str, Any]) -> None:
+    """Counts added from two places: each is a whole number in range, breakdowns use known
+    sexes, age bands and countries, and no part is more than the people counted (a breakdown
+    given in one place only adds up to less: that is no error)."""
+    people = _whole(values["people"], "people")
+    for name in ("new_arrivals", "departures"):
+        if _whole(values[name], name) > people:
+            raise ValidationError({name: _("More than the people counted.")})
+    breakdown, total = values["by_sex_and_age"], 0
+    if not isinstance(breakdown, dict):
+        raise ValidationError({"by_sex_and_age": _("Counts are whole numbers, 0 or more.")})
+    for sex, bands in breakdown.items():
+        if sex not in Sex.values or not isinstance(bands, dict):
+            raise ValidationError({"by_sex_and_age": _("Unknown sex: %s") % sex})
+        for band, count in bands.items():
+            if band not in AgeBand.values:
+                raise ValidationError({"by_sex_and_age": _("Unknown age band: %s") % band})
+            total += _whole(count, "by_sex_and_age")
+    nationalities = values["nationalities"]
+    if not isinstance(nationalities, dict) or any(
+        code not in country_codes() for code in nationalities
+    ):
+        raise ValidationError({"nationalities": _("Unknown country code.")})
+    if total > people or sum(_whole(v, "nationalities") for v in nationalities.values()) > people:
+        raise ValidationError({"by_sex_and_age": _("A breakdown adds up to more than people.")})
+
+
+def _added(current: Any, more: Any) -> Any:
+    """``current`` plus ``more``: numbers, or objects of numbers key by key."""
+    if isinstance(current, dict) or isinstance(more, dict):
+        current, more = current or {}, more or {}
+        if not isinstance(current, dict) or not isinstance(more, dict):
+            raise ValidationError({"by_sex_and_age": _("Counts are whole numbers, 0 or more.")})
+        keys = list(dict.fromkeys([*current, *more]))
+        summed = {key: _added(current.get(key), more.get(key)) for key in keys}
+        return {key: value for key, value in summed.items() if value not in (0, {})}
+    for value in (current, more):
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
+            raise ValidationError({"people": _("Counts are whole numbers, 0 or more.")})
+    return int(current or 0) + int(more or 0)
+
+
+@transaction.atomic
+def add_to_daily_count(
+    actor: Actor,
+    *,
+    day: dt.date,
+    added: dict[str, Any],
+    count_id: uuid.UUID | None = None,
+    staff_on_duty: int | None = None,
+    replace_staff: bool = False,
+) -> DailyCount:
+    """Add what was counted elsewhere (a field node, offline) to the day's count at the
+    actor's point: numbers add, breakdowns add key by key, a correction there adds a negative
+    difference. The day keeps one row (under ``count_id`` when it is new); a staff figure is
+    taken when the day has none (or ``replace_staff``: changed there only). Saved with the
+    time of the addition, so that indicators recompute the day."""
+    point = _require_coordinator(actor)
+    if day > timezone.localdate() + dt.timedelta(days=1):  # a node's day may be ahead of UTC
+        raise ValidationError({"day": _("That day has not come yet.")})
+    unknown = set(added) - set(COUNTERS)
+    if unknown:
+        raise ValidationError({"added": _("Unknown counts: %s") % ", ".join(sorted(unknown))})
+    if staff_on_duty is not None and not 0 <= staff_on_duty <= 10_000:
+        raise ValidationError({"staff_on_duty": _("Enter a number of staff from 0 to 10000.")})
+    existing = DailyCount.objects.select_for_update().filter(service_point=point, day=day).first()
+    if existing is None:
+        try:
+            with transaction.atomic():
+                existing = DailyCount.objects.create(
+                    id=count_id or uuid.uuid4(), service_point=point, day=day, people=0,
+                    entered_by=actor.user,
+                )  # fmt: skip
+        except IntegrityError:  # made meanwhile by another writer: add to theirs
+            existing = DailyCount.objects.select_for_update().get(service_point=point, day=day)
+    values = {name: _added(getattr(existing, name), added.get(name)) for name in COUNTERS}
+    check_counts(values)
+    for name, value in values.items():
+        setattr(existing, name, value)
+    if existing.staff_on_duty is None or (replace_staff and staff_on_duty is not None):
+        existing.staff_on_duty = staff_on_duty
+    existing.entered_by = actor.user
+    existing.updated_at = timezone.now()
+    existing.save()
+    record_event(
+        actor, "change", "daily_count", existing.pk, fields=sorted(added),
+        detail=f"added {point.code} {day}",
     )  # fmt: skip
     return existing
 

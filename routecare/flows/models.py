@@ -51,6 +51,23 @@ class DailyCount(models.Model):
         return f"{self.service_point_id} {self.day}: {self.people}"
 
 
+class DailyCountContribution(models.Model):
+    """A field node's own row for a point and day, added to the row the server already had
+    for that point and day under another id (one row per point and day). What it added so far
+    is kept, so that the node's next correction of its row adds only the difference."""
+
+    id = models.UUIDField(primary_key=True, editable=False)  # the node's row id
+    daily_count = models.ForeignKey(
+        DailyCount, on_delete=models.CASCADE, related_name="contributions"
+    )
+    # The node's counts added so far: people, new_arrivals, departures, by_sex_and_age...
+    added = models.JSONField(default=dict)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.pk} in {self.daily_count_id}"
+
+
 class AlertKind(models.TextChoices):
     GROUP_MOVEMENT = "group-movement", _("Group movement")
     OUTBREAK = "outbreak", _("Disease outbreak")
@@ -235,6 +252,10 @@ class StockItem(models.Model):
 
 
 class StockMovement(models.Model):
+    """A change of a level. Counted and delivered stock are events of their own (a node sends
+    them, as the change, never the level); what encounters and transfers move is moved again
+    by them wherever they are applied."""
+
     class Reason(models.TextChoices):
         COUNTED = "counted", _("Counted")
         USED = "used", _("Used in encounters")
@@ -242,6 +263,9 @@ class StockMovement(models.Model):
         RECEIVED = "received", _("Received")
         DELIVERY = "delivery", _("Delivery")
 
+    # A UUID made where the movement happened (a node, offline): the same movement sent
+    # twice is one movement.
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     item = models.ForeignKey(StockItem, on_delete=models.CASCADE, related_name="movements")
     change = models.IntegerField()
     level_after = models.IntegerField()

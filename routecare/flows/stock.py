@@ -46,12 +46,19 @@ def point_staff(point: ServicePoint) -> list[User]:
     return [member.user for member in members.distinct() if member.user.is_active]
 
 
+# Movements that are events of their own: a field node sends them to its server (as the
+# change, never the level). The others follow an encounter or a transfer request, which move
+# the stock again wherever they are applied: saved without a signal, a node does not send them.
+OWN_EVENTS = frozenset({StockMovement.Reason.COUNTED, StockMovement.Reason.DELIVERY})
+
+
 def _move(
     item: StockItem,
     change: int,
     reason: str,
     by: User | None,
     encounter_id: uuid.UUID | None = None,
+    movement_id: uuid.UUID | None = None,
 ) -> StockItem:
     """Change a level atomically (two encounters at once both count) and warn when it falls
     to its minimum."""
@@ -60,10 +67,14 @@ def _move(
         level=F("level") + change, updated_at=timezone.now()
     )
     item.refresh_from_db(fields=["level", "updated_at"])
-    StockMovement.objects.create(
-        item=item, change=change, level_after=item.level, reason=reason, by=by,
-        encounter_id=encounter_id,
+    movement = StockMovement(
+        id=movement_id or uuid.uuid4(), item=item, change=change, level_after=item.level,
+        reason=reason, by=by, encounter_id=encounter_id,
     )  # fmt: skip
+    if reason in OWN_EVENTS:
+        movement.save(force_insert=True)
+    else:
+        StockMovement.objects.bulk_create([movement])  # no post_save: see OWN_EVENTS
     if item.is_low and not was_low:
         notify(
             point_staff(item.service_point),
@@ -142,6 +153,34 @@ def count_level(actor: Actor, item: StockItem, level: int) -> StockItem:
     item = StockItem.objects.select_for_update().get(pk=item.pk)
     _move(item, level - item.level, StockMovement.Reason.COUNTED, actor.user)
     record_event(actor, "change", "stock_item", item.pk, fields=["level"])
+    return item
+
+
+@transaction.atomic
+def record_movement(
+    actor: Actor,
+    item: StockItem,
+    *,
+    change: int,
+    reason: str,
+    movement_id: uuid.UUID | None = None,
+) -> StockItem:
+    """A movement made elsewhere (a field node, offline) as the change it made: a count there
+    adds what it found more or less than that node had, so that two places, or the same
+    movement sent twice, never count twice. Only movements of their own travel so."""
+    _require_point(actor, item.service_point)
+    if actor.service_point is None or item.service_point_id != actor.service_point.pk:
+        raise PermissionError("a node moves the stock of its own point")
+    if reason not in OWN_EVENTS:
+        raise ValidationError(
+            {"reason": _("Only counted and delivered stock is sent on its own: encounters and "
+                         "transfer requests move the stock themselves.")}
+        )  # fmt: skip
+    if not isinstance(change, int) or isinstance(change, bool) or abs(change) > MAX_LEVEL:
+        raise ValidationError({"change": _("Enter a number from -1000000 to 1000000.")})
+    item = StockItem.objects.select_for_update().get(pk=item.pk)
+    _move(item, change, reason, actor.user, movement_id=movement_id)
+    record_event(actor, "change", "stock_item", item.pk, fields=["level"], detail=reason)
     return item
 
 
