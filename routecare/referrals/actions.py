@@ -142,9 +142,11 @@ def send_referral(
     override_reason: str = "",
     service_warning_reason: str = "",
     idempotency_key: str,
+    referral_id: uuid.UUID | None = None,
 ) -> Referral:
     """Send a referral with the chosen fields. Consent to share decides whether it may go
-    beyond the society; only a focal point may override, with a written reason."""
+    beyond the society; only a focal point may override, with a written reason. A referral
+    queued at a field node keeps the id it was given there (``referral_id``)."""
     point = working_point(actor, person)
     require_care_consent(person)
     if not 8 <= len(idempotency_key) <= 64:
@@ -214,6 +216,7 @@ def send_referral(
     try:
         with transaction.atomic():
             referral = Referral.objects.create(
+                id=referral_id or uuid.uuid4(),
                 person=person,
                 short_code=person.short_code,
                 from_society_id=actor.society_id,
