@@ -3,8 +3,10 @@ it, and handling it. Every change by staff is audited; texts never go into notif
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import secrets
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -119,6 +121,16 @@ def _reference() -> str:
     return f"FB-{symbols[:4]}-{symbols[4:]}"
 
 
+@dataclass(frozen=True)
+class RecordedElsewhere:
+    """Feedback a staff member recorded at a field node: the person holds its reference."""
+
+    id: uuid.UUID
+    reference: str
+    submission_key: str
+    created_at: dt.datetime
+
+
 def submission_key(form_token: str) -> str:
     token = (form_token or "").strip()
     if not 16 <= len(token) <= 128:
@@ -148,9 +160,11 @@ def submit_feedback(
     channel: str = Channel.WEB,
     received_by: NationalSociety | None = None,
     actor: Actor | None = None,
+    recorded: RecordedElsewhere | None = None,
 ) -> tuple[Feedback, bool]:
     """Store feedback and route it; (the item, whether it is new). The same form sent twice
-    (a double tap, a reload on a slow line) is stored once."""
+    (a double tap, a reload on a slow line) is stored once. Feedback recorded at a field node
+    keeps what the person was given there (``recorded``: its id, reference and time)."""
     if category not in Category.values:
         raise ValidationError({"category": _("Choose what kind of feedback it is.")})
     text = _clean_text(text, "text", fields.FEEDBACK_TEXT)
@@ -159,15 +173,20 @@ def submit_feedback(
     contact = _contact(contact_method, contact_value, contact_consent)
     if channel not in Channel.values:
         raise ValidationError({"channel": _("Unknown channel.")})
-    key = submission_key(form_token)
+    key = recorded.submission_key if recorded else submission_key(form_token)
     existing = Feedback.objects.filter(submission_key=key).first()
     if existing is not None:
         return existing, False
+    if recorded is not None and Feedback.objects.filter(reference=recorded.reference).exists():
+        raise ValidationError({"reference": _("That reference belongs to other feedback.")})
     for _attempt in range(5):
         try:
             with transaction.atomic():
                 item = Feedback.objects.create(
-                    reference=_reference(), network=about.network, about_society=about.society,
+                    id=recorded.id if recorded else uuid.uuid4(),
+                    created_at=recorded.created_at if recorded else timezone.now(),
+                    reference=recorded.reference if recorded else _reference(),
+                    network=about.network, about_society=about.society,
                     about_point=about.point, category=category, text=text, language=language,
                     channel=channel, contact=contact, received_by=received_by,
                     recorded_by=actor.user if actor else None, submission_key=key,
@@ -180,6 +199,10 @@ def submit_feedback(
             existing = Feedback.objects.filter(submission_key=key).first()
             if existing is not None:  # the same form, sent twice at once
                 return existing, False
+            if recorded is not None:  # its reference was taken meanwhile
+                raise ValidationError(
+                    {"reference": _("That reference belongs to other feedback.")}
+                ) from None
     raise RuntimeError("no free feedback reference after five tries")
 
 
