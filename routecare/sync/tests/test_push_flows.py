@@ -292,3 +292,65 @@ def test_a_node_sends_its_counts_and_stock_counts_but_not_what_encounters_take(
     labels = sorted(OutboxChange.objects.values_list("label", flat=True))
     assert labels == ["flows.daily_count", "flows.stock_movement"]
     assert _level(water) == 76
+
+
+# A real node ----------------------------------------------------------------------------
+
+NODE_WORK = """
+import datetime as dt
+from django.contrib.auth.models import User
+from routecare.access import build_actor
+from routecare.flows import actions, stock
+from routecare.flows.models import StockItem
+from routecare.people import actions as people
+actor = build_actor(User.objects.get(username="{coordinator}"), "{point}", via="web")
+actions.record_daily_count(actor, day=dt.date.fromisoformat("{day}"), people={people})
+water = StockItem.objects.get(name="Water 1.5 l")
+stock.count_level(actor, water, water.level - 10)
+person = people.register_person(actor, sex="male", age_band="18-59", consent_language="es")
+people.record_encounter(actor, person, services=[("water", 2)])
+print(StockItem.objects.get(pk=water.pk).level)
+"""
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_real_node_adds_its_counts_and_stock_to_the_servers_once(
+    tmp_path: Any, own: Society, live_server: Any, water: StockItem
+) -> None:
+    from routecare.cards.keys import ensure_keys
+    from routecare.sync.tests.test_node_end_to_end import _enrolled_node, _node_says
+
+    ensure_keys(own.society.network)  # a node gets its card key at enrolment
+    online = actions.record_daily_count(own.actor("coordinator"), day=TODAY, people=10)
+    node = _enrolled_node(tmp_path, own, live_server.url)  # pulls the point's stock items
+    work = node.python(
+        NODE_WORK.format(
+            coordinator=own.coordinator.username, point=own.point.pk, day=TODAY, people=4
+        )
+    )
+    out, err = work.communicate(timeout=120)
+    assert work.returncode == 0, err
+    assert out.split() == ["88"]  # 100 counted down to 90, then 2 taken by the encounter
+    stock.count_level(own.actor("coordinator"), water, 150)  # online meanwhile: +50
+    node.run("node", "sync")
+    node.run("node", "sync")  # again: nothing twice
+    assert _day(own).pk == online.pk
+    assert _day(own).people == 14  # 10 counted online + 4 at the node
+    assert _level(water) == 138  # 150 - 10 counted at the node - 2 taken by the encounter
+    assert StockMovement.objects.filter(item=water, reason="used").count() == 1
+    assert "changes waiting: 0" in node.run("node", "status").stdout
+    # The node corrects its count: only the difference travels.
+    corrected = node.python(
+        NODE_WORK.split("water = ")[0].format(
+            coordinator=own.coordinator.username, point=own.point.pk, day=TODAY, people=6
+        )
+    )
+    _out, err = corrected.communicate(timeout=120)
+    assert corrected.returncode == 0, err
+    node.run("node", "sync")
+    assert _day(own).people == 16
+    # The node's stock item now reads the server's level.
+    assert _node_says(node, """
+        from routecare.flows.models import StockItem
+        print(StockItem.objects.get(name="Water 1.5 l").level)
+    """) == "138"  # fmt: skip
