@@ -165,7 +165,10 @@ def _answer(actor: Actor, referral: Referral, values: Values) -> Referral:
     action = ANSWERS.get(str(values.get("status")))
     if action is None:
         raise ValidationError(
-            {"status": _("A node cannot make a referral %s.") % str(values.get("status"))}
+            {
+                "status": _("A node cannot give a referral the status “%s”.")
+                % str(values.get("status"))
+            }
         )
     # The selector every online answer goes through: a protection referral only for staff
     # with a protection role, only a referral the actor's society sent or received.
