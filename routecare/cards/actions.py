@@ -7,6 +7,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -40,14 +41,21 @@ def issue_card(actor: Actor, person: Person) -> Card:
     society = NationalSociety.objects.get(pk=actor.society_id)
     try:
         keys = issuing_keys(society)
+        card_key, signing_key = keys.materials()
     except KeyManagementError as error:
+        if settings.ROUTECARE_NODE:
+            raise ValidationError(
+                _(
+                    "This field node has no certified card key: a focal point enrols it again "
+                    "to issue cards here."
+                )
+            ) from error
         raise ValidationError(
             _(
                 "Card keys are not set up yet: a system administrator runs "
                 "`routecare card-keys init`."
             )
         ) from error
-    card_key, signing_key = keys.materials()
     consents = set(
         Consent.objects.filter(person=person, withdrawn_at__isnull=True).values_list(
             "purpose", flat=True
@@ -90,6 +98,7 @@ def issue_card(actor: Actor, person: Person) -> Card:
             issued_at=now,
             card_key=keys.card_key,
             signing_key=keys.signing_key,
+            node_certificate=keys.node_certificate,
             qr_text=text,
             qr_version=qr.version_of(text),
             dropped=summary.dropped,
@@ -223,6 +232,7 @@ def read_card(actor: Actor, text: str) -> CardReading:
     try:
         _unsealed, summary = read_text(text, keys)
         check_not_revoked(actor.network_id, summary.serial)
+        keys.check_node_serial(summary.serial)
         if actor.reads_health_part_only and ConsentPurpose.SHARE_PARTNERS not in summary.consents:
             raise format.CardError("no_partner_consent")
     except format.CardError as error:

@@ -211,3 +211,71 @@ def _inflate(payload: bytes) -> bytes:
     if decompressor.unused_data:
         raise CardError("damaged", "bytes after the DEFLATE stream")
     return record
+
+
+# Section 6.1: node certificates. A field node signs the cards it issues offline with its own
+# key; its society's signing key vouches for that key once, at enrolment. The certificate
+# names the society and the node, so a node key can never speak for another society.
+NODE_CERTIFICATE_VERSION = 1
+NODE_CERTIFICATE_CONTEXT = b"RouteCare node key v1"
+UUID_BYTES = 16
+PUBLIC_KEY_BYTES = 32
+
+
+@dataclass(frozen=True)
+class NodeCertificateBody:
+    """What the society signs: the node's key id and public key, whose it is, since when, and
+    the society key that signs (all bytes as they travel; ``not_before`` in Unix seconds)."""
+
+    node_kid: bytes
+    node_public_key: bytes
+    society_id: bytes  # the society's UUID, 16 bytes
+    node_id: bytes  # the node's UUID, 16 bytes
+    not_before: int
+    signer_kid: bytes
+
+    def to_bytes(self) -> bytes:
+        if not (
+            len(self.node_kid) == KID_BYTES
+            and len(self.signer_kid) == KID_BYTES
+            and len(self.node_public_key) == PUBLIC_KEY_BYTES
+            and len(self.society_id) == UUID_BYTES
+            and len(self.node_id) == UUID_BYTES
+            and 0 <= self.not_before < 2**40
+        ):
+            raise CardError("untrusted_signer", "malformed node certificate")
+        encoded: bytes = cbor2.dumps(
+            [
+                NODE_CERTIFICATE_VERSION,
+                self.node_kid,
+                self.node_public_key,
+                self.society_id,
+                self.node_id,
+                self.not_before,
+                self.signer_kid,
+            ]
+        )
+        return encoded
+
+
+def sign_node_certificate(body: NodeCertificateBody, society_key: SigningKeyMaterial) -> bytes:
+    """The society's Ed25519 signature of ``NODE_CERTIFICATE_CONTEXT || body``."""
+    if society_key.kid != body.signer_kid:
+        raise ValueError("the certificate names another signing key")
+    private = Ed25519PrivateKey.from_private_bytes(society_key.seed)
+    return private.sign(NODE_CERTIFICATE_CONTEXT + body.to_bytes())
+
+
+def node_certificate_verifies(
+    body: NodeCertificateBody, signature: bytes, society_public_key: bytes
+) -> bool:
+    """Whether the society key's owner signed exactly this certificate."""
+    if len(signature) != SIGNATURE_BYTES:
+        return False
+    try:
+        Ed25519PublicKey.from_public_bytes(society_public_key).verify(
+            signature, NODE_CERTIFICATE_CONTEXT + body.to_bytes()
+        )
+    except (InvalidSignature, ValueError, CardError):
+        return False
+    return True

@@ -12,6 +12,7 @@ import uuid
 from base64 import b64decode, b64encode
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -21,9 +22,18 @@ from routecare.cards.format import (
     KID_BYTES,
     CardError,
     CardKeyMaterial,
+    NodeCertificateBody,
     SigningKeyMaterial,
+    node_certificate_verifies,
 )
-from routecare.cards.models import Card, CardKey, RevokedSerial, SigningKey
+from routecare.cards.models import (
+    Card,
+    CardKey,
+    NodeCertificate,
+    NodeKey,
+    RevokedSerial,
+    SigningKey,
+)
 from routecare.core import caching
 from routecare.orgs.models import NationalSociety, Network
 
@@ -32,11 +42,13 @@ class KeyManagementError(ValueError):
     """An operator asked for something the keys do not allow (shown as the command's error)."""
 
 
-def _new_kid() -> str:
+def new_kid() -> str:
     while True:
         kid = os.urandom(KID_BYTES).hex()
         if not (
-            CardKey.objects.filter(kid=kid).exists() or SigningKey.objects.filter(kid=kid).exists()
+            CardKey.objects.filter(kid=kid).exists()
+            or SigningKey.objects.filter(kid=kid).exists()
+            or NodeCertificate.objects.filter(kid=kid).exists()
         ):
             return kid
 
@@ -50,7 +62,7 @@ def create_card_key(network: Network) -> CardKey:
         network.card_number = highest + 1
         network.save(update_fields=["card_number"])
     key = CardKey.objects.create(
-        network=network, kid=_new_kid(), secret=b64encode(os.urandom(32)).decode("ascii")
+        network=network, kid=new_kid(), secret=b64encode(os.urandom(32)).decode("ascii")
     )
     record_system_event("create", "card_key", key.kid, detail=f"network {network.slug}")
     return key
@@ -60,7 +72,7 @@ def create_card_key(network: Network) -> CardKey:
 def create_signing_key(society: NationalSociety) -> SigningKey:
     """A new current signing key for the society; older ones stay on the trust list."""
     seed = os.urandom(32)
-    kid = _new_kid()
+    kid = new_kid()
     public = SigningKeyMaterial(bytes.fromhex(kid), seed).public_bytes()
     key = SigningKey.objects.create(
         national_society=society,
@@ -116,30 +128,56 @@ def ensure_keys(network: Network) -> None:
 
 @dataclass(frozen=True)
 class IssuingKeys:
+    """What a card is issued with: the network's current card key and either the society's
+    current signing key (a server) or, on a field node, the node's certified key."""
+
     network_number: int
     card_key: CardKey
-    signing_key: SigningKey
+    signing_key: SigningKey | None
+    node_certificate: NodeCertificate | None = None
+    node_key: NodeKey | None = None
 
     def materials(self) -> tuple[CardKeyMaterial, SigningKeyMaterial]:
-        return (
-            CardKeyMaterial(bytes.fromhex(self.card_key.kid), b64decode(self.card_key.secret)),
-            SigningKeyMaterial(
-                bytes.fromhex(self.signing_key.kid), b64decode(self.signing_key.seed)
-            ),
+        card = CardKeyMaterial(bytes.fromhex(self.card_key.kid), b64decode(self.card_key.secret))
+        if self.node_key is not None:
+            return card, SigningKeyMaterial(
+                bytes.fromhex(self.node_key.kid), b64decode(self.node_key.seed)
+            )
+        if self.signing_key is None or not self.signing_key.seed:
+            raise KeyManagementError("this machine holds no private signing key")
+        return card, SigningKeyMaterial(
+            bytes.fromhex(self.signing_key.kid), b64decode(self.signing_key.seed)
         )
 
 
+def _node_issuing_key(society: NationalSociety) -> tuple[NodeCertificate, NodeKey] | None:
+    """On a field node: its certified key, if it has one for this society."""
+    if not settings.ROUTECARE_NODE:
+        return None
+    node_key = NodeKey.objects.exclude(kid="").filter(certified_at__isnull=False).first()
+    if node_key is None:
+        return None
+    certificate = NodeCertificate.objects.filter(kid=node_key.kid).first()
+    if certificate is None or certificate.national_society_id != society.pk:
+        raise KeyManagementError("this node's card key is not certified for this society")
+    return certificate, node_key
+
+
 def issuing_keys(society: NationalSociety) -> IssuingKeys:
-    """The current keys a society issues cards with; an error an operator can act on if none."""
+    """The current keys a society issues cards with; an error an operator can act on if none.
+    A field node with a certified key signs with it (its society's private key is not here)."""
     card_key = CardKey.objects.filter(
         network_id=society.network_id, retired_at__isnull=True
     ).first()
+    number = Network.objects.values_list("card_number", flat=True).get(pk=society.network_id)
+    node = _node_issuing_key(society)
+    if card_key is not None and number is not None and node is not None:
+        return IssuingKeys(number, card_key, None, node_certificate=node[0], node_key=node[1])
     signing_key = SigningKey.objects.filter(
         national_society=society, retired_at__isnull=True
     ).first()
     if card_key is None or signing_key is None:
         raise KeyManagementError("no card keys yet: run `routecare card-keys init`")
-    number = Network.objects.values_list("card_number", flat=True).get(pk=society.network_id)
     if number is None:  # pragma: no cover - given with the network's first card key
         raise KeyManagementError("the network has no card number: run `routecare card-keys init`")
     return IssuingKeys(number, card_key, signing_key)
@@ -199,6 +237,42 @@ def _trust_list(network_id: uuid.UUID) -> dict[str, SigningKey]:
     return caching.remember(CARD_KEYS, ("trust-list", network_id), KEY_SECONDS, read, shared=True)
 
 
+def _node_certificates(network_id: uuid.UUID) -> dict[str, NodeCertificate]:
+    """The certificates of a network's field nodes, revoked ones too, by node kid (hex)."""
+
+    def read() -> dict[str, NodeCertificate]:
+        certificates = NodeCertificate.objects.filter(national_society__network_id=network_id)
+        return {certificate.kid: certificate for certificate in certificates}
+
+    return caching.remember(CARD_KEYS, ("nodes", network_id), KEY_SECONDS, read, shared=True)
+
+
+def certificate_body(certificate: NodeCertificate) -> NodeCertificateBody:
+    return NodeCertificateBody(
+        node_kid=bytes.fromhex(certificate.kid),
+        node_public_key=bytes.fromhex(certificate.public_key),
+        society_id=certificate.national_society_id.bytes,
+        node_id=certificate.node_id.bytes,
+        not_before=int(certificate.not_before.timestamp()),
+        signer_kid=bytes.fromhex(certificate.signer_kid),
+    )
+
+
+def certificate_verifies(certificate: NodeCertificate, trust: dict[str, SigningKey]) -> bool:
+    """Whether a signing key of the certificate's own society, on the trust list, signed it."""
+    society_key = trust.get(certificate.signer_kid)
+    if society_key is None or society_key.national_society_id != certificate.national_society_id:
+        return False
+    try:
+        return node_certificate_verifies(
+            certificate_body(certificate),
+            bytes.fromhex(certificate.signature),
+            bytes.fromhex(society_key.public_key),
+        )
+    except ValueError:  # not hex
+        return False
+
+
 class DatabaseKeys:
     """Resolves a card's keys from the database. Bound to a reader's network, it refuses cards
     of every other network; unbound (the command line), it accepts any network it holds."""
@@ -206,7 +280,9 @@ class DatabaseKeys:
     def __init__(self, network_id: uuid.UUID | None = None) -> None:
         self.network_id = network_id
         self.card_key_used: CardKey | None = None
+        # The society key a card was signed by, or that certified the node key that signed it.
         self.signing_key_used: SigningKey | None = None
+        self.node_certificate_used: NodeCertificate | None = None
 
     def _network(self, number: int) -> NetworkKeys:
         found = _networks().get(number)
@@ -226,13 +302,39 @@ class DatabaseKeys:
         return b64decode(key.secret)
 
     def verify_key(self, network: int, kid: bytes) -> bytes:
-        key = _trust_list(self._network(network).network.pk).get(kid.hex())
+        network_id = self._network(network).network.pk
+        trust = _trust_list(network_id)
+        key = trust.get(kid.hex())
         if key is None:
-            raise CardError("untrusted_signer")
+            return self._node_key(network_id, kid.hex(), trust)
         if key.retired_at is not None:
             raise CardError("retired_key")
         self.signing_key_used = key
         return bytes.fromhex(key.public_key)
+
+    def _node_key(self, network_id: uuid.UUID, kid: str, trust: dict[str, SigningKey]) -> bytes:
+        """A field node's key: trusted only through a certificate that its society's key,
+        itself on the trust list and not retired, signed (section 6.1)."""
+        certificate = _node_certificates(network_id).get(kid)
+        if certificate is None:
+            raise CardError("untrusted_signer")
+        if not certificate_verifies(certificate, trust):
+            raise CardError("untrusted_signer", "node certificate does not verify")
+        society_key = trust[certificate.signer_kid]
+        if society_key.retired_at is not None:
+            raise CardError("retired_key")
+        self.signing_key_used = society_key
+        self.node_certificate_used = certificate
+        return bytes.fromhex(certificate.public_key)
+
+    def check_node_serial(self, serial: str) -> None:
+        """A card signed by a revoked node's key is valid only if its serial reached the
+        server before the revocation: never by its date, which the key's thief writes."""
+        certificate = self.node_certificate_used
+        if certificate is None or certificate.revoked_at is None:
+            return
+        if serial not in set(certificate.allowed_serials or ()):
+            raise CardError("node_revoked", certificate.kid)
 
 
 def check_not_revoked(network_id: uuid.UUID | None, serial: str) -> None:

@@ -51,6 +51,11 @@ READ_ERRORS: dict[str, Promise] = {
         "The person withdrew their consent to share this card: it is no longer valid. Ask what "
         "they agree to now, or type the short code."
     ),
+    "node_revoked": _(
+        "This card was signed by a field node that has since been revoked (lost or stolen), and "
+        "it is not one of the cards that node issued before: do not rely on it. Type the short "
+        "code or issue a new card."
+    ),
     "no_partner_consent": _(
         "The person did not agree to share their card with partner organisations."
     ),

@@ -45,7 +45,8 @@ class SigningKey(models.Model):
         NationalSociety, on_delete=models.PROTECT, related_name="signing_keys"
     )
     kid = models.CharField(max_length=8, unique=True)  # 4 bytes, hex
-    seed = EncryptedJSONField()  # base64 of the 32-byte private key
+    # base64 of the 32-byte private key; empty on a field node's copy (public half only)
+    seed = EncryptedJSONField(null=True)
     public_key = models.CharField(max_length=64)  # hex of 32 bytes
     created_at = models.DateTimeField(default=timezone.now)
     retired_at = models.DateTimeField(null=True, blank=True)
@@ -55,6 +56,53 @@ class SigningKey(models.Model):
 
     def __str__(self) -> str:
         return f"signing key {self.kid} of {self.national_society_id}"
+
+
+class NodeCertificate(models.Model):
+    """A field node's card-signing key, certified by its society's signing key at enrolment
+    (docs/card-format.md, section 6.1). On the network's trust list with its revocation: once
+    revoked, only the serials listed in ``allowed_serials`` (cards that reached the server
+    before) stay valid; a card's date cannot decide, a thief can write any date."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    kid = models.CharField(max_length=8, unique=True)  # 4 bytes, hex
+    public_key = models.CharField(max_length=64)  # hex of 32 bytes
+    node_id = models.UUIDField(unique=True)  # the sync app's node; no foreign key to it
+    # No database constraint: a node stores its own certificate at enrolment, before its
+    # first sync brings the society's row.
+    national_society = models.ForeignKey(
+        NationalSociety, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    signer_kid = models.CharField(max_length=8)  # the society's signing key that certified it
+    not_before = models.DateTimeField()  # whole seconds: it is signed as Unix seconds
+    signature = models.CharField(max_length=128)  # hex of 64 bytes
+    issued_at = models.DateTimeField(default=timezone.now)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    allowed_serials = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["-issued_at"]
+
+    def __str__(self) -> str:
+        return f"node key {self.kid} of node {self.node_id}"
+
+
+class NodeKey(models.Model):
+    """On a field node only: its own card-signing key. The private half never leaves the node
+    and is encrypted at rest like the society's keys; ``kid`` is set once certified."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    kid = models.CharField(max_length=8, blank=True, default="")
+    public_key = models.CharField(max_length=64, unique=True)  # hex of 32 bytes
+    seed = EncryptedJSONField()  # base64 of the 32-byte private key
+    created_at = models.DateTimeField(default=timezone.now)
+    certified_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"this node's key {self.kid or '(not certified)'}"
 
 
 class Card(models.Model):
@@ -72,7 +120,13 @@ class Card(models.Model):
     )
     issued_at = models.DateTimeField(default=timezone.now)
     card_key = models.ForeignKey(CardKey, on_delete=models.PROTECT, related_name="cards")
-    signing_key = models.ForeignKey(SigningKey, on_delete=models.PROTECT, related_name="cards")
+    # The society's key that signed it, or (a card issued on a field node) the node's key.
+    signing_key = models.ForeignKey(
+        SigningKey, null=True, blank=True, on_delete=models.PROTECT, related_name="cards"
+    )
+    node_certificate = models.ForeignKey(
+        "NodeCertificate", null=True, blank=True, on_delete=models.PROTECT, related_name="cards"
+    )
     # The QR text itself: ciphertext already, encrypted again at rest with the field keys.
     qr_text = EncryptedJSONField()
     qr_version = models.PositiveSmallIntegerField()

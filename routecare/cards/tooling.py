@@ -66,8 +66,10 @@ def encode_json(source: str, country_code: str) -> tuple[str, dict[str, int]]:
 
 def decode_text(source: str) -> dict[str, Any]:
     """The JSON summary of a card's QR text, checked against any network's keys here."""
-    unsealed, summary = read_text(source, DatabaseKeys())
+    keys = DatabaseKeys()
+    unsealed, summary = read_text(source, keys)
     network = Network.objects.get(card_number=unsealed.network)
     check_not_revoked(network.pk, summary.serial)
+    keys.check_node_serial(summary.serial)
     result: dict[str, Any] = summary.model_dump(mode="json")
     return result
