@@ -178,3 +178,48 @@ def test_a_node_holds_the_people_seen_at_its_point_merges_their_health_and_forge
         print(Person.objects.count(), Encounter.objects.count())
     """) == "0 0"  # fmt: skip
     assert not Person.objects.filter(pk=own_person.pk).exists()
+
+
+ISSUE_OFFLINE = """
+from routecare.access import build_actor
+from django.contrib.auth.models import User
+from routecare.cards.actions import issue_card
+from routecare.people import actions
+actor = build_actor(User.objects.get(username="{username}"), "{point}", via="web")
+person = actions.register_person(actor, sex="female", age_band="18-59", consent_language="es",
+                                 consents=["care", "share-network"])
+actions.update_health_summary(actor, person, allergies=["penicillin"])
+card = issue_card(actor, person)
+print(card.node_certificate.kid, card.qr_text, flush=True)
+"""
+
+
+def test_a_card_issued_offline_at_a_node_reads_on_the_server_until_the_node_is_revoked(
+    tmp_path: Path, own: Society, other: Society, live_server: Any
+) -> None:
+    from routecare.cards.actions import read_card
+    from routecare.cards.format import CardError
+    from routecare.cards.keys import ensure_keys
+    from routecare.cards.models import NodeCertificate
+
+    ensure_keys(own.society.network)
+    node = _enrolled_node(tmp_path, own, live_server.url)
+    script = ISSUE_OFFLINE.format(username=own.volunteer.username, point=own.point.pk)
+    work = node.python(script)
+    out, err = work.communicate(timeout=120)
+    assert work.returncode == 0, err
+    kid, text = out.splitlines()[-1].split(" ", 1)
+    certificate = NodeCertificate.objects.get()
+    assert kid == certificate.kid  # signed by the node's own key, not the society's
+    reading = read_card(other.actor(), text)  # another society of the route reads it
+    assert reading.issuer == own.society
+    assert reading.summary.allergies == ["penicillin"]
+    revoked = nodes.node_by_id(certificate.node_id)
+    assert revoked is not None
+    nodes.revoke_node(own.actor("focal_point"), revoked)
+    work = node.python(script)  # the stolen laptop goes on issuing, offline
+    out, err = work.communicate(timeout=120)
+    assert work.returncode == 0, err
+    with pytest.raises(CardError) as refused:
+        read_card(other.actor(), out.splitlines()[-1].split(" ", 1)[1])
+    assert refused.value.code == "node_revoked"
