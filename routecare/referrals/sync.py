@@ -5,7 +5,8 @@ server when applied, through ``send_referral`` as the staff member who made it (
 protection role, the destination and the notifications are those of an online referral; the
 shared fields are taken again from the server's record of the person, which arrived first).
 Answers given at the node (accept, decline, complete for a referral to its point; withdraw
-for one its society sent) travel as changes of ``status``, applied through ``respond`` after
+for one its society sent) travel as changes of its ``answer`` (the status and the note that
+gives it, one value: a reason to decline goes with the decline), applied through ``respond`` after
 the same selector an online answer goes through, so a protection referral stays with staff
 holding a protection role. The same referral answered differently in two places is a conflict
 for a coordinator (field merge), never last-write-wins.
@@ -30,8 +31,7 @@ from routecare.sync.registry import Relevance, Syncable, Values, register, regis
 
 REFERRAL_FIELDS = (
     "person", "to_point", "to_society", "partner_name", "type", "service", "reason", "urgency",
-    "due", "fields", "override_reason", "service_warning_reason", "idempotency_key", "status",
-    "status_note",
+    "due", "fields", "override_reason", "service_warning_reason", "idempotency_key", "answer",
 )  # fmt: skip
 # The status a node's answer gives, and the answer (``respond``) that gives it.
 ANSWERS: dict[str, str] = {
@@ -40,8 +40,8 @@ ANSWERS: dict[str, str] = {
     ReferralStatus.COMPLETED: "complete",
     ReferralStatus.WITHDRAWN: "withdraw",
 }
-# Once sent, only its status changes (with the note of that answer).
-CHANGEABLE = frozenset({"status", "status_note"})
+# Once sent, only its answer changes.
+CHANGEABLE = frozenset({"answer"})
 
 
 def _latest_response(referral: Referral) -> ReferralResponse | None:
@@ -68,8 +68,10 @@ def serialize_referral(referral: Referral) -> Values:
         "override_reason": str(referral.override_reason or ""),
         "service_warning_reason": str(referral.service_warning_reason or ""),
         "idempotency_key": referral.idempotency_key,
-        "status": referral.status,
-        "status_note": str(response.note or "") if response is not None else "",
+        "answer": {
+            "status": referral.status,
+            "note": str(response.note or "") if response is not None else "",
+        },
     }
 
 
@@ -144,7 +146,8 @@ def create_referral(actor: Actor, record_id: uuid.UUID, values: Values) -> Refer
         idempotency_key=_text(values, "idempotency_key"),
         referral_id=record_id,
     )
-    if values.get("status", ReferralStatus.SENT) != referral.status:
+    answer = values.get("answer")
+    if isinstance(answer, dict) and answer.get("status", ReferralStatus.SENT) != referral.status:
         _answer(actor, referral, values)
     return referral
 
@@ -156,18 +159,19 @@ def update_referral(actor: Actor, referral: Referral, values: Values) -> Referra
             {"status": _("Once sent, only a referral's status changes: %s cannot.")
              % ", ".join(sorted(changed))}
         )  # fmt: skip
-    if "status" not in values:
-        raise ValidationError({"status_note": _("A note comes with a change of status.")})
     return _answer(actor, referral, values)
 
 
 def _answer(actor: Actor, referral: Referral, values: Values) -> Referral:
-    action = ANSWERS.get(str(values.get("status")))
+    answer = values.get("answer")
+    if not isinstance(answer, dict):
+        raise ValidationError({"answer": _("An answer is a status and a note.")})
+    action = ANSWERS.get(str(answer.get("status")))
     if action is None:
         raise ValidationError(
             {
                 "status": _("A node cannot give a referral the status “%s”.")
-                % str(values.get("status"))
+                % str(answer.get("status"))
             }
         )
     # The selector every online answer goes through: a protection referral only for staff
@@ -178,7 +182,7 @@ def _answer(actor: Actor, referral: Referral, values: Values) -> Referral:
         raise ValidationError(
             {"status": _("A node answers the referrals addressed to its own point.")}
         )
-    return actions.respond(actor, found, action, _text(values, "status_note"))
+    return actions.respond(actor, found, action, _text(answer, "note"))
 
 
 def _open_to(point_id: uuid.UUID) -> QuerySet[Referral]:

@@ -34,7 +34,8 @@ def _referral_values(person_id: str, to_point: Any, **extra: Any) -> dict[str, A
         "partner_name": "", "type": "health", "service": "water", "reason": "antenatal check",
         "urgency": "priority", "due": None, "fields": ["sex", "age_band"],
         "override_reason": "", "service_warning_reason": "",
-        "idempotency_key": f"node-{uuid.uuid4().hex[:12]}", "status": "sent", "status_note": "",
+        "idempotency_key": f"node-{uuid.uuid4().hex[:12]}",
+        "answer": {"status": "sent", "note": ""},
     }  # fmt: skip
     values.update(extra)
     return values
@@ -147,7 +148,7 @@ def _answer(node: Node, by: str, referral: Referral, status: str, note: str = ""
 
     base = serialize_referral(referral)
     return _referral_change(
-        node, by, {**base, "status": status, "status_note": note}, str(referral.pk), base, 1
+        node, by, {**base, "answer": {"status": status, "note": note}}, str(referral.pk), base, 1
     )
 
 
@@ -174,9 +175,26 @@ def test_the_same_referral_answered_differently_in_two_places_is_a_conflict(
     assert outcome["outcome"] == "conflict"
     to_node_point.refresh_from_db()
     assert to_node_point.status == "declined"  # nothing silently overwritten
-    conflict = SyncConflict.objects.get(record_id=to_node_point.pk, field="status")
-    assert (conflict.server_value, conflict.node_value) == ("declined", "accepted")
+    conflict = SyncConflict.objects.get(record_id=to_node_point.pk, field="answer")
+    assert conflict.server_value == {"status": "declined", "note": "no capacity"}
+    assert conflict.node_value == {"status": "accepted", "note": ""}
     assert conflict.node_chosen_by == own.coordinator.username
+
+
+def test_a_decline_with_its_reason_against_an_acceptance_here_is_a_conflict_not_a_refusal(
+    own: Society, node: tuple[Node, str], to_node_point: Referral
+) -> None:
+    found, credential = node
+    declined = _answer(found, own.coordinator.username, to_node_point, "declined", "no bed")
+    actions.respond(own.actor("focal_point"), to_node_point, "accept")
+    outcome = _outcomes(_push(credential, [declined]))[0]
+    assert outcome["outcome"] == "conflict", outcome
+    to_node_point.refresh_from_db()
+    assert to_node_point.status == "accepted"
+    conflicts = SyncConflict.objects.filter(record_id=to_node_point.pk)
+    assert [(c.field, c.server_value, c.node_value) for c in conflicts] == [
+        ("answer", {"status": "accepted", "note": ""}, {"status": "declined", "note": "no bed"})
+    ]
 
 
 def test_a_node_answers_only_what_it_may_answer_online_and_at_its_point(
