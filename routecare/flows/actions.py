@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from routecare.access import Actor
+from routecare.access import Actor, may_edit_service_point
 from routecare.audit.actions import record_event
 from routecare.core import fields
 from routecare.core.languages import country_codes
@@ -220,6 +220,20 @@ def add_to_daily_count(
         detail=f"added {point.code} {day}",
     )  # fmt: skip
     return existing
+
+
+@transaction.atomic
+def set_staff_on_duty(actor: Actor, count: DailyCount, staff_on_duty: int | None) -> DailyCount:
+    """The day's staff figure, chosen by a coordinator when a field node and the server gave
+    different ones (a sync conflict)."""
+    if not may_edit_service_point(actor, count.service_point):
+        raise PermissionError("a point's counts are kept by its coordinators and focal points")
+    if staff_on_duty is not None and not 0 <= staff_on_duty <= 10_000:
+        raise ValidationError({"staff_on_duty": _("Enter a number of staff from 0 to 10000.")})
+    count.staff_on_duty, count.updated_at = staff_on_duty, timezone.now()
+    count.save(update_fields=["staff_on_duty", "updated_at"])
+    record_event(actor, "change", "daily_count", count.pk, fields=["staff_on_duty"])
+    return count
 
 
 def _downstream(route: Route, start: ServicePoint) -> list[ServicePoint]:

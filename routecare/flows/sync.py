@@ -112,6 +112,9 @@ def update_daily_count(actor: Actor, count: DailyCount, values: Values) -> Daily
     """``values`` are the server's numbers plus what the node added since its base, merged
     from ``count`` as it was read: what to add is that difference, added to the row as it is
     now (another writer may have added meanwhile)."""
+    if actor.via != "sync" and set(values) == {"staff_on_duty"}:
+        # A coordinator resolving a conflict (the one field that can conflict), online.
+        return actions.set_staff_on_duty(actor, count, _staff(values["staff_on_duty"]))
     _own_point(actor, count.service_point_id)
     if str(values.get("service_point", count.service_point_id)) != str(count.service_point_id):
         raise ValidationError({"service_point": _("A count cannot move to another point.")})

@@ -292,7 +292,10 @@ def record_encounter(
     if occurred_at is not None:
         if timezone.is_naive(occurred_at):
             raise ValidationError({"occurred_at": _("Give the time with its time zone.")})
-        if occurred_at > now + dt.timedelta(minutes=5):
+        # A field node's clock may run ahead of the server's (a change more than 24 hours
+        # ahead is refused by sync): its encounters keep the time it gave them.
+        ahead = dt.timedelta(hours=24) if actor.via == "sync" else dt.timedelta(minutes=5)
+        if occurred_at > now + ahead:
             raise ValidationError({"occurred_at": _("An encounter cannot be in the future.")})
         if occurred_at < now - MAX_BACKDATING:
             raise ValidationError({"occurred_at": _("That is more than a year ago.")})

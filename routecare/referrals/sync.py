@@ -159,6 +159,9 @@ def update_referral(actor: Actor, referral: Referral, values: Values) -> Referra
             {"status": _("Once sent, only a referral's status changes: %s cannot.")
              % ", ".join(sorted(changed))}
         )  # fmt: skip
+    answer = values.get("answer")
+    if isinstance(answer, dict) and answer.get("status") == referral.status:
+        return referral  # answered so already (a coordinator keeping the server's answer)
     return _answer(actor, referral, values)
 
 
@@ -178,7 +181,8 @@ def _answer(actor: Actor, referral: Referral, values: Values) -> Referral:
     # with a protection role, only a referral the actor's society sent or received.
     found = selectors.get_referral(actor, referral.pk)
     point = actor.service_point
-    if action != "withdraw" and (point is None or found.to_point_id != point.pk):
+    from_node = actor.via == "sync"  # online (resolving a conflict), the society's rules only
+    if from_node and action != "withdraw" and (point is None or found.to_point_id != point.pk):
         raise ValidationError(
             {"status": _("A node answers the referrals addressed to its own point.")}
         )

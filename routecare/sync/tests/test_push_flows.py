@@ -146,6 +146,29 @@ def test_two_nodes_and_the_server_adding_to_one_day_never_count_twice(
     assert _day(own).people == 13
 
 
+def test_a_staff_figure_given_differently_in_two_places_is_a_conflict_resolved_online(
+    own: Society, node: tuple[Node, str]
+) -> None:
+    from routecare.sync.actions import resolve_conflict
+    from routecare.sync.models import SyncConflict
+
+    found, credential = node
+    by = own.coordinator.username
+    first = _count_change(found, by, _count_values(own.point, 5, staff_on_duty=3))
+    _outcomes(_push(credential, [first]))
+    actions.record_daily_count(own.actor("coordinator"), day=TODAY, people=5, staff_on_duty=4)
+    later = _count_change(
+        found, by, _count_values(own.point, 7, staff_on_duty=6), first["record_id"],
+        _count_values(own.point, 5, staff_on_duty=3), 1,
+    )  # fmt: skip
+    assert _outcomes(_push(credential, [later]))[0]["outcome"] == "conflict"
+    assert (_day(own).people, _day(own).staff_on_duty) == (7, 4)  # the counts still add up
+    conflict = SyncConflict.objects.get(field="staff_on_duty")
+    assert (conflict.server_value, conflict.node_value) == (4, 6)
+    resolve_conflict(own.actor("focal_point", point=own.second_point), conflict, "node")
+    assert (_day(own).people, _day(own).staff_on_duty) == (7, 6)
+
+
 def test_a_node_sends_the_counts_of_its_own_point_only_and_as_a_coordinator(
     own: Society, other: Society, node: tuple[Node, str]
 ) -> None:

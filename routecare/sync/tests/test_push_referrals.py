@@ -197,6 +197,28 @@ def test_a_decline_with_its_reason_against_an_acceptance_here_is_a_conflict_not_
     ]
 
 
+@pytest.mark.parametrize(("choice", "status"), [("node", "declined"), ("server", "accepted")])
+def test_a_coordinator_resolves_an_answer_conflict_online_either_way(
+    own: Society, node: tuple[Node, str], to_node_point: Referral, choice: str, status: str
+) -> None:
+    from routecare.sync.actions import resolve_conflict
+
+    found, credential = node
+    declined = _answer(found, own.coordinator.username, to_node_point, "declined", "no bed")
+    actions.respond(own.actor("focal_point"), to_node_point, "accept")
+    _outcomes(_push(credential, [declined]))
+    conflict = SyncConflict.objects.get(record_id=to_node_point.pk)
+    online = own.actor("focal_point", point=own.second_point)  # at headquarters, say
+    resolution = resolve_conflict(online, conflict, choice)
+    assert resolution.written
+    to_node_point.refresh_from_db()
+    assert to_node_point.status == status
+    if status == "declined":
+        latest = ReferralResponse.objects.filter(referral=to_node_point).order_by("at").last()
+        assert latest is not None
+        assert (latest.status, str(latest.note)) == ("declined", "no bed")
+
+
 def test_a_node_answers_only_what_it_may_answer_online_and_at_its_point(
     own: Society,
     other: Society,
