@@ -135,6 +135,14 @@ class Card(models.Model):
 
     class Meta:
         ordering = ["-issued_at"]
+        constraints = [
+            # Signed by the society's key or by a field node's, never by neither.
+            models.CheckConstraint(
+                condition=models.Q(signing_key__isnull=False)
+                | models.Q(node_certificate__isnull=False),
+                name="card_has_a_signer",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"card {self.serial}"

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 
 from routecare.cards import actions, format, nodekeys
 from routecare.cards.format import CardError, NodeCertificateBody, SigningKeyMaterial
@@ -109,6 +110,8 @@ def test_a_card_signed_by_an_enrolled_node_reads_at_another_society(
     reading = actions.read_card(other.actor(), str(card.qr_text))
     assert reading.issuer == own.society
     assert reading.summary.serial == card.serial
+    with pytest.raises(IntegrityError), transaction.atomic():  # a card always has a signer
+        Card.objects.filter(pk=card.pk).update(node_certificate=None)
 
 
 def test_a_card_under_a_forged_certificate_is_refused(
