@@ -6,8 +6,11 @@ import datetime as dt
 import hashlib
 import secrets
 
+from django.conf import settings
 from django.contrib.auth.models import User
+from django.contrib.auth.password_validation import validate_password
 from django.contrib.sessions.backends.base import SessionBase
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django_otp.oath import TOTP
@@ -20,9 +23,10 @@ from routecare.access import (
     assignment_annotations,
     may_work_at,
     membership_of,
+    needs_two_factor,
 )
 from routecare.accounts.models import ApiToken
-from routecare.audit.actions import record_user_event
+from routecare.audit.actions import record_system_event, record_user_event
 from routecare.core import caching
 from routecare.orgs.models import ServicePoint
 
@@ -142,3 +146,43 @@ def _token_actor(digest: str, now: dt.datetime) -> tuple[Actor, dt.datetime | No
     ):
         point = None  # e.g. reassigned since the token was made: records are refused
     return actor_of(token.user, membership, point, via="api"), token.expires_at
+
+
+class NodePasswordError(Exception):
+    """A node-local password that cannot be set: the reason is for the operator."""
+
+
+def set_node_password(username: str, password: str) -> User:
+    """Set a staff member's sign-in password at this field node (argon2, the first of
+    ``PASSWORD_HASHERS``). It lives only in this node's ``auth_user`` row: users never travel
+    up, and a pull of the user leaves the password alone (the server withholds its hashes).
+    Roles that need a second factor sign in on the server only: their TOTP secrets stay there."""
+    if not getattr(settings, "ROUTECARE_NODE", False):
+        raise NodePasswordError("This is not a field node: staff set their password on the server.")
+    user = User.objects.filter(username=username).first()
+    membership = membership_of(user) if user is not None else None
+    if user is None or membership is None or not user.is_active:
+        raise NodePasswordError(
+            f"No active staff member '{username}' at this node: sync first, "
+            "or ask a focal point whether they may work at this point."
+        )
+    if needs_two_factor(membership.role):
+        raise NodePasswordError(
+            f"'{username}' needs a second factor, which stays on the server: "
+            "they sign in on the server, not at a field node."
+        )
+    try:
+        validate_password(password, user)
+    except ValidationError as error:
+        raise NodePasswordError(" ".join(error.messages)) from error
+    with transaction.atomic():
+        user.set_password(password)
+        user.save(update_fields=["password"])
+        record_system_event(
+            "change",
+            "user",
+            user.pk,
+            national_society_id=membership.national_society_id,
+            detail="node-local sign-in password set",
+        )
+    return user

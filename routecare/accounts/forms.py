@@ -3,12 +3,20 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.models import User
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from routecare.access import membership_of, needs_two_factor
 from routecare.orgs.models import ServicePoint
+
+# At a field node, roles that need a second factor cannot have it (TOTP secrets stay on the
+# server): they are refused there, whatever password they give.
+NODE_REFUSES_TWO_FACTOR = _(
+    "This is a field node: roles that need a second factor sign in on the server."
+)
 
 
 class SignInForm(forms.Form):
@@ -29,6 +37,9 @@ class SignInForm(forms.Form):
             user = authenticate(self.request, username=username, password=password)
             if user is None or not user.is_active:
                 raise forms.ValidationError(_("The user name or password is not right."))
+            membership = membership_of(user)
+            if settings.ROUTECARE_NODE and membership and needs_two_factor(membership.role):
+                raise forms.ValidationError(NODE_REFUSES_TWO_FACTOR)
             self.user = user
         return cleaned
 

@@ -4,6 +4,7 @@ import datetime as dt
 from base64 import b32encode
 
 import segno
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth.models import User
@@ -24,7 +25,13 @@ from routecare.accounts.actions import (
     enrolment_candidate,
     revoke_api_token,
 )
-from routecare.accounts.forms import ApiTokenForm, OneTimeCodeForm, PickPointForm, SignInForm
+from routecare.accounts.forms import (
+    NODE_REFUSES_TWO_FACTOR,
+    ApiTokenForm,
+    OneTimeCodeForm,
+    PickPointForm,
+    SignInForm,
+)
 from routecare.accounts.models import ApiToken
 from routecare.core.http import posted
 
@@ -42,7 +49,8 @@ def sign_in(request: StaffRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         login(request, form.user, backend="django.contrib.auth.backends.ModelBackend")
         return redirect(_next_url(request, reverse("people:home")))
-    return render(request, "accounts/sign_in.html", {"form": form, "next": _next_url(request, "")})
+    context = {"form": form, "next": _next_url(request, ""), "at_node": settings.ROUTECARE_NODE}
+    return render(request, "accounts/sign_in.html", context)
 
 
 @staff_view(Rule.PUBLIC)
@@ -57,6 +65,12 @@ def two_factor(request: StaffRequest) -> HttpResponse:
     """Verify a TOTP code; a user without a confirmed device enrols one first."""
     user = request.user
     if not isinstance(user, User):
+        return redirect("accounts:login")
+    if settings.ROUTECARE_NODE:
+        # No second factor at a node (secrets stay on the server), nor a new one enrolled
+        # here: someone whose role became one that needs it is signed out.
+        logout(request)
+        messages.error(request, NODE_REFUSES_TWO_FACTOR)
         return redirect("accounts:login")
     device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
     candidate = enrolment_candidate(user, request.session) if device is None else None

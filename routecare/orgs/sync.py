@@ -24,15 +24,19 @@ def _network_id(node: Any) -> Any:
     return node.national_society.network_id
 
 
-def _staff(node: Any) -> QuerySet[Membership]:
+def _staff(node: Any, *, deactivated_too: bool = False) -> QuerySet[Membership]:
     """Members of the node's society who may work at its point: focal points anywhere,
-    others when assigned to it or to no point at all (as ``workable_service_points``)."""
+    others when assigned to it or to no point at all (as ``workable_service_points``).
+    ``deactivated_too``: their user rows go down deactivated as well, so that a staff member
+    deactivated on the server can no longer sign in at the node after its next pull."""
     assigned = Membership.service_points.through.objects.filter(membership_id=OuterRef("pk"))
-    return Membership.objects.filter(
+    members = Membership.objects.filter(
         national_society_id=node.national_society_id,
         role__in=("volunteer", "coordinator", "focal_point"),
-        user__is_active=True,
-    ).filter(
+    )
+    if not deactivated_too:
+        members = members.filter(user__is_active=True)
+    return members.filter(
         Q(role="focal_point")
         | ~Exists(assigned)
         | Exists(assigned.filter(servicepoint_id=node.service_point_id))
@@ -70,7 +74,9 @@ register_reference(
     Reference(
         "auth.user",
         User,
-        lambda node: User.objects.filter(pk__in=_staff(node).values("user_id")),
+        lambda node: User.objects.filter(
+            pk__in=_staff(node, deactivated_too=True).values("user_id")
+        ),
         withheld=frozenset({"password", "is_superuser", "is_staff"}),
     )
 )
