@@ -273,3 +273,24 @@ class Consent(models.Model):
     @property
     def active(self) -> bool:
         return self.withdrawn_at is None
+
+
+class ReservedShortCode(models.Model):
+    """A short code the server set aside for one field node, which mints it offline.
+
+    Two places never mint the same code: the server reserves each code once (unique here)
+    and never draws a reserved code itself; a node only takes codes from its own block,
+    refilled at each sync (``people.sync``). ``used`` is the node's own mark: it never travels
+    down, so a pull never hands a node back a code it already gave to someone.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    code = models.CharField(max_length=11, unique=True)
+    # The node (routecare.sync.Node) it is reserved for: an id, not a key, so that people
+    # does not depend on the sync app.
+    node_id = models.UUIDField(db_index=True)
+    reserved_at = models.DateTimeField(default=timezone.now)
+    used = models.BooleanField(default=False)
+
+    def __str__(self) -> str:
+        return self.code

@@ -4,11 +4,19 @@ Six random symbols from Crockford's base-32 alphabet (no I, L, O, U) and one che
 computed with the Luhn mod N algorithm, which catches every single wrong symbol and most swaps
 of neighbours. When a typed code fails the check, ``typo_candidates`` lists the valid codes one
 substitution or one swap away, so staff can still find the person.
+
+Who mints a code: the server draws one at random, never one it reserved for a field node; a
+node, offline, takes the next code of the block the server reserved for it (refilled at each
+sync, see ``people.sync``), so two places never mint the same code.
 """
 
 from __future__ import annotations
 
 import secrets
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 BODY_LENGTH = 6
@@ -36,9 +44,42 @@ def is_valid(compact: str) -> bool:
     )
 
 
-def generate() -> str:
-    body = "".join(secrets.choice(ALPHABET) for _ in range(BODY_LENGTH))
+def draw() -> str:
+    """A random code, nothing more: ``generate`` decides whether this place may use it."""
+    body = "".join(secrets.choice(ALPHABET) for _n in range(BODY_LENGTH))
     return format_code(body + check_symbol(body))
+
+
+def generate() -> str:
+    """The code for a person being registered here: on a field node the next code of its
+    reserved block (marked used in the caller's transaction: if the registration rolls
+    back, the code stays free); on the server a random code not reserved for any node."""
+    # Imported here: cards and referrals read codes without needing the models.
+    from routecare.people.models import ReservedShortCode
+
+    if getattr(settings, "ROUTECARE_NODE", False):
+        return _take_reserved()
+    for _attempt in range(20):
+        code = draw()
+        if not ReservedShortCode.objects.filter(code=code).exists():
+            return code
+    raise RuntimeError("could not draw a short code that is not reserved")
+
+
+def _take_reserved() -> str:
+    from routecare.people.models import ReservedShortCode
+
+    for _attempt in range(5):
+        reserved = ReservedShortCode.objects.filter(used=False).order_by("reserved_at", "code")
+        code = reserved.values_list("code", flat=True).first()
+        if code is None:
+            raise ValidationError(
+                {"short_code": _("No short codes left at this node: sync to get more.")}
+            )
+        # Marked only if still free: another registration at this node may have taken it.
+        if ReservedShortCode.objects.filter(code=code, used=False).update(used=True):
+            return code
+    raise RuntimeError("could not take a reserved short code")
 
 
 def format_code(compact: str) -> str:

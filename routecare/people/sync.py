@@ -13,12 +13,14 @@ import datetime as dt
 import uuid
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from routecare.access import Actor
-from routecare.people import actions
+from routecare.people import actions, shortcode
 from routecare.people.models import (
     Consent,
     Encounter,
@@ -26,8 +28,17 @@ from routecare.people.models import (
     FollowUp,
     HealthSummary,
     Person,
+    ReservedShortCode,
 )
-from routecare.sync.registry import Relevance, Syncable, Values, register, register_relevance
+from routecare.sync.registry import (
+    Reference,
+    Relevance,
+    Syncable,
+    Values,
+    register,
+    register_reference,
+    register_relevance,
+)
 
 # A node holds the people seen at its point in the last 90 days (others are found through
 # the card they carry, or when online).
@@ -332,3 +343,55 @@ def _newly_relevant(point_id: uuid.UUID, since: dt.datetime) -> QuerySet[Any]:
 
 
 register_relevance(Relevance(all=_relevant_people, new=_newly_relevant))
+
+
+# Short codes a node mints offline --------------------------------------------------------
+
+# Unused codes a node holds after each sync: weeks of registrations at a busy point.
+RESERVED_PER_NODE = 500
+
+
+def reserved_short_codes(node: Any) -> QuerySet[ReservedShortCode]:
+    """The node's block of unused short codes, topped up to ``RESERVED_PER_NODE`` at each
+    pull. New codes are unique against its society's people and every reservation (the
+    unique constraint decides: two nodes topped up at once never share a code); a code the
+    server already holds one of the society's people under counts as used."""
+    size = int(getattr(settings, "ROUTECARE_RESERVED_SHORT_CODES", RESERVED_PER_NODE))
+    unused = ReservedShortCode.objects.filter(node_id=node.pk, used=False)
+    arrived = Person.objects.filter(
+        national_society_id=node.national_society_id,
+        short_code__in=list(unused.values_list("code", flat=True)),
+    ).values_list("short_code", flat=True)
+    unused.filter(code__in=list(arrived)).update(used=True)
+    for _attempt in range(10):
+        missing = size - unused.count()
+        if missing <= 0:
+            break
+        candidates = {shortcode.draw() for _n in range(missing)}
+        candidates -= set(
+            Person.objects.filter(
+                national_society_id=node.national_society_id, short_code__in=candidates
+            ).values_list("short_code", flat=True)
+        )
+        candidates -= set(
+            ReservedShortCode.objects.filter(code__in=candidates).values_list("code", flat=True)
+        )
+        try:
+            with transaction.atomic():
+                ReservedShortCode.objects.bulk_create(
+                    ReservedShortCode(code=code, node_id=node.pk) for code in candidates
+                )
+        except IntegrityError:
+            continue  # reserved for another node meanwhile: draw again
+    return ReservedShortCode.objects.filter(node_id=node.pk, used=False)
+
+
+# ``used`` stays at the node: a pull never marks a code it gave someone as free again.
+register_reference(
+    Reference(
+        "people.reservedshortcode",
+        ReservedShortCode,
+        reserved_short_codes,
+        withheld=frozenset({"used"}),
+    )
+)

@@ -5,7 +5,7 @@ from routecare.people import shortcode
 
 def test_generated_codes_are_valid_and_formatted() -> None:
     for _ in range(200):
-        code = shortcode.generate()
+        code = shortcode.draw()
         assert code.startswith("RC-")
         assert len(code) == 11
         assert shortcode.is_valid(shortcode.normalise(code) or "")
@@ -14,7 +14,7 @@ def test_generated_codes_are_valid_and_formatted() -> None:
 def test_every_single_substitution_fails_the_check() -> None:
     rng = random.Random(1)
     for _ in range(50):
-        compact = shortcode.normalise(shortcode.generate())
+        compact = shortcode.normalise(shortcode.draw())
         assert compact is not None
         position = rng.randrange(7)
         for symbol in shortcode.ALPHABET:
@@ -24,7 +24,7 @@ def test_every_single_substitution_fails_the_check() -> None:
 
 
 def test_typo_candidates_include_the_right_code() -> None:
-    code = shortcode.generate()
+    code = shortcode.draw()
     compact = shortcode.normalise(code)
     assert compact is not None
     wrong = "Z" if compact[2] != "Z" else "Y"
@@ -36,7 +36,7 @@ def test_typo_candidates_include_the_right_code() -> None:
 
 
 def test_normalise_accepts_how_people_type_codes() -> None:
-    code = shortcode.generate()
+    code = shortcode.draw()
     compact = code.replace("RC-", "").replace("-", "")
     assert shortcode.normalise(code.lower()) == compact
     assert shortcode.normalise(compact) == compact
