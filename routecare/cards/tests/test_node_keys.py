@@ -8,11 +8,13 @@ import json
 import re
 import uuid
 from base64 import b64decode, b64encode
+from io import StringIO
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.core.management import call_command
 from django.db import IntegrityError, transaction
 
 from routecare.cards import actions, format, nodekeys
@@ -266,3 +268,15 @@ def test_a_node_without_a_certified_key_says_so_when_asked_for_a_card(
         actions.issue_card(own.actor(), carrier)
     assert "no certified card key" in " ".join(refused.value.messages)
     assert not Card.objects.exists()
+
+
+def test_the_key_listing_shows_node_keys_and_their_revocation(own: Society, keys: None) -> None:
+    node, _answer = _enrol(own)
+    nodes.revoke_node(own.actor("focal_point"), node)
+    out = StringIO()
+    call_command("card-keys", "list", stdout=out)
+    certificate = NodeCertificate.objects.get()
+    line = next(line for line in out.getvalue().splitlines() if certificate.kid in line)
+    assert "node key" in line
+    assert "revoked" in line
+    assert "0 cards kept" in line

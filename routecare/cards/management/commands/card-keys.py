@@ -3,7 +3,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from routecare.cards import keys
-from routecare.cards.models import CardKey, RevokedSerial, SigningKey
+from routecare.cards.models import CardKey, NodeCertificate, RevokedSerial, SigningKey
 from routecare.orgs.models import NationalSociety, Network
 
 
@@ -80,6 +80,20 @@ class Command(BaseCommand):
                     f"  signing key {signing_key.kid}  "
                     f"{signing_key.national_society.country_code}  "
                     f"{signing_key.created_at:%Y-%m-%d}  {state}  public {signing_key.public_key}"
+                )
+            for certificate in NodeCertificate.objects.filter(
+                national_society__network=network
+            ).select_related("national_society"):
+                state = (
+                    f"revoked {certificate.revoked_at:%Y-%m-%d}, "
+                    f"{len(certificate.allowed_serials)} cards kept"
+                    if certificate.revoked_at
+                    else "active"
+                )
+                self.stdout.write(
+                    f"  node key {certificate.kid}  "
+                    f"{certificate.national_society.country_code}  node {certificate.node_id}  "
+                    f"certified by {certificate.signer_kid}  {state}"
                 )
             revoked = RevokedSerial.objects.filter(network=network).count()
             self.stdout.write(f"  revoked serials: {revoked}")
