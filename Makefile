@@ -9,7 +9,9 @@ SERVE_DATABASE_URL ?= postgres://root@127.0.0.1:5432/routecare
 PO_FILES := $(wildcard routecare/locale/*/LC_MESSAGES/*.po)
 MO_FILES := $(PO_FILES:.po=.mo)
 
-.PHONY: audit setup run test lint typecheck pytest serve worker bench load messages makemessages lock clean
+NODE_BIND ?= 0.0.0.0:8000
+
+.PHONY: audit setup run node chaos test lint typecheck pytest serve worker bench load messages makemessages lock clean
 
 setup: $(VENV)/.installed routecare/static/vendor/.installed $(MO_FILES)
 
@@ -52,6 +54,19 @@ run: setup
 	$(ROUTECARE) migrate --no-input
 	$(ROUTECARE) demo
 	trap 'kill 0' EXIT; $(ROUTECARE) periodic & ROUTECARE_TASKS=immediate $(ROUTECARE) runserver $(HOST_PORT)
+
+# A field node (docs/sync.md): enrolled first with `routecare node enroll`; serves the point's
+# phones and syncs every minute when a link is there (the periodic jobs run beside it).
+node: setup
+	ROUTECARE_NODE=true $(ROUTECARE) migrate --no-input
+	ROUTECARE_NODE=true $(ROUTECARE) collectstatic --no-input --verbosity 0
+	trap 'kill 0' EXIT; ROUTECARE_NODE=true $(ROUTECARE) periodic & \
+		ROUTECARE_NODE=true ROUTECARE_TASKS=immediate $(BIN)/gunicorn routecare.wsgi --bind $(NODE_BIND) --workers 2 --threads 4
+
+# Field nodes behind a faulty link against a real server (gunicorn, PostgreSQL): nothing lost
+# or duplicated. A bounded run is part of `make test`.
+chaos: setup
+	$(ROUTECARE) chaos --people-per-node 200 --shared-people 20 --throughput-people 1000
 
 lint: setup
 	$(BIN)/ruff format --check .

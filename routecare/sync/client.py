@@ -276,6 +276,8 @@ def _install_record(record: dict[str, Any], report: PullReport) -> None:
     base = BaseRecord.objects.filter(label=syncable.label, record_id=record_id).first()
     if base is not None and base.version >= int(record.get("version") or 0):
         return  # already as new here
+    if syncable.immutable and syncable.model._default_manager.filter(pk=record_id).exists():
+        return  # made here, or pulled before: it never changes
     installed = rows.install(syncable.model, row)
     if installed is None:
         report.skipped += 1

@@ -57,31 +57,73 @@ class RefusalError(Exception):
     """A change that cannot apply as sent; its message goes back to the node."""
 
 
+@dataclass
+class Seen:
+    """What a batch's changes met before, read in a few queries for the whole batch (a
+    change's own lookups would cost as many queries as changes). Stale within the batch is
+    safe: the primary key of ``AppliedChange`` still decides, and a clash is read again."""
+
+    applied: dict[uuid.UUID, tuple[str, int]]
+    held: dict[uuid.UUID, tuple[str, str]]
+    waited_for: set[str]
+    actors: dict[str, Actor]
+
+    @classmethod
+    def read(cls, raw_changes: list[Any]) -> Seen:
+        ids = []
+        for raw in raw_changes:
+            try:
+                ids.append(uuid.UUID(str(raw.get("id"))) if isinstance(raw, dict) else None)
+            except ValueError:
+                continue
+        wanted = [change_id for change_id in ids if change_id is not None]
+        return cls(
+            applied={
+                pk: (digest, version)
+                for pk, digest, version in AppliedChange.objects.filter(pk__in=wanted)
+                .values_list("pk", "digest", "version")
+                .iterator()
+            },
+            held={
+                pk: (digest, waiting_for)
+                for pk, digest, waiting_for in HeldChange.objects.filter(pk__in=wanted)
+                .values_list("pk", "digest", "waiting_for")
+                .iterator()
+            },
+            waited_for=set(HeldChange.objects.values_list("waiting_for", flat=True)),
+            actors={},
+        )
+
+
 def apply_batch(
     node: Node, raw_changes: list[Any], now: dt.datetime | None = None
 ) -> list[Outcome]:
     now = now or timezone.now()
-    outcomes = [apply_one(node, raw, now) for raw in raw_changes]
+    seen = Seen.read(raw_changes)
+    outcomes = [apply_one(node, raw, now, seen) for raw in raw_changes]
     Node.objects.filter(pk=node.pk).update(last_contact_at=now)
     return outcomes
 
 
-def apply_one(node: Node, raw: Any, now: dt.datetime) -> Outcome:
+def apply_one(node: Node, raw: Any, now: dt.datetime, seen: Seen | None = None) -> Outcome:
     raw_id = str(raw.get("id", "")) if isinstance(raw, dict) else ""
     try:
         change = parse(raw, now)
     except ChangeError as error:
         return Outcome(raw_id, "refused", 422, str(error))
-    known = _known(change)
+    seen = seen or Seen.read([raw])
+    known = _seen(change, seen)
     if known is not None:
         return known
     if _erased(change):
         # Erased here (on request, or purged): never written again; the node drops it.
         return Outcome(str(change.id), "erased", 410, _("This person's record was erased."))
     try:
-        actor = _actor(node, change.by)
+        actor = seen.actors.get(change.by) or _actor(node, change.by)
+        seen.actors[change.by] = actor
         missing = _missing_parent(change)
         if missing is not None:
+            seen.waited_for.add(missing)
             return _hold(node, change, missing)
         outcome = _apply(node, actor, change)
     except RefusalError as error:
@@ -89,23 +131,28 @@ def apply_one(node: Node, raw: Any, now: dt.datetime) -> Outcome:
     except IntegrityError:
         # Applied meanwhile by a concurrent request (the primary key decided): say which.
         return _known(change) or Outcome(str(change.id), "refused", 422, _("Not applied."))
-    release_held(change.key)
+    if change.key in seen.waited_for:
+        release_held(change.key)
     return outcome
 
 
-def _known(change: Change) -> Outcome | None:
-    """What happened to this change id before, if it came already."""
-    applied = AppliedChange.objects.filter(pk=change.id).first()
-    if applied is not None:
-        if applied.digest == change.digest:
-            return Outcome(str(change.id), "duplicate", 200, "", applied.version)
+def _seen(change: Change, seen: Seen) -> Outcome | None:
+    if change.id in seen.applied:
+        digest, version = seen.applied[change.id]
+        if digest == change.digest:
+            return Outcome(str(change.id), "duplicate", 200, "", version)
         return _mismatch(change)
-    held = HeldChange.objects.filter(pk=change.id).first()
-    if held is not None:
-        if held.digest == change.digest:
-            return Outcome(str(change.id), "held", 202, _("Waiting for %s.") % held.waiting_for)
+    if change.id in seen.held:
+        digest, waiting_for = seen.held[change.id]
+        if digest == change.digest:
+            return Outcome(str(change.id), "held", 202, _("Waiting for %s.") % waiting_for)
         return _mismatch(change)
     return None
+
+
+def _known(change: Change) -> Outcome | None:
+    """What happened to this change id before, if it came already (read afresh)."""
+    return _seen(change, Seen.read([change.as_wire()]))
 
 
 def _erased(change: Change) -> bool:
@@ -176,11 +223,6 @@ def _apply(node: Node, actor: Actor, change: Change) -> Outcome:
     outcome = AppliedChange.Outcome.APPLIED
     try:
         with transaction.atomic():
-            # First, so that a concurrent copy of this change fails here, before any effect.
-            applied = AppliedChange.objects.create(
-                id=change.id, node=node, label=change.label, record_id=change.record_id,
-                digest=change.digest, hlc=change.hlc, outcome=outcome,
-            )  # fmt: skip
             record = syncable.model._default_manager.filter(pk=change.record_id).first()
             if record is None and change.op == "update" and syncable.update is None:
                 raise RefusalError(_("No such record."))
@@ -188,9 +230,14 @@ def _apply(node: Node, actor: Actor, change: Change) -> Outcome:
                 syncable.create(actor, change.record_id, change.values)
             else:
                 outcome, conflicts = _merge_into(actor, syncable, record, change)
-            applied.outcome = outcome
-            applied.version = capture.current_version(change.label, change.record_id) or 1
-            applied.save(update_fields=["outcome", "version"])
+            # Last, in the same transaction: a concurrent copy of this change fails here on
+            # the primary key, and its effects roll back with it.
+            applied = AppliedChange.objects.create(
+                id=change.id, node=node, label=change.label, record_id=change.record_id,
+                digest=change.digest, hlc=change.hlc, outcome=outcome,
+                version=1 if syncable.immutable
+                else capture.current_version(change.label, change.record_id) or 1,
+            )  # fmt: skip
             for name, (server_value, node_value) in conflicts.items():
                 _record_conflict(node, change, record, name, server_value, node_value)
             record_event(

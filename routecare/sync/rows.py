@@ -7,6 +7,7 @@ member of another point) is left empty where the field allows it, else the row i
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any
 
@@ -20,8 +21,17 @@ def raw_values(record: models.Model, withheld: frozenset[str] = frozenset()) -> 
         for field in record._meta.concrete_fields
         if field.attname not in withheld and field.name not in withheld
     }
-    loaded: dict[str, Any] = json.loads(json.dumps(values, cls=DjangoJSONEncoder))
+    loaded: dict[str, Any] = json.loads(json.dumps(values, cls=_Exact))
     return loaded
+
+
+class _Exact(DjangoJSONEncoder):
+    """Times to the microsecond (Django's encoder keeps milliseconds): a copy is the row."""
+
+    def default(self, o: Any) -> Any:
+        if isinstance(o, dt.datetime | dt.time):
+            return o.isoformat()
+        return super().default(o)
 
 
 def install(model: type[models.Model], values: dict[str, Any]) -> models.Model | None:

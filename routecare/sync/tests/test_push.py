@@ -276,3 +276,17 @@ def test_follow_ups_and_consent_withdrawals_travel(own: Society, node: tuple[Nod
     assert Consent.objects.get(pk=share["record_id"]).withdrawn_at is not None
     assert Consent.objects.get(pk=consent_id).withdrawn_at is None
     assert FollowUp.objects.get(pk=follow_up["record_id"]).text == "insulin refill"
+
+
+def test_an_encounter_from_a_node_whose_clock_runs_two_hours_ahead_keeps_its_time(
+    own: Society, node: tuple[Node, str]
+) -> None:
+    found, credential = node
+    person = _person_change(found, own.volunteer.username)
+    encounter = _encounter_change(found, own.volunteer.username, person["record_id"])
+    ahead = timezone.now() + dt.timedelta(hours=2)
+    encounter["values"]["occurred_at"] = ahead.isoformat()
+    encounter["hlc"] = _hlc(found, ahead)
+    outcomes = _outcomes(_push(credential, [person, encounter]))
+    assert [o["outcome"] for o in outcomes] == ["applied", "applied"]
+    assert Encounter.objects.get(pk=encounter["record_id"]).occurred_at == ahead
