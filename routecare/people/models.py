@@ -14,6 +14,7 @@ from typing import Any, NoReturn
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -108,6 +109,10 @@ class Person(models.Model):
 class EncounterQuerySet(models.QuerySet["Encounter"]):
     """Encounters are immutable in bulk too (deleting a person still removes theirs)."""
 
+    def current(self) -> EncounterQuerySet:
+        """The encounters that count (see ``is_current``)."""
+        return self.filter(is_current())
+
     def update(self, **kwargs: Any) -> NoReturn:
         raise PermissionError("encounters are immutable; record a correction instead")
 
@@ -116,7 +121,11 @@ class EncounterQuerySet(models.QuerySet["Encounter"]):
 
 
 class Encounter(models.Model):
-    """One visit of a person at a service point. Immutable: corrections are new encounters."""
+    """One visit of a person at a service point. Immutable: corrections are new encounters.
+
+    A *voiding* encounter (``voids``) corrects another with nothing: the visit is withdrawn
+    (recorded in error, rejected at its source) yet stays in the history. It is no visit
+    itself and is never counted or carried on a card."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="encounters")
@@ -134,6 +143,8 @@ class Encounter(models.Model):
     corrects = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="corrections"
     )
+    # A database default too: bulk loads insert rows with SQL of their own.
+    voids = models.BooleanField(default=False, db_default=False)
 
     objects = EncounterQuerySet.as_manager()
 
@@ -156,6 +167,13 @@ class Encounter(models.Model):
         """The services delivered; those just recorded are kept, not read back."""
         recorded: list[EncounterService] | None = getattr(self, "_recorded_services", None)
         return recorded if recorded is not None else list(self.services.all())
+
+
+def is_current() -> Q:
+    """The encounters that count (indicators, daily counts derived from encounters, the card):
+    no later encounter corrects them, and they are not the voiding of another. NOT EXISTS on
+    the indexed ``corrects`` column: a LEFT JOIN made SQLite scan every encounter for each."""
+    return Q(~Exists(Encounter.objects.filter(corrects_id=OuterRef("pk"))), voids=False)
 
 
 class EncounterService(models.Model):
