@@ -252,3 +252,63 @@ def test_a_node_answers_only_what_it_may_answer_online_and_at_its_point(
     assert "own point" in outcomes[1]["message"]
     assert "reason" in outcomes[5]["message"]
     assert set(Referral.objects.values_list("status", flat=True)) == {"sent"}
+
+
+NODE_ANSWERS = """
+from django.contrib.auth.models import User
+from routecare.access import build_actor
+from routecare.orgs.models import ServicePoint
+from routecare.people.models import Person
+from routecare.referrals import actions, selectors
+from routecare.referrals.models import Referral
+actor = build_actor(User.objects.get(username="{coordinator}"), "{point}", via="web")
+held = Referral.objects.get()  # pulled: open, to this point, for a person seen here
+actions.respond(actor, selectors.get_referral(actor, held.pk), "accept")
+sent = actions.send_referral(
+    actor, Person.objects.get(), destination=actions.Destination(
+        point=ServicePoint.objects.get(pk="{onward}")),
+    referral_type="health", service="water", reason="onward: water", fields=["sex"],
+    idempotency_key="offline-0001",
+)
+print(sent.pk)
+"""
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_real_node_answers_a_referral_it_pulled_and_queues_one_sent_on_the_server(
+    tmp_path: Any,
+    own: Society,
+    own_person: Person,
+    live_server: Any,
+) -> None:
+    from routecare.cards.keys import ensure_keys
+    from routecare.sync.tests.test_node_end_to_end import _enrolled_node
+
+    ensure_keys(own.society.network)
+    incoming = actions.send_referral(
+        own.actor(point=own.second_point), own_person,
+        destination=Destination(point=own.point), referral_type="health", service="first-aid",
+        reason="dressing", idempotency_key="online-0001",
+    )  # fmt: skip
+    node = _enrolled_node(tmp_path, own, live_server.url)
+    work = node.python(
+        NODE_ANSWERS.format(
+            coordinator=own.coordinator.username, point=own.point.pk, onward=own.second_point.pk
+        )
+    )
+    out, err = work.communicate(timeout=120)
+    assert work.returncode == 0, err
+    queued = out.split()[-1]
+    assert not Referral.objects.filter(pk=queued).exists()  # offline: not there yet
+    node.run("node", "sync")
+    node.run("node", "sync")  # again: nothing twice
+    incoming.refresh_from_db()
+    assert incoming.status == "accepted"
+    answers = ReferralResponse.objects.filter(referral=incoming, status="accepted")
+    assert [answer.by for answer in answers] == [own.coordinator]
+    sent = Referral.objects.get(pk=queued)
+    assert (sent.status, sent.to_point, sent.from_user) == (
+        "sent", own.second_point, own.coordinator,
+    )  # fmt: skip
+    assert Referral.objects.count() == 2
+    assert "changes waiting: 0" in node.run("node", "status").stdout
