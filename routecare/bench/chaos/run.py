@@ -187,10 +187,13 @@ class Harness:
         """Sync again and again, sometimes killing the sync mid-way, until the node's work
         is done and a whole sync left nothing waiting."""
         deadline = time.monotonic() + self.options.timeout
+        first = True
         while time.monotonic() < deadline:
             process = node.start("node", "sync")
-            if self.random.random() < self.options.kill_probability:
-                time.sleep(self.random.uniform(0.05, 1.5))
+            # Each node's first sync is killed for sure, later ones at random.
+            if first or self.random.random() < self.options.kill_probability:
+                first = False
+                time.sleep(self.random.uniform(1.0, 4.0))
                 if process.poll() is None:
                     process.kill()  # the laptop's power goes mid-sync
                     with self.lock:
