@@ -142,6 +142,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "routecare.accounts.context.actor",
+                "routecare.sync.context.node_status",
             ],
         },
     },

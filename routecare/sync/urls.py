@@ -9,3 +9,8 @@ urlpatterns = [
     path("sync/conflicts/", views.conflicts_page, name="conflicts"),
     path("sync/conflicts/<uuid:conflict_id>/<str:choice>/", views.resolve, name="resolve"),
 ]
+
+# The node page exists only on a field node: on a server its address answers 404.
+from routecare.sync.node_views import node_urlpatterns  # noqa: E402 - kept with its use
+
+urlpatterns += node_urlpatterns()
