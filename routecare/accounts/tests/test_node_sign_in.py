@@ -6,6 +6,7 @@ on the server cannot sign in at the node after its next pull."""
 from __future__ import annotations
 
 import io
+import sys
 from typing import Any
 
 import pytest
@@ -28,8 +29,9 @@ NODE_PASSWORD = "lajas blancas tent 7"
 
 def _staff_password(username: str, password: str = NODE_PASSWORD) -> str:
     out = io.StringIO()
-    call_command("node-staff-password", username, "--stdin", stdin=io.StringIO(password + "\n"),
-                 stdout=out)  # fmt: skip
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(sys, "stdin", io.StringIO(password + "\n"))
+        call_command("node-staff-password", username, "--stdin", stdout=out)
     return out.getvalue()
 
 

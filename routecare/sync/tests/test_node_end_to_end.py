@@ -223,3 +223,78 @@ def test_a_card_issued_offline_at_a_node_reads_on_the_server_until_the_node_is_r
     with pytest.raises(CardError) as refused:
         read_card(other.actor(), out.splitlines()[-1].split(" ", 1)[1])
     assert refused.value.code == "node_revoked"
+
+
+SIGN_IN_AT_NODE = """
+from django.contrib.auth.models import User
+from django.test import Client
+user = User.objects.get(username="{username}")
+client = Client()
+response = client.post("/accounts/sign-in/", {{"username": "{username}", "password": "{password}"}})
+print(user.is_active, user.password.split("$")[0] or "-", response.status_code,
+      "_auth_user_id" in client.session)
+"""
+
+
+def test_staff_sign_in_at_a_node_with_a_password_set_there_until_deactivated_on_the_server(
+    tmp_path: Path, own: Society, live_server: Any
+) -> None:
+    from routecare.orgs.actions import update_staff_member
+    from routecare.orgs.models import Membership
+
+    node = _enrolled_node(tmp_path, own, live_server.url)
+    password = "lajas blancas tent 7"
+    sign_in = SIGN_IN_AT_NODE.format(username=own.volunteer.username, password=password)
+    # The staff member arrived without a password (the server keeps its hashes).
+    assert _node_says(node, sign_in).split() == ["True", "-", "200", "False"]
+
+    def staff_password(username: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(  # noqa: S603 - our own command
+            [str(Path(sys.executable).parent / "routecare"), "node-staff-password", username,
+             "--stdin"], input=password + "\n", env=node.env, cwd=node.directory,
+            capture_output=True, text=True, timeout=120, check=False,
+        )  # fmt: skip
+
+    assert staff_password(own.volunteer.username).returncode == 0
+    assert _node_says(node, sign_in).split() == ["True", "argon2", "302", "True"]
+    refused = staff_password(own.focal_point.username)
+    assert refused.returncode != 0
+    assert "sign in on the server" in refused.stderr
+    # A sync (the user row comes down again) keeps the password set at the node.
+    node.run("node", "sync")
+    assert _node_says(node, sign_in).split() == ["True", "argon2", "302", "True"]
+    # It never went up: the server's password is the server's own.
+    own.volunteer.refresh_from_db()
+    assert not own.volunteer.check_password(password)
+    # Deactivated on the server: refused at the node after its next sync.
+    update_staff_member(
+        own.actor("focal_point"), Membership.objects.get(user=own.volunteer),
+        role="volunteer", active=False, service_points=[],
+    )  # fmt: skip
+    node.run("node", "sync")
+    assert _node_says(node, sign_in).split() == ["False", "argon2", "200", "False"]
+
+
+def test_people_registered_offline_keep_the_codes_reserved_for_their_node(
+    tmp_path: Path, own: Society, live_server: Any
+) -> None:
+    from routecare.people.models import ReservedShortCode
+    from routecare.sync.models import Node
+
+    node = _enrolled_node(tmp_path, own, live_server.url)
+    work = node.python(WORK.format(username=own.volunteer.username, point=own.point.pk, people=3))
+    out, err = work.communicate(timeout=120)
+    assert work.returncode == 0, err
+    node.run("node", "sync")
+    [enrolled] = Node.objects.all()
+    people = Person.objects.filter(pk__in=out.split())
+    assert people.count() == 3
+    codes = set(people.values_list("short_code", flat=True))
+    reserved = ReservedShortCode.objects.filter(node_id=enrolled.pk, code__in=codes)
+    assert reserved.count() == 3
+    assert all(code.used for code in reserved)  # counted as used at the server's next pull
+    left = _node_says(node, """
+        from routecare.people.models import ReservedShortCode
+        print(ReservedShortCode.objects.filter(used=False).count())
+    """)  # fmt: skip
+    assert left == "500"  # topped up again

@@ -18,18 +18,19 @@ class Command(BaseCommand):
         "On a field node: set a volunteer's or coordinator's sign-in password at this node "
         "(asked twice, or one line from standard input with --stdin)."
     )
-    stealth_options = ("stdin",)  # tests hand the password in as call_command does
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("username")
         parser.add_argument(
-            "--stdin", action="store_true", help="read the password from standard input"
+            "--stdin",
+            action="store_true",
+            help="read the password from standard input",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
         username: str = options["username"]
         if options["stdin"]:
-            password = (options.get("stdin") or sys.stdin).readline().rstrip("\r\n")
+            password = sys.stdin.readline().rstrip("\r\n")
         else:
             password = getpass.getpass(f"Password for {username} at this node: ")
             if getpass.getpass("The same password again: ") != password:
