@@ -324,3 +324,6 @@ ROUTECARE_FEEDBACK_PER_HOUR = envint("ROUTECARE_FEEDBACK_PER_HOUR", "5")
 ROUTECARE_NODE = envbool("ROUTECARE_NODE", "false")
 # How often a node tries to sync when it has a link (the periodic job checks every minute).
 ROUTECARE_SYNC_SECONDS = envint("ROUTECARE_SYNC_SECONDS", "60")
+# On the server: unused short codes each node holds after a sync (people.sync), so that it
+# can register that many people offline before it must sync again.
+ROUTECARE_RESERVED_SHORT_CODES = envint("ROUTECARE_RESERVED_SHORT_CODES", "500")
