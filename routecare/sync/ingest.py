@@ -262,7 +262,8 @@ def _merge_into(
         # registration) or from a card. Same content: nothing to do; else merge from empty.
         base = {name: current.get(name) for name in change.values}
         differing = {k: v for k, v in change.values.items() if current.get(k) != v}
-        if not differing:
+        # Counters are deltas: the same numbers again are more, never "already so".
+        if not differing and not syncable.counters:
             return AppliedChange.Outcome.APPLIED, {}
         if syncable.immutable or syncable.update is None:
             raise RefusalError(_("This record exists already with other content."))
@@ -283,6 +284,7 @@ def _merge_into(
 def _record_conflict(
     node: Node, change: Change, record: Any, name: str, server_value: Any, node_value: Any
 ) -> None:
+    syncable = registry.known(change.label)
     person_id = getattr(record, "person_id", None) or (
         record.pk if registry.is_person(change.label) else None
     )
@@ -290,7 +292,8 @@ def _record_conflict(
         national_society_id=node.national_society_id, label=change.label,
         record_id=change.record_id, person_id=person_id, field=name,
         server_value=server_value, node_value=node_value,
-        server_chosen_by=_last_author(record), node_chosen_by=change.by, node=node,
+        server_chosen_by=syncable.author(record) or _last_author(record),
+        node_chosen_by=change.by, node=node,
         change_id=change.id,
     )  # fmt: skip
 
