@@ -56,7 +56,7 @@ def summary_of(
         # society's own points still find the full record with it.
         return CardSummary.model_validate(base), {}
     health = HealthSummary.objects.filter(person=person).first()
-    current = Encounter.objects.filter(person=person, corrections__isnull=True)
+    current = Encounter.objects.current().filter(person=person)
     encounters = list(
         current.select_related("service_point").prefetch_related("services")[:ENCOUNTERS_CONSIDERED]
     )

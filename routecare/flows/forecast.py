@@ -252,7 +252,8 @@ def load_series(points: Iterable[ServicePoint], since: dt.date) -> dict[object, 
         entered.add((point_id, day))
     start = timezone.make_aware(dt.datetime.combine(since, dt.time()))
     derived = (
-        Encounter.objects.filter(service_point_id__in=point_ids, occurred_at__gte=start)
+        Encounter.objects.current()
+        .filter(service_point_id__in=point_ids, occurred_at__gte=start)
         .annotate(day=TruncDate("occurred_at"))
         .values_list("service_point_id", "day")
         .annotate(people=Count("person_id", distinct=True))

@@ -40,7 +40,8 @@ class DayCount:
 def derived_count(point: ServicePoint, day: dt.date) -> DayCount:
     """People seen at a point on a day, from the encounters recorded there."""
     people = (
-        Encounter.objects.filter(service_point=point, occurred_at__date=day)
+        Encounter.objects.current()
+        .filter(service_point=point, occurred_at__date=day)
         .values_list("person_id", "person__sex", "person__age_band")
         .distinct()
     )
@@ -119,7 +120,8 @@ def day_counts(points: list[ServicePoint], day: dt.date) -> dict[object, DayCoun
         for entered in DailyCount.objects.filter(service_point__in=points, day=day)
     }
     derived = (
-        Encounter.objects.filter(service_point__in=points, occurred_at__date=day)
+        Encounter.objects.current()
+        .filter(service_point__in=points, occurred_at__date=day)
         .exclude(service_point_id__in=list(counts))
         .values_list("service_point_id")
         .annotate(people=Count("person_id", distinct=True))

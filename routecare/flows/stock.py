@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, Q, QuerySet, Sum
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
@@ -191,19 +191,40 @@ def use_for_encounter(
     corrects_id: uuid.UUID | None = None,
 ) -> None:
     """Take the services an encounter delivered from the items that follow them; a
-    correction first gives back what the encounter it replaces took."""
+    correction (a voiding too) first gives back what the encounter it replaces holds."""
     if corrects_id is not None:
-        taken = StockMovement.objects.filter(encounter_id=corrects_id).select_related(
-            "item__service_point"
-        )
-        for movement in taken:
-            _move(movement.item, -movement.change, StockMovement.Reason.USED, None, encounter_id)
+        _give_back(_corrected_chain(corrects_id), encounter_id)
     quantities: dict[str, int] = {}
     for service, quantity in services:
         quantities[service] = quantities.get(service, 0) + quantity
     items = StockItem.objects.filter(service_point=point, service__in=list(quantities))
     for item in items.select_related("service_point"):
         _move(item, -quantities[item.service], StockMovement.Reason.USED, None, encounter_id)
+
+
+def _corrected_chain(encounter_id: uuid.UUID) -> list[uuid.UUID]:
+    """The encounter and every one it corrects, back to the first. A correction's movements
+    are what it gave back of the one before and what it took: only over the whole chain do
+    they add up to what the latest holds (a correction of a correction gave back too much)."""
+    chain: list[uuid.UUID] = []
+    current: uuid.UUID | None = encounter_id
+    while current is not None and current not in chain:
+        chain.append(current)
+        current = Encounter.objects.filter(pk=current).values_list("corrects_id", flat=True).first()
+    return chain
+
+
+def _give_back(chain: list[uuid.UUID], encounter_id: uuid.UUID) -> None:
+    held = (
+        StockMovement.objects.filter(encounter_id__in=chain, reason=StockMovement.Reason.USED)
+        .order_by()
+        .values_list("item_id")
+        .annotate(change=Sum("change"))
+    )
+    changes = {item_id: change for item_id, change in held if change}
+    items = StockItem.objects.select_related("service_point").in_bulk(list(changes))
+    for item_id, change in changes.items():
+        _move(items[item_id], -change, StockMovement.Reason.USED, None, encounter_id)
 
 
 # The services a point's stock follows, per point (core.caching): an encounter at a point that

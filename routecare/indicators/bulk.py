@@ -114,10 +114,11 @@ def final_day(society_ref: str, final: dict[Any, dt.date]) -> Case:
 
 
 def current_encounters(societies: Iterable[Any]) -> QuerySet[Any]:
-    """Every current (not corrected) encounter of the societies with what the rollups group
-    by: its period starts, point, society, whether the point is an HSP, the person's cells,
-    and whether it delivered a health service. Written once to a temporary table, so the
-    twelve grouped queries read one narrow table instead of joining and testing each time."""
+    """Every current encounter (not corrected, not a voiding) of the societies with what the
+    rollups group by: its period starts, point, society, whether the point is an HSP, the
+    person's cells, and whether it delivered a health service. Written once to a temporary
+    table, so the twelve grouped queries read one narrow table instead of joining and testing
+    each time."""
     health = EncounterService.objects.filter(
         encounter_id=OuterRef("pk"), service__in=HEALTH_SERVICES
     )

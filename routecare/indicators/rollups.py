@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -40,7 +40,7 @@ from routecare.indicators.models import (
 )
 from routecare.orgs.models import RouteStop, ServicePoint
 from routecare.orgs.taxonomy import Service
-from routecare.people.models import Encounter, EncounterService, PopulationGroup
+from routecare.people.models import Encounter, EncounterService, PopulationGroup, is_current
 from routecare.retention.models import RetentionPolicy
 
 HEALTH_SERVICES = (
@@ -53,9 +53,9 @@ HEALTH_SERVICES = (
 # The core.caching kind of what is computed from rollups (dashboards): rebuilding drops it.
 CACHE_KIND = "indicators"
 HSP_KINDS = (ServicePoint.Kind.FIXED_HSP, ServicePoint.Kind.MOBILE_HSP)
-# No later encounter corrects it. NOT EXISTS on the indexed ``corrects`` column: a LEFT JOIN
-# made SQLite scan every encounter for each one.
-NOT_CORRECTED = ~Exists(Encounter.objects.filter(corrects_id=OuterRef("pk")))
+# Current encounters only: no later encounter corrects them and they withdraw no other (a
+# voiding encounter is no visit). The name is older than voiding encounters.
+NOT_CORRECTED = is_current()
 UNKNOWN_SEX = "undisclosed"
 
 
@@ -106,7 +106,7 @@ def _scope_points(target: Target) -> Q:
 
 
 def _current_encounters(target: Target) -> QuerySet[Encounter]:
-    """Encounters of the period that no later correction replaced."""
+    """Encounters of the period that no later correction replaced or withdrew."""
     return Encounter.objects.filter(
         _scope_points(target),
         NOT_CORRECTED,
@@ -343,7 +343,7 @@ def _collect(since: dt.datetime) -> None:
     pairs = set(
         recorded.annotate(day=TruncDate("occurred_at")).values_list("service_point_id", "day")
     )
-    # A correction changes the day of the encounter it replaces too.
+    # A correction (or a voiding) changes the day of the encounter it replaces too.
     pairs |= set(
         recorded.filter(corrects__isnull=False)
         .annotate(day=TruncDate("corrects__occurred_at"))

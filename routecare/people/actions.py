@@ -303,6 +303,10 @@ def record_encounter(
         _validate_follow_up(follow_up, occurred_at or now)
     if corrects is not None and corrects.person_id != person.pk:
         raise ValidationError({"corrects": _("That encounter belongs to someone else.")})
+    if corrects is not None and corrects.voids:
+        raise ValidationError(
+            {"corrects": _("That is the withdrawal of an encounter: record a new encounter.")}
+        )
 
     with transaction.atomic():
         encounter = Encounter.objects.create(
@@ -331,6 +335,60 @@ def record_encounter(
             _create_follow_up(actor, person, follow_up, encounter)
         encounter_recorded.send(sender=Encounter, encounter=encounter, corrects=corrects)
     return encounter
+
+
+def void_encounter(
+    actor: Actor,
+    encounter: Encounter,
+    *,
+    reason: str,
+    voiding_id: uuid.UUID | None = None,
+) -> Encounter:
+    """Withdraw an encounter from everything that counts it (indicators, daily counts, the
+    card, stock) and keep it in the history: a voiding encounter corrects it with nothing.
+    Whoever may record an encounter for the person may withdraw one. The reason is kept
+    (encrypted, like notes) on the voiding encounter."""
+    person = encounter.person
+    point = working_point(actor, person)
+    if not reason.strip():
+        raise ValidationError({"reason": _("Say why the encounter is withdrawn.")})
+    fields.ENCOUNTER_NOTES.check(reason, "reason")
+    with transaction.atomic():
+        # Locked (on PostgreSQL): two withdrawals at once would both find it uncorrected.
+        encounter = Encounter.objects.select_for_update().get(pk=encounter.pk)
+        if encounter.voids:
+            raise ValidationError(
+                {"encounter": _("This is the withdrawal of an encounter, not an encounter.")}
+            )
+        if encounter.corrections.exists():
+            raise ValidationError(
+                {"encounter": _("This encounter was already corrected or withdrawn.")}
+            )
+        voiding = Encounter.objects.create(
+            id=voiding_id or uuid.uuid4(),
+            person=person,
+            service_point=point,
+            recorded_by=actor.user,
+            # When it was withdrawn: the voiding is an event of its own, not a visit.
+            occurred_at=timezone.now(),
+            notes=reason.strip(),
+            corrects=encounter,
+            voids=True,
+        )
+        voiding._recorded_services = []  # type: ignore[attr-defined]
+        record_event(
+            actor,
+            "create",
+            "encounter",
+            voiding.pk,
+            person_id=person.pk,
+            fields=["voids", "notes"],
+            detail=f"voids {encounter.pk}",
+        )
+        # What follows a correction follows this one: stock gives back what the encounter
+        # took, rollups recompute the day of the encounter it withdraws.
+        encounter_recorded.send(sender=Encounter, encounter=voiding, corrects=encounter)
+    return voiding
 
 
 def add_follow_up(

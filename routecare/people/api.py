@@ -127,6 +127,8 @@ class EncounterOut(Schema):
     triage: str
     notes: str | None
     corrects_id: uuid.UUID | None
+    # A withdrawal of the encounter it corrects, not a visit (see people.actions.void_encounter).
+    voids: bool
 
     @staticmethod
     def resolve_service_point(encounter: Encounter) -> str:

@@ -6,7 +6,7 @@ import datetime as dt
 import uuid
 from dataclasses import dataclass, field
 
-from django.db.models import F, Prefetch, QuerySet
+from django.db.models import Exists, F, OuterRef, Prefetch, QuerySet
 from django.http import Http404
 
 from routecare.access import Actor
@@ -114,9 +114,13 @@ def get_health_summary(actor: Actor, person: Person) -> HealthSummary:
 
 
 def encounters_of(actor: Actor, person: Person) -> list[Encounter]:
-    """The person's timeline across the society's service points, newest first."""
+    """The person's timeline across the society's service points, newest first; each says
+    whether it was ``withdrawn`` (a voiding encounter corrects it), and a voiding one when
+    the encounter it withdraws took place (``withdraws_at``)."""
+    withdrawn = Encounter.objects.filter(corrects_id=OuterRef("pk"), voids=True)
     encounters = list(
         Encounter.objects.filter(person=person)
+        .annotate(withdrawn=Exists(withdrawn), withdraws_at=F("corrects__occurred_at"))
         .select_related("service_point", "recorded_by")
         .prefetch_related(Prefetch("services", queryset=EncounterService.objects.order_by("pk")))
     )

@@ -7,7 +7,8 @@ connection per society) and ``meta/rootUuid``, which every edit keeps; or by its
 ``_uuid``, or an edit's ``meta/deprecatedID``. Seen before, it updates what it became when
 its content changed (an encounter, never changed, gets a correction), and is left alone when
 it did not. Submissions marked Not Approved in Kobo are skipped unless the connection
-includes them; one rejected after import is withdrawn (what it became removed). A
+includes them; one rejected after import is withdrawn (what it became removed; an encounter
+voided, see ``people.actions.void_encounter``), and imported anew if approved again. A
 submission that cannot be mapped is reported and skipped; the rest go on. Reading fails as a
 whole (bad token, unreachable server, damaged file) before anything is imported.
 """
@@ -40,7 +41,7 @@ from routecare.indicators.models import (
     Training,
 )
 from routecare.orgs.models import Membership, Role, ServicePoint
-from routecare.people.actions import record_encounter
+from routecare.people.actions import record_encounter, void_encounter
 from routecare.people.models import Encounter
 from routecare.people.selectors import person_with_code
 
@@ -298,10 +299,18 @@ def _withdraw_training(connection: KoboConnection, object_id: str) -> None:
 
 
 def _withdraw_encounter(connection: KoboConnection, object_id: str) -> None:
-    raise mapping.MappingError(
-        _("Marked Not Approved in Kobo after import: encounters are never deleted; "
-          "correct this one in RouteCare.")
-    )  # fmt: skip
+    """Encounters are never deleted: the latest version of the visit (staff may have
+    corrected it in RouteCare since) is voided, and stays in the person's history."""
+    encounter = Encounter.objects.filter(pk=object_id).select_related("service_point").first()
+    if encounter is None:
+        return
+    latest = encounter
+    while (later := latest.corrections.order_by("-recorded_at").first()) is not None:
+        latest = later
+    if latest.voids:
+        return  # withdrawn already, in RouteCare
+    actor = importing_actor(connection, encounter.service_point)
+    void_encounter(actor, latest, reason="kobo: not approved")
 
 
 WITHDRAWERS: dict[str, Callable[[KoboConnection, str], None]] = {

@@ -21,8 +21,9 @@ from openpyxl import Workbook
 
 from routecare.audit.models import AuditEvent
 from routecare.conftest import Society, register
+from routecare.flows import stock
 from routecare.flows.models import DailyCount
-from routecare.indicators import rollups
+from routecare.indicators import bulk, rollups
 from routecare.indicators.kobo import importer
 from routecare.indicators.models import (
     Granularity,
@@ -30,8 +31,10 @@ from routecare.indicators.models import (
     KoboConnection,
     PeopleRollup,
     Scope,
+    ServiceRollup,
     Training,
 )
+from routecare.people import actions as people_actions
 from routecare.people.models import Encounter
 
 TOKEN = "kobo-test-token"
@@ -629,23 +632,100 @@ def test_trainings_imported_twice_by_duplicate_connections_count_once_at_the_nex
     assert Training.objects.count() == 2
 
 
-def test_an_encounter_rejected_after_import_is_reported_not_deleted(
+def _visits(own: Society) -> tuple[dict[str, int], dict[str, int]]:
+    """People supported, encounters and health consultations of the society today and the
+    quantities of services delivered at its point, as the dashboards read them."""
+    rows = PeopleRollup.objects.filter(
+        scope=Scope.SOCIETY, granularity=Granularity.DAY, scope_id=own.society.pk
+    )
+    people = {
+        name: sum(rows.values_list(name, flat=True))
+        for name in ("registered", "encounters", "consultations")
+    }
+    services = dict(
+        ServiceRollup.objects.filter(service_point=own.point).values_list("service", "quantity")
+    )
+    return people, services
+
+
+def _visit_form(own: Society, kobo: KoboServer) -> KoboConnection:
+    return _connect(
+        own, kobo, target="encounter",
+        form_mapping={"service_point": {"value": own.point.code}, "person": "visit/code",
+                      "occurred_at": "visit/when", "services": "visit/services"},
+    )  # fmt: skip
+
+
+def test_an_encounter_rejected_after_import_is_withdrawn_and_counted_again_once_approved(
+    own: Society, kobo: KoboServer, django_capture_on_commit_callbacks: Any
+) -> None:
+    water = stock.save_item(
+        own.actor("coordinator"), own.point, kind="water", name="Water 1.5 l",
+        unit="bottles", minimum=1, service="water", level=20,
+    )  # fmt: skip
+    person = register(own)
+    when = (timezone.now() - dt.timedelta(hours=1)).astimezone(dt.UTC).isoformat()
+    kobo.submissions = [{"_uuid": "e1", "visit/code": person.short_code, "visit/when": when,
+                         "visit/services": "water first-aid"}]  # fmt: skip
+    connection = _visit_form(own, kobo)
+
+    def pull() -> ImportRun:
+        with django_capture_on_commit_callbacks(execute=True):
+            return importer.pull(connection)
+
+    assert pull().created == 1
+    rollups.refresh()
+    counted = {"registered": 1, "encounters": 1, "consultations": 1}
+    assert _visits(own) == (counted, {"water": 1, "first-aid": 1})
+    water.refresh_from_db()
+    assert water.level == 19
+
+    kobo.submissions[0]["_validation_status"] = NOT_APPROVED
+    run = pull()
+    assert (run.withdrawn, run.errors) == (1, [])
+    rollups.refresh()
+    nothing = {"registered": 0, "encounters": 0, "consultations": 0}
+    assert _visits(own) == (nothing, {})
+    bulk.rebuild_all()  # the bulk rebuild agrees
+    assert _visits(own) == (nothing, {})
+    water.refresh_from_db()
+    assert water.level == 20
+    imported = Encounter.objects.get(voids=False)
+    voiding = Encounter.objects.get(corrects=imported)
+    assert voiding.voids
+    assert AuditEvent.objects.filter(
+        action="create", object_type="encounter", object_id=str(voiding.pk),
+        actor=own.focal_point, via="import", detail=f"voids {imported.pk}",
+    ).exists()  # fmt: skip
+    again = pull()
+    assert (again.withdrawn, again.skipped, again.created) == (0, 1, 0)
+
+    # Approved again in Kobo: recorded again, and counted once.
+    kobo.submissions[0]["_validation_status"] = APPROVED
+    assert pull().created == 1
+    rollups.refresh()
+    assert _visits(own) == (counted, {"water": 1, "first-aid": 1})
+    assert Encounter.objects.current().count() == 1
+    water.refresh_from_db()
+    assert water.level == 19
+    assert (pull().unchanged, Encounter.objects.count()) == (1, 3)
+
+
+def test_an_encounter_corrected_in_routecare_then_rejected_in_kobo_is_withdrawn(
     own: Society, kobo: KoboServer
 ) -> None:
     person = register(own)
     when = (timezone.now() - dt.timedelta(hours=1)).astimezone(dt.UTC).isoformat()
     kobo.submissions = [{"_uuid": "e1", "visit/code": person.short_code, "visit/when": when,
                          "visit/services": "water"}]  # fmt: skip
-    connection = _connect(
-        own, kobo, target="encounter",
-        form_mapping={"service_point": {"value": own.point.code}, "person": "visit/code",
-                      "occurred_at": "visit/when", "services": "visit/services"},
-    )  # fmt: skip
+    connection = _visit_form(own, kobo)
     importer.pull(connection)
+    correction = people_actions.record_encounter(
+        own.actor(), person, services=[("food", 1)], corrects=Encounter.objects.get()
+    )
     kobo.submissions[0]["_validation_status"] = NOT_APPROVED
-    run = importer.pull(connection)
-    assert run.withdrawn == 0
-    assert run.errors == [{"submission": "e1", "error": (
-        "Marked Not Approved in Kobo after import: encounters are never deleted; "
-        "correct this one in RouteCare.")}]  # fmt: skip
-    assert Encounter.objects.count() == 1
+    assert importer.pull(connection).withdrawn == 1
+    assert Encounter.objects.get(voids=True).corrects == correction
+    assert not Encounter.objects.current().exists()
+    rollups.refresh()
+    assert _visits(own)[0]["registered"] == 0
