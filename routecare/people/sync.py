@@ -169,6 +169,7 @@ def serialize_encounter(encounter: Encounter) -> Values:
         "notes": encounter.notes or "",
         "services": sorted([s.service, s.quantity] for s in encounter.services.all()),
         "corrects": str(encounter.corrects_id) if encounter.corrects_id else None,
+        "voids": encounter.voids,
     }
 
 
@@ -179,6 +180,13 @@ def create_encounter(actor: Actor, record_id: uuid.UUID, values: Values) -> Enco
         corrects = Encounter.objects.filter(pk=values["corrects"], person=person).first()
         if corrects is None:
             raise ValidationError({"corrects": _("That encounter belongs to someone else.")})
+    if values.get("voids"):
+        # A withdrawal made at the node: the same voiding correction, under the node's id.
+        if corrects is None:
+            raise ValidationError({"corrects": _("A withdrawal names the encounter it withdraws.")})
+        return actions.void_encounter(
+            actor, corrects, reason=str(values.get("notes") or ""), voiding_id=record_id
+        )
     services = values.get("services") or []
     try:
         pairs = [(str(code), int(quantity)) for code, quantity in services]
@@ -294,7 +302,7 @@ register(
 register(
     Syncable(
         label="people.encounter", model=Encounter,
-        fields=("person", "occurred_at", "triage", "notes", "services", "corrects"),
+        fields=("person", "occurred_at", "triage", "notes", "services", "corrects", "voids"),
         serialize=serialize_encounter, create=create_encounter, immutable=True,
         parents=_encounter_parents, person_field="person_id",
         children=((EncounterService, "encounter_id"),),

@@ -82,7 +82,10 @@ def seen_before(months: int, now: dt.datetime) -> dt.datetime:
 
 def inactive_people(society: NationalSociety, cutoff: dt.datetime) -> QuerySet[Person]:
     """People of the society registered and last seen before the cutoff."""
-    recent = Encounter.objects.filter(person_id=OuterRef("pk"), occurred_at__gte=cutoff)
+    # A withdrawal (a voiding encounter) is no visit: it does not keep a person's data longer.
+    recent = Encounter.objects.filter(
+        person_id=OuterRef("pk"), occurred_at__gte=cutoff, voids=False
+    )
     return Person.objects.filter(national_society=society, created_at__lt=cutoff).exclude(
         Exists(recent)
     )

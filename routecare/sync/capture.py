@@ -21,7 +21,13 @@ from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 
 from routecare.sync import clock, registry
-from routecare.sync.models import ErasedRecord, NodeState, OutboxChange, RecordVersion
+from routecare.sync.models import (
+    ErasedRecord,
+    NodeState,
+    OutboxChange,
+    RecordVersion,
+    SyncConflict,
+)
 
 _applying_remote = contextvars.ContextVar("sync_applying_remote", default=False)
 
@@ -76,6 +82,9 @@ def _deleted(sender: type[models.Model], instance: models.Model, **_: Any) -> No
         return
     ErasedRecord.objects.get_or_create(label=syncable.label, record_id=instance.pk)
     RecordVersion.objects.filter(label=syncable.label, record_id=instance.pk).delete()
+    if registry.is_person(syncable.label):
+        # Conflicts keep both values (health data): they go with the person.
+        SyncConflict.objects.filter(person_id=instance.pk).delete()
 
 
 def add_to_outbox(label: str, record_id: uuid.UUID) -> None:

@@ -139,6 +139,10 @@ class Harness:
             "SECURE_COOKIES": "false",
             "LOG_LEVEL": "WARNING",
             "ROUTECARE_TASKS": "immediate",
+            # Each node registers people offline with codes of its reserved block.
+            "ROUTECARE_RESERVED_SHORT_CODES": str(
+                max(500, options.people_per_node, options.throughput_people) + 100
+            ),
         }
         for name in ("SECRET_KEY_FILE", "ROUTECARE_FIELD_KEYS_FILE", "ROUTECARE_NODE"):
             self.server_env.pop(name, None)

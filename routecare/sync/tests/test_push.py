@@ -290,3 +290,44 @@ def test_an_encounter_from_a_node_whose_clock_runs_two_hours_ahead_keeps_its_tim
     outcomes = _outcomes(_push(credential, [person, encounter]))
     assert [o["outcome"] for o in outcomes] == ["applied", "applied"]
     assert Encounter.objects.get(pk=encounter["record_id"]).occurred_at == ahead
+
+
+def test_a_withdrawal_made_at_a_node_withdraws_the_encounter_on_the_server(
+    own: Society, node: tuple[Node, str]
+) -> None:
+    found, credential = node
+    person = _person_change(found, own.volunteer.username)
+    encounter = _encounter_change(found, own.volunteer.username, person["record_id"])
+    voiding = _encounter_change(found, own.volunteer.username, person["record_id"])
+    voiding["values"].update(
+        {"services": [], "corrects": encounter["record_id"], "voids": True, "notes": "wrong person"}
+    )
+    outcomes = _outcomes(_push(credential, [person, encounter, voiding]))
+    assert [o["outcome"] for o in outcomes] == ["applied", "applied", "applied"]
+    assert Encounter.objects.get(pk=voiding["record_id"]).voids is True
+    assert not Encounter.objects.current().filter(person_id=person["record_id"]).exists()
+
+
+def test_erasing_a_person_drops_their_conflicts_and_refuses_their_changes(
+    own: Society, node: tuple[Node, str], own_person: Person
+) -> None:
+    found, credential = node
+    from routecare.sync.capture import current_version
+
+    version = current_version("people.health_summary", own_person.pk)
+    base = {"pregnancy": None}
+    from routecare.people import actions
+
+    actions.update_health_summary(
+        own.actor(), own_person, pregnancy={"weeks": 12, "expected_date": None}
+    )
+    change = _health_change(
+        found, own.volunteer.username, own_person.pk, version, base,
+        {"pregnancy": {"weeks": 14, "expected_date": None}},
+    )  # fmt: skip
+    assert _outcomes(_push(credential, [change]))[0]["outcome"] == "conflict"
+    assert SyncConflict.objects.filter(person_id=own_person.pk).count() == 1
+    Person.objects.filter(pk=own_person.pk).delete()
+    assert SyncConflict.objects.filter(person_id=own_person.pk).count() == 0
+    later = {**change, "id": str(uuid.uuid4())}
+    assert _outcomes(_push(credential, [later]))[0]["outcome"] == "erased"
