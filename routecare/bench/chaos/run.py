@@ -103,12 +103,22 @@ for n in range({people}):
                              follow_up=actions.FollowUpInput(f"check {{n}}"))
     actions.update_health_summary(actor, person, allergies=["{name}-a" + str(n)])
     print(person.pk, flush=True)
+print("done", flush=True)
+"""
+
+# Both nodes at the shared point edit the same people from the same version, before either
+# syncs again: the same field changed in two places, a conflict each, for sure.
+SHARED_WORK = """
+from django.contrib.auth.models import User
+from routecare.access import build_actor
+from routecare.people import actions
+from routecare.people.models import Person
+actor = build_actor(User.objects.get(username="chaos-vol-{index}"), "{point}")
 for person_id in {shared}:
     person = Person.objects.get(pk=person_id)
     allergies = list(person.health_summary.allergies) + ["{name}-shared"]
     actions.update_health_summary(actor, person, allergies=allergies,
                                   pregnancy={{"weeks": {weeks}, "expected_date": None}})
-print("done", flush=True)
 """
 
 PUSH_TIMED = """
@@ -266,6 +276,13 @@ def _scenario(
     # The first pull (points, staff, the shared people), through the chaos too.
     _first_sync(nodes)
     _log("first pull done")
+    for index, node in enumerate(nodes[:2]):
+        shared_work = node.python(SHARED_WORK.format(
+            index=index, point=seeded["points"][0], name=node.name,
+            shared=json.dumps(seeded["shared"]), weeks=10 + index), "shared.py")  # fmt: skip
+        _out, err = shared_work.communicate(timeout=options.timeout)
+        if shared_work.returncode != 0:
+            raise RuntimeError(f"{node.name} shared work failed: {err[-2000:]}")
     started = time.monotonic()
     work_done = threading.Event()
     converged: dict[str, float] = {}
@@ -279,10 +296,8 @@ def _scenario(
     workers = []
     for index, node in enumerate(nodes):
         point = seeded["points"][0 if index < 2 else 1]
-        shared = seeded["shared"] if index < 2 else []
         workers.append(node.python(WORK.format(
-            index=index, point=point, people=options.people_per_node, name=node.name,
-            shared=json.dumps(shared), weeks=10 + index)))  # fmt: skip
+            index=index, point=point, people=options.people_per_node, name=node.name)))  # fmt: skip
     for node, worker in zip(nodes, workers, strict=True):
         out, err = worker.communicate(timeout=options.timeout)
         if worker.returncode != 0:
@@ -388,7 +403,7 @@ def _throughput(
     node.run("node", "sync")
     worker = node.python(WORK.format(
         index=options.nodes, point=seeded["points"][1], people=options.throughput_people,
-        name="bulk", shared="[]", weeks=10))  # fmt: skip
+        name="bulk"))  # fmt: skip
     _out, err = worker.communicate(timeout=options.timeout)
     if worker.returncode != 0:
         raise RuntimeError(f"bulk node work failed: {err[-2000:]}")
