@@ -2,7 +2,8 @@
 what is waiting, what the server refused, and a *Sync now* button.
 
 These pages exist only on a node (``settings.ROUTECARE_NODE``): on a server their addresses
-are not registered, so they answer 404 (see ``urls.py``)."""
+answer 404. The check is made per request, so that the URL names always exist (a template
+that links to the node page renders on a server too) and a test may play a node."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path
 from django.utils.translation import gettext as _
@@ -49,7 +50,10 @@ def _refusals() -> list[Refusal]:
 
 
 def _own_node(request: StaffRequest) -> NodeStatus:
-    """Staff of the node's society only (a node not enrolled yet shows that to anyone)."""
+    """Staff of the node's society only (a node not enrolled yet shows that to anyone); on a
+    server the page does not exist."""
+    if not settings.ROUTECARE_NODE:
+        raise Http404
     status = node_status_of(request)
     society = request.actor.national_society_id
     if status.enrolled and (society is None or str(society) != status.national_society_id):
@@ -106,9 +110,7 @@ def sync_now(request: StaffRequest) -> HttpResponse:
 
 
 def node_urlpatterns() -> list[URLPattern]:
-    """The node's own pages: only on a node (on a server they answer 404)."""
-    if not settings.ROUTECARE_NODE:
-        return []
+    """The node's own pages (on a server they answer 404: see ``_own_node``)."""
     return [
         path("sync/node/", node_page, name="node"),
         path("sync/node/sync-now/", sync_now, name="node_sync"),

@@ -10,7 +10,7 @@ urlpatterns = [
     path("sync/conflicts/<uuid:conflict_id>/<str:choice>/", views.resolve, name="resolve"),
 ]
 
-# The node page exists only on a field node: on a server its address answers 404.
+# The node page answers only on a field node: on a server it is 404 (node_views._own_node).
 from routecare.sync.node_views import node_urlpatterns  # noqa: E402 - kept with its use
 
 urlpatterns += node_urlpatterns()
