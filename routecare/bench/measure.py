@@ -30,6 +30,7 @@ from django.test.utils import CaptureQueriesContext
 from routecare.access import build_actor
 from routecare.accounts.actions import create_api_token
 from routecare.audit.models import AuditEvent
+from routecare.bench.agreement import check_indicator_agreement
 from routecare.bench.concurrent import measure_concurrent_writes
 from routecare.bench.directory import ROUTE_POINTS, measure_directory
 from routecare.bench.flows import DAYS as FLOW_DAYS
@@ -38,6 +39,7 @@ from routecare.bench.flows import measure_forecasts
 from routecare.bench.indicators import NETWORK as INDICATOR_NETWORK
 from routecare.bench.indicators import measure_indicators
 from routecare.bench.stats import ratio, summarise
+from routecare.bench.suppression import measure_cold_dashboards
 from routecare.bench.urls import BARE_PATH
 from routecare.cards.actions import issue_card
 from routecare.demo.loader import load_demo
@@ -360,6 +362,9 @@ def measure(
         indicator_encounters = INDICATOR_ENCOUNTERS.get(connection.vendor, 1_000_000)
     log(f"indicators: the regional dashboard over {indicator_encounters:,} encounters")
     indicators = measure_indicators(indicator_encounters, log=log)
+    indicators |= measure_cold_dashboards(log=log)
+    log("indicators: every role's page, chart, API and exports agree")
+    agreement = check_indicator_agreement(log)
     single_client_writes_per_s = round(writes * 1000 / sum(durations["write"]), 1)
     concurrent = None
     if writers > 1:
@@ -404,6 +409,7 @@ def measure(
         "directory": directory,
         "flows": flows,
         "indicators": indicators,
+        "indicators_agreement": agreement,
         "bare_django_ms": bare_summary,
         "lookup_overhead_ratio": ratio(lookup_summary["p50"], bare_summary["p50"]),
         "write_overhead_ratio": ratio(write_summary["p50"], bare_summary["p50"]),

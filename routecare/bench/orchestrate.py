@@ -190,8 +190,11 @@ def meets_targets(result: dict[str, Any]) -> bool | None:
     )
     forecast_ms = (result.get("flows") or {}).get("network_forecast_ms", {}).get("p95", 0)
     dashboard_ms = (result.get("indicators") or {}).get("regional_dashboard_ms", {}).get("p95", 0)
+    # Every role's indicator views agree over the bench's data (bench.agreement).
+    agreement = result.get("indicators_agreement") or {}
     return bool(
-        forecast_ms <= TARGETS["network_forecast_p95_ms_max"]
+        not agreement.get("disagreements")
+        and forecast_ms <= TARGETS["network_forecast_p95_ms_max"]
         and dashboard_ms <= TARGETS["regional_dashboard_p95_ms_max"]
         and result["person_lookup_ms"]["p95"] < TARGETS["person_lookup_p95_ms_max"]
         and result["encounter_writes_per_s"] >= TARGETS["encounter_writes_per_s_min"]

@@ -14,7 +14,7 @@ from ninja.responses import Status
 from routecare.access import Actor, NoServicePoint, Rule, api_rule
 from routecare.core import fields
 from routecare.core.fields import InputSchema
-from routecare.indicators import actions, selectors
+from routecare.indicators import actions, regional, selectors
 from routecare.indicators.models import Training, TrainingTopic
 from routecare.orgs.models import NationalSociety, Route, ServicePoint
 from routecare.orgs.taxonomy import AgeBand, Sex
@@ -83,11 +83,17 @@ def _filters(view: selectors.View, query: FiltersIn) -> selectors.Filters:
     point: ServicePoint | None = pick(view.points, "code", query.point)
     if query.start and query.end and query.start > query.end:
         raise ValidationError({"end": "The end comes before the start."})
-    return selectors.Filters(
+    filters = selectors.Filters(
         granularity=query.granularity, start=query.start, end=query.end, society=society,
         route=route, point=point, sex=query.sex or "", age_band=query.age_band or "",
         population_group=query.population_group or "",
     )  # fmt: skip
+    if view.outsider:
+        # Regional staff: the views protected together (indicators.regional).
+        reason = regional.problem(filters, timezone.localdate())
+        if reason is not None:
+            raise ValidationError({"filters": str(reason)})
+    return filters
 
 
 @router.get("/indicators", response=DashboardOut)

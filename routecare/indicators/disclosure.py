@@ -22,9 +22,9 @@ See docs/indicators.md for a worked example.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 THRESHOLD = 5
 SHOWN_AS = "<5"  # the old marker, kept for feedback trends (which has only small hidden cells)
@@ -41,49 +41,73 @@ _PRIME = (1 << 61) - 1
 Vector = dict[Key, int]
 
 
-def free_moves(hidden: set[Key], equations: Sequence[Equation[Key]]) -> list[Vector[Key]]:
-    """A basis of the ways the hidden cells can change together while every equation still
-    holds (the null space of the equations over the hidden cells)."""
-    unknowns = sorted(hidden, key=repr)
+def _echelon(
+    hidden: set[Key], equations: Sequence[Equation[Key]]
+) -> tuple[list[Key], dict[int, dict[int, int]], dict[int, set[int]]]:
+    """The equations over the hidden cells in reduced row echelon form, sparse: the unknowns
+    in order, each pivot's row (its pivot and the free columns it depends on), and for each
+    free column the pivots whose rows hold it."""
+    # In any order: what is determined, and the span of the free moves, do not depend on it.
+    unknowns = list(hidden)
     index = {key: i for i, key in enumerate(unknowns)}
-    rows: list[dict[int, int]] = []
+    pivots: dict[int, dict[int, int]] = {}
+    holding: dict[int, set[int]] = {}
+    rows = []
     for total, parts in equations:
         row: dict[int, int] = {}
         for key, sign in ((total, -1), *((part, 1) for part in parts)):
-            if key in index:
-                column = index[key]
+            column = index.get(key)
+            if column is not None:
                 row[column] = (row.get(column, 0) + sign) % _PRIME
-        row = {c: v for c, v in row.items() if v}
-        if row:
-            rows.append(row)
-    # Reduced row echelon form, sparse.
-    pivots: dict[int, dict[int, int]] = {}
+        rows.append(row)
+    # Short rows first, and as pivot the column fewest rows hold: less fill, far faster.
+    rows.sort(key=len)
     for row in rows:
-        for column, pivot_row in pivots.items():
-            factor = row.get(column)
+        # Reduce by the pivots it holds: their rows hold no other pivot, so one pass does.
+        for column in [c for c, v in row.items() if v and c in pivots]:
+            factor = row.get(column, 0)
             if factor:
-                for c, v in pivot_row.items():
+                for c, v in pivots[column].items():
                     row[c] = (row.get(c, 0) - factor * v) % _PRIME
-                row = {c: v for c, v in row.items() if v}
+        row = {c: v for c, v in row.items() if v}
         if not row:
             continue
-        column = min(row)
-        inverse = pow(row[column], _PRIME - 2, _PRIME)
-        row = {c: v * inverse % _PRIME for c, v in row.items()}
-        for other in pivots.values():
-            factor = other.get(column)
-            if factor:
-                for c, v in row.items():
-                    other[c] = (other.get(c, 0) - factor * v) % _PRIME
-                for c in [c for c, v in other.items() if not v]:
-                    del other[c]
+        column = min(row, key=lambda c: (len(holding.get(c, ())), c))
+        if row[column] == _PRIME - 1:  # most coefficients are 1 or -1
+            row = {c: _PRIME - v for c, v in row.items()}
+        elif row[column] != 1:
+            inverse = pow(row[column], _PRIME - 2, _PRIME)
+            row = {c: v * inverse % _PRIME for c, v in row.items()}
+        # The new pivot leaves the rows that held it as a free column.
+        for other_column in holding.pop(column, set()):
+            other = pivots[other_column]
+            factor = other.pop(column)
+            for c, v in row.items():
+                if c == column:
+                    continue
+                changed = (other.get(c, 0) - factor * v) % _PRIME
+                if changed:
+                    other[c] = changed
+                    holding.setdefault(c, set()).add(other_column)
+                else:
+                    other.pop(c, None)
+                    holding.get(c, set()).discard(other_column)
         pivots[column] = row
+        for c in row:
+            if c != column:
+                holding.setdefault(c, set()).add(column)
+    return unknowns, pivots, holding
+
+
+def free_moves(hidden: set[Key], equations: Sequence[Equation[Key]]) -> list[Vector[Key]]:
+    """A basis of the ways the hidden cells can change together while every equation still
+    holds (the null space of the equations over the hidden cells)."""
+    unknowns, pivots, holding = _echelon(hidden, equations)
     moves: list[Vector[Key]] = []
     for free in sorted(set(range(len(unknowns))) - set(pivots)):
         move = {unknowns[free]: 1}
-        for column, row in pivots.items():
-            if free in row:
-                move[unknowns[column]] = -row[free] % _PRIME
+        for column in holding.get(free, set()):
+            move[unknowns[column]] = -pivots[column][free] % _PRIME
         moves.append(move)
     return moves
 
@@ -92,28 +116,55 @@ def determined(
     hidden: set[Key], values: Mapping[Key, int], equations: Sequence[Equation[Key]]
 ) -> set[Key]:
     """The hidden cells whose value follows from the shown cells and the equations: those
-    that no free move changes."""
-    moving = {key for move in free_moves(hidden, equations) for key in move}
-    return hidden - moving
+    that no free move changes (a pivot whose row holds no free column)."""
+    unknowns, pivots, _holding = _echelon(hidden, equations)
+    return {unknowns[column] for column, row in pivots.items() if len(row) == 1}
 
 
-def _fix(moves: list[Vector[Key]], key: Key) -> tuple[list[Vector[Key]], Vector[Key] | None]:
-    """The free moves left once ``key`` is shown, and the move that was eliminated."""
-    with_key = [move for move in moves if move.get(key)]
-    if not with_key:
-        return moves, None
-    pivot = min(with_key, key=len)
-    inverse = pow(pivot[key], _PRIME - 2, _PRIME)
-    left = [move for move in moves if not move.get(key)]
-    for move in with_key:
-        if move is pivot:
-            continue
-        factor = move[key] * inverse % _PRIME
-        changed = dict(move)
-        for cell, value in pivot.items():
-            changed[cell] = (changed.get(cell, 0) - factor * value) % _PRIME
-        left.append({cell: value for cell, value in changed.items() if value})
-    return left, pivot
+class _Moves(Generic[Key]):
+    """The free moves of the hidden cells, indexed by cell, to show cells one by one: showing
+    a cell fixes it, which removes one move and folds it into the others that held it."""
+
+    def __init__(self, moves: list[Vector[Key]]) -> None:
+        self.moves = dict(enumerate(moves))
+        self.holding: dict[Key, set[int]] = {}
+        for number, move in self.moves.items():
+            for cell in move:
+                self.holding.setdefault(cell, set()).add(number)
+
+    def show(self, key: Key, small: set[Key]) -> bool:
+        """Fix ``key`` unless that pins a small cell down; whether it was fixed."""
+        with_key = sorted(self.holding.get(key, ()))
+        if not with_key:
+            return True  # nothing moves it: showing it tells nothing new
+        number = min(with_key, key=lambda n: (len(self.moves[n]), n))
+        pivot = self.moves[number]
+        inverse = pow(pivot[key], _PRIME - 2, _PRIME)
+        factors = {n: self.moves[n][key] * inverse % _PRIME for n in with_key if n != number}
+        for cell in pivot:
+            if cell not in small:
+                continue
+            # The cell still moves if a move without ``key`` holds it, or if a folded move
+            # keeps it.
+            if not any(
+                n not in factors or (self.moves[n].get(cell, 0) - factors[n] * pivot[cell]) % _PRIME
+                for n in (self.holding[cell] | factors.keys()) - {number}
+            ):
+                return False
+        for n, factor in factors.items():
+            move = self.moves[n]
+            for cell, value in pivot.items():
+                changed = (move.get(cell, 0) - factor * value) % _PRIME
+                if changed:
+                    move[cell] = changed
+                    self.holding.setdefault(cell, set()).add(n)
+                else:
+                    move.pop(cell, None)
+                    self.holding.get(cell, set()).discard(n)
+        for cell in pivot:
+            self.holding[cell].discard(number)
+        del self.moves[number]
+        return True
 
 
 def suppress(
@@ -122,51 +173,103 @@ def suppress(
     threshold: int = THRESHOLD,
     forced: set[Key] | None = None,
     rank: Callable[[Key], int] | None = None,
+    headlines: set[Key] | None = None,
 ) -> set[Key]:
     """The cells to hide: every small one, and the fewest others needed to protect them (none
     can be shown without a small cell becoming recoverable). ``forced``: cells hidden
-    whatever (hidden in another view of the same figures). ``rank``: cells with a lower rank
-    are given back first (headline figures and totals before inner cells)."""
+    whatever (hidden in another view of the same figures, or shown nowhere). ``rank``: cells
+    with a lower rank are given back first (headline figures and totals before inner cells),
+    and hidden last. ``headlines``: cells kept shown whenever some other pattern protects."""
     small = {key for key, value in values.items() if 0 < value < threshold}
     keep = small | (forced or set())
-    hidden = set(keep)
+    order = rank or (lambda key: 0)
+    preferred = headlines or set()
     touching: dict[Key, list[Equation[Key]]] = {}
     for equation in equations:
         for key in (equation[0], *equation[1]):
             touching.setdefault(key, []).append(equation)
-    while True:
-        pinned = determined(hidden, values, equations)
-        exposed = pinned & small
-        if not exposed:
-            break
-        # In every equation of an exposed cell, hide the smallest shown positive cell; when
-        # they are all hidden, look along the hidden cells that are pinned down, then along
-        # every hidden cell (the chain that pins it may pass through cells that move). This
-        # ends: with every positive cell hidden, scaling them all together is a free move.
-        added = set()
-        for sources in (exposed, pinned, hidden):
-            for cell in sorted(sources, key=repr):
-                for total, parts in touching.get(cell, []):
-                    shown = [k for k in (total, *parts) if k not in hidden and values[k] > 0]
-                    if shown:
-                        added.add(min(shown, key=lambda k: (values[k], repr(k))))
-            if added:
-                break
-        if not added:
-            break  # every positive cell is hidden already
-        hidden |= added
-    # Give back what is not needed, the largest first (the most useful to readers): a cell
-    # can be shown if fixing it leaves every small cell free to move.
-    moves = free_moves(hidden, equations)
-    order = rank or (lambda key: 0)
-    for key in sorted(hidden - keep, key=lambda key: (order(key), -values[key], repr(key))):
-        left, pivot = _fix(moves, key)
-        if pivot is not None and any(
-            cell in small and not any(move.get(cell) for move in left) for cell in pivot
-        ):
-            continue  # needed: showing it would pin a small cell down
-        hidden.discard(key)
-        moves = left
+
+    def along(cells: Iterable[Key]) -> list[Equation[Key]]:
+        """The equations that hold these cells (the others do not constrain them)."""
+        found: dict[int, Equation[Key]] = {}
+        for cell in cells:
+            for equation in touching.get(cell, []):
+                found[id(equation)] = equation
+        return list(found.values())
+
+    def worth(key: Key) -> tuple[int, int, str]:
+        """Hidden first: the most specific (the last given back, when ranked), then the
+        smallest."""
+        return (-order(key), values[key], repr(key))
+
+    def pick(equations: Iterable[Equation[Key]], hidden: set[Key], barred: set[Key]) -> set[Key]:
+        """In each equation, the shown positive cell to hide (``worth``), barred ones aside."""
+        found = set()
+        for total, parts in equations:
+            shown = [
+                k for k in (total, *parts) if k not in hidden and values[k] > 0 and k not in barred
+            ]
+            if shown:
+                found.add(min(shown, key=worth))
+        return found
+
+    def complement(start: set[Key], never: set[Key]) -> set[Key] | None:
+        """Hide cells until no small one can be solved for, ``never`` those; None when that
+        cannot be done without them."""
+        hidden = set(start)
+        while True:
+            pinned = determined(hidden, values, along(hidden))
+            exposed = pinned & small
+            if not exposed:
+                return hidden
+            # For each exposed cell, hide a cell in each of its equations; failing that, in
+            # the equations of the pinned cells beside it (the chain that pins it). When no
+            # exposed cell has one, look along the hidden cells that are pinned down, then
+            # along every hidden cell; then a headline too: the most specific beside each
+            # exposed cell. This ends: with every positive cell hidden, scaling them all
+            # together is a free move.
+            added: set[Key] = set()
+            for cell in sorted(exposed, key=repr):
+                own = touching.get(cell, [])
+                found = pick(own, hidden, preferred | never)
+                if not found:
+                    beside = {k for total, parts in own for k in (total, *parts) if k in pinned}
+                    found = pick(along(beside - {cell}), hidden, preferred | never)
+                added |= found
+            for sources in (pinned, hidden):
+                added |= set() if added else pick(along(sources), hidden, preferred | never)
+            for cell in sorted(exposed, key=repr) if not added else []:
+                own = touching.get(cell, [])
+                beside = {k for total, parts in own for k in (total, *parts) if k in pinned}
+                candidates = pick([*own, *along(beside - {cell})], hidden, never)
+                added |= set(sorted(candidates, key=worth)[:1])
+            for sources in (pinned, hidden):
+                added |= set() if added else pick(along(sources), hidden, never)
+            if not added:
+                return None if never else hidden  # else every positive cell is hidden
+            hidden |= added
+
+    def give_back(hidden: set[Key]) -> set[Key]:
+        """Show again what is not needed, the least specific and largest first (the most
+        useful to readers): a cell can be shown if fixing it leaves every small cell free to
+        move."""
+        hidden = set(hidden)
+        moves = _Moves(free_moves(hidden, along(hidden)))
+        for key in sorted(hidden - keep, key=lambda key: (order(key), -values[key], repr(key))):
+            if moves.show(key, small):
+                hidden.discard(key)
+            # else needed: showing it would pin a small cell down
+        return hidden
+
+    hidden = give_back(complement(keep, set()) or set())
+    # A headline hidden by the greedy choices above may be spared by another pattern, one
+    # that hides more specific headlines (or other cells) instead: try, the widest first.
+    for key in sorted(hidden & preferred - keep, key=lambda key: (order(key), repr(key))):
+        if key in hidden:
+            wider = {k for k in preferred - hidden if order(k) <= order(key)}
+            trial = complement(hidden - {key}, wider | {key})
+            if trial is not None:
+                hidden = give_back(trial)
     return hidden
 
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from routecare.core import fields
+from routecare.indicators import regional
 from routecare.indicators.models import Granularity, TrainingAttendance, TrainingTopic
 from routecare.indicators.selectors import Filters, View
 from routecare.orgs.models import NationalSociety, Route, ServicePoint
@@ -40,6 +42,7 @@ class FilterForm(forms.Form):
 
     def __init__(self, view: View, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.view = view
         fields: Any = self.fields
         fields["society"].queryset = NationalSociety.objects.filter(
             pk__in=[s.pk for s in view.societies]
@@ -57,22 +60,30 @@ class FilterForm(forms.Form):
         start, end = data.get("start"), data.get("end")
         if start and end and start > end:
             self.add_error("end", _("The end comes before the start."))
+        elif self.view.outsider:
+            # Regional staff: the views protected together (indicators.regional).
+            reason = regional.problem(_filters(data), timezone.localdate())
+            if reason is not None:
+                self.add_error(None, reason)
         return data
 
     def filters(self) -> Filters:
         """The valid filters (defaults for anything invalid)."""
-        data = self.cleaned_data if self.is_valid() else {}
-        return Filters(
-            granularity=data.get("granularity") or Granularity.MONTH,
-            start=data.get("start"),
-            end=data.get("end"),
-            society=data.get("society"),
-            route=data.get("route"),
-            point=data.get("point"),
-            sex=data.get("sex") or "",
-            age_band=data.get("age_band") or "",
-            population_group=data.get("population_group") or "",
-        )
+        return _filters(self.cleaned_data if self.is_valid() else {})
+
+
+def _filters(data: dict[str, Any]) -> Filters:
+    return Filters(
+        granularity=data.get("granularity") or Granularity.MONTH,
+        start=data.get("start"),
+        end=data.get("end"),
+        society=data.get("society"),
+        route=data.get("route"),
+        point=data.get("point"),
+        sex=data.get("sex") or "",
+        age_band=data.get("age_band") or "",
+        population_group=data.get("population_group") or "",
+    )
 
 
 class TrainingForm(forms.Form):

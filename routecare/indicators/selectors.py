@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections import defaultdict
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import pycountry
@@ -196,103 +196,10 @@ def _country(society: NationalSociety) -> str:
     return found.alpha_3 if found is not None else ""
 
 
-def _one_country(view: View, filters: Filters) -> str:
+def one_country(view: View, filters: Filters) -> str:
     """The selection's country when it is one society's, else ""."""
     societies = [s for s in view.societies if filters.society in (None, s)]
     return _country(societies[0]) if len(societies) == 1 else ""
-
-
-def _protect_together(whole: _Draft, parts: dict[Any, _Draft]) -> dict[Any, set[str]]:
-    """Suppress the cells of every table and the headline figures of the network's draft
-    (key None) and each society's (key: the society's id) as one system: the totals a
-    dashboard's tables and figures share are linked, and the network's cells are the sums of
-    the societies'. A figure hidden in one place is then hidden everywhere, and no small
-    cell is recovered by reading one view against another. Protects the drafts' tables in
-    place; returns the hidden figures of each draft."""
-    drafts: dict[Any, _Draft] = {None: whole, **parts}
-    cells: dict[Any, int] = {}
-    equations: list[tuple[Any, list[Any]]] = []
-    for board, draft in drafts.items():
-        for code, value in draft.values.items():
-            if code not in PLACES:
-                cells[(board, "figure", code)] = value
-        for table in draft.tables.values():
-            matrix = table.protected.cells
-            for i, row in enumerate(matrix):
-                for j, count in enumerate(row):
-                    cells[(board, table.name, i, j)] = int(count or 0)
-            equations += [
-                ((board, table.name, *total), [(board, table.name, *cell) for cell in summed])
-                for total, summed in disclosure.table_equations(
-                    len(matrix), len(matrix[0]), table.row_totals
-                )
-            ]
-        people = (board, "figure", "people-supported")
-        for name in ("periods", "sex-age"):
-            last = draft.tables[name].protected.cells[-1]
-            equations.append(
-                (people, [(board, name, len(draft.tables[name].row_labels), len(last) - 1)])
-            )
-        last_row = len(draft.tables["locations"].row_labels)
-        equations.append((people, [(board, "locations", last_row, 0)]))
-        equations.append(((board, "figure", "consultations"), [(board, "locations", last_row, 1)]))
-    if parts:
-        equations += _between(whole, parts)
-
-    def rank(key: Any) -> int:
-        """Headline figures first, then totals, when giving back cells: they are read most."""
-        if key[1] == "figure":
-            return 0
-        return 1 if key[2] == len(drafts[key[0]].tables[key[1]].row_labels) else 2
-
-    hidden = disclosure.suppress(cells, equations, rank=rank)
-    for board, draft in drafts.items():
-        for table in draft.tables.values():
-            table.protected = disclosure.ProtectedTable(
-                [
-                    [
-                        None if (board, table.name, i, j) in hidden else value
-                        for j, value in enumerate(row)
-                    ]
-                    for i, row in enumerate(table.protected.cells)
-                ]
-            )
-    return {
-        board: {key[2] for key in hidden if key[0] == board and key[1] == "figure"}
-        for board in drafts
-    }
-
-
-def _between(whole: _Draft, parts: dict[Any, _Draft]) -> list[tuple[Any, list[Any]]]:
-    """The network's figures and cells as sums of the societies'."""
-    equations: list[tuple[Any, list[Any]]] = []
-    for code in whole.values:
-        if code not in PLACES:
-            equations.append(((None, "figure", code), [(s, "figure", code) for s in parts]))
-    for name in ("periods", "sex-age"):
-        matrix = whole.tables[name].protected.cells
-        for i, row in enumerate(matrix):
-            for j in range(len(row)):
-                equations.append(((None, name, i, j), [(s, name, i, j) for s in parts]))
-    places = whole.tables["locations"]
-    for r, society in enumerate(places.row_keys):
-        if society in parts:
-            for j in range(2):
-                equations.append(((None, "locations", r, j), [(society, "locations", 0, j)]))
-    services = whole.tables["services"]
-    for r, code in enumerate(services.row_keys):
-        for j in range(2):
-            equations.append(
-                (
-                    (None, "services", r, j),
-                    [
-                        (s, "services", draft.tables["services"].row_keys.index(code), j)
-                        for s, draft in parts.items()
-                        if code in draft.tables["services"].row_keys
-                    ],
-                )
-            )
-    return equations
 
 
 # Dashboards are cached (core.caching kind rollups.CACHE_KIND): a change of what they count
@@ -322,7 +229,7 @@ def dashboard(view: View, filters: Filters, today: dt.date) -> Dashboard:
 
 
 @dataclass
-class _Draft:
+class Draft:
     """A dashboard's figures before protection."""
 
     filters: Filters
@@ -332,7 +239,7 @@ class _Draft:
     tables: dict[str, Table]
     points: list[ServicePoint]
     located: set[Any]
-    by_point: dict[Any, int]
+    by_point: dict[Any, int | None]  # None: hidden (regional staff)
 
 
 # Numbers of places are not about anyone: never suppressed.
@@ -340,25 +247,18 @@ PLACES = {"active-points", "locations"}
 
 
 def build(view: View, filters: Filters, today: dt.date) -> Dashboard:
-    """The dashboard. For regional staff every society's own dashboard (what the society
-    filter shows) and the network's are protected as one system, so no small cell is
-    recovered by setting a society's figures against the network's or another's."""
-    if not view.outsider:
-        return _finish(view, _draft(view, filters, today), set())
-    whole = _draft(view, replace(filters, society=None), today)
-    parts = {}
-    if len(view.societies) > 1:
-        parts = {
-            society.pk: _draft(view, replace(filters, society=society), today)
-            for society in view.societies
-        }
-    hidden = _protect_together(whole, parts)
-    if filters.society is None or filters.society.pk not in parts:
-        return _finish(view, whole, hidden.get(None, set()))
-    return _finish(view, parts[filters.society.pk], hidden.get(filters.society.pk, set()))
+    """The dashboard. Regional staff's dashboards are slices of one protected system of every
+    view they may ask for (``regional``): no small cell is recovered by setting one view
+    against another."""
+    if view.outsider:
+        # It builds on this module.
+        from routecare.indicators import regional
+
+        return regional.build(view, filters, today)
+    return finish(view, _draft(view, filters, today), set())
 
 
-def _draft(view: View, filters: Filters, today: dt.date) -> _Draft:
+def _draft(view: View, filters: Filters, today: dt.date) -> Draft:
     start, end = _range(filters, today)
     people_rows = _people_rows(view, filters, start, end)
     points = _points_in_view(view, filters)
@@ -433,20 +333,36 @@ def _draft(view: View, filters: Filters, today: dt.date) -> _Draft:
         "referrals": referrals,
         "locations": len(located),
     }
-    country = _one_country(view, filters)
+    country = one_country(view, filters)
+    periods = period_labels(filters.granularity, start, end)
+    by_period = _period_sums(people_rows)
+    places = _place_rows(view, filters, people_rows, point_rows, points)
+    place_cells = disclosure.open_table(places.cells, 2, row_totals=False)
+    # The total is the selection's own distinct count, never the sum of its rows.
+    place_cells.cells[-1][:] = [values["people-supported"], values["consultations"]]
+    services = _service_sums(point_ids, day_from, day_to)
+    codes = [code for code in Service.values if code in services]
     tables = {
-        "periods": _periods_table(people_rows, filters, start, end, country),
-        "sex-age": _sex_age_table(people_rows, country),
-        "locations": _locations_table(view, filters, people_rows, point_rows, points, values),
-        "services": _services_table(point_ids, day_from, day_to, country),
+        "periods": periods_table(
+            disclosure.open_table([list(by_period[p]) for p in periods], 2), periods, country
+        ),
+        "sex-age": sex_age_table(
+            disclosure.open_table(_sex_age_cells(people_rows), len(BANDS)), country
+        ),
+        "locations": locations_table(view, place_cells, places),
+        "services": services_table(
+            disclosure.open_table([list(services[c]) for c in codes], 2, row_totals=False),
+            codes,
+            country,
+        ),
     }
     by_point = dict(
         supported.values_list("scope_id").annotate(n=Sum("registered") + Sum("counted"))
     )
-    return _Draft(filters, start, end, values, tables, points, located, by_point)
+    return Draft(filters, start, end, values, tables, points, located, by_point)
 
 
-def _finish(view: View, draft: _Draft, hidden: set[str]) -> Dashboard:
+def finish(view: View, draft: Draft, hidden: set[str]) -> Dashboard:
     """Figures, chart and map from a (protected) draft; ``hidden``: the figures hidden."""
     tables, by_point, points, located = draft.tables, draft.by_point, draft.points, draft.located
     figures = [
@@ -459,26 +375,13 @@ def _finish(view: View, draft: _Draft, hidden: set[str]) -> Dashboard:
         (label, values_row[-1])
         for label, values_row in zip(periods.row_labels, periods.protected.cells, strict=False)
     ]
-    # A point's figure would give away its society's when that is hidden (one point), so
-    # regional staff see no figure for the points of a society whose figure is hidden.
-    locations_table = tables["locations"]
-    covered = {
-        key
-        for key, row in zip(locations_table.row_keys, locations_table.protected.cells, strict=False)
-        if row[0] is None
-    }
+    # Regional staff's drafts hold None for a point whose figure is hidden (``regional``).
     locations = [
         {
             "name": point.name,
             "lat": float(point.latitude),
             "lon": float(point.longitude),
-            "people": None
-            if view.outsider
-            and (
-                0 < by_point.get(point.pk, 0) < disclosure.THRESHOLD
-                or point.national_society_id in covered
-            )
-            else by_point.get(point.pk, 0),
+            "people": by_point.get(point.pk, 0),
         }
         for point in points
         if point.pk in located
@@ -488,30 +391,33 @@ def _finish(view: View, draft: _Draft, hidden: set[str]) -> Dashboard:
     )
 
 
-def _period_labels(filters: Filters, start: dt.date, end: dt.date) -> list[dt.date]:
+def period_labels(granularity: str, start: dt.date, end: dt.date) -> list[dt.date]:
     periods, cursor = [], start
     while cursor <= end:
         periods.append(cursor)
-        cursor = period_end(cursor, filters.granularity)
+        cursor = period_end(cursor, granularity)
     return periods
 
 
-def _periods_table(
-    rows: QuerySet[Any], filters: Filters, start: dt.date, end: dt.date, country: str
-) -> Table:
-    sums: dict[dt.date, list[int]] = defaultdict(lambda: [0, 0])
+def _period_sums(rows: QuerySet[Any]) -> dict[dt.date, tuple[int, int]]:
+    sums: dict[dt.date, tuple[int, int]] = defaultdict(lambda: (0, 0))
     for period, registered, counted in rows.values_list("period_start").annotate(
         r=Sum("registered"), c=Sum("counted")
     ):
-        sums[period] = [int(registered or 0), int(counted or 0)]
-    periods = _period_labels(filters, start, end)
-    cells = [[sums[p][0], sums[p][1]] for p in periods]
+        sums[period] = (int(registered or 0), int(counted or 0))
+    return sums
+
+
+def periods_table(
+    protected: disclosure.ProtectedTable, periods: list[dt.date], country: str
+) -> Table:
+    """People by period: registered, counted (not registered), total; a row per period."""
     return Table(
         "periods",
         _("People supported by period"),
         [p.isoformat() for p in periods],
         [str(_("Registered")), str(_("Counted, not registered"))],
-        disclosure.open_table(cells, 2),
+        protected,
         ["#date", "#reached+registered", "#reached+counted", "#reached+total"],
         places=[(country, "")] * len(periods) if country else [],
     )
@@ -519,81 +425,107 @@ def _periods_table(
 
 AGE_HXL = {"0-4": "infants", "5-11": "children", "12-17": "adolescents", "18-59": "adults",
            "60+": "elderly", "": "unknown_age"}  # fmt: skip
+BANDS = [*AgeBand.values, ""]  # the sex-age table's columns: the bands, then age not known
 
 
-def _sex_age_table(rows: QuerySet[Any], country: str) -> Table:
-    bands = [*AgeBand.values, ""]
+def _sex_age_cells(rows: QuerySet[Any]) -> list[list[int]]:
     sums = {
         (sex, band): int(registered or 0) + int(counted or 0)
         for sex, band, registered, counted in rows.values_list("sex", "age_band").annotate(
             r=Sum("registered"), c=Sum("counted")
         )
     }
-    cells = [[sums.get((sex, band), 0) for band in bands] for sex in Sex.values]
+    return [[sums.get((sex, band), 0) for band in BANDS] for sex in Sex.values]
+
+
+def sex_age_table(protected: disclosure.ProtectedTable, country: str) -> Table:
+    """People by sex (rows) and age band (columns), with their totals."""
     labels = dict(AgeBand.choices)
     return Table(
         "sex-age",
         _("People supported by sex and age band"),
         [str(label) for label in Sex.labels],
-        [str(labels.get(band, _("Age not known"))) for band in bands],
-        disclosure.open_table(cells, len(bands)),
-        ["#group+sex", *[f"#reached+{AGE_HXL[band]}" for band in bands], "#reached+total"],
-        places=[(country, "")] * len(cells) if country else [],
+        [str(labels.get(band, _("Age not known"))) for band in BANDS],
+        protected,
+        ["#group+sex", *[f"#reached+{AGE_HXL[band]}" for band in BANDS], "#reached+total"],
+        places=[(country, "")] * len(Sex.values) if country else [],
     )
 
 
-def _locations_table(
+@dataclass
+class PlaceRows:
+    """The rows of the places table: a society or point each, its name, where it is, and its
+    people and consultations."""
+
+    keys: list[Any]
+    labels: list[str]
+    places: list[tuple[str, str]]
+    cells: list[list[int]]
+
+
+def society_rows(view: View, filters: Filters) -> PlaceRows:
+    """Regional staff's places: a row per National Society of the selection."""
+    societies = [s for s in view.societies if filters.society in (None, s)]
+    return PlaceRows(
+        [s.pk for s in societies],
+        [s.name for s in societies],
+        [(_country(s), "") for s in societies],
+        [],
+    )
+
+
+def _place_rows(
     view: View,
     filters: Filters,
     people_rows: QuerySet[Any],
     point_rows: QuerySet[Any],
     points: list[ServicePoint],
-    values: dict[str, int],
-) -> Table:
+) -> PlaceRows:
     """Regional staff: one row per National Society (its own distinct count, from the same
     rows as the headline, so it follows every filter); a society's staff: one row per point
-    (a person seen at two points counts in both rows). The total is the selection's own:
-    the headline's people and consultations, never a sum of distinct counts."""
+    (a person seen at two points counts in both rows)."""
     if view.level == "network":
-        societies = {s.pk: s for s in view.societies}
-        group = "national_society_id"
-        keys: list[Any] = [s.pk for s in view.societies if filters.society in (None, s)]
-        labels = [societies[key].name for key in keys]
-        places = [(_country(societies[key]), "") for key in keys]
-        rows = people_rows
+        found = society_rows(view, filters)
+        group, rows = "national_society_id", people_rows
     else:
-        group = "scope_id"
-        keys = [p.pk for p in points]
-        labels = [p.name for p in points]
-        places = [(_country(p.national_society), p.admin1_code) for p in points]
-        rows = _person_filters(point_rows, filters)
+        found = PlaceRows(
+            [p.pk for p in points],
+            [p.name for p in points],
+            [(_country(p.national_society), p.admin1_code) for p in points],
+            [],
+        )
+        group, rows = "scope_id", _person_filters(point_rows, filters)
     sums = {
         key: (int(registered or 0) + int(counted or 0), int(consultations or 0))
         for key, registered, counted, consultations in rows.values_list(group).annotate(
             r=Sum("registered"), c=Sum("counted"), h=Sum("consultations")
         )
     }
-    cells = [list(sums.get(key, (0, 0))) for key in keys]
-    protected = disclosure.open_table(cells, 2, row_totals=False)
-    protected.cells[-1][:] = [values["people-supported"], values["consultations"]]
+    found.cells = [list(sums.get(key, (0, 0))) for key in found.keys]
+    return found
+
+
+def locations_table(view: View, protected: disclosure.ProtectedTable, rows: PlaceRows) -> Table:
+    """People supported and consultations by place; the total row is the selection's own
+    (the headline's people and consultations), never a sum of distinct counts."""
     return Table(
         "locations",
         _("People supported and health consultations by place"),
-        labels,
+        rows.labels,
         [str(_("People supported")), str(_("Health consultations"))],
         protected,
         ["#org+name" if view.level == "network" else "#loc+name", "#reached+total",
          "#activity+consultations"],
         row_totals=False,
-        places=places,
-        row_keys=keys,
+        places=rows.places,
+        row_keys=rows.keys,
     )  # fmt: skip
 
 
-def _services_table(
-    point_ids: list[uuid.UUID], day_from: dt.date, day_to: dt.date, country: str
-) -> Table:
-    sums = {
+def _service_sums(
+    point_ids: list[uuid.UUID], day_from: dt.date, day_to: dt.date
+) -> dict[str, tuple[int, int]]:
+    return {
         service: (int(quantity or 0), int(encounters or 0))
         for service, quantity, encounters in ServiceRollup.objects.filter(
             service_point_id__in=point_ids, day__gte=day_from, day__lt=day_to
@@ -601,16 +533,19 @@ def _services_table(
         .values_list("service")
         .annotate(q=Sum("quantity"), e=Sum("encounters"))
     }
-    services = [code for code in Service.values if code in sums]
+
+
+def services_table(protected: disclosure.ProtectedTable, codes: list[str], country: str) -> Table:
+    """Quantities and encounters by service (a row per service delivered)."""
     labels = dict(Service.choices)
     return Table(
         "services",
         _("Services delivered by type"),
-        [str(labels[code]) for code in services],
+        [str(labels[code]) for code in codes],
         [str(_("Quantity")), str(_("Encounters"))],
-        disclosure.open_table([list(sums[code]) for code in services], 2, row_totals=False),
+        protected,
         ["#sector", "#output+quantity", "#activity+encounters"],
         row_totals=False,
-        places=[(country, "")] * len(services) if country else [],
-        row_keys=services,
+        places=[(country, "")] * len(codes) if country else [],
+        row_keys=codes,
     )

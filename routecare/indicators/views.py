@@ -69,9 +69,14 @@ def export(request: StaffRequest, table: str, extension: str) -> HttpResponse:
         return view
     if extension not in FORMATS:
         raise Http404
-    board = selectors.build(
-        view, FilterForm(view, request.GET or None).filters(), timezone.localdate()
-    )
+    form = FilterForm(view, request.GET or None)
+    if form.is_bound and not form.is_valid():
+        return HttpResponse(
+            " ".join(str(e) for errors in form.errors.values() for e in errors),
+            status=400,
+            content_type="text/plain; charset=utf-8",
+        )
+    board = selectors.build(view, form.filters(), timezone.localdate())
     # "<table>-totals": the table's total row, a file of its own (HXL tools read data rows).
     name, totals = table.removesuffix("-totals"), table.endswith("-totals")
     found = board.tables.get(name)

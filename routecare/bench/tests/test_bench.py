@@ -17,10 +17,13 @@ from django.db.models.functions import TruncMonth
 from django.test import Client
 from django.urls import Resolver404, resolve
 
-from routecare.bench.indicators import NETWORK, measure_indicators
+from routecare.bench.agreement import check_indicator_agreement
+from routecare.bench.indicators import NETWORK, ensure_indicator_data, measure_indicators
 from routecare.bench.measure import measure_database
 from routecare.bench.orchestrate import Options, meets_targets, prepare_sqlite, run_all
 from routecare.bench.stats import percentile, summarise
+from routecare.core import caching
+from routecare.indicators import exports
 from routecare.indicators.rollups import NOT_CORRECTED
 from routecare.people.models import Encounter, Person
 
@@ -68,6 +71,10 @@ def test_single_database_run_reports_every_figure() -> None:
     assert 0 < directory["public_page_first_load"]["total_bytes"] < 50 * 1024
     assert result["indicators"]["encounters"] == 501
     assert result["indicators"]["regional_dashboard_ms"]["p95"] > 0
+    assert result["indicators"]["regional_dashboard_cold_ms"]["p95"] > 0
+    agreement = result["indicators_agreement"]
+    assert agreement["checked_views"] == 8  # regional 5, focal point 2, coordinator 1
+    assert agreement["disagreements"] == 0, agreement["examples"]
     assert meets_targets(result) in (True, False)
 
 
@@ -220,3 +227,37 @@ def test_indicator_figures_on_a_small_network(db: None) -> None:
     smaller = measure_indicators(1000, repeats=1, log=lambda _message: None)  # made anew
     assert smaller["encounters"] == 1002
     assert Person.objects.filter(national_society__network__slug=NETWORK).count() == 200
+
+
+def test_indicator_views_that_disagree_fail_the_targets_and_the_run(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    fine = {"person_lookup_ms": {"p95": 10.0}, "encounter_writes_per_s": 500.0}
+    assert meets_targets({**fine, "indicators_agreement": {"disagreements": 0}}) is True
+    assert meets_targets({**fine, "indicators_agreement": {"disagreements": 2}}) is False
+    report = {"sqlite": {**fine, "indicators_agreement": {"disagreements": 2, "examples": []}}}
+    monkeypatch.setattr(
+        "routecare.bench.management.commands.bench.run_all", lambda *_a, **_k: report
+    )
+    with pytest.raises(CommandError, match="indicator views disagree on: sqlite"):
+        call_command("bench", "--databases=sqlite", stdout=StringIO(), stderr=StringIO())
+
+
+def test_the_agreement_check_finds_an_export_that_disagrees(
+    db: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ensure_indicator_data(500, log=lambda _message: None)
+    assert check_indicator_agreement(lambda _message: None)["disagreements"] == 0
+    real = exports.lines
+
+    def one_more(table: Any, label: str, totals: bool = False) -> list[list[str]]:
+        found = real(table, label, totals)
+        if table.name == "sex-age" and not totals:
+            found[2][1] = str(int(found[2][1] or 0) + 1)
+        return found
+
+    monkeypatch.setattr(exports, "lines", one_more)
+    caching.SHARED.clear()
+    found = check_indicator_agreement(lambda _message: None)
+    assert found["disagreements"] > 0
+    assert "sex-age.csv / API" in found["examples"][0]

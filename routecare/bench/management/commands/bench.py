@@ -126,6 +126,16 @@ class Command(BaseCommand):
         failed = [name for name in options["databases"] if "failed" in report[name]]
         if failed:
             raise CommandError(f"the benchmark failed on: {', '.join(failed)}")
+        disagreeing = [
+            name
+            for name in options["databases"]
+            if (report[name].get("indicators_agreement") or {}).get("disagreements")
+        ]
+        if disagreeing:
+            raise CommandError(
+                f"the indicator views disagree on: {', '.join(disagreeing)} "
+                "(indicators_agreement.examples)"
+            )
 
     def _progress(self, message: str) -> None:
         self.stderr.write(f"bench: {message}")

@@ -1,0 +1,50 @@
+"""The regional dashboard drawn cold: what the first regional visitor after a change of the
+figures waits for, the protected system of the view's blocks of periods computed anew
+(``indicators.regional``). The bench's other dashboard figures are mostly answered from the
+caches (the pattern of a block is shared by every view of it for 30 seconds)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.test import Client
+
+from routecare.bench.indicators import NETWORK, REGIONAL_USER, VARIANTS
+from routecare.bench.stats import summarise
+from routecare.core import caching
+from routecare.indicators.rollups import CACHE_KIND
+from routecare.orgs.models import NationalSociety, Route
+
+Log = Callable[[str], None]
+
+
+def measure_cold_dashboards(repeats: int = 2, log: Log = print) -> dict[str, Any]:
+    """Each bench view of the regional dashboard ``repeats`` times, every cache of dashboards
+    dropped before each request."""
+    client = Client()
+    client.force_login(get_user_model().objects.get(username=REGIONAL_USER))
+    route = Route.objects.filter(slug__startswith="bench-ind-").order_by("slug")[0]
+    society = NationalSociety.objects.filter(network__slug=NETWORK).order_by("country_code")[0]
+    timings: dict[str, list[float]] = {}
+    for label, query in VARIANTS:
+        log(f"indicators: {label} drawn cold")
+        url = "/indicators/?" + query.format(route=route.pk, society=society.pk)
+        for _ in range(repeats):
+            caching.changed(CACHE_KIND)
+            caching.SHARED.clear()
+            began = time.perf_counter()
+            response = client.get(url)
+            elapsed = (time.perf_counter() - began) * 1000
+            if response.status_code != 200:
+                raise RuntimeError(f"{url} answered {response.status_code}")
+            timings.setdefault(label, []).append(elapsed)
+    everything = [ms for values in timings.values() for ms in values]
+    return {
+        "regional_dashboard_cold_ms": summarise(everything),
+        "regional_dashboard_cold_p95_ms_by_view": {
+            label: summarise(values)["p95"] for label, values in timings.items()
+        },
+    }
