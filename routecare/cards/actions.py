@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -24,11 +26,12 @@ from routecare.cards.keys import (
     check_not_revoked,
     issuing_keys,
 )
-from routecare.cards.models import Card, CarriedCard, RevokedSerial
+from routecare.cards.models import Card, CarriedCard, NodeCertificate, RevokedSerial
 from routecare.cards.summary import HEALTH_FIELDS, CardSummary, read_text, to_record
 from routecare.directory.selectors import staff_point_with_code
 from routecare.orgs.models import NationalSociety, ServicePoint
 from routecare.people import actions as people_actions
+from routecare.people import shortcode
 from routecare.people.models import Consent, ConsentPurpose, Person
 
 SERIAL_BYTES = 8
@@ -85,39 +88,186 @@ def issue_card(actor: Actor, person: Person) -> Card:
         )
 
     summary, text = fit(summary, seal, shortened)
+    card = Card(
+        serial=serial,
+        person=person,
+        national_society=society,
+        issued_at_point=point,
+        issued_by=actor.user,
+        issued_at=now,
+        card_key=keys.card_key,
+        signing_key=keys.signing_key,
+        node_certificate=keys.node_certificate,
+        qr_text=text,
+        qr_version=qr.version_of(text),
+        dropped=summary.dropped,
+    )
     with transaction.atomic():
-        for previous in Card.objects.select_for_update().filter(person=person, ended_at=None):
-            _end(actor, previous, RevokedSerial.Reason.SUPERSEDED)
-        _end_carried(actor, person, RevokedSerial.Reason.SUPERSEDED)
-        card = Card.objects.create(
-            serial=serial,
-            person=person,
-            national_society=society,
-            issued_at_point=point,
-            issued_by=actor.user,
-            issued_at=now,
-            card_key=keys.card_key,
-            signing_key=keys.signing_key,
-            node_certificate=keys.node_certificate,
-            qr_text=text,
-            qr_version=qr.version_of(text),
-            dropped=summary.dropped,
-        )
-        carried = [
-            name
-            for name, value in summary.model_dump(exclude={"dropped"}).items()
-            if value not in (None, [], {})
-        ]
-        record_event(
-            actor,
-            "share",
-            "card",
-            serial,
-            person_id=person.pk,
-            fields=carried,
-            detail="issued" + (f", left off {summary.dropped}" if summary.dropped else ""),
-        )
+        _keep_issued(actor, card, summary, "issued")
     return card
+
+
+def _keep_issued(
+    actor: Actor, card: Card, summary: CardSummary, detail: str, *, arrived: bool = False
+) -> None:
+    """Keep a new card and audit what it carries (issued here, or ``arrived`` from a field
+    node). The person's open cards end, superseded, with the cards of other societies they
+    carried: one person, one valid card along the route. A field node's card supersedes only
+    the cards issued before it; arriving after a newer one, it is kept ended (superseded)."""
+    older = Card.objects.select_for_update().filter(person=card.person, ended_at=None)
+    newer = arrived and older.filter(issued_at__gt=card.issued_at).exists()
+    if arrived:
+        older = older.filter(issued_at__lte=card.issued_at)
+    for previous in older:
+        _end(actor, previous, RevokedSerial.Reason.SUPERSEDED)
+    if not newer:
+        _end_carried(actor, card.person, RevokedSerial.Reason.SUPERSEDED)
+    card.save(force_insert=True)
+    carried = [
+        name
+        for name, value in summary.model_dump(exclude={"dropped"}).items()
+        if value not in (None, [], {})
+    ]
+    record_event(
+        actor,
+        "share",
+        "card",
+        card.serial,
+        person_id=card.person_id,
+        fields=carried,
+        detail=detail + (f", left off {summary.dropped}" if summary.dropped else ""),
+    )
+    if newer:
+        _end(actor, card, RevokedSerial.Reason.SUPERSEDED)
+
+
+@dataclass(frozen=True)
+class NodeCard:
+    """A card issued offline at a field node, as the node sends it (``cards.sync``)."""
+
+    person_id: uuid.UUID
+    serial: str
+    issued_at: dt.datetime
+    issued_by: str  # the staff member's username
+    card_key: str  # kids (hex), as the card names them
+    node_certificate: str
+    qr_text: str
+    ended: tuple[str, ...] = ()  # why it ended at the node, if it did
+
+
+def receive_node_card(actor: Actor, node_id: uuid.UUID, card_id: uuid.UUID, sent: NodeCard) -> Card:
+    """Keep a card a field node issued offline, as an issued card is kept (earlier cards
+    superseded, audited), once its QR text reads and verifies: signed by this node's own
+    certified key, not revoked when it arrives, under a card key of the network, for a person
+    of the node's society at the node's point. The QR text is never logged nor echoed."""
+    person = Person.objects.filter(pk=sent.person_id, national_society_id=actor.society_id).first()
+    if person is None:
+        raise ValidationError(_("No such person in this National Society."))
+    point = people_actions.working_point(actor, person)
+    keys = DatabaseKeys(actor.network_id)
+    try:
+        _unsealed, summary = read_text(sent.qr_text, keys)
+    except format.CardError as error:
+        raise ValidationError(
+            _("The card's QR text does not verify (%(reason)s): the card was not kept.")
+            % {"reason": error.code}
+        ) from None
+    certificate = _sending_node_certificate(keys, node_id, summary.serial)
+    card_key = keys.card_key_used
+    said = (
+        sent.serial,
+        sent.card_key,
+        sent.node_certificate,
+        sent.issued_at.replace(microsecond=0),
+    )
+    read = (summary.serial, card_key.kid if card_key else "", certificate.kid, summary.issued_at)
+    same_person = shortcode.normalise(summary.short_code) == shortcode.normalise(person.short_code)
+    if said != read or not same_person or summary.issued_at_point != point.code:
+        raise ValidationError(
+            _("The card's QR text does not match what the node sent with it: it was not kept.")
+        )
+    if Card.objects.filter(serial=summary.serial).exists():
+        raise ValidationError(_("A card with this serial exists already: it was not kept again."))
+    card = Card(
+        id=card_id, serial=summary.serial, person=person, national_society_id=actor.society_id,
+        issued_at_point=point, issued_by=_issuer(actor, sent.issued_by), issued_at=sent.issued_at,
+        card_key=card_key, node_certificate=certificate, qr_text=sent.qr_text,
+        qr_version=qr.version_of(sent.qr_text), dropped=summary.dropped,
+    )  # fmt: skip
+    with transaction.atomic():
+        _keep_issued(actor, card, summary, f"issued at field node {node_id}", arrived=True)
+        reason = _end_reason(sent.ended) or _withdrawn_since(person, summary)
+        if card.ended_at is None and reason:
+            _end(actor, card, reason)
+    return card
+
+
+def _sending_node_certificate(
+    keys: DatabaseKeys, node_id: uuid.UUID, serial: str
+) -> NodeCertificate:
+    """The certificate of the node that sends the card, which must have signed it. Read
+    afresh and locked (readers' copy may be a minute old): a revocation at the same moment
+    either waits for this card, and keeps it valid, or comes first, and this card is refused."""
+    used = keys.node_certificate_used
+    if used is None:
+        raise ValidationError(
+            _("A field node sends only the cards signed by its own key, never a society's.")
+        )
+    certificate = NodeCertificate.objects.select_for_update().filter(pk=used.pk).first()
+    if certificate is None or certificate.node_id != node_id:
+        raise ValidationError(
+            _("This card is signed by another field node's key: a node sends only its own cards.")
+        )
+    if certificate.revoked_at is not None and serial not in (certificate.allowed_serials or []):
+        raise ValidationError(
+            _(
+                "This node was revoked before the card reached the server: the card is not "
+                "valid and was not kept."
+            )
+        )
+    return certificate
+
+
+def _issuer(actor: Actor, username: str) -> Any:
+    """Who issued it at the node: a staff member of the actor's society, else the actor."""
+    if username and username != actor.user.get_username():
+        found = User.objects.filter(
+            username=username, membership__national_society_id=actor.society_id
+        ).first()
+        if found is not None:
+            return found
+    return actor.user
+
+
+def _end_reason(reasons: tuple[str, ...] | list[str]) -> str:
+    valid = [str(reason) for reason in reasons if reason in RevokedSerial.Reason.values]
+    return valid[0] if valid else ""
+
+
+def _withdrawn_since(person: Person, summary: CardSummary) -> str:
+    """A consent the card stands on, withdrawn here meanwhile: the card is ended on arrival,
+    as withdrawing would have ended it (``cancel_cards_on_withdrawal``)."""
+    given = set(
+        Consent.objects.filter(person=person, withdrawn_at__isnull=True).values_list(
+            "purpose", flat=True
+        )
+    )
+    needed = {ConsentPurpose.CARE} | (
+        set(summary.consents) & {ConsentPurpose.SHARE_NETWORK, ConsentPurpose.SHARE_PARTNERS}
+    )
+    return RevokedSerial.Reason.WITHDRAWN if needed - given else ""
+
+
+def end_node_card(actor: Actor, card: Card, reasons: list[str]) -> Card:
+    """A card ended at a field node (superseded there, lost, stolen) ends here too, with the
+    node's reason. A card ends once: ended here already, it stays as it is; nothing un-ends it."""
+    people_actions.working_point(actor, card.person)
+    reason = _end_reason(reasons)
+    with transaction.atomic():
+        locked = Card.objects.select_for_update().select_related("national_society").get(pk=card.pk)
+        if locked.ended_at is None and reason:
+            _end(actor, locked, reason)
+    return locked
 
 
 def _end_carried(actor: Actor, person: Person, reason: str) -> None:

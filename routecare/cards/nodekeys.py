@@ -4,7 +4,8 @@ A node issues cards offline, where its society's private key must not be (a lapt
 border can be stolen). At enrolment the node makes its own Ed25519 key; the server certifies
 its public half with the society's current signing key, for that society and that node only.
 Revoking the node revokes the certificate: the cards it issued that reached the server before
-stay valid by serial, any other card signed by its key is refused, and the network's card key
+stay valid by serial (the cards the server keeps, and those it holds until their person
+arrives), any other card signed by its key is refused, and the network's card key
 is rotated for new cards (the thief holds the old one).
 
 Connected to the sync app's signals in ``CardsConfig.ready()``; the sync app knows nothing of
@@ -39,6 +40,7 @@ from routecare.cards.keys import certificate_body, create_card_key, new_kid
 from routecare.cards.models import Card, NodeCertificate, NodeKey, SigningKey
 from routecare.notifications.actions import notify
 from routecare.orgs.models import NationalSociety, Role
+from routecare.sync.models import HeldChange
 
 # The names under which the key and its certificate travel in the enrolment's "extra".
 PUBLIC_KEY_FIELD = "card_public_key"
@@ -174,6 +176,20 @@ def certify_node_key(node: Any, extra: dict[str, Any], **_kwargs: Any) -> dict[s
     return {CERTIFICATE_FIELD: as_wire(certify(society, node.pk, public))}
 
 
+def _held_serials(node_id: uuid.UUID) -> set[str]:
+    """Cards of the node that reached the server before their person did: held, not refused,
+    they reached it, and are kept once their person arrives (``actions.receive_node_card``)."""
+    serials: set[str] = set()
+    held = HeldChange.objects.filter(node_id=node_id).exclude(waiting_for__startswith="refused:")
+    for change in held.values_list("change", flat=True):
+        values = change.get("values") if isinstance(change, dict) else None
+        if isinstance(values, dict) and change.get("label") == "cards.card":
+            serial = values.get("serial")
+            if isinstance(serial, str) and len(serial) == 16:
+                serials.add(serial)
+    return serials
+
+
 def revoke_node_key(node: Any, actor: Any, **_kwargs: Any) -> NodeCertificate | None:
     """``node_revoked``: the certificate is revoked, keeping the serials of the cards this
     node issued that reached the server; the network's card key is rotated for new cards; the
@@ -182,7 +198,8 @@ def revoke_node_key(node: Any, actor: Any, **_kwargs: Any) -> NodeCertificate | 
     if certificate is None or certificate.revoked_at is not None:
         return certificate
     certificate.allowed_serials = sorted(
-        Card.objects.filter(node_certificate=certificate).values_list("serial", flat=True)
+        set(Card.objects.filter(node_certificate=certificate).values_list("serial", flat=True))
+        | _held_serials(node.pk)
     )
     certificate.revoked_at = timezone.now()
     certificate.save(update_fields=["allowed_serials", "revoked_at"])

@@ -12,6 +12,7 @@ tenant and role rules are those of an online write.
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
 import logging
 import uuid
@@ -51,6 +52,15 @@ class Outcome:
             "message": self.message,
             "version": self.version,
         }
+
+
+# The node whose change is being applied (None otherwise): for an app whose rule is about the
+# node itself, beyond its staff and point (a card must be signed by that node's own key).
+_origin: contextvars.ContextVar[Node | None] = contextvars.ContextVar("sync_origin", default=None)
+
+
+def origin_node() -> Node | None:
+    return _origin.get()
 
 
 class RefusalError(Exception):
@@ -218,6 +228,14 @@ def _hold(node: Node, change: Change, waiting_for: str) -> Outcome:
 
 
 def _apply(node: Node, actor: Actor, change: Change) -> Outcome:
+    token = _origin.set(node)
+    try:
+        return _apply_as(node, actor, change)
+    finally:
+        _origin.reset(token)
+
+
+def _apply_as(node: Node, actor: Actor, change: Change) -> Outcome:
     syncable = registry.known(change.label)
     conflicts: dict[str, tuple[Any, Any]] = {}
     outcome = AppliedChange.Outcome.APPLIED

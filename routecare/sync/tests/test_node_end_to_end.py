@@ -200,7 +200,7 @@ def test_a_card_issued_offline_at_a_node_reads_on_the_server_until_the_node_is_r
     from routecare.cards.actions import read_card
     from routecare.cards.format import CardError
     from routecare.cards.keys import ensure_keys
-    from routecare.cards.models import NodeCertificate
+    from routecare.cards.models import Card, NodeCertificate
 
     ensure_keys(own.society.network)
     node = _enrolled_node(tmp_path, own, live_server.url)
@@ -214,9 +214,15 @@ def test_a_card_issued_offline_at_a_node_reads_on_the_server_until_the_node_is_r
     reading = read_card(other.actor(), text)  # another society of the route reads it
     assert reading.issuer == own.society
     assert reading.summary.allergies == ["penicillin"]
+    node.run("node", "sync")  # the link returns: the server holds the card issued offline
+    card = Card.objects.get(serial=reading.summary.serial)
+    assert (card.node_certificate, card.signing_key, str(card.qr_text)) == (certificate, None, text)
     revoked = nodes.node_by_id(certificate.node_id)
     assert revoked is not None
     nodes.revoke_node(own.actor("focal_point"), revoked)
+    certificate.refresh_from_db()
+    assert certificate.allowed_serials == [card.serial]  # it reached the server: still valid
+    assert read_card(other.actor(), text).summary.serial == card.serial
     work = node.python(script)  # the stolen laptop goes on issuing, offline
     out, err = work.communicate(timeout=120)
     assert work.returncode == 0, err
