@@ -9,7 +9,12 @@ SERVE_DATABASE_URL ?= postgres://root@127.0.0.1:5432/routecare
 PO_FILES := $(wildcard routecare/locale/*/LC_MESSAGES/*.po)
 MO_FILES := $(PO_FILES:.po=.mo)
 
-NODE_BIND ?= 0.0.0.0:8000
+# A field node serves HTTPS on NODE_BIND with the certificate its society signed at enrolment
+# (files under NODE_TLS_DIR), and on NODE_PLAIN_BIND only the page to install the society's
+# root (everything else there goes to HTTPS); not enrolled yet: plain http on loopback only.
+NODE_BIND ?= 0.0.0.0:8443
+NODE_PLAIN_BIND ?= 0.0.0.0:8000
+NODE_TLS_DIR ?= $(or $(ROUTECARE_LOCAL_DIR),.local)/node-tls
 
 .PHONY: audit setup run node chaos test lint typecheck pytest serve worker bench load messages makemessages lock clean
 
@@ -56,12 +61,20 @@ run: setup
 	trap 'kill 0' EXIT; $(ROUTECARE) periodic & ROUTECARE_TASKS=immediate $(ROUTECARE) runserver $(HOST_PORT)
 
 # A field node (docs/sync.md): enrolled first with `routecare node enroll`; serves the point's
-# phones and syncs every minute when a link is there (the periodic jobs run beside it).
+# phones over HTTPS and syncs every minute when a link is there (the periodic jobs run beside it).
 node: setup
 	ROUTECARE_NODE=true $(ROUTECARE) migrate --no-input
 	ROUTECARE_NODE=true $(ROUTECARE) collectstatic --no-input --verbosity 0
 	trap 'kill 0' EXIT; ROUTECARE_NODE=true $(ROUTECARE) periodic & \
-		ROUTECARE_NODE=true ROUTECARE_TASKS=immediate $(BIN)/gunicorn routecare.wsgi --bind $(NODE_BIND) --workers 2 --threads 4
+	if [ -f $(NODE_TLS_DIR)/node.crt ] && [ -f $(NODE_TLS_DIR)/node.key ]; then \
+		export ROUTECARE_NODE=true ALLOWED_HOSTS="$${ALLOWED_HOSTS:-$$(cat $(NODE_TLS_DIR)/hosts)}"; \
+		ROUTECARE_NODE_HTTPS_PORT=$(lastword $(subst :, ,$(NODE_BIND))) $(BIN)/gunicorn routecare.sync.plain_wsgi --bind $(NODE_PLAIN_BIND) --workers 1 --threads 2 & \
+		SECURE_COOKIES=true ROUTECARE_TASKS=immediate $(BIN)/gunicorn routecare.wsgi --bind $(NODE_BIND) --workers 2 --threads 4 \
+			--certfile $(NODE_TLS_DIR)/node.crt --keyfile $(NODE_TLS_DIR)/node.key; \
+	else \
+		echo "No HTTPS certificate in $(NODE_TLS_DIR) (not enrolled?): plain http on 127.0.0.1:8000 only."; \
+		ROUTECARE_NODE=true ROUTECARE_TASKS=immediate $(BIN)/gunicorn routecare.wsgi --bind 127.0.0.1:8000 --workers 2 --threads 4; \
+	fi
 
 # Field nodes behind a faulty link against a real server (gunicorn, PostgreSQL): nothing lost
 # or duplicated. A bounded run is part of `make test`.

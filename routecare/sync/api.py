@@ -17,7 +17,7 @@ from ninja.security import HttpBearer
 from routecare.access import Rule, api_rule
 from routecare.core import ratelimit
 from routecare.core.api_errors import ErrorOut
-from routecare.sync import nodes
+from routecare.sync import nodes, tls
 from routecare.sync.ingest import apply_batch
 from routecare.sync.models import Node
 from routecare.sync.pull import page as pull_page
@@ -109,7 +109,8 @@ class EnrolIn(Schema):
     code: str = Field(max_length=40)
     name: str = Field(max_length=80)
     version: str = Field(default="", max_length=40)
-    # What other apps send at enrolment (cards: the node's card-signing public key).
+    # What else the node sends at enrolment (cards: the node's card-signing public key; tls:
+    # its HTTPS certificate request).
     extra: dict[str, str] = Field(default_factory=dict, max_length=10)
 
 
@@ -127,13 +128,18 @@ class EnrolOut(Schema):
 )  # fmt: skip
 @api_rule(Rule.PUBLIC)
 def enroll(request: HttpRequest, payload: EnrolIn) -> HttpResponse:
-    """Trade a one-time enrolment code for the node's own credential. Wrong codes are
-    counted per address: a few per hour, then refused."""
+    """Trade a one-time enrolment code for the node's own credential (and its HTTPS
+    certificate, signed by the society's authority for the names its request asks). Wrong
+    codes are counted per address: a few per hour, then refused. A certificate request that
+    cannot be signed answers 422 and leaves the code unused."""
     scope = "node-enrolment-failure"
     if ratelimit.refused(scope, request, limit=ENROL_FAILURES_PER_HOUR, seconds=3600):
         return _error(_("Too many wrong enrolment codes from this address: try in an hour."), 429)
     try:
         enrolment = nodes.enroll(payload.code, payload.name, payload.version, payload.extra)
+    except tls.CertificateRequestError as error:
+        # The code was right (it is checked first) and stays unused: not a guess.
+        return JsonResponse({"detail": error.message_dict}, status=422)
     except ValidationError as error:
         ratelimit.allow(scope, request, limit=ENROL_FAILURES_PER_HOUR, seconds=3600)
         return _error(" ".join(error.messages), 400)

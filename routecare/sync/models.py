@@ -4,7 +4,9 @@ Server side: ``Node`` (an enrolled laptop at a service point), ``EnrolmentCode``
 ``AppliedChange`` (one row per change ever applied: its primary key is the change id, so the
 database, not a check-then-insert, makes a change apply once), ``HeldChange`` (arrived before
 the record it needs), ``SyncConflict`` (the same field changed differently in two places),
-``RecordVersion`` (each synced record's version, bumped on every save).
+``RecordVersion`` (each synced record's version, bumped on every save), ``NodeAuthority`` (a
+society's private certificate authority for its nodes' HTTPS) and ``NodeTLSCertificate`` (what
+it signed for each node).
 
 Node side: ``NodeState`` (this node's enrolment), ``OutboxChange`` (written in the same
 transaction as the change it describes; deleted only when the server acknowledged it) and
@@ -254,3 +256,42 @@ class ErasedRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.label} {self.record_id} erased"
+
+
+class NodeAuthority(models.Model):
+    """A National Society's private certificate authority for its field nodes' HTTPS
+    (routecare.sync.tls): its root certificate, which staff phones install once, and its
+    private key, encrypted at rest with the field keys."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    national_society = models.OneToOneField(
+        "orgs.NationalSociety", on_delete=models.PROTECT, related_name="+"
+    )
+    certificate = models.TextField()  # PEM, public
+    private_key = EncryptedJSONField()  # PEM (PKCS#8) of its ECDSA P-256 key
+    fingerprint = models.CharField(max_length=95)  # SHA-256 of the certificate, AB:CD:…
+    created_at = models.DateTimeField(default=timezone.now)
+    not_after = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"field nodes CA of {self.national_society_id}"
+
+
+class NodeTLSCertificate(models.Model):
+    """An HTTPS certificate the society's authority signed for a node at its enrolment. Revoked
+    with the node (phones check no revocation list offline: docs/threat-model.md)."""
+
+    serial = models.CharField(max_length=40, primary_key=True)  # hexadecimal
+    node = models.ForeignKey(Node, on_delete=models.PROTECT, related_name="tls_certificates")
+    authority = models.ForeignKey(NodeAuthority, on_delete=models.PROTECT, related_name="+")
+    names = models.JSONField(default=list)  # host names and IP addresses, as asked
+    certificate = models.TextField()  # PEM
+    issued_at = models.DateTimeField(default=timezone.now)
+    not_after = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["issued_at"]
+
+    def __str__(self) -> str:
+        return f"TLS certificate {self.serial} of node {self.node_id}"

@@ -13,15 +13,17 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
+from django.http.request import split_domain_port
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from routecare.access import Rule, StaffRequest, staff_view
-from routecare.sync import client, registry
+from routecare.sync import client, registry, tls
 from routecare.sync.context import NodeStatus, node_status_of
 from routecare.sync.models import OutboxChange
+from routecare.sync.views import certificate_download
 
 SHOWN_REFUSALS = 50
 
@@ -109,9 +111,50 @@ def sync_now(request: StaffRequest) -> HttpResponse:
     return redirect("sync:node")
 
 
+def _https_address(request: StaffRequest) -> str:
+    """Over the plain-http listener of ``make node`` (sync.plain_wsgi): this node's HTTPS
+    address, to go on to once the root is installed."""
+    port = request.META.get("routecare.https_port")
+    if request.is_secure() or not port:
+        return ""
+    host, _port = split_domain_port(request.get_host())
+    return f"https://{host}:{port}/"
+
+
+@staff_view(Rule.PUBLIC)
+@require_GET
+def authority_page(request: StaffRequest) -> HttpResponse:
+    """Before sign-in, even over plain http: the society's root for a phone to install once,
+    with its fingerprint to compare."""
+    if not settings.ROUTECARE_NODE:
+        raise Http404
+    root = tls.node_authority()
+    return render(
+        request,
+        "sync/node_authority.html",
+        {
+            "fingerprint": tls.fingerprint(root) if root else "",
+            "https_address": _https_address(request),
+        },
+    )
+
+
+@staff_view(Rule.PUBLIC)
+@require_GET
+def authority_download(request: StaffRequest) -> HttpResponse:
+    if not settings.ROUTECARE_NODE:
+        raise Http404
+    root = tls.node_authority()
+    if root is None:
+        raise Http404
+    return certificate_download(root)
+
+
 def node_urlpatterns() -> list[URLPattern]:
     """The node's own pages (on a server they answer 404: see ``_own_node``)."""
     return [
         path("sync/node/", node_page, name="node"),
         path("sync/node/sync-now/", sync_now, name="node_sync"),
+        path("sync/node/ca/", authority_page, name="node_authority"),
+        path("sync/node/ca.crt", authority_download, name="node_authority_download"),
     ]

@@ -5,6 +5,7 @@ from routecare.sync import views
 app_name = "sync"
 urlpatterns = [
     path("sync/nodes/", views.nodes_page, name="nodes"),
+    path("sync/nodes/ca.crt", views.authority_download, name="authority"),
     path("sync/nodes/<uuid:node_id>/revoke/", views.revoke, name="revoke"),
     path("sync/conflicts/", views.conflicts_page, name="conflicts"),
     path("sync/conflicts/<uuid:conflict_id>/<str:choice>/", views.resolve, name="resolve"),

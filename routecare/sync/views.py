@@ -5,6 +5,7 @@ Enrolment codes are shown once, in the answer to the POST that made them, never 
 
 from __future__ import annotations
 
+from cryptography import x509
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
@@ -16,7 +17,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from routecare.access import Rule, StaffRequest, staff_view
 from routecare.core.http import posted
-from routecare.sync import actions, nodes, selectors
+from routecare.orgs.models import NationalSociety
+from routecare.sync import actions, nodes, selectors, tls
 from routecare.sync.forms import EnrolmentCodeForm, RevokeNodeForm
 
 
@@ -33,9 +35,27 @@ def nodes_page(request: StaffRequest) -> HttpResponse:
         )
         add_never_cache_headers(response)  # the code must not stay in any cache
         return response
+    authority = tls.authority_for(NationalSociety.objects.get(pk=request.actor.society_id))
     return render(
-        request, "sync/nodes.html", {"rows": selectors.node_rows(request.actor), "form": form}
+        request,
+        "sync/nodes.html",
+        {"rows": selectors.node_rows(request.actor), "form": form, "authority": authority},
     )
+
+
+def certificate_download(certificate: x509.Certificate) -> HttpResponse:
+    """A root certificate as phones install it: DER, named ``.crt``."""
+    response = HttpResponse(tls.der(certificate), content_type=tls.CONTENT_TYPE)
+    response["Content-Disposition"] = 'attachment; filename="routecare-field-nodes-ca.crt"'
+    return response
+
+
+@staff_view(Rule.SOCIETY_ADMIN)
+@require_GET
+def authority_download(request: StaffRequest) -> HttpResponse:
+    """The society's field-node root, for staff phones (made on first need)."""
+    authority = tls.authority_for(NationalSociety.objects.get(pk=request.actor.society_id))
+    return certificate_download(tls.authority_certificate(authority))
 
 
 @staff_view(Rule.SOCIETY_ADMIN)

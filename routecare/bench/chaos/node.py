@@ -34,6 +34,8 @@ class FieldNode:
             "ROUTECARE_TASKS": "immediate",
             "DJANGO_SETTINGS_MODULE": "routecare.settings",
             "LOG_LEVEL": "WARNING",
+            # Its own data directory (its HTTPS key and certificate), not the checkout's.
+            "ROUTECARE_LOCAL_DIR": str(directory / "local"),
         }
         for name_ in ("SECRET_KEY_FILE", "ROUTECARE_FIELD_KEYS_FILE"):
             self.env.pop(name_, None)

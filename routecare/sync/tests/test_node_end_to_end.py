@@ -37,6 +37,8 @@ class FieldNode:
             "ROUTECARE_FIELD_KEYS": "n1:" + base64.b64encode(secrets.token_bytes(32)).decode(),
             "ROUTECARE_TASKS": "immediate",
             "DJANGO_SETTINGS_MODULE": "routecare.settings",
+            # Its own data directory (its HTTPS key and certificate), not the checkout's.
+            "ROUTECARE_LOCAL_DIR": str(directory / "local"),
         }
 
     def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:

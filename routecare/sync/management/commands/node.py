@@ -14,7 +14,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.utils import timezone
 
-from routecare.sync import client, nodes, signals
+from routecare.sync import client, nodes, signals, tls
 from routecare.sync.ingest import held_count
 from routecare.sync.models import Node, NodeState, OutboxChange, SyncConflict
 
@@ -37,6 +37,43 @@ def check_server_url(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
+def _addresses(given: list[str] | None) -> list[str]:
+    """The names of the node's HTTPS certificate: as given, each checked; or the defaults."""
+    if not given:
+        found = tls.default_addresses()
+        if not found:
+            raise CommandError(
+                "This machine's host name cannot name a certificate: give --address, "
+                "e.g. --address 192.168.8.10 --address node.local"
+            )
+        return found
+    checked: list[str] = []
+    for raw in given:
+        try:
+            address = tls.check_address(raw)
+        except ValueError as error:
+            raise CommandError(
+                f"--address {raw!r} is not a host name or an IP address: give e.g. "
+                "--address 192.168.8.10 --address node.local"
+            ) from error
+        if address not in checked:
+            checked.append(address)
+    if len(checked) > tls.MAX_ADDRESSES:
+        raise CommandError(f"Give at most {tls.MAX_ADDRESSES} addresses.")
+    return checked
+
+
+def _detail(response: httpx.Response) -> str:
+    """The server's reason, a sentence or messages per field (a 422)."""
+    try:
+        detail = response.json().get("detail", "")
+    except (ValueError, AttributeError):
+        return ""
+    if isinstance(detail, dict):
+        return " ".join(str(m) for messages in detail.values() for m in messages)
+    return str(detail)
+
+
 class Command(BaseCommand):
     help = (
         "Field nodes. On the node: 'enroll <server> <code>', 'sync', 'status'. "
@@ -49,6 +86,11 @@ class Command(BaseCommand):
         enroll.add_argument("server")
         enroll.add_argument("code")
         enroll.add_argument("--name", default=socket.gethostname())
+        enroll.add_argument(
+            "--address", action="append", default=None, metavar="NAME_OR_IP",
+            help="a host name or IP address phones reach this node at, for its HTTPS "
+            "certificate (repeat it; default: this machine's host name and <host name>.local)",
+        )  # fmt: skip
         sub.add_parser("sync", help="send waiting changes now")
         sub.add_parser("status", help="enrolment, last sync, changes waiting, conflicts")
         sub.add_parser("list", help="on the server: every node")
@@ -64,8 +106,11 @@ class Command(BaseCommand):
         if NodeState.objects.exists():
             raise CommandError("This machine is already enrolled as a node.")
         server = check_server_url(options["server"])
+        addresses = _addresses(options["address"])
         extra: dict[str, Any] = {}
-        for _receiver, returned in signals.enrolment_preparing.send(sender=NodeState):
+        for _receiver, returned in signals.enrolment_preparing.send(
+            sender=NodeState, addresses=addresses
+        ):
             if isinstance(returned, dict):
                 extra.update(returned)
         try:
@@ -78,11 +123,7 @@ class Command(BaseCommand):
         except httpx.HTTPError as error:
             raise CommandError(f"The server cannot be reached: {type(error).__name__}") from error
         if response.status_code != 200:
-            try:
-                detail = response.json().get("detail", "")
-            except ValueError:
-                detail = ""
-            raise CommandError(f"Enrolment refused ({response.status_code}): {detail}")
+            raise CommandError(f"Enrolment refused ({response.status_code}): {_detail(response)}")
         answer = response.json()
         with transaction.atomic():
             NodeState.objects.create(
@@ -92,8 +133,25 @@ class Command(BaseCommand):
             )  # fmt: skip
             signals.enrolment_completed.send(sender=NodeState, answer=answer)
         self.stdout.write(f"Enrolled as node {answer['node_id']} at {server}.")
+        self._say_https()
         if not settings.ROUTECARE_NODE:
             self.stdout.write("Run RouteCare here with ROUTECARE_NODE=true (see README).")
+
+    def _say_https(self) -> None:
+        files = tls.node_files()
+        root = tls.node_authority()
+        if root is None or not files.certificate.exists():
+            self.stdout.write(
+                "The server signed no HTTPS certificate: `make node` serves plain http on this "
+                "machine only."
+            )
+            return
+        names = files.hosts.read_text(encoding="ascii").split(",")[2:]
+        self.stdout.write(f"HTTPS certificate for {', '.join(names)}, in {files.directory}")
+        self.stdout.write(f"  key (stays here, 0600): {files.key}")
+        self.stdout.write(f"  certificate: {files.certificate}")
+        self.stdout.write(f"  the society's root, for staff phones: {files.authority}")
+        self.stdout.write(f"  root SHA-256 fingerprint: {tls.fingerprint(root)}")
 
     def _sync(self, options: dict[str, Any]) -> None:
         try:
