@@ -488,23 +488,38 @@ def store_certificate(answer: dict[str, Any], **_kwargs: Any) -> NodeFiles | Non
     ):
         raise ValueError("the server certified a TLS key that is not this node's")
     leaf.verify_directly_issued_by(root)  # raises when it is not
-    names = [
-        str(name.value)
-        for name in leaf.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-    ]
+    names = certificate_names(leaf)
     _write(files.certificate, leaf_pem.encode("ascii"), 0o644)
     _write(files.authority, root_pem.encode("ascii"), 0o644)
-    _write(files.hosts, ",".join(["localhost", "127.0.0.1", *names]).encode("ascii"), 0o644)
+    hosts = dict.fromkeys(["localhost", "127.0.0.1", *names])  # once each, in order
+    _write(files.hosts, ",".join(hosts).encode("ascii"), 0o644)
     os.replace(files.pending_key, files.key)  # made 0600
     return files
 
 
-def node_authority() -> x509.Certificate | None:
-    """On a node: its society's root, if it was given one at enrolment."""
-    path = node_files().authority
+def certificate_names(certificate: x509.Certificate) -> list[str]:
+    """The host names and IP addresses a certificate is for."""
+    try:
+        names = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName)
+    except x509.ExtensionNotFound:
+        return []
+    return [str(name.value) for name in names.value]
+
+
+def _load(path: Path) -> x509.Certificate | None:
     if not path.exists():
         return None
     try:
         return x509.load_pem_x509_certificate(path.read_bytes())
     except ValueError:
         return None
+
+
+def node_certificate() -> x509.Certificate | None:
+    """On a node: its HTTPS certificate, if it was given one at enrolment."""
+    return _load(node_files().certificate)
+
+
+def node_authority() -> x509.Certificate | None:
+    """On a node: its society's root, if it was given one at enrolment."""
+    return _load(node_files().authority)

@@ -139,15 +139,16 @@ class Command(BaseCommand):
 
     def _say_https(self) -> None:
         files = tls.node_files()
-        root = tls.node_authority()
-        if root is None or not files.certificate.exists():
+        root, leaf = tls.node_authority(), tls.node_certificate()
+        if root is None or leaf is None:
             self.stdout.write(
                 "The server signed no HTTPS certificate: `make node` serves plain http on this "
                 "machine only."
             )
             return
-        names = files.hosts.read_text(encoding="ascii").split(",")[2:]
-        self.stdout.write(f"HTTPS certificate for {', '.join(names)}, in {files.directory}")
+        names = ", ".join(tls.certificate_names(leaf))
+        until = f"{leaf.not_valid_after_utc:%Y-%m-%d}"
+        self.stdout.write(f"HTTPS certificate for {names} until {until}, in {files.directory}")
         self.stdout.write(f"  key (stays here, 0600): {files.key}")
         self.stdout.write(f"  certificate: {files.certificate}")
         self.stdout.write(f"  the society's root, for staff phones: {files.authority}")
