@@ -147,8 +147,13 @@ def create_card(actor: Actor, record_id: uuid.UUID, values: Values) -> Card:
     return actions.receive_node_card(actor, node.pk, record_id, sent)
 
 
+# What the card is: signed into it, or naming what signed it. ``issued_by`` is not: a node's
+# copy of a card issued elsewhere may not know its issuer (staff of other points stay here).
+SIGNED = frozenset({"person", "serial", "issued_at", "card_key", "node_certificate", "qr_text"})
+
+
 def update_card(actor: Actor, card: Card, values: Values) -> Card:
-    if set(values) - {"ended"}:
+    if set(values) & SIGNED:
         raise ValidationError(_("A card never changes once issued, except that it ends."))
     ended = values.get("ended")
     return actions.end_node_card(actor, card, ended if isinstance(ended, list) else [])

@@ -9,15 +9,20 @@ from typing import Any
 
 import pytest
 
+from routecare.access import build_actor
 from routecare.audit.models import AuditEvent
 from routecare.cards import actions, nodekeys
+from routecare.cards.format import CardError
 from routecare.cards.models import Card, NodeCertificate, RevokedSerial
 from routecare.cards.sync import serialize_card
-from routecare.conftest import Society, register
+from routecare.conftest import Society, make_user, register
+from routecare.orgs.models import Role
+from routecare.people import actions as people_actions
 from routecare.people.models import Person
 from routecare.people.sync import serialize_person
-from routecare.sync import clock, ingest, nodes
+from routecare.sync import clock, ingest, nodes, registry
 from routecare.sync.models import AppliedChange, HeldChange, Node, RecordVersion
+from routecare.sync.pull import page
 
 
 def _enrol(society: Society) -> Node:
@@ -273,3 +278,50 @@ def test_a_card_ended_at_the_node_ends_on_the_server_once_with_the_nodes_reason(
     refused = _push(node, changed)[0]
     assert (refused.outcome, refused.status) == ("refused", 422)
     assert str(Card.objects.get(pk=record_id).qr_text) == values["qr_text"]
+
+
+def test_a_card_issued_elsewhere_goes_down_and_its_end_at_the_node_comes_back_as_who_ended_it(
+    own: Society, node: Node, carrier: Person, settings: Any
+) -> None:
+    elsewhere = make_user("hn-vol-2", Role.VOLUNTEER, national_society=own.society)
+    elsewhere.membership.service_points.add(own.second_point)  # may not work at the node's
+    there = build_actor(elsewhere, own.second_point.pk)
+    assert there is not None
+    issued = actions.issue_card(there, carrier)
+    records = page(node, None, 0)["records"]
+    [down] = [r for r in records if r["label"] == "cards.card"]
+    assert (down["row"]["id"], down["values"]["ended"]) == (str(issued.pk), [])
+    base = down["values"]
+    # At the node, the node's volunteer issues a new card: the one from elsewhere ends there.
+    record_id, values = _issued_elsewhere(settings, own, carrier)
+    ended_there = serialize_card(Card.objects.get(pk=issued.pk))
+    assert ended_there["ended"] == ["superseded"]
+    ended_there["issued_by"] = ""  # the node does not hold staff of other points
+    by = registry.known("cards.card").author(Card.objects.get(pk=issued.pk))
+    assert by == own.volunteer.username  # who ended it, not who issued it elsewhere
+    Card.objects.filter(pk=issued.pk).update(ended_at=None)  # the server has not seen that
+    RevokedSerial.objects.filter(serial=issued.serial).delete()
+    end = {
+        **_change(node, str(issued.pk), ended_there, by),
+        "op": "update", "base_version": down["version"], "base": base,
+    }  # fmt: skip
+    card = _change(node, record_id, values, own.volunteer.username)
+    outcomes = _push(node, end, card)
+    assert [o.outcome for o in outcomes] == ["applied", "applied"], outcomes
+    assert Card.objects.get(pk=issued.pk).ended_at is not None
+    assert RevokedSerial.objects.get(serial=issued.serial).reason == "superseded"
+    assert Card.objects.get(pk=record_id).ended_at is None
+
+
+def test_a_card_arriving_after_its_consent_was_withdrawn_here_is_kept_ended(
+    own: Society, other: Society, node: Node, carrier: Person, settings: Any
+) -> None:
+    record_id, values = _issued_elsewhere(settings, own, carrier)
+    people_actions.withdraw_consent(own.actor(), carrier, "share-network")
+    outcome = _push(node, _change(node, record_id, values, own.volunteer.username))[0]
+    assert outcome.outcome == "applied", outcome.message
+    assert Card.objects.get(pk=record_id).ended_at is not None
+    assert RevokedSerial.objects.get(serial=values["serial"]).reason == "withdrawn"
+    with pytest.raises(CardError) as refused:
+        actions.read_card(other.actor(), values["qr_text"])
+    assert refused.value.code == "withdrawn"
