@@ -4,7 +4,7 @@ the API, and the CSV and XLSX exports (read with libhxl, counted by ``#country``
 same numbers, hidden in the same places, and regional staff's figure for a society is the
 society's own when it is shown.
 
-``make test`` checks this over the demo data (``indicators/tests/test_hxl.py``); the bench
+``make test`` checks this over the demo data (``indicators/tests/test_agreement.py``); the bench
 checks it over its millions of encounters. Any disagreement is listed in the bench's JSON and
 fails the run.
 """
@@ -124,8 +124,14 @@ class Check:
 
 
 def _check_view(check: Check, role: str, persona: Persona, label: str, folder: Path) -> Any:
-    query = _page_query(label)
-    where = f"{role} {label}"
+    return check_view(check, role, persona, _page_query(label), folder, f"{role} {label}")
+
+
+def check_view(
+    check: Check, role: str, persona: Persona, query: str, folder: Path, where: str
+) -> Any:
+    """One view (the page's query) of one role: page figures and chart, API, CSV and XLSX
+    exports and libhxl's count agree; the API's figures (None when the API refused)."""
     page = persona.page.get(f"/indicators/?{query}")
     api = persona.api.get(f"/api/v1/indicators?{_api_query(query)}")
     if page.status_code != 200 or api.status_code != 200:
