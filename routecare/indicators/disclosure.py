@@ -27,8 +27,7 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 THRESHOLD = 5
-SHOWN_AS = "<5"  # the old marker, kept for feedback trends (which has only small hidden cells)
-HIDDEN = ""  # how indicators show a hidden cell: empty, whatever its size
+HIDDEN = ""  # how a hidden cell is shown by default: empty, whatever its size (never "<5")
 
 Key = TypeVar("Key", bound=Hashable)
 # An equation: the total cell equals the sum of the part cells.
@@ -280,7 +279,7 @@ class ProtectedTable:
 
     cells: list[list[int | None]]
 
-    def shown(self, marker: str = SHOWN_AS) -> list[list[str]]:
+    def shown(self, marker: str = HIDDEN) -> list[list[str]]:
         return [[marker if value is None else str(value) for value in row] for row in self.cells]
 
     @property

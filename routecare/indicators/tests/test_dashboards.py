@@ -121,6 +121,53 @@ def test_exports_carry_hxl_hashtags(
     assert client.get("/indicators/export/sex-age.pdf").status_code == 404
 
 
+@pytest.mark.parametrize("role", ["focal_point", "regional"])
+def test_an_export_adds_only_like_with_like(
+    activity: None,
+    own: Society,
+    regional: User,
+    web: Callable[..., Client],
+    tmp_path: Path,
+    role: str,
+) -> None:
+    """No row total adds people to consultations or quantities to encounters (the old
+    ``#meta+row_total`` did); where a row has a total, it is its people's."""
+    client = web(own.focal_point, own.point) if role == "focal_point" else web(regional)
+    place = "#loc+name" if role == "focal_point" else "#org+name"
+    expected = {
+        "locations": [place, "#reached+total", "#activity+consultations"],
+        "services": ["#sector", "#output+quantity", "#activity+encounters"],
+    }
+    for table, numbers in expected.items():
+        for name in (table, f"{table}-totals"):
+            path = tmp_path / f"{name}.csv"
+            path.write_bytes(client.get(f"/indicators/export/{name}.csv").content)
+            tags = [
+                c.display_tag
+                for c in hxl.data(str(path), hxl.InputOptions(allow_local=True)).columns
+            ]
+            assert tags[1:3] == numbers[1:], name
+            # After the numbers, only where the row is and whether something is hidden.
+            assert tags[3:] in (
+                ["#meta+suppressed"],
+                ["#country+code", "#meta+suppressed"],
+                ["#country+code", "#adm1+code", "#meta+suppressed"],
+            ), name
+    for table in ("periods", "sex-age"):
+        path = tmp_path / f"{table}.csv"
+        path.write_bytes(client.get(f"/indicators/export/{table}.csv").content)
+        data = hxl.data(str(path), hxl.InputOptions(allow_local=True))
+        columns = [
+            n for n, c in enumerate(data.columns)
+            if c.tag == "#reached" and "total" not in c.attributes
+        ]  # fmt: skip
+        assert len(columns) >= 2, table
+        for row in data:
+            parts = [row.values[n] for n in columns]
+            if "" not in parts and row.get("#reached+total") != "":
+                assert int(row.get("#reached+total")) == sum(int(p) for p in parts), table
+
+
 def test_regional_staff_never_receive_row_level_data(
     activity: None, regional: User, web: Callable[..., Client], api: Callable[..., Client]
 ) -> None:

@@ -156,6 +156,14 @@ def test_a_single_small_count_hides_its_total_too() -> None:
     assert disclosure.protect([[0, 3]], 2).shown("") == [["0", "", ""], ["0", "", ""]]
 
 
+def test_a_hidden_cell_is_never_shown_as_small_by_default() -> None:
+    """Whoever forgets to pass a marker still says nothing of a hidden cell's size: the cells
+    hidden with a small one are often large."""
+    protected = disclosure.protect([[2, 900], [700, 800]], 2)
+    assert protected.shown() == [["", "", "902"], ["", "", "1500"], ["702", "1700", "2402"]]
+    assert "<5" not in str(protected.shown())
+
+
 def test_owners_see_everything() -> None:
     assert disclosure.open_table([[1, 2]], 2).shown() == [["1", "2", "3"], ["1", "2", "3"]]
 
