@@ -90,7 +90,8 @@ def check_address(raw: str) -> str:
     except ValueError:
         address = None
     if address is not None:
-        if address.is_unspecified or address.is_multicast:
+        scoped = isinstance(address, ipaddress.IPv6Address) and address.scope_id is not None
+        if address.is_unspecified or address.is_multicast or scoped:
             raise ValueError(f"{raw!r} is not an address a phone can reach")
         return str(address)
     labels = value.split(".")

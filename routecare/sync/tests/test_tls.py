@@ -292,7 +292,18 @@ def test_the_enrol_command_asks_for_the_addresses_given_and_writes_the_files(
     assert str(node_files.key) in out.getvalue()
 
 
-@pytest.mark.parametrize("address", ["node local", "*.local", "192.168.8.300", "https://node"])
+@pytest.mark.parametrize(
+    "address",
+    [
+        "node local",
+        "*.local",
+        "192.168.8.300",
+        "https://node",
+        "node:8443",
+        "0.0.0.0",  # noqa: S104 - an address the command must refuse
+        "fe80::1%eth0",
+    ],
+)
 def test_the_enrol_command_refuses_an_address_that_names_no_host(
     own: Society, node_files: tls.NodeFiles, address: str
 ) -> None:
