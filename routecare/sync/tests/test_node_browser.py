@@ -27,7 +27,7 @@ from routecare.cards.keys import ensure_keys
 from routecare.conftest import Society
 from routecare.people.models import Encounter, Person
 from routecare.people.tests.test_browser import record_encounter, register_person
-from routecare.sync import nodes
+from routecare.sync.tests.conftest import EnrolNode
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -72,14 +72,12 @@ def _point_the_node_at(node: FieldNode, url: str) -> None:
 
 
 @pytest.fixture
-def node_url(tmp_path: Path, own: Society, live_server: LiveServer) -> Iterator[tuple[str, Any]]:
+def node_url(
+    enrolled_node: EnrolNode, own: Society, live_server: LiveServer
+) -> Iterator[tuple[str, Any]]:
     """A node enrolled with the live server, with its first pull done and its web server up."""
     ensure_keys(own.society.network)  # card keys and the trust list the node pulls
-    node = FieldNode(tmp_path / "node", name="lajas-blancas")
-    node.run("migrate", "--no-input")
-    code = nodes.create_enrolment_code(own.actor("focal_point"), own.point)
-    node.run("node", "enroll", live_server.url, code, "--name", "Lajas Blancas laptop")
-    node.run("node", "sync")
+    node = enrolled_node(own, live_server.url)
     done = subprocess.run(  # noqa: S603 - our own command
         [routecare_command(), "node-staff-password", own.volunteer.username, "--stdin"],
         input=NODE_PASSWORD + "\n", env=node.env, cwd=node.directory,

@@ -3,13 +3,9 @@ server (the test's live server): nothing lost, nothing twice, even after a power
 
 from __future__ import annotations
 
-import base64
-import os
-import secrets
 import signal
 import subprocess
 import sys
-import textwrap
 import time
 from pathlib import Path
 from typing import Any
@@ -20,46 +16,9 @@ from routecare.conftest import Society
 from routecare.people.models import Encounter, HealthSummary, Person
 from routecare.sync import nodes
 from routecare.sync.models import AppliedChange
+from routecare.sync.tests.conftest import EnrolNode
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-class FieldNode:
-    """One node: ``routecare`` commands in a separate process, on its own SQLite file."""
-
-    def __init__(self, directory: Path) -> None:
-        self.directory = directory
-        self.env = {
-            **os.environ,
-            "DATABASE_URL": f"sqlite:///{directory / 'node.sqlite3'}",
-            "ROUTECARE_NODE": "true",
-            "SECRET_KEY": secrets.token_urlsafe(40),
-            "ROUTECARE_FIELD_KEYS": "n1:" + base64.b64encode(secrets.token_bytes(32)).decode(),
-            "ROUTECARE_TASKS": "immediate",
-            "DJANGO_SETTINGS_MODULE": "routecare.settings",
-            # Its own data directory (its HTTPS key and certificate), not the checkout's.
-            "ROUTECARE_LOCAL_DIR": str(directory / "local"),
-        }
-
-    def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        command = [str(Path(sys.executable).parent / "routecare"), *args]
-        done = subprocess.run(  # noqa: S603 - our own command, our own arguments
-            command, env=self.env, cwd=self.directory,
-            capture_output=True, text=True, timeout=180,
-        )  # fmt: skip
-        if check and done.returncode != 0:
-            raise AssertionError(f"routecare {' '.join(args)}: {done.stdout}\n{done.stderr}")
-        return done
-
-    def python(self, code: str) -> subprocess.Popen[str]:
-        script = self.directory / "work.py"
-        script.write_text(
-            "import django\ndjango.setup()\n" + textwrap.dedent(code), encoding="utf-8"
-        )
-        return subprocess.Popen(  # noqa: S603 - our own script
-            [sys.executable, str(script)], env=self.env, cwd=self.directory, text=True,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        )  # fmt: skip
 
 
 WORK = """
@@ -76,19 +35,10 @@ for n in range({people}):
 """
 
 
-def _enrolled_node(tmp_path: Path, own: Society, server: str) -> FieldNode:
-    node = FieldNode(tmp_path)
-    node.run("migrate", "--no-input")
-    code = nodes.create_enrolment_code(own.actor("focal_point"), own.point)
-    node.run("node", "enroll", server, code, "--name", "Lajas Blancas laptop")
-    node.run("node", "sync")  # the first pull: points, routes, staff, people seen here
-    return node
-
-
 def test_a_node_works_offline_and_its_records_reach_the_server_once(
-    tmp_path: Path, own: Society, live_server: Any
+    enrolled_node: EnrolNode, own: Society, live_server: Any
 ) -> None:
-    node = _enrolled_node(tmp_path, own, live_server.url)
+    node = enrolled_node(own, live_server.url)
     work = node.python(WORK.format(username=own.volunteer.username, point=own.point.pk, people=3))
     out, err = work.communicate(timeout=120)
     assert work.returncode == 0, err
@@ -105,9 +55,9 @@ def test_a_node_works_offline_and_its_records_reach_the_server_once(
 
 
 def test_a_power_cut_mid_transaction_loses_nothing_and_makes_nothing_half(
-    tmp_path: Path, own: Society, live_server: Any
+    enrolled_node: EnrolNode, own: Society, live_server: Any
 ) -> None:
-    node = _enrolled_node(tmp_path, own, live_server.url)
+    node = enrolled_node(own, live_server.url)
     work = node.python(
         WORK.format(username=own.volunteer.username, point=own.point.pk, people=100000)
     )
@@ -131,19 +81,19 @@ def test_a_power_cut_mid_transaction_loses_nothing_and_makes_nothing_half(
     assert "changes waiting: 0" in node.run("node", "status").stdout
 
 
-def _node_says(node: FieldNode, code: str) -> str:
-    return node.run("shell", "--no-imports", "-c", textwrap.dedent(code)).stdout.strip()
-
-
 def test_a_node_holds_the_people_seen_at_its_point_merges_their_health_and_forgets_erasures(
-    tmp_path: Path, own: Society, own_person: Person, other_person: Person, live_server: Any
+    enrolled_node: EnrolNode,
+    own: Society,
+    own_person: Person,
+    other_person: Person,
+    live_server: Any,
 ) -> None:
     from routecare.people import actions
 
     elsewhere = actions.register_person(own.actor(point=own.second_point), sex="male",
                                         age_band="18-59", consent_language="es")  # fmt: skip
-    node = _enrolled_node(tmp_path, own, live_server.url)
-    held = _node_says(node, """
+    node = enrolled_node(own, live_server.url)
+    held = node.says("""
         from routecare.people.models import Person, HealthSummary
         print(sorted(str(p) for p in Person.objects.values_list("pk", flat=True)))
         print(HealthSummary.objects.get().allergies)
@@ -168,14 +118,14 @@ def test_a_node_holds_the_people_seen_at_its_point_merges_their_health_and_forge
     own_person.health_summary.refresh_from_db()
     assert sorted(own_person.health_summary.allergies) == ["latex", "penicillin", "sulfa"]
     node.run("node", "sync")
-    assert _node_says(node, """
+    assert node.says("""
         from routecare.people.models import HealthSummary
         print(sorted(HealthSummary.objects.get().allergies))
     """) == "['latex', 'penicillin', 'sulfa']"  # fmt: skip
     # Erased on the server: gone from the node at its next sync, never sent back.
     Person.objects.filter(pk=own_person.pk).delete()
     node.run("node", "sync")
-    assert _node_says(node, """
+    assert node.says("""
         from routecare.people.models import Person, Encounter
         print(Person.objects.count(), Encounter.objects.count())
     """) == "0 0"  # fmt: skip
@@ -197,7 +147,7 @@ print(card.node_certificate.kid, card.qr_text, flush=True)
 
 
 def test_a_card_issued_offline_at_a_node_reads_on_the_server_until_the_node_is_revoked(
-    tmp_path: Path, own: Society, other: Society, live_server: Any
+    enrolled_node: EnrolNode, own: Society, other: Society, live_server: Any
 ) -> None:
     from routecare.cards.actions import read_card
     from routecare.cards.format import CardError
@@ -205,7 +155,7 @@ def test_a_card_issued_offline_at_a_node_reads_on_the_server_until_the_node_is_r
     from routecare.cards.models import Card, NodeCertificate
 
     ensure_keys(own.society.network)
-    node = _enrolled_node(tmp_path, own, live_server.url)
+    node = enrolled_node(own, live_server.url)
     script = ISSUE_OFFLINE.format(username=own.volunteer.username, point=own.point.pk)
     work = node.python(script)
     out, err = work.communicate(timeout=120)
@@ -245,16 +195,16 @@ print(user.is_active, user.password.split("$")[0] or "-", response.status_code,
 
 
 def test_staff_sign_in_at_a_node_with_a_password_set_there_until_deactivated_on_the_server(
-    tmp_path: Path, own: Society, live_server: Any
+    enrolled_node: EnrolNode, own: Society, live_server: Any
 ) -> None:
     from routecare.orgs.actions import update_staff_member
     from routecare.orgs.models import Membership
 
-    node = _enrolled_node(tmp_path, own, live_server.url)
+    node = enrolled_node(own, live_server.url)
     password = "lajas blancas tent 7"
     sign_in = SIGN_IN_AT_NODE.format(username=own.volunteer.username, password=password)
     # The staff member arrived without a password (the server keeps its hashes).
-    assert _node_says(node, sign_in).split() == ["True", "-", "200", "False"]
+    assert node.says(sign_in).split() == ["True", "-", "200", "False"]
 
     def staff_password(username: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(  # noqa: S603 - our own command
@@ -264,13 +214,13 @@ def test_staff_sign_in_at_a_node_with_a_password_set_there_until_deactivated_on_
         )  # fmt: skip
 
     assert staff_password(own.volunteer.username).returncode == 0
-    assert _node_says(node, sign_in).split() == ["True", "argon2", "302", "True"]
+    assert node.says(sign_in).split() == ["True", "argon2", "302", "True"]
     refused = staff_password(own.focal_point.username)
     assert refused.returncode != 0
     assert "sign in on the server" in refused.stderr
     # A sync (the user row comes down again) keeps the password set at the node.
     node.run("node", "sync")
-    assert _node_says(node, sign_in).split() == ["True", "argon2", "302", "True"]
+    assert node.says(sign_in).split() == ["True", "argon2", "302", "True"]
     # It never went up: the server's password is the server's own.
     own.volunteer.refresh_from_db()
     assert not own.volunteer.check_password(password)
@@ -280,16 +230,16 @@ def test_staff_sign_in_at_a_node_with_a_password_set_there_until_deactivated_on_
         role="volunteer", active=False, service_points=[],
     )  # fmt: skip
     node.run("node", "sync")
-    assert _node_says(node, sign_in).split() == ["False", "argon2", "200", "False"]
+    assert node.says(sign_in).split() == ["False", "argon2", "200", "False"]
 
 
 def test_people_registered_offline_keep_the_codes_reserved_for_their_node(
-    tmp_path: Path, own: Society, live_server: Any
+    enrolled_node: EnrolNode, own: Society, live_server: Any
 ) -> None:
     from routecare.people.models import ReservedShortCode
     from routecare.sync.models import Node
 
-    node = _enrolled_node(tmp_path, own, live_server.url)
+    node = enrolled_node(own, live_server.url)
     work = node.python(WORK.format(username=own.volunteer.username, point=own.point.pk, people=3))
     out, err = work.communicate(timeout=120)
     assert work.returncode == 0, err
@@ -301,7 +251,7 @@ def test_people_registered_offline_keep_the_codes_reserved_for_their_node(
     reserved = ReservedShortCode.objects.filter(node_id=enrolled.pk, code__in=codes)
     assert reserved.count() == 3
     assert all(code.used for code in reserved)  # counted as used at the server's next pull
-    left = _node_says(node, """
+    left = node.says("""
         from routecare.people.models import ReservedShortCode
         print(ReservedShortCode.objects.filter(used=False).count())
     """)  # fmt: skip

@@ -19,6 +19,7 @@ from routecare.indicators.rollups import refresh_since
 from routecare.people.models import Encounter
 from routecare.sync import nodes
 from routecare.sync.models import AppliedChange, Node, OutboxChange
+from routecare.sync.tests.conftest import EnrolNode
 from routecare.sync.tests.test_push import _encounter_change, _hlc, _outcomes, _person_change, _push
 
 TODAY = dt.date(2026, 11, 20)
@@ -338,14 +339,13 @@ print(StockItem.objects.get(pk=water.pk).level)
 
 @pytest.mark.django_db(transaction=True)
 def test_a_real_node_adds_its_counts_and_stock_to_the_servers_once(
-    tmp_path: Any, own: Society, live_server: Any, water: StockItem
+    enrolled_node: EnrolNode, own: Society, live_server: Any, water: StockItem
 ) -> None:
     from routecare.cards.keys import ensure_keys
-    from routecare.sync.tests.test_node_end_to_end import _enrolled_node, _node_says
 
     ensure_keys(own.society.network)  # a node gets its card key at enrolment
     online = actions.record_daily_count(own.actor("coordinator"), day=TODAY, people=10)
-    node = _enrolled_node(tmp_path, own, live_server.url)  # pulls the point's stock items
+    node = enrolled_node(own, live_server.url)  # pulls the point's stock items
     work = node.python(
         NODE_WORK.format(
             coordinator=own.coordinator.username, point=own.point.pk, day=TODAY, people=4
@@ -373,7 +373,7 @@ def test_a_real_node_adds_its_counts_and_stock_to_the_servers_once(
     node.run("node", "sync")
     assert _day(own).people == 16
     # The node's stock item now reads the server's level.
-    assert _node_says(node, """
+    assert node.says("""
         from routecare.flows.models import StockItem
         print(StockItem.objects.get(name="Water 1.5 l").level)
     """) == "138"  # fmt: skip

@@ -18,6 +18,7 @@ from routecare.referrals.actions import Destination
 from routecare.referrals.models import Referral, ReferralResponse
 from routecare.sync import nodes
 from routecare.sync.models import AppliedChange, Node, SyncConflict
+from routecare.sync.tests.conftest import EnrolNode
 from routecare.sync.tests.test_push import _hlc, _outcomes, _person_change, _push
 
 
@@ -276,13 +277,12 @@ print(sent.pk)
 
 @pytest.mark.django_db(transaction=True)
 def test_a_real_node_answers_a_referral_it_pulled_and_queues_one_sent_on_the_server(
-    tmp_path: Any,
+    enrolled_node: EnrolNode,
     own: Society,
     own_person: Person,
     live_server: Any,
 ) -> None:
     from routecare.cards.keys import ensure_keys
-    from routecare.sync.tests.test_node_end_to_end import _enrolled_node
 
     ensure_keys(own.society.network)
     incoming = actions.send_referral(
@@ -290,7 +290,7 @@ def test_a_real_node_answers_a_referral_it_pulled_and_queues_one_sent_on_the_ser
         destination=Destination(point=own.point), referral_type="health", service="first-aid",
         reason="dressing", idempotency_key="online-0001",
     )  # fmt: skip
-    node = _enrolled_node(tmp_path, own, live_server.url)
+    node = enrolled_node(own, live_server.url)
     work = node.python(
         NODE_ANSWERS.format(
             coordinator=own.coordinator.username, point=own.point.pk, onward=own.second_point.pk
