@@ -48,7 +48,12 @@ def chosen_value(conflict: SyncConflict, choice: Choice) -> Any:
 
 def resolve_conflict(actor: Actor, conflict: SyncConflict, choice: str) -> Resolution:
     """Write the chosen value through the owning app's own update (its validation, rules and
-    audit apply as for any change) and close the conflict; all or nothing."""
+    audit apply as for any change) and close the conflict; all or nothing.
+
+    Keeping the server's value writes nothing: the record keeps what it holds now, even when
+    it changed online after the conflict was found (writing the value seen then would undo
+    that change). Taking the node's value, or combining, over a value that changed here since
+    is refused: the conflict is shown again with the current value, to choose again."""
     if not allows(actor, Rule.COORDINATION) or (
         conflict.national_society_id != actor.national_society_id
     ):
@@ -67,15 +72,33 @@ def resolve_conflict(actor: Actor, conflict: SyncConflict, choice: str) -> Resol
         syncable = registry.syncable(locked.label)
         if syncable is None or syncable.update is None:
             raise ValidationError(_("This kind of record can no longer be changed here."))
-        record = syncable.model._default_manager.filter(pk=locked.record_id).first()
-        if record is not None:
-            syncable.update(actor, record, {locked.field: value})
-        locked.resolved_at, locked.resolved_by = timezone.now(), actor.user
-        locked.save(update_fields=["resolved_at", "resolved_by"])
-        record_event(
-            actor, "change", "sync_conflict", locked.pk, person_id=locked.person_id,
-            fields=[locked.field],
-            detail=f"resolved {locked.label}: {picked.value}"
-            + ("" if record is not None else " (record gone)"),
-        )  # fmt: skip
+        record = (
+            syncable.model._default_manager.select_for_update().filter(pk=locked.record_id).first()
+        )
+        changed_since = (
+            record is not None
+            and picked is not Choice.SERVER
+            and syncable.serialize(record).get(locked.field) != locked.server_value
+        )
+        if changed_since:
+            locked.server_value = syncable.serialize(record).get(locked.field)
+            locked.save(update_fields=["server_value"])
+        else:
+            if record is not None and picked is not Choice.SERVER:
+                syncable.update(actor, record, {locked.field: value})
+            locked.resolved_at, locked.resolved_by = timezone.now(), actor.user
+            locked.save(update_fields=["resolved_at", "resolved_by"])
+            record_event(
+                actor, "change", "sync_conflict", locked.pk, person_id=locked.person_id,
+                fields=[locked.field],
+                detail=f"resolved {locked.label}: {picked.value}"
+                + ("" if record is not None else " (record gone)"),
+            )  # fmt: skip
+    if changed_since:
+        raise ValidationError(
+            _(
+                "This value changed here since the conflict was found: the conflict now shows "
+                "the current value. Nothing was changed; choose again."
+            )
+        )
     return Resolution(locked, written=record is not None)

@@ -306,3 +306,25 @@ def test_resolving_needs_todays_service_point(
     assert response.status_code == 400
     assert "Choose the service point" in response.content.decode()
     assert _pregnancy(own_person) == SERVER_PREGNANCY
+
+
+def test_a_value_changed_online_after_the_conflict_is_never_undone(
+    own: Society, own_node: tuple[Node, str], own_person: Person
+) -> None:
+    conflict = _pregnancy_conflict(own, own_node[0], own_person)
+    newer = {"weeks": 24, "expected_date": None}
+    people_actions.update_health_summary(own.actor(), own_person, pregnancy=newer)
+    client = sign_in_client(own.coordinator, own.point)
+    # Taking the node's value over a newer one is refused, and the conflict shows the newer.
+    refused = client.post(f"/sync/conflicts/{conflict.pk}/node/")
+    assert refused.status_code == 400
+    assert "changed here since the conflict was found" in refused.content.decode()
+    assert "weeks: 24" in refused.content.decode()
+    assert _pregnancy(own_person) == newer
+    conflict.refresh_from_db()
+    assert (conflict.resolved_at, conflict.server_value) == (None, newer)
+    # Keeping the server's value keeps what it holds now, not the value seen at the conflict.
+    client.post(f"/sync/conflicts/{conflict.pk}/server/")
+    assert _pregnancy(own_person) == newer
+    conflict.refresh_from_db()
+    assert conflict.resolved_by == own.coordinator
