@@ -156,6 +156,17 @@ def test_a_single_small_count_hides_its_total_too() -> None:
     assert disclosure.protect([[0, 3]], 2).shown("") == [["0", "", ""], ["0", "", ""]]
 
 
+def test_the_worked_example_of_the_documentation() -> None:
+    """docs/indicators.md, "Worked example": 3, 12, 20 and 10 hidden, nothing else."""
+    protected = disclosure.protect([[3, 40, 12], [20, 30, 10], [8, 9, 50]], 3)
+    assert protected.shown("hidden") == [
+        ["hidden", "40", "hidden", "55"],
+        ["hidden", "30", "hidden", "60"],
+        ["8", "9", "50", "67"],
+        ["31", "79", "72", "182"],
+    ]
+
+
 def test_a_hidden_cell_is_never_shown_as_small_by_default() -> None:
     """Whoever forgets to pass a marker still says nothing of a hidden cell's size: the cells
     hidden with a small one are often large."""
