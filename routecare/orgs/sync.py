@@ -1,6 +1,8 @@
 """What a field node pulls of the orgs app: its network, the network's societies, service
 points and routes (the directory works offline), and the staff of its society who may work
-at its point, without their password hashes (a node has its own sign-in credentials)."""
+at its point with the points they are assigned to, without their password hashes (a node has
+its own sign-in credentials). Staff no longer sent (moved to another point, removed, given
+another role) lose their membership at the node and cannot sign in there."""
 
 from __future__ import annotations
 
@@ -78,6 +80,27 @@ register_reference(
             pk__in=_staff(node, deactivated_too=True).values("user_id")
         ),
         withheld=frozenset({"password", "is_superuser", "is_staff"}),
+        # No longer staff of the node's point (moved, removed, another role): no sign-in there.
+        absent=lambda users: users.update(is_active=False),
     )
 )
-register_reference(Reference("orgs.membership", Membership, lambda node: _staff(node)))
+register_reference(
+    Reference(
+        "orgs.membership",
+        Membership,
+        lambda node: _staff(node),
+        absent=lambda memberships: memberships.delete(),
+    )
+)
+# Which points each of them is assigned to: at the node, as on the server, they choose only
+# among those (``access.workable_service_points``).
+register_reference(
+    Reference(
+        "orgs.membership_service_points",
+        Membership.service_points.through,
+        lambda node: Membership.service_points.through.objects.filter(
+            membership_id__in=_staff(node).values("pk")
+        ),
+        absent=lambda assignments: assignments.delete(),
+    )
+)

@@ -259,6 +259,11 @@ def _install_references(references: list[Any], report: PullReport) -> None:
         reference = by_label.get(str(group.get("label")))
         if reference is None:
             continue
+        if reference.absent is not None:
+            # The group is the whole of what this node may hold: the rest goes first.
+            pk_name = reference.model._meta.pk.attname
+            sent = [row.get(pk_name) for row in group.get("rows", [])]
+            reference.absent(reference.model._default_manager.exclude(pk__in=sent))
         for row in group.get("rows", []):
             if rows.install(reference.model, row) is not None:
                 report.reference_rows += 1

@@ -62,6 +62,9 @@ class Reference:
     model: type[models.Model]
     rows: Callable[[Any], models.QuerySet[Any]]
     withheld: frozenset[str] = frozenset()
+    # What a node does with its rows of the model that the server no longer sends (a staff
+    # member moved to another point, say), before it installs the rows sent; None: keeps them.
+    absent: Callable[[models.QuerySet[Any]], object] | None = None
 
 
 # Which people a node holds: ``all(point_id, now)`` the ids of people relevant to the point;

@@ -189,3 +189,59 @@ def test_the_command_refuses_on_the_server(own: Society, settings: Any) -> None:
     with pytest.raises(CommandError, match="not a field node"):
         _staff_password("hn-vol")
     assert User.objects.get(username="hn-vol").check_password(PASSWORD)
+
+
+def _pull_references(node: Node) -> None:
+    """Page 0's whole reference data installed, as a node does (one database plays both
+    sides here: what the server no longer sends goes from the same rows)."""
+    sync_client._install_references(page(node, None, 0)["references"], sync_client.PullReport())
+
+
+def test_staff_moved_to_another_point_can_no_longer_sign_in_at_the_node(
+    at_node: Society,
+) -> None:
+    node = _node(at_node)
+    _staff_password("hn-vol")
+    _pull_references(node)
+    assert _sign_in(Client(), "hn-vol", NODE_PASSWORD).status_code == 302
+    # Moved on the server to the society's other point: no longer sent to this node.
+    update_staff_member(
+        at_node.actor("focal_point"), Membership.objects.get(user=at_node.volunteer),
+        role="volunteer", active=True, service_points=[at_node.second_point],
+    )  # fmt: skip
+    assert "hn-vol" not in {row["username"] for row in _staff_rows(node)}
+    _pull_references(node)
+    volunteer = User.objects.get(username="hn-vol")
+    assert not volunteer.is_active
+    assert not Membership.objects.filter(user=volunteer).exists()
+    client = Client()
+    assert _sign_in(client, "hn-vol", NODE_PASSWORD).status_code == 200
+    assert "_auth_user_id" not in client.session
+    # The staff still sent are untouched.
+    assert User.objects.get(username="hn-coord").is_active
+
+
+def test_the_points_staff_are_assigned_to_travel_with_them(at_node: Society) -> None:
+    from routecare.access import workable_service_points
+
+    node = _node(at_node)
+    membership = Membership.objects.get(user=at_node.coordinator)
+    update_staff_member(
+        at_node.actor("focal_point"), membership, role="coordinator", active=True,
+        service_points=[at_node.point],
+    )  # fmt: skip
+    pulled = page(node, None, 0)["references"]
+    references = {group["label"]: group for group in pulled}
+    assignments = references["orgs.membership_service_points"]["rows"]
+    assert [(row["membership_id"], row["servicepoint_id"]) for row in assignments] == [
+        (membership.pk, str(at_node.point.pk))
+    ]
+    # At a node that does not hold the assignment yet (one database plays both sides here),
+    # the pull brings it: the coordinator works at this point only, as on the server.
+    Membership.service_points.through.objects.all().delete()
+    assert set(workable_service_points(at_node.coordinator)) == {
+        at_node.point,
+        at_node.second_point,
+    }
+    sync_client._install_references(pulled, sync_client.PullReport())
+    assert list(workable_service_points(at_node.coordinator)) == [at_node.point]
