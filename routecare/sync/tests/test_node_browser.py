@@ -24,6 +24,7 @@ from pytest_django.live_server_helper import LiveServer
 from routecare.bench.chaos.node import FieldNode, routecare_command
 from routecare.cards.actions import issue_card, read_card
 from routecare.cards.keys import ensure_keys
+from routecare.cards.models import Card
 from routecare.conftest import Society
 from routecare.people.models import Encounter, Person
 from routecare.people.tests.test_browser import record_encounter, register_person
@@ -186,4 +187,8 @@ def test_a_volunteer_works_at_a_node_with_the_link_down_and_syncs_when_it_return
     """)  # fmt: skip
     reading = read_card(other.actor(), offline_card.splitlines()[-1])
     assert reading.issuer == own.society
+    # The server holds that card too (one sync), signed by the node's certified key.
+    held = Card.objects.get(person=person)
+    assert (held.serial, held.signing_key) == (reading.summary.serial, None)
+    assert held.node_certificate is not None
     assert console_errors == [], console_errors
