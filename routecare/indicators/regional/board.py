@@ -114,7 +114,9 @@ def build(view: View, filters: Filters, today: dt.date) -> Dashboard:
         ]
 
     period_rows = [row for part in shown for row in part.tables["periods"][:-1]]
-    period_rows.append(added("periods")[-1])
+    # The blocks' totals added (blocks may have different numbers of periods: months by
+    # day, quarters by week).
+    period_rows.append([_add([part.tables["periods"][-1][j] for part in shown]) for j in range(3)])
     codes = [c for c in Service.values if any(c in part.services for part in shown)]
     zero: list[int | None] = [0, 0]
     service_rows = [

@@ -37,12 +37,21 @@ def test_every_roles_page_chart_api_and_exports_agree_over_the_demo_data(
         .first()
     )
     assert route is not None
-    year = timezone.localdate().year
+    today = timezone.localdate()
+    year = today.year
     whole_year = f"start={dt.date(year, 1, 1)}&end={dt.date(year, 12, 1)}"
+    # Views over two blocks of periods of different lengths (two months by day, two
+    # quarters by week): their total is the sum of the blocks' totals.
+    last_month = (today.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
+    two_blocks = [
+        f"granularity=day&start={last_month}",
+        f"granularity=week&start={today - dt.timedelta(days=92)}",
+    ]
     views = {
         "regional": ("americas-regional", [
             "", "granularity=day", "granularity=week", f"society={honduras.pk}",
             f"route={route.pk}", "sex=female", f"society={honduras.pk}&{whole_year}",
+            *two_blocks,
         ]),
         "focal point": ("hn-focal", ["", "granularity=day", f"route={route.pk}", whole_year]),
         "coordinator": ("hn-coordinator", ["", "granularity=week"]),
