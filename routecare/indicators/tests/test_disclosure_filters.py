@@ -376,6 +376,19 @@ def _window(answer: dict[str, Any]) -> tuple[dt.date, ...]:
 def _attack(granularity: str, with_months: bool) -> tuple[set[Any], set[Any], Knowledge]:
     """Reads every view; the small numbers hidden (or unread but fixed by a sum of read
     ones), and those the attacker recovers."""
+    knowledge, equations = read_views(granularity, with_months)
+    hidden = {m for m, v in knowledge.shown.items() if v is None}
+    unread = {p for _total, parts in equations for p in parts if p not in knowledge.shown}
+    unknown = hidden | unread
+    small = {m for m in unknown if 0 < knowledge.truth[m] < disclosure.THRESHOLD}
+    return small, _solve(unknown, equations) & small, knowledge
+
+
+def read_views(
+    granularity: str, with_months: bool, start: dt.date | None = None
+) -> tuple[Knowledge, list[tuple[Any, list[Any]]]]:
+    """Every view of one granularity (from ``start``'s block when given), and how their
+    meanings add up (checked against the true values)."""
     regional = get_user_model().objects.get(username="americas-regional")
     view, network = _network(regional)
     client = api_client(regional)
@@ -384,7 +397,8 @@ def _attack(granularity: str, with_months: bool) -> tuple[set[Any], set[Any], Kn
     unfiltered = client.get(f"/api/v1/indicators?granularity={granularity}").json()
     months = _window(unfiltered) if with_months else ()
     for ask in _asks(network, months):
-        response = client.get(f"/api/v1/indicators?{ask.query(granularity)}")
+        since = f"&start={start}" if start is not None and ask.month is None else ""
+        response = client.get(f"/api/v1/indicators?{ask.query(granularity)}{since}")
         if response.status_code == 422:
             continue  # a combination regional staff may not ask for
         assert response.status_code == 200, (ask, response.content)
@@ -412,11 +426,7 @@ def _attack(granularity: str, with_months: bool) -> tuple[set[Any], set[Any], Kn
             value = knowledge.truth[total] - sum(knowledge.truth.get(p, 0) for p in parts)
             assert value >= 0, missing
             assert knowledge.truth.setdefault(missing, value) == value, missing
-    hidden = {m for m, v in knowledge.shown.items() if v is None}
-    unread = {p for _total, parts in equations for p in parts if p not in knowledge.shown}
-    unknown = hidden | unread
-    small = {m for m in unknown if 0 < knowledge.truth[m] < disclosure.THRESHOLD}
-    return small, _solve(unknown, equations) & small, knowledge
+    return knowledge, equations
 
 
 def _read_the_maps(knowledge: Knowledge, network: Network, granularity: str) -> None:
