@@ -318,6 +318,9 @@ def pull(state: NodeState, client: httpx.Client | None = None, max_pages: int = 
                     server_time = answer.get("server_time")
                     _erase(answer.get("erased", []), report)
                     _install_references(answer.get("references", []), report)
+                    conflicts = answer.get("open_conflicts")
+                    if isinstance(conflicts, int) and conflicts >= 0:
+                        NodeState.objects.filter(pk=state.pk).update(open_conflicts=conflicts)
                 for record in answer.get("records", []):
                     _install_record(record, report)
             if answer.get("complete"):

@@ -30,6 +30,7 @@ class NodeStatus:
     waiting: int
     refused: int
     national_society_id: str | None
+    conflicts: int = 0  # open on the server for this node's changes, as of the last pull
 
 
 def read_node_status() -> NodeStatus:
@@ -55,6 +56,7 @@ def read_node_status() -> NodeStatus:
         waiting=counts["waiting"],
         refused=counts["refused"],
         national_society_id=str(state.national_society_id),
+        conflicts=state.open_conflicts,
     )
 
 

@@ -189,6 +189,9 @@ class NodeState(models.Model):
     # The server's time at the start of the last complete pull: the next pull asks for what
     # changed since.
     pulled_until = models.DateTimeField(null=True, blank=True)
+    # Conflicts the server holds open for this node's changes, as of the last pull: a
+    # coordinator resolves them there (Sync conflicts); the node shows how many wait.
+    open_conflicts = models.PositiveIntegerField(default=0)
 
     def __str__(self) -> str:
         return f"node {self.node_id}"

@@ -17,7 +17,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from routecare.sync import registry
-from routecare.sync.models import ErasedRecord, Node, RecordVersion
+from routecare.sync.models import ErasedRecord, Node, RecordVersion, SyncConflict
 from routecare.sync.rows import raw_values
 
 OVERLAP = dt.timedelta(minutes=2)
@@ -98,6 +98,9 @@ def page(node: Node, since: dt.datetime | None, number: int) -> dict[str, Any]:
             {"label": label, "record_id": str(record_id)}
             for label, record_id in erased.values_list("label", "record_id")
         ]
+        answer["open_conflicts"] = SyncConflict.objects.filter(
+            node=node, resolved_at__isnull=True
+        ).count()
         answer["references"] = [
             {
                 "label": reference.label,

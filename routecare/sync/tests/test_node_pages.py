@@ -229,3 +229,24 @@ def test_only_signed_in_staff_of_the_node_society_see_the_node_page(
         assert outsider.get("/sync/node/").status_code == 403
         assert outsider.post("/sync/node/sync-now/").status_code == 403
     assert NodeState.objects.get().last_attempt_at is None
+
+
+def test_the_badge_and_the_node_page_say_how_many_conflicts_wait_on_the_server(
+    own: Society, at_node: None
+) -> None:
+    _enrolled(own, last_attempt_at=timezone.now(), last_success_at=timezone.now(), open_conflicts=2)
+    staff = sign_in_client(own.volunteer, own.point)
+    badge = staff.get("/directory/").content.decode()
+    assert 'data-conflicts="2"' in badge
+    assert "2 conflicts" in badge
+    page = staff.get("/sync/node/").content.decode()
+    assert 'data-testid="node-page-conflicts">2<' in page
+    assert "Sync conflicts page" in page
+    es = staff.get("/sync/node/", HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    assert "Conflictos abiertos en el servidor" in es or "conflictos" in es
+
+
+def test_no_conflict_says_nothing_in_the_badge(own: Society, at_node: None) -> None:
+    _enrolled(own, last_attempt_at=timezone.now(), last_success_at=timezone.now())
+    badge = sign_in_client(own.volunteer, own.point).get("/directory/").content.decode()
+    assert 'data-testid="node-conflicts"' not in badge

@@ -160,7 +160,9 @@ def _pregnancy_conflict(society: Society, node: Node, person: Person) -> SyncCon
 
 
 def _list_conflict(society: Society, node: Node, person: Person) -> SyncConflict:
-    """Lists declared as sets merge by themselves; a list field that is not one conflicts."""
+    """Lists declared as sets merge by themselves; a list field that is not one conflicts.
+    The server holds its side's value, as a real conflict leaves it."""
+    people_actions.update_health_summary(society.actor(), person, allergies=["penicillin", "sulfa"])
     return SyncConflict.objects.create(
         national_society=society.society, label="people.health_summary", record_id=person.pk,
         person_id=person.pk, field="allergies", server_value=["penicillin", "sulfa"],
@@ -328,3 +330,30 @@ def test_a_value_changed_online_after_the_conflict_is_never_undone(
     assert _pregnancy(own_person) == newer
     conflict.refresh_from_db()
     assert conflict.resolved_by == own.coordinator
+
+
+def test_a_node_learns_at_each_pull_how_many_of_its_conflicts_are_open(
+    own: Society, own_node: tuple[Node, str], own_person: Person
+) -> None:
+    import httpx
+    from django.core.handlers.wsgi import WSGIHandler
+
+    from routecare.sync import actions, client, pull
+    from routecare.sync.models import NodeState
+
+    node, credential = own_node
+    conflict = _pregnancy_conflict(own, node, own_person)
+    assert pull.page(node, None, 0)["open_conflicts"] == 1
+    # The node's side (one database plays both here), pulling from the real server in-process.
+    state = NodeState.objects.create(
+        node_id=node.pk, server_url="http://testserver", credential=credential,
+        service_point_id=own.point.pk, national_society_id=own.society.pk,
+    )  # fmt: skip
+    with httpx.Client(transport=httpx.WSGITransport(app=WSGIHandler())) as server:
+        client.pull(state, client=server)
+        state.refresh_from_db()
+        assert state.open_conflicts == 1
+        actions.resolve_conflict(own.actor("coordinator"), conflict, "server")
+        client.pull(state, client=server)
+    state.refresh_from_db()
+    assert state.open_conflicts == 0

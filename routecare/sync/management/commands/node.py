@@ -172,6 +172,9 @@ class Command(BaseCommand):
         self.stdout.write(f"node {state.node_id} of {state.server_url}")
         self.stdout.write(f"last successful sync: {last}")
         self.stdout.write(f"changes waiting: {waiting}; refused by the server: {refused}")
+        self.stdout.write(
+            f"conflicts open on the server (as of the last sync): {state.open_conflicts}"
+        )
         if state.last_error:
             self.stdout.write(f"last error: {state.last_error}")
 
