@@ -98,6 +98,13 @@ def no_static_file_scans(settings: Any) -> None:
 
 
 @pytest.fixture(autouse=True)
+def caches_in_the_process(settings: Any) -> None:
+    """Caches stay in the process even where REDIS_URL is set, so no answer passes from one test
+    to the next through Redis (core/tests/test_shared_cache.py tests Redis, a prefix each)."""
+    settings.REDIS_URL = ""
+
+
+@pytest.fixture(autouse=True)
 def empty_cache() -> Iterator[None]:
     """Each test starts without the answers an earlier one cached (core.caching)."""
     for store in caches.all():

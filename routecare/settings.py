@@ -12,6 +12,7 @@ import os
 import secrets
 from base64 import b64encode
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
@@ -37,6 +38,12 @@ def envsecret(name: str) -> str | None:
     if path:
         return Path(path).read_text(encoding="utf-8").strip()
     return None
+
+
+def _redis_password(url: str) -> str:
+    """The password of a Redis URL: ``redis://[user]:password@host`` or ``?password=``."""
+    parts = urlsplit(url)
+    return parts.password or parse_qs(parts.query).get("password", [""])[0]
 
 
 def _local_dev_secrets() -> dict[str, str]:
@@ -244,6 +251,17 @@ CACHES = {
 
 # Answers kept as objects, not copies (core.caching, ``shared``): dashboards, ~20 KB each.
 ROUTECARE_SHARED_CACHE_ENTRIES = envint("ROUTECARE_SHARED_CACHE_ENTRIES", "500")
+
+# Several processes or servers: the caches' generation counters and the public pages live in
+# Redis (core.caching, docs/operations.md), so a change reaches every process at its next
+# request. The URL may carry a password, so it is a secret (or REDIS_URL_FILE).
+REDIS_URL = envsecret("REDIS_URL") or ""
+if PRODUCTION and REDIS_URL and not _redis_password(REDIS_URL):
+    raise RuntimeError(
+        "ROUTECARE_PRODUCTION needs a password in REDIS_URL (redis://:password@host:6379/0)."
+    )
+# Every key RouteCare writes starts with it: several sites (or test runs) may share a Redis.
+ROUTECARE_REDIS_PREFIX = os.environ.get("ROUTECARE_REDIS_PREFIX", "routecare:")
 
 STATIC_URL = "static/"
 # Where `collectstatic` gathers the hashed copies production serves (see README, "Deploy").
