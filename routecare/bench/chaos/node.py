@@ -85,8 +85,9 @@ class FieldNode:
             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         )  # fmt: skip
 
-    def says(self, code: str) -> str:
-        return self.run("shell", "--no-imports", "-c", textwrap.dedent(code)).stdout.strip()
+    def says(self, code: str, timeout: float = 180) -> str:
+        done = self.run("shell", "--no-imports", "-c", textwrap.dedent(code), timeout=timeout)
+        return done.stdout.strip()
 
     def records(self) -> dict[str, dict[str, Any]]:
         """Every synced record on this node, serialised as it travels: {label:id: values}."""

@@ -407,7 +407,8 @@ def _throughput(
     _out, err = worker.communicate(timeout=options.timeout)
     if worker.returncode != 0:
         raise RuntimeError(f"bulk node work failed: {err[-2000:]}")
-    timed = json.loads(node.says(PUSH_TIMED).splitlines()[-1])
+    # A thousand people are thousands of changes: as long as the scenario may take.
+    timed = json.loads(node.says(PUSH_TIMED, timeout=options.timeout).splitlines()[-1])
     return {
         "throughput_changes": timed["changes"],
         "throughput_changes_per_second": round(timed["changes"] / timed["seconds"], 1),
