@@ -3,7 +3,9 @@
 Requests go through ``django.test.Client``: the whole middleware stack, URL resolution, django
 ninja, token authentication, the selectors and actions and their audit events, but no network
 and no WSGI server. The same client times a bare Django JSON view, so the ratio of the two is
-RouteCare's own cost over Django's.
+RouteCare's own cost over Django's, and the floor (``bench.floor``): RouteCare's own SQL
+statements sent by hand from a plain view, so the ratio to it is RouteCare's cost over the least
+those requests need.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from routecare.audit.models import AuditEvent
 from routecare.bench.agreement import check_indicator_agreement
 from routecare.bench.concurrent import measure_concurrent_writes
 from routecare.bench.directory import ROUTE_POINTS, measure_directory
+from routecare.bench.floor import FLOOR_DETAIL
 from routecare.bench.flows import DAYS as FLOW_DAYS
 from routecare.bench.flows import POINTS as FLOW_POINTS
 from routecare.bench.flows import measure_forecasts
@@ -40,7 +43,7 @@ from routecare.bench.indicators import NETWORK as INDICATOR_NETWORK
 from routecare.bench.indicators import measure_indicators
 from routecare.bench.stats import ratio, summarise
 from routecare.bench.suppression import measure_cold_dashboards
-from routecare.bench.urls import BARE_PATH
+from routecare.bench.urls import BARE_PATH, FLOOR_LOOKUP_PATH, FLOOR_WRITE_PREFIX
 from routecare.cards.actions import issue_card
 from routecare.demo.loader import load_demo
 from routecare.demo.synth import make_people
@@ -58,6 +61,7 @@ CARD_READ_URL = "/api/v1/cards/read"
 # Cards issued for the scan-to-summary figure (each read checks one of them).
 BENCH_CARDS = 100
 BARE_URL = "/" + BARE_PATH
+FLOOR_LOOKUP_URL = "/" + FLOOR_LOOKUP_PATH
 CONCURRENT_ROUNDS = 3
 # Extra requests, after the timed ones, that split request time into SQL and Python.
 PROFILE_REQUESTS = 50
@@ -265,7 +269,9 @@ def _lookup_events() -> int:
 
 
 def _write_events() -> int:
-    return AuditEvent.objects.filter(action="create", object_type="encounter").count()
+    # The floor's writes (bench.floor) leave the same events, marked in ``detail``.
+    events = AuditEvent.objects.filter(action="create", object_type="encounter")
+    return events.exclude(detail=FLOOR_DETAIL).count()
 
 
 def _picker(values: Sequence[Any], rng: random.Random) -> Callable[[int], Any]:
@@ -304,8 +310,9 @@ def measure(
     writers: int = 1,
     indicator_encounters: int | None = None,
 ) -> dict[str, Any]:
-    """Time person lookups, encounter writes and the bare view on prepared data; then, with
-    more than one writer, encounter write throughput with that many clients at once."""
+    """Time person lookups, encounter writes, the bare view and the floor of lookups and writes
+    on prepared data; then, with more than one writer, encounter write throughput with that
+    many clients at once."""
     rng = random.Random(seed)
     target = _target(rng)
     client = target.client
@@ -329,14 +336,29 @@ def measure(
         # The same body and headers as a lookup, so only the work behind the URL differs.
         return client.post(BARE_URL, {"code": code(index)}, content_type="application/json")
 
+    # The floor (bench.floor): the same requests, the same client, RouteCare's statements
+    # sent by hand.
+    def floor_lookup(index: int) -> HttpResponseBase:
+        body = {"code": code(index)}
+        return client.post(FLOOR_LOOKUP_URL, body, content_type="application/json")
+
+    def floor_write(index: int) -> HttpResponseBase:
+        url = f"/{FLOOR_WRITE_PREFIX}{person(index)}/encounters"
+        return client.post(url, ENCOUNTER_BODY, content_type="application/json")
+
     phases = [
         Phase("lookup", lookup, lookups, 200),
         Phase("write", write, writes, 201),
         Phase("card_read", card_read, lookups, 200),
         Phase("bare", bare, lookups, 200),
+        Phase("floor_lookup", floor_lookup, lookups, 200),
+        Phase("floor_write", floor_write, writes, 201),
     ]
     with override_settings(ROOT_URLCONF="routecare.bench.urls"):
-        log(f"{lookups} person lookups, {writes} encounter writes, {lookups} bare requests")
+        log(
+            f"{lookups} person lookups, {writes} encounter writes, {lookups} bare requests, "
+            "and the floor of both"
+        )
         _warm_up(phases, warmup)
         # Counted around the timed requests only: the warm-up ones are audited too.
         lookup_events, write_events = _lookup_events(), _write_events()
@@ -348,6 +370,8 @@ def measure(
             "encounter_write": _queries_of(write),
             "card_read": _queries_of(card_read),
             "bare": _queries_of(bare),
+            "floor_lookup": _queries_of(floor_lookup),
+            "floor_write": _queries_of(floor_write),
         }
         profile_count = min(PROFILE_REQUESTS, lookups, writes)
         sql_share = {
@@ -389,6 +413,8 @@ def measure(
     lookup_summary = summarise(lookup_ms)
     write_summary = summarise(write_ms)
     bare_summary = summarise(bare_ms)
+    floor_lookup_summary = summarise(durations["floor_lookup"])
+    floor_write_summary = summarise(durations["floor_write"])
     return {
         "people_in_society": len(target.person_ids),
         "lookups": lookups,
@@ -413,6 +439,10 @@ def measure(
         "bare_django_ms": bare_summary,
         "lookup_overhead_ratio": ratio(lookup_summary["p50"], bare_summary["p50"]),
         "write_overhead_ratio": ratio(write_summary["p50"], bare_summary["p50"]),
+        # RouteCare's own statements sent by hand (bench.floor), timed in turn with the rest.
+        "floor_ms": {"lookup": floor_lookup_summary, "write": floor_write_summary},
+        "lookup_floor_ratio": ratio(lookup_summary["p50"], floor_lookup_summary["p50"]),
+        "write_floor_ratio": ratio(write_summary["p50"], floor_write_summary["p50"]),
         "queries_per_request": queries,
         "sql_share": sql_share,
     }

@@ -42,6 +42,10 @@ TARGETS: dict[str, Any] = {
     "network_forecast_p95_ms_max": 1000,
     # The regional dashboard page over 10 million encounters (PostgreSQL; 1 million on SQLite).
     "regional_dashboard_p95_ms_max": 1000,
+    # RouteCare's lookup and write p50 over the floor's: the same SQL statements sent by hand
+    # from a plain view, in the same run (bench.floor). On both databases.
+    "lookup_floor_ratio_max": 1.5,
+    "write_floor_ratio_max": 1.5,
 }
 # 100k people and 10 million encounters take many minutes to synthesise the first time; this
 # only stops a hung child from hanging `make`.
@@ -192,6 +196,12 @@ def meets_targets(result: dict[str, Any]) -> bool | None:
     dashboard_ms = (result.get("indicators") or {}).get("regional_dashboard_ms", {}).get("p95", 0)
     # Every role's indicator views agree over the bench's data (bench.agreement).
     agreement = result.get("indicators_agreement") or {}
+    # A run without the floor's figures (an older child) cannot say it meets these targets.
+    floor_ok = (
+        "lookup_floor_ratio" in result
+        and result["lookup_floor_ratio"] <= TARGETS["lookup_floor_ratio_max"]
+        and result["write_floor_ratio"] <= TARGETS["write_floor_ratio_max"]
+    )
     return bool(
         not agreement.get("disagreements")
         and forecast_ms <= TARGETS["network_forecast_p95_ms_max"]
@@ -200,6 +210,7 @@ def meets_targets(result: dict[str, Any]) -> bool | None:
         and result["encounter_writes_per_s"] >= TARGETS["encounter_writes_per_s_min"]
         and first_load <= TARGETS["public_page_first_load_bytes_max"]
         and browser_ok
+        and floor_ok
     )
 
 

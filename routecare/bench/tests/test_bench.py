@@ -55,6 +55,14 @@ def test_single_database_run_reports_every_figure() -> None:
     assert result["encounter_writes_per_s"] > 0
     assert result["lookup_overhead_ratio"] > 0
     assert result["write_overhead_ratio"] > 0
+    # The floor (bench.floor), timed in the same run, with the same statements.
+    for kind in ("lookup", "write"):
+        assert set(result["floor_ms"][kind]) == {"p50", "p95", "p99", "mean", "max"}
+        assert all(value > 0 for value in result["floor_ms"][kind].values())
+    assert result["lookup_floor_ratio"] > 0
+    assert result["write_floor_ratio"] > 0
+    # (Equal to RouteCare's but for token reads each side may make: test_floor checks them.)
+    assert result["queries_per_request"]["floor_write"] > result["queries_per_request"]["bare"]
     # "With audit": every timed lookup and write left exactly one audit event.
     assert result["audit_events_per_lookup"] == 1.0
     assert result["audit_events_per_write"] == 1.0
@@ -232,7 +240,12 @@ def test_indicator_figures_on_a_small_network(db: None) -> None:
 def test_indicator_views_that_disagree_fail_the_targets_and_the_run(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    fine = {"person_lookup_ms": {"p95": 10.0}, "encounter_writes_per_s": 500.0}
+    fine = {
+        "person_lookup_ms": {"p95": 10.0},
+        "encounter_writes_per_s": 500.0,
+        "lookup_floor_ratio": 1.0,
+        "write_floor_ratio": 1.0,
+    }
     assert meets_targets({**fine, "indicators_agreement": {"disagreements": 0}}) is True
     assert meets_targets({**fine, "indicators_agreement": {"disagreements": 2}}) is False
     report = {"sqlite": {**fine, "indicators_agreement": {"disagreements": 2, "examples": []}}}
