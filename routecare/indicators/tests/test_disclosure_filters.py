@@ -26,6 +26,7 @@ from fractions import Fraction
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
@@ -491,6 +492,11 @@ def _random_activity(seed: int) -> None:
 def test_no_small_count_is_recovered_across_filtered_views(
     db: None, granularity: str, seed: int | None
 ) -> None:
+    if seed is not None and "postgresql" in settings.DATABASES["default"]["ENGINE"]:
+        # The attack on random data is arithmetic on the figures read; that the figures are
+        # the same on both databases is checked in both passes (the demo case above and
+        # test_agreement.py). The random cases run in the SQLite pass: CI time.
+        pytest.skip("random-data attacks run in the SQLite pass")
     load_demo()
     if seed is not None:
         _random_activity(seed)
