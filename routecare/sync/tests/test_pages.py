@@ -337,6 +337,8 @@ def test_a_node_learns_at_each_pull_how_many_of_its_conflicts_are_open(
 ) -> None:
     import httpx
     from django.core.handlers.wsgi import WSGIHandler
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
 
     from routecare.sync import actions, client, pull
     from routecare.sync.models import NodeState
@@ -349,11 +351,18 @@ def test_a_node_learns_at_each_pull_how_many_of_its_conflicts_are_open(
         node_id=node.pk, server_url="http://testserver", credential=credential,
         service_point_id=own.point.pk, national_society_id=own.society.pk,
     )  # fmt: skip
-    with httpx.Client(transport=httpx.WSGITransport(app=WSGIHandler())) as server:
-        client.pull(state, client=server)
-        state.refresh_from_db()
-        assert state.open_conflicts == 1
-        actions.resolve_conflict(own.actor("coordinator"), conflict, "server")
-        client.pull(state, client=server)
+    # As Django's test client does: a request must not close the test's connection.
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        with httpx.Client(transport=httpx.WSGITransport(app=WSGIHandler())) as server:
+            client.pull(state, client=server)
+            state.refresh_from_db()
+            assert state.open_conflicts == 1
+            actions.resolve_conflict(own.actor("coordinator"), conflict, "server")
+            client.pull(state, client=server)
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
     state.refresh_from_db()
     assert state.open_conflicts == 0
