@@ -75,16 +75,14 @@ def resolve_conflict(actor: Actor, conflict: SyncConflict, choice: str) -> Resol
         record = (
             syncable.model._default_manager.select_for_update().filter(pk=locked.record_id).first()
         )
-        changed_since = (
-            record is not None
-            and picked is not Choice.SERVER
-            and syncable.serialize(record).get(locked.field) != locked.server_value
-        )
+        writes = record is not None and picked is not Choice.SERVER
+        current = syncable.serialize(record).get(locked.field) if writes else None
+        changed_since = writes and current != locked.server_value
         if changed_since:
-            locked.server_value = syncable.serialize(record).get(locked.field)
+            locked.server_value = current
             locked.save(update_fields=["server_value"])
         else:
-            if record is not None and picked is not Choice.SERVER:
+            if writes:
                 syncable.update(actor, record, {locked.field: value})
             locked.resolved_at, locked.resolved_by = timezone.now(), actor.user
             locked.save(update_fields=["resolved_at", "resolved_by"])
