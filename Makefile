@@ -88,13 +88,17 @@ lint: setup
 typecheck: setup
 	$(BIN)/mypy routecare
 
-# SQLite always; PostgreSQL too when DATABASE_URL points at one (CI requires it).
+# SQLite always; PostgreSQL too when DATABASE_URL points at one (CI requires it). Each pass
+# runs on every core (pytest-xdist; PYTEST_WORKERS=0 runs in one process), a test file per worker
+# at a time, so a file's browser and fixtures are set up once.
+PYTEST_WORKERS ?= auto
+PYTEST_PARALLEL := -n $(PYTEST_WORKERS) --dist loadfile
 test: lint typecheck
 	env -u DATABASE_URL $(ROUTECARE) makemigrations --check --dry-run
-	env -u DATABASE_URL $(BIN)/pytest --cov --cov-report=term
+	env -u DATABASE_URL $(BIN)/pytest $(PYTEST_PARALLEL) --cov --cov-report=term
 	@if [[ "$$DATABASE_URL" == postgres* ]]; then \
 		echo "== PostgreSQL: $${DATABASE_URL%%\?*}"; \
-		$(BIN)/pytest -p no:cacheprovider; \
+		$(BIN)/pytest $(PYTEST_PARALLEL) -p no:cacheprovider; \
 	elif [ -n "$$ROUTECARE_REQUIRE_POSTGRES" ]; then \
 		echo "ROUTECARE_REQUIRE_POSTGRES is set but DATABASE_URL is not a PostgreSQL URL"; exit 1; \
 	else echo "== PostgreSQL pass skipped: DATABASE_URL is not set"; fi
