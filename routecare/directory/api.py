@@ -1,6 +1,7 @@
 """The directory over the API: public reads (no token), staff reads and edits."""
 
 import datetime as dt
+import json
 import uuid
 from decimal import Decimal
 from typing import Annotated, Any, Literal
@@ -16,7 +17,9 @@ from routecare.access import Actor, Rule, api_rule
 from routecare.core import caching, fields
 from routecare.core.fields import InputSchema
 from routecare.directory import actions, selectors
-from routecare.directory.hours import next_change, opening_state
+from routecare.directory.entries import hours_from_json
+from routecare.directory.hours import OpeningState, opening_state, state_of
+from routecare.directory.precomputed import Entry
 from routecare.orgs.models import (
     POINT_ADDRESS,
     POINT_DIRECTIONS,
@@ -87,6 +90,42 @@ class PublicPointOut(Schema):
     @staticmethod
     def resolve_next_opening(point: ServicePoint) -> dt.datetime | None:
         return opening_state(point, timezone.now()).next_opens
+
+
+# The fields of PublicPointOut that follow the clock, last in each object: the precomputed
+# entry keeps the others (directory.precomputed), these are added when it is served.
+PUBLIC_CLOCK_FIELDS = ("open_now", "open_until", "next_opening")
+
+
+def render_json(data: Any) -> str:
+    """``data`` as the API renders it."""
+    return json.dumps(data, cls=JSON.encoder_class, **JSON.json_dumps_params)
+
+
+def _clock_fields(state: OpeningState) -> str:
+    """The end of a point's object: its PUBLIC_CLOCK_FIELDS, as ``render_json`` writes them."""
+    values = (state.open_now, state.until, state.next_opens)
+    return (
+        "".join(
+            f", {render_json(name)}: {render_json(value)}"
+            for name, value in zip(PUBLIC_CLOCK_FIELDS, values, strict=True)
+        )
+        + "}"
+    )
+
+
+def _states(entries: list[Entry], now: dt.datetime) -> list[OpeningState]:
+    """What the clock says of each point: the same for points with the same hours and status
+    (most of a network's), so worked out once for each."""
+    known: dict[tuple[str, str], OpeningState] = {}
+    states = []
+    for entry in entries:
+        state = known.get((entry.hours, entry.status))
+        if state is None:
+            state = state_of(hours_from_json(entry.hours), entry.status, now)
+            known[(entry.hours, entry.status)] = state
+        states.append(state)
+    return states
 
 
 class StaffPointOut(PublicPointOut):
@@ -161,18 +200,24 @@ def _filters(query: DirectoryQuery) -> selectors.Filters:
 def public_service_points(request: HttpRequest, query: Query[DirectoryQuery]) -> HttpResponse:
     """What people on the move see: public points, for a country with its onward setting."""
     filters = _filters(query)
+    now = timezone.now()
+    # The points' precomputed objects, with what the clock says of each added.
+    entries = selectors.public_entries(filters.country, api=True)
+    states = _states(entries, now)
 
     def draw() -> bytes:
-        scope = selectors.public_point_list(filters.country)
-        listing = selectors.Filters(service=filters.service, open_now=filters.open_now)
-        points = selectors.apply_filters(scope, listing, timezone.now())
-        data = [PublicPointOut.from_orm(point).model_dump() for point in points]
-        rendered: str = JSON.render(request, data, response_status=200)
-        return rendered.encode()
+        ends: dict[OpeningState, str] = {}
+        objects = [
+            (entry.api or "") + (ends.get(state) or ends.setdefault(state, _clock_fields(state)))
+            for entry, state in zip(entries, states, strict=True)
+            if (not filters.service or f",{filters.service}," in entry.services)
+            and (not filters.open_now or state.open_now)
+        ]
+        return ("[" + ", ".join(objects) + "]").encode()
 
     # The same for everyone who asks, like the public pages (selectors.PUBLIC_SECONDS), and
     # never after one of the points opens or closes.
-    change = next_change(selectors.public_point_list(filters.country), timezone.now())
+    change = min((c for s in states if (c := s.next_change) is not None), default=None)
     parts = ("api", filters.country, filters.service, filters.open_now, change)
     body = caching.remember(selectors.PUBLIC_PAGES, parts, selectors.PUBLIC_SECONDS, draw)
     return HttpResponse(body, content_type=f"{JSON.media_type}; charset={JSON.charset}")

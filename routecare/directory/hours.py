@@ -13,9 +13,12 @@ import datetime as dt
 import zoneinfo
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from routecare.orgs.models import ServicePoint, valid_period
+
+if TYPE_CHECKING:
+    from routecare.directory.entries import PublicPoint
 
 # The periods of the days around now that are looked at: yesterday's may run past midnight,
 # and a week ahead always holds the next opening of a point open on some day.
@@ -65,24 +68,113 @@ class OpeningState:
         return min(time for time in (boundary, midnight) if time is not None)
 
 
-def _periods(point: ServicePoint, local: dt.datetime) -> list[tuple[dt.datetime, dt.datetime]]:
+# A valid period as minutes from its day's midnight: (weekday, opens, closes); closes <= opens
+# runs past midnight.
+Period = tuple[int, int, int]
+# Minutes from a day's local midnight, (start, end), sorted and joined.
+Window = tuple[tuple[int, int], ...]
+_DAY = 24 * 60
+_HORIZON = _DAYS_AFTER * _DAY
+
+
+def periods_of(opening_hours: object) -> tuple[Period, ...]:
+    """The valid periods of a point's ``opening_hours`` (one saved before hours were validated
+    is left out), in minutes."""
+    if not isinstance(opening_hours, list):
+        return ()
+    return tuple(
+        (period["day"], _minutes(period["opens"]), _minutes(period["closes"]))
+        for period in opening_hours
+        if valid_period(period)
+    )
+
+
+def day_window(periods: Iterable[Period], weekday: int) -> Window:
+    """The periods of the days from yesterday to a week ahead of a day that is ``weekday``, in
+    minutes from that day's midnight, joined: what ``_periods`` gives as moments when the
+    time zone keeps one offset over those days."""
+    spans = []
+    for offset in range(-_DAYS_BEFORE, _DAYS_AFTER + 1):
+        for day, opens, closes in periods:
+            if day == (weekday + offset) % 7:
+                start = offset * _DAY + opens
+                spans.append((start, offset * _DAY + closes + (0 if opens < closes else _DAY)))
+    return tuple(_joined(spans))
+
+
+def week_of(periods: Iterable[Period]) -> tuple[Window, ...]:
+    """``day_window`` for each weekday, Monday first (what a precomputed entry keeps)."""
+    kept = tuple(periods)
+    return tuple(day_window(kept, weekday) for weekday in range(7))
+
+
+@dataclass(frozen=True)
+class WeeklyHours:
+    """A point's hours as "open now" reads them: its time zone, its valid periods and, when
+    precomputed (directory.precomputed), each weekday's ``day_window``."""
+
+    zone: str
+    periods: tuple[Period, ...]
+    week: tuple[Window, ...] | None = None
+
+    @classmethod
+    def of(cls, point: ServicePoint) -> WeeklyHours:
+        return cls(point.national_society.time_zone, periods_of(point.opening_hours))
+
+    def window(self, weekday: int) -> Window:
+        if self.week is not None:
+            return self.week[weekday]
+        return day_window(self.periods, weekday)
+
+
+def _zone(name: str) -> zoneinfo.ZoneInfo:
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return zoneinfo.ZoneInfo("UTC")
+
+
+_steady_days: dict[tuple[str, dt.date], bool] = {}
+
+
+def _steady(zone: zoneinfo.ZoneInfo, day: dt.date) -> bool:
+    """The zone keeps one UTC offset from the day before ``day`` to ten days after: a period's
+    local times are then its moments at a fixed offset. Offsets change at most twice a year,
+    never twice within a day; a window over a change is read moment by moment instead."""
+    key = (zone.key, day)
+    steady = _steady_days.get(key)
+    if steady is None:
+        if len(_steady_days) > 4096:
+            _steady_days.clear()
+        offsets = {
+            dt.datetime.combine(
+                day + dt.timedelta(days=offset), dt.time(0), tzinfo=zone
+            ).utcoffset()
+            for offset in range(-_DAYS_BEFORE, _DAYS_AFTER + 3)
+        }
+        steady = _steady_days[key] = len(offsets) == 1
+    return steady
+
+
+def _periods(hours: WeeklyHours, local: dt.datetime) -> list[tuple[dt.datetime, dt.datetime]]:
     """The opening periods of the days around ``local`` as UTC moments, overlapping and
     touching ones joined (a period that closes before it opens runs past midnight)."""
     zone = local.tzinfo
-    periods = [p for p in point.opening_hours or [] if valid_period(p)]
     found = []
     for offset in range(-_DAYS_BEFORE, _DAYS_AFTER + 1):
         day = local.date() + dt.timedelta(days=offset)
-        for period in periods:
-            if period["day"] != day.weekday():
+        for weekday, opens, closes in hours.periods:
+            if weekday != day.weekday():
                 continue
-            opens = dt.time.fromisoformat(period["opens"])
-            closes = dt.time.fromisoformat(period["closes"])
             end_day = day if opens < closes else day + dt.timedelta(days=1)
-            start = dt.datetime.combine(day, opens, tzinfo=zone).astimezone(dt.UTC)
-            end = dt.datetime.combine(end_day, closes, tzinfo=zone).astimezone(dt.UTC)
+            start = dt.datetime.combine(day, _time(opens), tzinfo=zone).astimezone(dt.UTC)
+            end = dt.datetime.combine(end_day, _time(closes), tzinfo=zone).astimezone(dt.UTC)
             found.append((start, end))
     return _joined(found)
+
+
+def _time(minutes: int) -> dt.time:
+    return dt.time(minutes // 60, minutes % 60)
 
 
 Moment = TypeVar("Moment", int, dt.datetime)
@@ -99,33 +191,64 @@ def _joined(spans: list[tuple[Moment, Moment]]) -> list[tuple[Moment, Moment]]:
     return joined
 
 
-def opening_state(point: ServicePoint, now: dt.datetime) -> OpeningState:
+def opening_state(point: ServicePoint | PublicPoint, now: dt.datetime) -> OpeningState:
     """The one answer to "is it open now?" for every page, the API and the booklet."""
-    local = local_now(point, now)
-    periods = _periods(point, local)
-    state = OpeningState(at=local, status=point.status, known=bool(periods), open_now=False)
-    if not state.operating or not periods:
+    hours = WeeklyHours.of(point) if isinstance(point, ServicePoint) else point.hours
+    return state_of(hours, point.status, now)
+
+
+_MINUTE_US = 60_000_000
+
+
+def state_of(hours: WeeklyHours, status: str, now: dt.datetime) -> OpeningState:
+    """``opening_state`` from a point's hours and status (precomputed or not)."""
+    zone = _zone(hours.zone)
+    local = now.astimezone(zone)
+    known = bool(hours.periods)
+    state = OpeningState(at=local, status=status, known=known, open_now=False)
+    if status != ServicePoint.Status.OPEN or not known:
         return state
+    if not _steady(zone, local.date()):
+        return _state_by_moments(hours, state)
+    # One offset over the window: minutes from the local midnight are elapsed time.
+    midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    elapsed = ((local.hour * 60 + local.minute) * 60 + local.second) * 1_000_000 + local.microsecond
+    for start, end in hours.window(local.weekday()):
+        if start * _MINUTE_US <= elapsed < end * _MINUTE_US:
+            until = midnight + dt.timedelta(minutes=end) if end < _HORIZON else None
+            return OpeningState(local, status, True, True, until=until)
+        if start * _MINUTE_US > elapsed:
+            opens = midnight + dt.timedelta(minutes=start)
+            return OpeningState(local, status, True, False, next_opens=opens)
+    return state
+
+
+def _state_by_moments(hours: WeeklyHours, state: OpeningState) -> OpeningState:
+    """``state_of`` over a change of offset: each period's opening and closing as moments."""
+    local, status = state.at, state.status
+    now = local.astimezone(dt.UTC)
     zone = local.tzinfo
     horizon = dt.datetime.combine(
         local.date() + dt.timedelta(days=_DAYS_AFTER), dt.time(0), tzinfo=zone
     )
-    for start, end in periods:
+    for start, end in _periods(hours, local):
         if start <= now < end:
             # Open through the whole week ahead: no closing time to give.
             until = end.astimezone(zone) if end < horizon else None
-            return OpeningState(local, point.status, True, True, until=until)
+            return OpeningState(local, status, True, True, until=until)
         if start > now:
-            return OpeningState(local, point.status, True, False, next_opens=start.astimezone(zone))
+            return OpeningState(local, status, True, False, next_opens=start.astimezone(zone))
     return state
 
 
-def is_open(point: ServicePoint, now: dt.datetime) -> bool:
+def is_open(point: ServicePoint | PublicPoint, now: dt.datetime) -> bool:
     """Open at ``now``: operating and inside one of its opening periods."""
     return opening_state(point, now).open_now
 
 
-def next_change(points: Iterable[ServicePoint], now: dt.datetime) -> dt.datetime | None:
+def next_change(
+    points: Iterable[ServicePoint | PublicPoint], now: dt.datetime
+) -> dt.datetime | None:
     """The earliest moment what is said of any of the points changes (for cached answers)."""
     changes = [opening_state(point, now).next_change for point in points]
     return min((change for change in changes if change is not None), default=None)

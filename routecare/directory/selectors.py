@@ -13,14 +13,18 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Generic, TypeVar
 
 from django.db.models import Q, QuerySet
 from django.http import Http404, QueryDict
 
 from routecare.access import Actor
 from routecare.core import caching
+from routecare.directory import precomputed
+from routecare.directory.entries import PublicPoint
 from routecare.directory.hours import is_open
-from routecare.orgs.models import NationalSociety, Role, RouteStop, ServicePoint
+from routecare.directory.precomputed import Entry
+from routecare.orgs.models import NationalSociety, Role, ServicePoint
 from routecare.orgs.taxonomy import Service
 
 Visibility = ServicePoint.Visibility
@@ -144,50 +148,83 @@ def _known() -> tuple[frozenset[str], frozenset[str]]:
     return caching.remember(PUBLIC_PAGES, ("known",), PUBLIC_SECONDS, read)
 
 
-def public_point_list(country: str = "") -> list[ServicePoint]:
-    """``public_points`` as a list, the country's own points first (``own_first``), kept like
-    the public pages: every page and API answer of a country shares it (and the pages of one
-    start, its ``public_next_along``)."""
+def public_point_list(country: str = "") -> list[PublicPoint]:
+    """``public_points`` as the pages show them (their precomputed entries), the country's own
+    points first (``own_first``), kept like the public pages: every page of a country shares
+    it (and the pages of one start, its ``public_next_along``)."""
     return caching.remember(
         PUBLIC_PAGES,
         ("points", country),
         PUBLIC_SECONDS,
-        lambda: own_first(public_points(country), country),
+        lambda: precomputed.page_points(public_entries(country, page=True)),
+        shared=True,
     )
 
 
-def own_first(points: Iterable[ServicePoint], country: str) -> list[ServicePoint]:
+def public_entries(country: str = "", *, api: bool = False, page: bool = False) -> list[Entry]:
+    """The precomputed entries of ``public_points``, in ``own_first`` order, with their API
+    objects or page fields; kept like the public pages."""
+
+    def read() -> list[Entry]:
+        where = "p.visibility = %s AND p.status <> %s"
+        params: list[object] = [Visibility.PUBLIC, ServicePoint.Status.CLOSED]
+        if country:
+            society = (
+                NationalSociety.objects.filter(country_code=country)
+                .values_list("pk", "network_id", "show_onward_points")
+                .first()
+            )
+            if society is None:
+                return []
+            pk, network_id, onward = society
+            where += " AND s.network_id = %s" if onward else " AND s.id = %s"
+            params.append(precomputed.db_id(network_id if onward else pk))
+        entries = precomputed.read_entries(where, params, api=api, page=page)
+        return sorted(
+            entries,
+            key=lambda e: (bool(country) and e.country != country, e.country, e.name),
+        )
+
+    return caching.remember(
+        PUBLIC_PAGES, ("entries", country, api, page), PUBLIC_SECONDS, read, shared=True
+    )
+
+
+Shown = TypeVar("Shown", ServicePoint, PublicPoint)
+
+
+def country_of(point: ServicePoint | PublicPoint) -> str:
+    if isinstance(point, PublicPoint):
+        return point.country
+    return point.national_society.country_code
+
+
+def own_first(points: Iterable[Shown], country: str) -> list[Shown]:
     """A country's page starts with its own points; the onward ones (other countries of the
     network) come after, by country and name (issue 19, item 5)."""
     return sorted(
         points,
-        key=lambda p: (
-            bool(country) and p.national_society.country_code != country,
-            p.national_society.country_code,
-            p.name,
-        ),
+        key=lambda p: (bool(country) and country_of(p) != country, country_of(p), p.name),
     )
 
 
-def split_onward(
-    points: Iterable[ServicePoint], country: str
-) -> tuple[list[ServicePoint], list[ServicePoint]]:
+def split_onward(points: Iterable[Shown], country: str) -> tuple[list[Shown], list[Shown]]:
     """The country's own points and, apart (shown under their own heading), the onward ones;
     without a country every point is its own."""
-    own: list[ServicePoint] = []
-    onward: list[ServicePoint] = []
+    own: list[Shown] = []
+    onward: list[Shown] = []
     for point in own_first(points, country):
-        is_own = not country or point.national_society.country_code == country
+        is_own = not country or country_of(point) == country
         (own if is_own else onward).append(point)
     return own, onward
 
 
 def public_next_along(
-    start: ServicePoint, *, service: str = "", direction: str = "onward"
-) -> list[NextPoint]:
+    start: PublicPoint, *, service: str = "", direction: str = "onward"
+) -> list[NextPoint[PublicPoint]]:
     """``next_along`` among what the public of the start's country may see, kept like the
     public pages (the same for each of the pages' languages)."""
-    onward = start.national_society.country_code
+    onward = start.country
     return caching.remember(
         PUBLIC_PAGES,
         ("next", start.pk, onward, service, direction),
@@ -219,14 +256,12 @@ def public_point(code: str, country: str = "") -> ServicePoint:
     return point
 
 
-def apply_filters(
-    points: Iterable[ServicePoint], filters: Filters, now: dt.datetime
-) -> list[ServicePoint]:
+def apply_filters(points: Iterable[Shown], filters: Filters, now: dt.datetime) -> list[Shown]:
     """Service and open-now filters (in Python: a directory holds hundreds of points, and the
     JSON list of services cannot be searched the same way on SQLite and PostgreSQL)."""
     kept = []
     for point in points:
-        if filters.country and point.national_society.country_code != filters.country:
+        if filters.country and country_of(point) != filters.country:
             continue
         if filters.service and filters.service not in (point.services or []):
             continue
@@ -237,8 +272,8 @@ def apply_filters(
 
 
 @dataclass(frozen=True)
-class NextPoint:
-    point: ServicePoint
+class NextPoint(Generic[Shown]):
+    point: Shown
     route_name: str
     hours: Decimal
     km: int
@@ -257,42 +292,41 @@ def distance_km(a: ServicePoint, b: ServicePoint) -> float:
 
 
 def next_along(
-    start: ServicePoint,
-    allowed: Iterable[ServicePoint],
+    start: ServicePoint | PublicPoint,
+    allowed: Iterable[Shown],
     *,
     service: str = "",
     direction: str = "onward",
     limit: int = 5,
-) -> list[NextPoint]:
+) -> list[NextPoint[Shown]]:
     """The next points along every route through ``start`` (onward, or back towards where the
-    route begins) that offer ``service``, nearest first, among the ``allowed`` ones."""
-    allowed_ids = {point.pk for point in allowed}
-    found: dict[uuid.UUID, NextPoint] = {}
-    stops_of_routes = RouteStop.objects.filter(route__stops__service_point=start).select_related(
-        "route", "service_point__national_society"
-    )
-    routes: dict[uuid.UUID, list[RouteStop]] = {}
-    for stop in stops_of_routes.order_by("route_id", "position"):
-        routes.setdefault(stop.route_id, []).append(stop)
-    for stops in routes.values():
-        index = next(i for i, stop in enumerate(stops) if stop.service_point_id == start.pk)
+    route begins) that offer ``service``, nearest first, among the ``allowed`` ones. Reads
+    the routes' precomputed legs (``precomputed.legs_through``): their stops in order, with
+    the hours and kilometres from the stop before."""
+    allowed_by_id = {point.pk: point for point in allowed}
+    found: dict[uuid.UUID, NextPoint[Shown]] = {}
+    routes = precomputed.legs_through(start.pk)
+    names = precomputed.route_names(routes)
+    for route_id, legs in routes.items():
+        index = next(i for i, leg in enumerate(legs) if leg.point_id == start.pk)
         hours, km = Decimal(0), 0.0
         step = 1 if direction == "onward" else -1
-        previous = stops[index]
+        previous = legs[index]
         position = index + step
-        while 0 <= position < len(stops):
-            stop = stops[position]
-            # Travel time between two stops is stored on the later one of the pair.
-            hours += stop.hours_from_previous if step == 1 else previous.hours_from_previous
-            km += distance_km(previous.service_point, stop.service_point)
-            point = stop.service_point
+        while 0 <= position < len(legs):
+            leg = legs[position]
+            # Travel between two stops is stored on the later one of the pair.
+            later = leg if step == 1 else previous
+            hours += later.hours
+            km += later.km
+            point = allowed_by_id.get(leg.point_id)
             if (
-                point.pk in allowed_ids
+                point is not None
                 and (not service or service in (point.services or []))
-                and (point.pk not in found or found[point.pk].hours > hours)
+                and (leg.point_id not in found or found[leg.point_id].hours > hours)
             ):
-                found[point.pk] = NextPoint(point, stop.route.name, hours, round(km))
-            previous = stop
+                found[leg.point_id] = NextPoint(point, names[route_id], hours, round(km))
+            previous = leg
             position += step
     return sorted(found.values(), key=lambda n: (n.hours, n.km))[:limit]
 
@@ -300,7 +334,7 @@ def next_along(
 STALE_AFTER = dt.timedelta(days=30)
 
 
-def is_stale(point: ServicePoint, today: dt.date) -> bool:
+def is_stale(point: ServicePoint | PublicPoint, today: dt.date) -> bool:
     """Nobody has verified the entry for 30 days (or ever)."""
     return point.last_verified is None or today - point.last_verified > STALE_AFTER
 

@@ -18,6 +18,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import require_POST
@@ -33,6 +35,7 @@ from routecare.core.languages import (
 )
 from routecare.directory import actions, exports, selectors
 from routecare.directory.booklet import booklet_pdf, simple_map
+from routecare.directory.entries import PublicPoint
 from routecare.directory.hours import (
     by_day,
     is_open,
@@ -65,6 +68,8 @@ def _public_url(request: HttpRequest, lang: str, code: str, country: str) -> str
     return request.build_absolute_uri(path + query)
 
 
+SELECTED = mark_safe(" selected")
+
 # Public pages are the same for everyone who asks the same address (no sign-in, nothing
 # personal): each is drawn once and served from the cache for selectors.PUBLIC_SECONDS ("open
 # now" and "updated at" are that old at most). A change of a point, route, society or network
@@ -74,7 +79,7 @@ PUBLIC_QUERY = frozenset({"country", "service", "from", "direction", "open_now"}
 
 
 def _public_page(
-    request: HttpRequest, draw: Callable[[], HttpResponse], shown: list[ServicePoint]
+    request: HttpRequest, draw: Callable[[], HttpResponse], shown: list[PublicPoint]
 ) -> HttpResponse:
     """``draw()``'s page, or the same page drawn for this address less than a minute ago and
     since the last opening or closing of any of the ``shown`` points (the page says which are
@@ -93,16 +98,17 @@ def _public_page(
 
 
 def _point_context(
-    point: ServicePoint, lang: str, now: dt.datetime, texts: dict[str, str]
+    point: PublicPoint, lang: str, now: dt.datetime, texts: dict[str, str]
 ) -> dict[str, Any]:
     """``texts``: ``person_texts.texts_for(lang)``, built once per page rather than per point
-    (a few hundred catalogue look-ups each time)."""
+    (a few hundred catalogue look-ups each time). A point read from the database rather than
+    from its precomputed entry: ``PublicPoint.of(point)``."""
     state = opening_state(point, now)
     services = [
         (code, SERVICE_ICONS.get(code, "•"), texts.get(f"service:{code}", code))
         for code in point.services or []
     ]
-    hours = [(texts[f"day_{day}"], join_list(periods, lang)) for day, periods in by_day(point)]
+    hours = [(texts[f"day_{day}"], join_list(periods, lang)) for day, periods in point.days]
     return {
         "point": point,
         # In the page's language when the point gives them in it, else its default ones.
@@ -124,13 +130,13 @@ def _point_context(
         ),
         "services_text": join_list([name for _code, _icon, name in services], lang),
         "stale": selectors.is_stale(point, now.date()),
-        "country_name": country_name_in(point.national_society.country_code, lang),
-        "society_name": point.national_society.public_name(lang),
+        "country_name": country_name_in(point.country, lang),
+        "society_name": point.public_society_name(lang),
     }
 
 
 def _share_text(context: dict[str, Any], texts: dict[str, str], url: str) -> str:
-    point: ServicePoint = context["point"]
+    point: PublicPoint = context["point"]
     lines = [
         f"{context['name']} ({context['country_name']})",
         context["address"],
@@ -223,8 +229,23 @@ def _draw_public_list(request: HttpRequest, lang: str) -> HttpResponse:
             "points": [_point_context(p, lang, now, texts) for p in own],
             # Other countries' points, after the country's own and under their own heading.
             "onward_points": [_point_context(p, lang, now, texts) for p in onward],
-            "scope": scope,
-            "scope_names": [(point.code, point.public_text("name", lang)) for point in scope],
+            # 500 points along a route are 500 options and codes: written here, not by a
+            # template loop (half the page's drawing time).
+            "scope_options": format_html_join(
+                "",
+                '<option value="{}"{}>{}</option>',
+                (
+                    (
+                        p.code,
+                        SELECTED if p.code == filters.start else "",
+                        p.public_text("name", lang),
+                    )
+                    for p in scope
+                ),
+            ),
+            "keep_points": "".join(
+                f"{point.code} " for point in scope if point.country == filters.country
+            ),
             "start": start,
             "start_name": start.public_text("name", lang) if start is not None else "",
             "next_points": next_points,
@@ -255,7 +276,7 @@ def _draw_public_detail(request: HttpRequest, lang: str, code: str) -> HttpRespo
     point = selectors.public_point(code, filters.country)
     now = timezone.now()
     texts = person_texts.texts_for(lang)
-    context = _point_context(point, lang, now, texts)
+    context = _point_context(PublicPoint.of(point), lang, now, texts)
     url = _public_url(request, lang, point.code, filters.country)
     return render(
         request,
@@ -432,7 +453,7 @@ def public_booklet(request: HttpRequest, lang: str) -> HttpResponse:
     pdf = booklet_pdf(
         {
             **public_base(request, lang, texts),
-            "points": [_point_context(point, lang, now, texts) for point in points],
+            "points": [_point_context(PublicPoint.of(point), lang, now, texts) for point in points],
             # Where the onward points start (numbered on, under their heading).
             "onward_from": len(own) + 1 if onward else None,
             "map": simple_map(points),
