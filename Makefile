@@ -16,7 +16,7 @@ NODE_BIND ?= 0.0.0.0:8443
 NODE_PLAIN_BIND ?= 0.0.0.0:8000
 NODE_TLS_DIR ?= $(or $(ROUTECARE_LOCAL_DIR),.local)/node-tls
 
-.PHONY: audit setup run node chaos test lint typecheck pytest serve worker bench load messages makemessages lock clean
+.PHONY: audit setup run node chaos test lint typecheck pytest serve worker bench load load-scale-out messages makemessages lock clean
 
 setup: $(VENV)/.installed routecare/static/vendor/.installed $(MO_FILES)
 
@@ -128,6 +128,14 @@ LOAD_DURATION ?= 5m
 load:
 	@$(MAKE) --no-print-directory setup 1>&2
 	@$(ROUTECARE) load --users $(LOAD_USERS) --duration $(LOAD_DURATION)
+
+# The same load on two gunicorn instances (one worker each) behind haproxy on loopback, sharing
+# PostgreSQL and, for their caches, Redis (LOAD_REDIS_URL, default 127.0.0.1:6379).
+load-scale-out:
+	@$(MAKE) --no-print-directory setup 1>&2
+	@command -v haproxy >/dev/null || [ -x /usr/sbin/haproxy ] || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq haproxy >/dev/null; } || { echo "apt-get install haproxy" 1>&2; exit 1; }
+	@$(ROUTECARE) load --users $(LOAD_USERS) --duration $(LOAD_DURATION) --instances 2 --workers 1 \
+		--output .local/load-scale-out.json
 
 # Known vulnerabilities in the pinned dependencies (.ci/run; needs OSV or PyPI's JSON API).
 AUDIT_SERVICE ?= osv

@@ -1,7 +1,7 @@
 """Where the machine's CPU went during the load: gunicorn, the load database's PostgreSQL
-backends, the task worker, locust (from its rusage once it ended) and everything else (other
-people's work on a shared machine), from ``/proc``. Per request, these say what the server
-costs whatever else runs."""
+backends, the task worker, haproxy (when instances are behind it), locust (from its rusage once
+it ended) and everything else (other people's work on a shared machine), from ``/proc``. Per
+request, these say what the server costs whatever else runs."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 PROC = Path("/proc")
 TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
@@ -51,7 +52,9 @@ def classifier(server_groups: Iterable[int], database: str) -> Classifier:
 
     def kind(process: Process) -> str | None:
         if process.group in groups:
-            return "server" if "gunicorn" in process.command else "worker"
+            if "gunicorn" in process.command:
+                return "server"
+            return "proxy" if "haproxy" in process.command else "worker"
         if process.command.startswith("postgres:") and f" {database} " in process.command:
             return "database"
         return None
@@ -73,7 +76,7 @@ class CpuMeter:
         self.before = {p.pid: p.seconds for p in processes()}
         self.machine_before = machine_seconds()
 
-    def stop(self, requests: int, locust_seconds: float = 0.0) -> dict[str, float] | None:
+    def stop(self, requests: int, locust_seconds: float = 0.0) -> dict[str, Any] | None:
         """``locust_seconds``: locust's CPU time, when it ended before this (it is a child of
         ours: ``resource.getrusage(RUSAGE_CHILDREN)`` has it)."""
         if not self.machine_before[1]:
@@ -81,17 +84,31 @@ class CpuMeter:
         busy_after, total_after = machine_seconds()
         cpus = os.cpu_count() or 1
         wall = (total_after - self.machine_before[1]) / cpus
-        used = {"server": 0.0, "database": 0.0, "locust": locust_seconds, "worker": 0.0}
+        used = {
+            "server": 0.0,
+            "database": 0.0,
+            "locust": locust_seconds,
+            "worker": 0.0,
+            "proxy": 0.0,
+        }
+        servers: list[float] = []
         for process in processes():
             kind = self.kind(process)
             if kind is not None:
-                used[kind] += process.seconds - self.before.get(process.pid, 0.0)
+                seconds = process.seconds - self.before.get(process.pid, 0.0)
+                used[kind] += seconds
+                if kind == "server":
+                    servers.append(seconds)
         busy = busy_after - self.machine_before[0]
-        report = {
+        report: dict[str, Any] = {
             f"{kind}_ms_per_request": round(seconds * 1000 / max(requests, 1), 2)
             for kind, seconds in used.items()
         }
         report |= {f"{kind}_cores": round(seconds / wall, 2) for kind, seconds in used.items()}
+        # Each gunicorn process (masters and workers, busiest first): how evenly they share work.
+        report["server_process_cores"] = [
+            round(seconds / wall, 2) for seconds in sorted(servers, reverse=True)
+        ]
         # What the rest of the machine used meanwhile: on a shared machine, other people's work.
         report["other_cores"] = round(max(0.0, busy - sum(used.values())) / wall, 2)
         report["idle_cores"] = round(max(0.0, cpus - busy / wall), 2)

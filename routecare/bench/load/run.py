@@ -11,6 +11,13 @@
    worker (``routecare periodic`` and ``db_worker``) runs beside it as on a server.
 3. locust runs headless against it, then everything is stopped and the summary printed.
 
+With ``--instances 2`` (``make load-scale-out``) two gunicorn instances serve on the ports after
+the load port, each with its own processes and caches, behind haproxy (Debian's package) on the
+load port, balancing by the fewest open connections; their caches and invalidation counters are
+shared through Redis (``LOAD_REDIS_URL``, default 127.0.0.1:6379) under a prefix of the run's
+own, reached as a Redis user of the run's own (``ACL SETUSER``, a random password, only the
+prefix's keys, removed with them at the end), as production requires a password.
+
 Secrets: the Django ``SECRET_KEY`` is new on every run. The field keys encrypt the load
 database's health data and cards, so they live as long as it does, in
 ``.local/load-field-keys`` (git ignores ``.local/``); without that file the database is
@@ -23,6 +30,7 @@ import json
 import os
 import resource
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
@@ -31,13 +39,15 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from base64 import b64encode
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import IO, Any
 
 import dj_database_url
 import psycopg
+import redis
 from django.conf import settings
 from psycopg import sql
 
@@ -49,6 +59,7 @@ from routecare.bench.orchestrate import _without_password, prepare_postgres
 Log = Callable[[str], None]
 
 DEFAULT_DATABASE_URL = "postgres://root@127.0.0.1:5432/routecare_load"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
 # Chosen by measurement on the 2-core reference machine (docs/benchmarks.md, "Load test"):
 # two processes, one a core, with four threads each to overlap database round trips.
@@ -77,6 +88,10 @@ class LoadOptions:
     database_url: str = DEFAULT_DATABASE_URL
     worker: bool = True  # the task worker and periodic jobs beside gunicorn
     seed: int = 7
+    # Gunicorn instances: 1 serves on ``port``; more serve on the ports after it, behind haproxy
+    # on ``port``, sharing caches through Redis (``redis_url``).
+    instances: int = 1
+    redis_url: str = DEFAULT_REDIS_URL
 
 
 def local_dir() -> Path:
@@ -187,6 +202,12 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
         process.wait(timeout=10)
 
 
+def _stop_all(processes: list[subprocess.Popen[bytes]]) -> None:
+    """The last started first: the proxy and the worker before the servers they call."""
+    for process in reversed(processes):
+        _stop(process)
+
+
 def _wait_until_up(url: str, process: subprocess.Popen[bytes]) -> None:
     deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
     while time.monotonic() < deadline:
@@ -202,17 +223,105 @@ def _wait_until_up(url: str, process: subprocess.Popen[bytes]) -> None:
     raise RuntimeError(f"gunicorn did not answer /healthz within {STARTUP_TIMEOUT_SECONDS} s")
 
 
-def gunicorn_argv(options: LoadOptions) -> list[str]:
+def instance_ports(options: LoadOptions) -> list[int]:
+    """Where the gunicorn instances listen: the load port itself when alone, else the ports
+    after it (haproxy takes the load port)."""
+    if options.instances == 1:
+        return [options.port]
+    return [options.port + n for n in range(1, options.instances + 1)]
+
+
+def gunicorn_argv(options: LoadOptions, port: int | None = None) -> list[str]:
     return [
         _bin("gunicorn"),
         "routecare.wsgi",
-        f"--bind=127.0.0.1:{options.port}",
+        f"--bind=127.0.0.1:{options.port if port is None else port}",
         f"--workers={options.workers}",
         f"--threads={options.threads}",
         f"--worker-class={'gthread' if options.threads > 1 else 'sync'}",
         f"--keep-alive={options.keep_alive}",
         "--worker-tmp-dir=/dev/shm",
     ]
+
+
+def haproxy_binary() -> str:
+    found = shutil.which("haproxy") or shutil.which("haproxy", path="/usr/sbin:/sbin")
+    if found is None:
+        raise RuntimeError(
+            "two or more instances run behind haproxy: apt-get install haproxy "
+            "(make load-scale-out installs it when run as root)"
+        )
+    return found
+
+
+def haproxy_config(options: LoadOptions) -> str:
+    """haproxy in front of the instances, as a TLS proxy would be in production (without TLS on
+    loopback): HTTP keep-alive both ways, the instance with the fewest open connections gets
+    the next request, an instance that fails its health check gets none."""
+    servers = "\n".join(
+        f"    server web{n} 127.0.0.1:{port} check inter 2s"
+        for n, port in enumerate(instance_ports(options), start=1)
+    )
+    return f"""global
+    maxconn 4096
+    log stdout format raw local0 warning
+
+defaults
+    mode http
+    log global
+    option http-keep-alive
+    timeout connect 5s
+    timeout client 60s
+    timeout server 60s
+    timeout http-keep-alive {max(options.keep_alive, 1)}s
+
+frontend load
+    bind 127.0.0.1:{options.port}
+    default_backend routecare
+
+backend routecare
+    balance leastconn
+    option httpchk
+    http-check send meth GET uri /healthz ver HTTP/1.1 hdr Host 127.0.0.1
+    http-check expect status 200
+{servers}
+"""
+
+
+@contextmanager
+def redis_for_the_run(url: str) -> Iterator[tuple[str, str]]:
+    """A Redis URL with a user and password of this run's own, and the key prefix it may use;
+    the user and its keys are removed at the end. A URL that already carries a password is used
+    as it is (its keys under the prefix are still removed)."""
+    client: redis.Redis = redis.Redis.from_url(url, socket_connect_timeout=3)
+    try:
+        client.ping()
+    except redis.RedisError as error:
+        message = f"two instances share their caches through Redis at {url}: {error}"
+        raise RuntimeError(message) from error
+    run_id = secrets.token_hex(6)
+    prefix = f"routecare-load-{run_id}:"
+    parts = urllib.parse.urlsplit(url)
+    user = None
+    if parts.password:
+        shared = url
+    else:
+        user, password = f"routecare-load-{run_id}", secrets.token_urlsafe(24)
+        client.execute_command(  # type: ignore[no-untyped-call]
+            "ACL", "SETUSER", user, "reset", "on", f">{password}", f"~{prefix}*",
+            "resetchannels", "+@all", "-@dangerous",
+        )  # fmt: skip
+        netloc = f"{user}:{urllib.parse.quote(password, safe='')}@{parts.hostname}"
+        netloc += f":{parts.port}" if parts.port else ""
+        shared = urllib.parse.urlunsplit(parts._replace(netloc=netloc))
+    try:
+        yield shared, prefix
+    finally:
+        for key in client.scan_iter(match=f"{prefix}*", count=1000):
+            client.delete(key)
+        if user is not None:
+            client.acl_deluser(user)
+        client.close()
 
 
 def locust_argv(options: LoadOptions, host: str) -> list[str]:
@@ -275,12 +384,26 @@ def run_load(options: LoadOptions, log: Log) -> dict[str, Any]:
         host = f"http://127.0.0.1:{options.port}"
         # How fast and busy the machine is before our server runs (docs/benchmarks.md).
         load_before, cpu_before = os.getloadavg()[0], cpu_calibration_ms()
-        log(f"gunicorn on {host}: {options.workers} workers x {options.threads} threads")
         started: list[subprocess.Popen[bytes]] = []
-        try:
-            server = _start(gunicorn_argv(options), serve_env, log_stream)
-            started.append(server)
-            _wait_until_up(host, server)
+        with ExitStack() as stack:
+            if options.instances > 1:
+                proxy = haproxy_binary()
+                shared, prefix = stack.enter_context(redis_for_the_run(options.redis_url))
+                serve_env |= {"REDIS_URL": shared, "ROUTECARE_REDIS_PREFIX": prefix}
+            stack.callback(_stop_all, started)
+            for port in instance_ports(options):
+                log(f"gunicorn on 127.0.0.1:{port}: {options.workers} workers x "
+                    f"{options.threads} threads")  # fmt: skip
+                server = _start(gunicorn_argv(options, port), serve_env, log_stream)
+                started.append(server)
+                _wait_until_up(f"http://127.0.0.1:{port}", server)
+            servers = list(started)
+            if options.instances > 1:
+                config = here / "load-haproxy.cfg"
+                config.write_text(haproxy_config(options), encoding="utf-8")
+                log(f"haproxy on {host} in front of {options.instances} instances (Redis {prefix})")
+                started.append(_start([proxy, "-db", "-f", str(config)], serve_env, log_stream))
+                _wait_until_up(host, started[-1])
             if options.worker:
                 started.append(
                     _start(["nice", "-n", str(WORKER_NICENESS), _bin("routecare"), "periodic"],
@@ -306,25 +429,25 @@ def run_load(options: LoadOptions, log: Log) -> dict[str, Any]:
                 timeout=parse_duration(options.duration) + 600,
             )  # fmt: skip
             load_after = os.getloadavg()[0]
-            server_alive = server.poll() is None
+            servers_alive = all(server.poll() is None for server in servers)
             requests = _requests(results_path)
             locust_seconds = _children_cpu_seconds() - children_before
             cpu = meter.stop(requests, locust_seconds) if available() else None
-        finally:
-            for process in reversed(started):
-                _stop(process)
     if not results_path.exists():
         raise RuntimeError("locust saved no results: see its messages above")
     results = json.loads(results_path.read_text(encoding="utf-8"))
     plan = json.loads(plan_path.read_text(encoding="utf-8"))
     figures = summarise(results, users=options.users, spawn_rate=options.spawn_rate,
-                        targets=TARGETS)  # fmt: skip
+                        targets=TARGETS, cpu=cpu)  # fmt: skip
     return {
         **figures,
         "users": options.users,
         "spawn_rate": options.spawn_rate,
         "duration": options.duration,
         "server": {
+            "instances": options.instances,
+            "proxy": "haproxy, leastconn" if options.instances > 1 else None,
+            "shared_cache": "redis" if options.instances > 1 else "per process",
             "gunicorn_workers": options.workers,
             "gunicorn_threads": options.threads,
             "worker_class": "gthread" if options.threads > 1 else "sync",
@@ -333,7 +456,7 @@ def run_load(options: LoadOptions, log: Log) -> dict[str, Any]:
             "periodic_niceness": WORKER_NICENESS,
             "database": _without_password(options.database_url),
             "copied_from": _without_password(base),
-            "stayed_up": server_alive,
+            "stayed_up": servers_alive,
             "log": str(server_log),
         },
         "cpu": cpu,

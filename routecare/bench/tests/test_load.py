@@ -9,11 +9,13 @@ import os
 import stat
 import subprocess
 import sys
+import urllib.parse
 from pathlib import Path
 from typing import Any
 
 import psycopg
 import pytest
+import redis
 from django.test import Client
 
 from routecare.accounts.actions import actor_for_token
@@ -95,8 +97,26 @@ def test_the_summary_gives_totals_endpoints_and_targets() -> None:
         "errors": False,
         "p95_ms": False,
         "requests_per_s": False,
+        "server_cpu_ms_per_request": False,  # not measured
         "all": False,
     }
+
+
+def test_the_server_cpu_per_request_is_a_target() -> None:
+    results = {
+        "started_at": 1000.0,
+        "stopped_at": 1001.0,
+        "stats": [_entry("/api/v1/people/lookup", "POST", {"10": 200})],
+        "errors": [],
+    }
+    cheap = summarise(results, users=1, spawn_rate=1, targets=TARGETS,
+                      cpu={"server_ms_per_request": 3.9})  # fmt: skip
+    dear = summarise(results, users=1, spawn_rate=1, targets=TARGETS,
+                     cpu={"server_ms_per_request": 4.1})  # fmt: skip
+    assert cheap["meets_targets"]["server_cpu_ms_per_request"] is True
+    assert dear["meets_targets"]["server_cpu_ms_per_request"] is False
+    assert TARGETS["server_cpu_ms_per_request_max"] == 4
+    assert TARGETS["p95_ms_max"] == 120
 
 
 def test_the_steady_rate_leaves_out_the_ramp_and_the_last_second() -> None:
@@ -234,3 +254,58 @@ def test_the_load_database_is_a_fresh_copy_of_its_base_each_time() -> None:
     finally:
         run.drop_database(url)
         run.drop_database(base)
+
+
+def test_two_instances_listen_after_the_load_port_behind_haproxy(tmp_path: Path) -> None:
+    options = run.LoadOptions(instances=2, workers=1, port=9100)
+    assert run.instance_ports(options) == [9101, 9102]
+    assert run.instance_ports(run.LoadOptions(port=9100)) == [9100]
+    assert "--bind=127.0.0.1:9102" in run.gunicorn_argv(options, 9102)
+    config = run.haproxy_config(options)
+    assert "bind 127.0.0.1:9100" in config
+    assert "server web1 127.0.0.1:9101 check" in config
+    assert "server web2 127.0.0.1:9102 check" in config
+    assert "balance leastconn" in config
+    try:
+        haproxy = run.haproxy_binary()
+    except RuntimeError:
+        pytest.skip("haproxy is not installed (needed only by make load-scale-out)")
+    (tmp_path / "haproxy.cfg").write_text(config, encoding="utf-8")
+    checked = subprocess.run(  # noqa: S603
+        [haproxy, "-c", "-f", str(tmp_path / "haproxy.cfg")],
+        capture_output=True, text=True, timeout=30, check=False,
+    )  # fmt: skip
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_the_instances_share_redis_as_a_user_of_the_run_own_with_a_password() -> None:
+    """Production needs a password in REDIS_URL: the run makes a Redis user of its own, allowed
+    only its prefix's keys, and removes it and its keys at the end."""
+    url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    admin = redis.Redis.from_url(url, socket_connect_timeout=1)
+    try:
+        admin.ping()
+    except redis.RedisError as error:
+        if os.environ.get("ROUTECARE_REQUIRE_REDIS"):
+            pytest.fail(f"ROUTECARE_REQUIRE_REDIS is set but Redis is not reachable: {error}")
+        pytest.skip(f"Redis is not reachable at {url}")
+    with run.redis_for_the_run(url) as (shared, prefix):
+        parts = urllib.parse.urlsplit(shared)
+        assert parts.password
+        assert parts.username
+        assert parts.username.startswith("routecare-load-")
+        client = redis.Redis.from_url(shared)
+        client.incr(f"{prefix}generation:x")
+        assert client.get(f"{prefix}generation:x") == b"1"
+        with pytest.raises(redis.exceptions.NoPermissionError):
+            client.get("routecare:generation:x")  # another prefix's keys
+        with pytest.raises(redis.exceptions.NoPermissionError):
+            client.flushdb()
+        wrong = urllib.parse.urlunsplit(
+            parts._replace(netloc=f"{parts.username}:wrong@{parts.hostname}:{parts.port}")
+        )
+        with pytest.raises(redis.exceptions.AuthenticationError):
+            redis.Redis.from_url(wrong).ping()
+        client.close()
+    assert admin.get(f"{prefix}generation:x") is None
+    assert parts.username.encode() not in admin.acl_users()

@@ -7,7 +7,13 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from routecare.bench.load.prepare import migrate, prepare_plan
-from routecare.bench.load.run import DEFAULT_DATABASE_URL, LoadOptions, local_dir, run_load
+from routecare.bench.load.run import (
+    DEFAULT_DATABASE_URL,
+    DEFAULT_REDIS_URL,
+    LoadOptions,
+    local_dir,
+    run_load,
+)
 from routecare.bench.load.summary import parse_duration
 
 
@@ -63,6 +69,17 @@ class Command(BaseCommand):
         )
         parser.add_argument("--seed", type=int, default=defaults.seed)
         parser.add_argument(
+            "--instances",
+            type=_positive,
+            default=defaults.instances,
+            help="gunicorn instances; two or more run behind haproxy, sharing caches in Redis",
+        )
+        parser.add_argument(
+            "--redis-url",
+            default=os.environ.get("LOAD_REDIS_URL", DEFAULT_REDIS_URL),
+            help=f"with --instances 2 or more: default $LOAD_REDIS_URL or {DEFAULT_REDIS_URL}",
+        )
+        parser.add_argument(
             "--output", type=Path, default=None, help="also save the JSON (.local/load.json)"
         )
         parser.add_argument(
@@ -95,6 +112,8 @@ class Command(BaseCommand):
             database_url=options["database_url"],
             worker=not options["no_worker"],
             seed=options["seed"],
+            instances=options["instances"],
+            redis_url=options["redis_url"],
         )
         try:
             report = run_load(load_options, log=self._progress)
