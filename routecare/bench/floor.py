@@ -14,18 +14,22 @@ Per request, once the token is known:
 - lookup: ``SELECT`` the person by society and short code; ``INSERT`` the audit event (in
   autocommit, as RouteCare: one statement, one implicit transaction).
 - write: ``SELECT`` the person by society and id; ``SELECT`` a care consent not withdrawn;
-  then in one transaction ``INSERT`` the encounter, its sync version, its service lines and
-  the audit event, ``COMMIT``.
+  then in one transaction ``INSERT`` the encounter, its service lines and the audit event,
+  ``COMMIT`` (an encounter, created once and never changed, has no sync version row: nodes
+  pull new ones by ``recorded_at``). The encounter's row says whether its stock is still to be
+  taken (``stock_pending``: the point's stock follows one of its services, as read once per
+  ``FOLLOWED_SECONDS``); the stock itself is taken later, for many encounters at once, by the
+  worker (``flows.stock_use.take_waiting``), not in the request, on either side.
 
 The token is checked as RouteCare checks it: the token's row (user, role, society, point,
 assignments) read once and kept in this process for ``ACTOR_SECONDS``, and the token-failure
 refusal read once per client and ``CLEAR_SECONDS``; on the timed requests both are answered
 from memory, as RouteCare's are.
 
-Rows are real: a floor write commits an encounter with a fresh id and its service lines,
-sync version and audit event, exactly as RouteCare would. The audit events say ``bench
-floor`` in ``detail`` (a bound value, the statement is the same) so the audit trail tells
-them apart from RouteCare's.
+Rows are real: a floor write commits an encounter with a fresh id and its service lines and
+audit event, exactly as RouteCare would (its stock waiting as RouteCare's
+does). The audit events say ``bench floor`` in ``detail`` (a bound value, the statement is
+the same) so the audit trail tells them apart from RouteCare's.
 """
 
 from __future__ import annotations
@@ -48,7 +52,7 @@ from routecare.accounts.actions import ACTOR_SECONDS, LAST_USED_RESOLUTION, TOKE
 from routecare.api import TOKEN_FAILURES_PER_HOUR
 from routecare.core.crypto import keyring
 from routecare.core.ratelimit import CLEAR_SECONDS
-from routecare.flows.stock import FOLLOWED_SECONDS
+from routecare.flows.stock_use import FOLLOWED_SECONDS
 from routecare.orgs.models import Role, ServicePoint
 from routecare.orgs.taxonomy import Service, TriageColour
 from routecare.people import shortcode
@@ -115,39 +119,19 @@ CARE_CONSENT = (
 )
 ENCOUNTER = (
     'INSERT INTO "people_encounter" ("id", "person_id", "service_point_id", "recorded_by_id", '
-    '"occurred_at", "recorded_at", "triage", "notes", "corrects_id", "voids") '
-    'VALUES (%s, %s, %s, %s, %s, %s, %s, NULL, NULL, %s) RETURNING "people_encounter"."voids"'
-)
-RECORD_VERSION = (
-    'INSERT INTO "sync_recordversion" ("label", "record_id", "version", "changed_at") '
-    'VALUES (%s, %s, 1, %s) RETURNING "sync_recordversion"."id"'
+    '"occurred_at", "recorded_at", "triage", "notes", "corrects_id", "voids", "stock_pending") '
+    "VALUES (%s, %s, %s, %s, %s, %s, %s, NULL, NULL, %s, %s) "
+    'RETURNING "people_encounter"."voids", "people_encounter"."stock_pending"'
 )
 SERVICE_LINES = (
     'INSERT INTO "people_encounterservice" ("encounter_id", "service", "quantity") VALUES '
     '{rows} RETURNING "people_encounterservice"."id"'
 )
-# After the commit, as RouteCare's ``flows.stock`` does: the services the point's stock follows
-# (kept FOLLOWED_SECONDS), and when the encounter used some, in a short transaction of its own,
-# each item's level moved, read back, and the movement recorded.
+# Before the transaction, as RouteCare's ``flows.stock_use`` does: the services the point's stock
+# follows (kept FOLLOWED_SECONDS), which say whether the encounter's stock waits.
 FOLLOWED_SERVICES = (
     'SELECT "flows_stockitem"."service" FROM "flows_stockitem" WHERE '
     '("flows_stockitem"."service_point_id" = %s AND NOT ("flows_stockitem"."service" = %s))'
-)
-STOCK_ITEMS = (
-    'SELECT "flows_stockitem"."id", "flows_stockitem"."service" FROM "flows_stockitem" '
-    'WHERE ("flows_stockitem"."service_point_id" = %s AND "flows_stockitem"."service" IN ({in_}))'
-)
-STOCK_MOVE = (
-    'UPDATE "flows_stockitem" SET "level" = ("flows_stockitem"."level" + %s), '
-    '"updated_at" = %s WHERE "flows_stockitem"."id" = %s'
-)
-STOCK_LEVEL = (
-    'SELECT "flows_stockitem"."id", "flows_stockitem"."level", "flows_stockitem"."updated_at" '
-    'FROM "flows_stockitem" WHERE "flows_stockitem"."id" = %s LIMIT 21'
-)
-STOCK_MOVEMENT = (
-    'INSERT INTO "flows_stockmovement" ("id", "item_id", "change", "level_after", "reason", '
-    '"encounter_id", "by_id", "at") VALUES (%s, %s, %s, %s, %s, %s, NULL, %s)'
 )
 AUDIT = (
     'INSERT INTO "audit_auditevent" ("id", "at", "actor_id", "actor_username", '
@@ -418,6 +402,9 @@ def write(header: str, address: str, person_id: uuid.UUID, body: bytes) -> dict[
         cursor.execute(CARE_CONSENT, [values.id(person_id), "care"])
         if cursor.fetchone() is None:
             raise FloorError(422, "Care consent was withdrawn.")
+        stock_pending = not _followed_at(cursor, values, actor.service_point_id).isdisjoint(
+            code for code, _quantity in services
+        )
         encounter_id, now = uuid.uuid4(), dt.datetime.now(tz=dt.UTC)
         with transaction.atomic():
             cursor.execute(
@@ -431,13 +418,10 @@ def write(header: str, address: str, person_id: uuid.UUID, body: bytes) -> dict[
                     values.when(now),
                     triage,
                     False,
+                    stock_pending,
                 ],
             )
             voids = bool(cursor.fetchone()[0])
-            cursor.execute(
-                RECORD_VERSION, ["people.encounter", values.id(encounter_id), values.when(now)]
-            )
-            cursor.fetchone()
             rows = ", ".join(["(%s, %s, %s)"] * len(services))
             params: list[Any] = []
             for code, quantity in services:
@@ -446,8 +430,6 @@ def write(header: str, address: str, person_id: uuid.UUID, body: bytes) -> dict[
             cursor.fetchall()
             event = ("create", "encounter", str(encounter_id), person_id)
             _audit(cursor, values, actor, event, ["services", "triage"], FLOOR_DETAIL)
-            point_id = actor.service_point_id
-            transaction.on_commit(lambda: _take_stock(values, point_id, services, encounter_id))
     return {
         "id": encounter_id,
         "service_point": actor.service_point_code,
@@ -460,40 +442,12 @@ def write(header: str, address: str, person_id: uuid.UUID, body: bytes) -> dict[
     }
 
 
-def _take_stock(
-    values: _Values, point_id: uuid.UUID, services: list[tuple[str, int]], encounter_id: uuid.UUID
-) -> None:
-    """RouteCare's stock take of an encounter (``flows.stock.use_for_encounter``) but for the
-    low-stock notice, sent once when an item first falls to its minimum."""
-    with connection.cursor() as cursor:
-        found = _followed.get(point_id)
-        if found is None or found[0] <= time.monotonic():
-            cursor.execute(FOLLOWED_SERVICES, [values.id(point_id), ""])
-            services_followed = frozenset(str(row[0]) for row in cursor.fetchall())
-            found = (time.monotonic() + FOLLOWED_SECONDS, services_followed)
-            _followed[point_id] = found
-        quantities: dict[str, int] = {}
-        for code, quantity in services:
-            quantities[code] = quantities.get(code, 0) + quantity
-        if found[1].isdisjoint(quantities):
-            return
-        with transaction.atomic():
-            in_ = ", ".join(["%s"] * len(quantities))
-            cursor.execute(STOCK_ITEMS.format(in_=in_), [values.id(point_id), *quantities])
-            for item_id, code in cursor.fetchall():
-                now = values.when(dt.datetime.now(tz=dt.UTC))
-                cursor.execute(STOCK_MOVE, [-quantities[code], now, item_id])
-                cursor.execute(STOCK_LEVEL, [item_id])
-                level_row = cursor.fetchone()
-                cursor.execute(
-                    STOCK_MOVEMENT,
-                    [
-                        values.id(uuid.uuid4()),
-                        item_id,
-                        -quantities[code],
-                        level_row[1] if level_row else 0,
-                        "used",
-                        values.id(encounter_id),
-                        now,
-                    ],
-                )
+def _followed_at(cursor: CursorWrapper, values: _Values, point_id: uuid.UUID) -> frozenset[str]:
+    """The services the point's stock follows, read once per ``FOLLOWED_SECONDS``."""
+    found = _followed.get(point_id)
+    if found is None or found[0] <= time.monotonic():
+        cursor.execute(FOLLOWED_SERVICES, [values.id(point_id), ""])
+        services_followed = frozenset(str(row[0]) for row in cursor.fetchall())
+        found = (time.monotonic() + FOLLOWED_SECONDS, services_followed)
+        _followed[point_id] = found
+    return found[1]

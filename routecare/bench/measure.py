@@ -237,6 +237,33 @@ def _queries_of(send: Send) -> int:
     return len(captured.captured_queries)
 
 
+def _statements_of(send: Send) -> int:
+    """SQL statements one more request sends, each transaction's BEGIN and COMMIT counted
+    once on both databases (Django sends BEGIN itself on SQLite only, and COMMIT through the
+    driver on both, where no capture sees it)."""
+    ended = 0
+
+    def counting(end: Callable[[], None]) -> Callable[[], None]:
+        def counted() -> None:
+            nonlocal ended
+            ended += 1
+            end()
+
+        return counted
+
+    ends = {name: getattr(connection, name) for name in ("commit", "rollback")}
+    for name, end in ends.items():
+        setattr(connection, name, counting(end))
+    try:
+        with CaptureQueriesContext(connection) as captured:
+            send(0)
+    finally:
+        for name in ends:
+            delattr(connection, name)
+    sent = [q for q in captured.captured_queries if not q["sql"].upper().startswith("BEGIN")]
+    return len(sent) + 2 * ended
+
+
 def _sql_share(send: Send, count: int) -> dict[str, float]:
     """Mean request time and the part of it spent executing SQL statements, over ``count``
     extra requests: tells database cost from Python cost (transaction COMMITs, which do not
@@ -373,6 +400,8 @@ def measure(
             "floor_lookup": _queries_of(floor_lookup),
             "floor_write": _queries_of(floor_write),
         }
+        # The request's own statements, BEGIN and COMMIT included (issue 22: at most 8).
+        write_statements = _statements_of(write)
         profile_count = min(PROFILE_REQUESTS, lookups, writes)
         sql_share = {
             "lookup": _sql_share(lookup, profile_count),
@@ -429,6 +458,9 @@ def measure(
         "encounter_writes_per_s_single_client": single_client_writes_per_s,
         "concurrent_writes": concurrent,
         "encounter_write_ms": write_summary,
+        # What one encounter write sends, BEGIN and COMMIT included; its stock is taken later,
+        # for many encounters at once, by the worker (flows.stock_use.take_waiting).
+        "encounter_write_statements": write_statements,
         "audit_events_per_write": round(write_events / writes, 3),
         # Scan to summary: verify, decrypt, check revocation, audit, answer (server side).
         "card_read_ms": summarise(durations["card_read"]),

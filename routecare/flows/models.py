@@ -278,6 +278,15 @@ class StockMovement(models.Model):
 
     class Meta:
         ordering = ["-at"]
+        constraints = [
+            # An encounter moves an item once (what a correction gives back and takes is one
+            # change): a second drain taking the same encounter fails instead of counting twice.
+            models.UniqueConstraint(
+                fields=["encounter_id", "item"],
+                condition=models.Q(reason="used"),
+                name="one_use_per_encounter_and_item",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.item_id} {self.change:+d}"

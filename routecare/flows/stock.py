@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F, Q, QuerySet, Sum
+from django.db.models import F, Q, QuerySet
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
@@ -21,10 +21,11 @@ from routecare.access import Actor, may_edit_service_point
 from routecare.audit.actions import record_event
 from routecare.core import caching, fields
 from routecare.flows.models import StockItem, StockKind, StockMovement, TransferRequest
+from routecare.flows.stock_use import FOLLOWED, take_waiting
+from routecare.flows.stock_use import use_for_encounter as use_for_encounter  # one, at once
 from routecare.notifications.actions import notify
 from routecare.orgs.models import Membership, Role, ServicePoint
 from routecare.orgs.taxonomy import Service
-from routecare.people.models import Encounter
 
 MAX_LEVEL = 1_000_000
 Status = TransferRequest.Status
@@ -76,19 +77,23 @@ def _move(
     else:
         StockMovement.objects.bulk_create([movement])  # no post_save: see OWN_EVENTS
     if item.is_low and not was_low:
-        notify(
-            point_staff(item.service_point),
-            _("Low stock: %(item)s at %(point)s (%(level)d %(unit)s left)")
-            % {
-                "item": item.name,
-                "point": item.service_point.name,
-                "level": item.level,
-                "unit": item.unit,
-            },
-            reverse("flows:stock"),
-            urgent=True,
-        )
+        warn_low(item)
     return item
+
+
+def warn_low(item: StockItem) -> None:
+    notify(
+        point_staff(item.service_point),
+        _("Low stock: %(item)s at %(point)s (%(level)d %(unit)s left)")
+        % {
+            "item": item.name,
+            "point": item.service_point.name,
+            "level": item.level,
+            "unit": item.unit,
+        },
+        reverse("flows:stock"),
+        urgent=True,
+    )
 
 
 @transaction.atomic
@@ -150,6 +155,9 @@ def count_level(actor: Actor, item: StockItem, level: int) -> StockItem:
     _require_point(actor, item.service_point)
     if not 0 <= level <= MAX_LEVEL:
         raise ValidationError({"level": _("Enter a number from 0 to 1000000.")})
+    # What was handed out before the count is off the shelf already: taken first, so that the
+    # count is not followed by the stock of encounters it already saw.
+    take_waiting(item.service_point_id)
     item = StockItem.objects.select_for_update().get(pk=item.pk)
     _move(item, level - item.level, StockMovement.Reason.COUNTED, actor.user)
     record_event(actor, "change", "stock_item", item.pk, fields=["level"])
@@ -182,93 +190,6 @@ def record_movement(
     _move(item, change, reason, actor.user, movement_id=movement_id)
     record_event(actor, "change", "stock_item", item.pk, fields=["level"], detail=reason)
     return item
-
-
-def use_for_encounter(
-    point: ServicePoint,
-    services: Iterable[tuple[str, int]],
-    encounter_id: uuid.UUID,
-    corrects_id: uuid.UUID | None = None,
-) -> None:
-    """Take the services an encounter delivered from the items that follow them; a
-    correction (a voiding too) first gives back what the encounter it replaces holds."""
-    if corrects_id is not None:
-        _give_back(_corrected_chain(corrects_id), encounter_id)
-    quantities: dict[str, int] = {}
-    for service, quantity in services:
-        quantities[service] = quantities.get(service, 0) + quantity
-    items = StockItem.objects.filter(service_point=point, service__in=list(quantities))
-    for item in items.select_related("service_point"):
-        _move(item, -quantities[item.service], StockMovement.Reason.USED, None, encounter_id)
-
-
-def _corrected_chain(encounter_id: uuid.UUID) -> list[uuid.UUID]:
-    """The encounter and every one it corrects, back to the first. A correction's movements
-    are what it gave back of the one before and what it took: only over the whole chain do
-    they add up to what the latest holds (a correction of a correction gave back too much)."""
-    chain: list[uuid.UUID] = []
-    current: uuid.UUID | None = encounter_id
-    while current is not None and current not in chain:
-        chain.append(current)
-        current = Encounter.objects.filter(pk=current).values_list("corrects_id", flat=True).first()
-    return chain
-
-
-def _give_back(chain: list[uuid.UUID], encounter_id: uuid.UUID) -> None:
-    held = (
-        StockMovement.objects.filter(encounter_id__in=chain, reason=StockMovement.Reason.USED)
-        .order_by()
-        .values_list("item_id")
-        .annotate(change=Sum("change"))
-    )
-    changes = {item_id: change for item_id, change in held if change}
-    items = StockItem.objects.select_related("service_point").in_bulk(list(changes))
-    for item_id, change in changes.items():
-        _move(items[item_id], -change, StockMovement.Reason.USED, None, encounter_id)
-
-
-# The services a point's stock follows, per point (core.caching): an encounter at a point that
-# follows none of its services (most) then reads nothing. Saving an item drops the answers at
-# once in its process; another server process sees a newly followed service within this time.
-FOLLOWED = "stock-followed"
-FOLLOWED_SECONDS = 30
-
-
-def followed_services(point_id: uuid.UUID) -> frozenset[str]:
-    def read() -> frozenset[str]:
-        items = StockItem.objects.filter(service_point_id=point_id).exclude(service="")
-        return frozenset(items.values_list("service", flat=True))
-
-    return caching.remember(FOLLOWED, (str(point_id),), FOLLOWED_SECONDS, read)
-
-
-def _followed(point: ServicePoint, services: list[str]) -> bool:
-    return not followed_services(point.pk).isdisjoint(services)
-
-
-def _on_encounter(sender: object, encounter: Encounter, corrects: Encounter | None,
-                  **kwargs: object) -> None:  # fmt: skip
-    """Once the encounter is committed, in a short transaction of its own: the stock row of a
-    busy point is then locked for one UPDATE, not for every encounter's whole transaction."""
-    services = [(s.service, s.quantity) for s in encounter._recorded_services]  # type: ignore[attr-defined]
-    point, encounter_id = encounter.service_point, encounter.pk
-    corrects_id = corrects.pk if corrects else None
-
-    def take() -> None:
-        # Most points follow no stock for most services: then no transaction at all.
-        if corrects_id is None and not _followed(point, [service for service, _n in services]):
-            return
-        with transaction.atomic():
-            use_for_encounter(point, services, encounter_id, corrects_id)
-
-    transaction.on_commit(take)
-
-
-def connect_signals() -> None:
-    from routecare.people.signals import encounter_recorded
-
-    encounter_recorded.connect(_on_encounter, dispatch_uid="flows-stock-use")
-    caching.drop_on_change(FOLLOWED, StockItem)
 
 
 def low_stock(points: Iterable[ServicePoint]) -> list[StockItem]:

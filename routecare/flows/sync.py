@@ -10,8 +10,9 @@ once (docs/sync.md):
   another node), the node's numbers are added to that row, and what they added is kept
   (``DailyCountContribution``) so that the node's later corrections add only the difference.
 - A stock movement counted or delivered at the node is an immutable event carrying its
-  change. Stock taken by an encounter does not travel: the server takes it when it applies the
-  encounter (``flows.stock`` follows ``encounter_recorded``), so a node never sends it.
+  change. Stock taken by an encounter does not travel: the server takes it for the encounter
+  it applied (``flows.stock_use``, from the encounter's ``stock_pending``), so a node never
+  sends it, and the mark never comes down to a node.
 
 Nodes pull the stock items of their own point (reference data: the level is the server's,
 which already holds what the node sent).

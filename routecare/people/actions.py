@@ -34,7 +34,7 @@ from routecare.people.models import (
     TravelGroup,
     Vulnerability,
 )
-from routecare.people.signals import consent_withdrawn, encounter_recorded
+from routecare.people.signals import consent_withdrawn, encounter_recorded, stock_follows
 
 MAX_LANGUAGES = 10
 # How far back an encounter may be entered, e.g. from a paper register kept offline.
@@ -307,6 +307,9 @@ def record_encounter(
         raise ValidationError(
             {"corrects": _("That is the withdrawal of an encounter: record a new encounter.")}
         )
+    # Asked before the transaction: the answer is kept in memory (flows.stock_use), and a read
+    # it needs now and then holds no lock.
+    stock_pending = stock_follows(point.pk, [code for code, _n in services], corrects is not None)
 
     with transaction.atomic():
         encounter = Encounter.objects.create(
@@ -318,6 +321,7 @@ def record_encounter(
             triage=triage,
             notes=notes.strip() or None,
             corrects=corrects,
+            stock_pending=stock_pending,
         )
         encounter._recorded_services = EncounterService.objects.bulk_create(  # type: ignore[attr-defined]
             EncounterService(encounter=encounter, service=code, quantity=quantity)
@@ -374,6 +378,8 @@ def void_encounter(
             notes=reason.strip(),
             corrects=encounter,
             voids=True,
+            # What the withdrawn encounter took goes back to the stock.
+            stock_pending=True,
         )
         voiding._recorded_services = []  # type: ignore[attr-defined]
         record_event(
@@ -386,7 +392,7 @@ def void_encounter(
             detail=f"voids {encounter.pk}",
         )
         # What follows a correction follows this one: stock gives back what the encounter
-        # took, rollups recompute the day of the encounter it withdraws.
+        # took (stock_pending), rollups recompute the day of the encounter it withdraws.
         encounter_recorded.send(sender=Encounter, encounter=voiding, corrects=encounter)
     return voiding
 

@@ -119,6 +119,11 @@ class EncounterQuerySet(models.QuerySet["Encounter"]):
     def delete(self) -> NoReturn:
         raise PermissionError("encounters are immutable; record a correction instead")
 
+    def stock_taken(self) -> int:
+        """Clear ``stock_pending`` (``flows.stock_use`` took the stock of these encounters): a mark
+        of work done after the encounter, not a change of what happened."""
+        return super().update(stock_pending=False)
+
 
 class Encounter(models.Model):
     """One visit of a person at a service point. Immutable: corrections are new encounters.
@@ -145,12 +150,25 @@ class Encounter(models.Model):
     )
     # A database default too: bulk loads insert rows with SQL of their own.
     voids = models.BooleanField(default=False, db_default=False)
+    # Set in the encounter's own INSERT when its stock is still to be taken (the point's stock
+    # follows one of its services, or it corrects another): ``flows.stock_use`` takes it later, for
+    # many encounters at once, and clears it in the same transaction. Written with the
+    # encounter, so a crash loses neither; never sent to a node (``people.sync``).
+    stock_pending = models.BooleanField(default=False, db_default=False, editable=False)
 
     objects = EncounterQuerySet.as_manager()
 
     class Meta:
         ordering = ["-occurred_at"]
-        indexes = [models.Index(fields=["service_point", "occurred_at"])]
+        indexes = [
+            models.Index(fields=["service_point", "occurred_at"]),
+            # Only the few encounters waiting: the index stays the size of the backlog.
+            models.Index(
+                fields=["service_point", "recorded_at"],
+                condition=Q(stock_pending=True),
+                name="people_encounter_stock_waiting",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.person_id} at {self.service_point_id} {self.occurred_at:%Y-%m-%d}"

@@ -307,6 +307,9 @@ register(
         parents=_encounter_parents, person_field="person_id",
         children=((EncounterService, "encounter_id"),),
         author=lambda encounter: _username(encounter.recorded_by),
+        # The server's stock of the encounter is the server's to take: a node never takes it.
+        withheld=frozenset({"stock_pending"}),
+        created_field="recorded_at",
     )
 )  # fmt: skip
 register(

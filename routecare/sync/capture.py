@@ -2,8 +2,9 @@
 
 On a node, a save of a synced model writes an ``OutboxChange`` in the same transaction (a
 power cut loses both or neither); changes applied from the server are not sent back. On the
-server, a save bumps the record's version (immutable records keep version 1), so a node's
-change can say which version it started from, and a delete leaves an ``ErasedRecord``.
+server, a save bumps the record's version (immutable records keep version 1, and those with
+a ``created_field`` have no version row at all), so a node's change can say which version it
+started from, and a delete leaves an ``ErasedRecord``.
 """
 
 from __future__ import annotations
@@ -69,7 +70,8 @@ def _saved(
         if not _applying_remote.get():
             add_to_outbox(syncable.label, instance.pk)
     elif created:
-        new_version(syncable.label, instance.pk)
+        if not (syncable.immutable and syncable.created_field):
+            new_version(syncable.label, instance.pk)
     elif not syncable.immutable:
         bump_version(syncable.label, instance.pk)
 

@@ -58,10 +58,16 @@ def _people_records(
         field = "pk" if syncable.person_field == "pk" else f"{syncable.person_field}"
         rows = syncable.model._default_manager.filter(**{f"{field}__in": relevant_ids})
         if since is not None:
-            changed = RecordVersion.objects.filter(
-                label=syncable.label, changed_at__gt=since - OVERLAP
-            ).values("record_id")
-            rows = rows.filter(Q(pk__in=changed) | Q(**{f"{field}__in": newly}))
+            if syncable.immutable and syncable.created_field:
+                # Created once, never changed: new since the last pull is all that can be.
+                changed = Q(**{f"{syncable.created_field}__gt": since - OVERLAP})
+            else:
+                changed = Q(
+                    pk__in=RecordVersion.objects.filter(
+                        label=syncable.label, changed_at__gt=since - OVERLAP
+                    ).values("record_id")
+                )
+            rows = rows.filter(changed | Q(**{f"{field}__in": newly}))
         versions = dict(
             RecordVersion.objects.filter(label=syncable.label)
             .filter(record_id__in=[row.pk for row in rows])
@@ -71,7 +77,7 @@ def _people_records(
             record = {
                 "label": syncable.label,
                 "version": versions.get(row.pk, 1),
-                "row": raw_values(row),
+                "row": raw_values(row, syncable.withheld),
                 "values": syncable.serialize(row),
             }
             if syncable.children:

@@ -50,6 +50,12 @@ class Syncable:
     # person), and child rows that travel inside it (an encounter's services: model, fk).
     person_field: str | None = None
     children: tuple[tuple[type[models.Model], str], ...] = ()
+    # Fields of the row that stay on the server (work it still has to do for the record).
+    withheld: frozenset[str] = frozenset()
+    # For an immutable record, the field saying when it was created on the server: nodes
+    # pull new ones by it, so the server keeps no version row for them (one INSERT less on
+    # the write path of every encounter).
+    created_field: str = ""
 
 
 @dataclass(frozen=True)

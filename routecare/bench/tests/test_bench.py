@@ -69,6 +69,8 @@ def test_single_database_run_reports_every_figure() -> None:
     assert result["queries_per_request"]["bare"] == 0
     assert result["queries_per_request"]["lookup"] > 0
     assert result["sql_share"]["encounter_write"]["statements_per_request"] > 0
+    # The stock waits for the worker: BEGIN, 5 statements, COMMIT (savepoints in the test).
+    assert result["encounter_write_statements"] == 7
     assert result["cpu_calibration_ms"]["before"] > 0
     assert result["card_read_ms"]["p95"] > 0
     assert result["flows"]["daily_counts"] == 100 * 365
@@ -245,6 +247,7 @@ def test_indicator_views_that_disagree_fail_the_targets_and_the_run(
         "encounter_writes_per_s": 500.0,
         "lookup_floor_ratio": 1.0,
         "write_floor_ratio": 1.0,
+        "encounter_write_statements": 8,
     }
     assert meets_targets({**fine, "indicators_agreement": {"disagreements": 0}}) is True
     assert meets_targets({**fine, "indicators_agreement": {"disagreements": 2}}) is False

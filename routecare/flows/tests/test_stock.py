@@ -12,7 +12,7 @@ from django.test import Client
 
 from routecare.audit.models import AuditEvent
 from routecare.conftest import Society, register
-from routecare.flows import stock
+from routecare.flows import stock, stock_use
 from routecare.flows.models import StockItem, StockMovement, TransferRequest
 from routecare.notifications.models import Notification
 from routecare.people import actions as people_actions
@@ -53,7 +53,9 @@ def test_encounters_take_their_services_from_stock_and_warn_when_low(
         )
     item.refresh_from_db()
     assert item.level == 8
-    assert StockMovement.objects.filter(item=item, reason="used").count() == 4
+    # One movement per encounter and item: the correction's is +6 given back, -2 taken.
+    used = StockMovement.objects.filter(item=item, reason="used").order_by("at")
+    assert [movement.change for movement in used] == [-10, -6, 4]
 
 
 def test_a_counted_level_replaces_the_level_and_is_audited(own: Society) -> None:
@@ -221,7 +223,7 @@ def test_a_service_followed_later_is_taken_from_the_next_encounter(
     with django_capture_on_commit_callbacks(execute=True):
         people_actions.record_encounter(own.actor(), person, services=[("water", 3)])
     assert StockItem.objects.get(pk=item.pk).level == 20  # the item followed no service
-    assert stock.followed_services(own.point.pk) == frozenset()  # and that answer is kept
+    assert stock_use.followed_services(own.point.pk) == frozenset()  # and that answer is kept
     # Linking the item to the service (an update, which sends no signal) drops the answer.
     stock.save_item(
         own.actor("coordinator"), own.point, item=item, kind="water", name="Water 1.5 l",

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 from routecare.access import Rule, StaffRequest, staff_view
 from routecare.core import fields
 from routecare.core.http import add_validation_errors, posted
-from routecare.flows import stock
+from routecare.flows import stock, stock_use
 from routecare.flows.models import StockItem, StockKind, TransferRequest
 from routecare.orgs.models import ServicePoint
 from routecare.orgs.taxonomy import Service
@@ -92,7 +92,12 @@ def stock_page(request: StaffRequest) -> HttpResponse:
     return render(
         request,
         "flows/stock.html",
-        {"form": form, "items": stock.items_at(actor, point), "point": point},
+        {
+            "form": form,
+            "items": stock.items_at(actor, point),
+            "point": point,
+            "waiting": stock_use.waiting_at(point),
+        },
     )
 
 
