@@ -250,7 +250,18 @@ def next_change(
     points: Iterable[ServicePoint | PublicPoint], now: dt.datetime
 ) -> dt.datetime | None:
     """The earliest moment what is said of any of the points changes (for cached answers)."""
-    changes = [opening_state(point, now).next_change for point in points]
+    changes = []
+    # Precomputed points with the same hours share one WeeklyHours (entries.hours_from_json):
+    # the clock says the same of those with the same status.
+    shared: dict[tuple[int, str], dt.datetime | None] = {}
+    for point in points:
+        if isinstance(point, ServicePoint):
+            changes.append(opening_state(point, now).next_change)
+            continue
+        key = (id(point.hours), point.status)
+        if key not in shared:
+            shared[key] = opening_state(point, now).next_change
+        changes.append(shared[key])
     return min((change for change in changes if change is not None), default=None)
 
 

@@ -21,7 +21,6 @@ import hashlib
 import logging
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any, NamedTuple
@@ -91,7 +90,9 @@ def _digest(source: str) -> str:
     return hashlib.blake2b(source.encode(), digest_size=16, key=FORMAT.encode()).hexdigest()
 
 
+@lru_cache(maxsize=65536)
 def _uuid(value: Any) -> uuid.UUID:
+    """An id as the database gives it (text on SQLite) as a UUID (each parsed once)."""
     return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
 
 
@@ -217,8 +218,7 @@ def refresh_all() -> tuple[int, int]:
 # --- Route legs -------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Leg:
+class Leg(NamedTuple):
     stop_id: int
     position: int
     point_id: uuid.UUID
@@ -259,6 +259,12 @@ def refresh_legs(route_ids: Iterable[Any]) -> list[int]:
 _TENTH = Decimal("0.1")
 
 
+@lru_cache(maxsize=4096)
+def _hours(value: Any) -> Decimal:
+    """Stored hours with their one decimal, as the ORM reads them (2.0, never 2)."""
+    return Decimal(str(value)).quantize(_TENTH)
+
+
 def _read_legs(
     where: str, params: Sequence[Any], stale: list[int] | None = None
 ) -> dict[uuid.UUID, list[Leg]]:
@@ -275,9 +281,7 @@ def _read_legs(
         previous = (route, coordinates)
         if source != expected:
             changed[stop_id] = expected
-        # The stored hours have one decimal (as the ORM reads them: 2.0, never 2).
-        hours_from_previous = Decimal(str(hours)).quantize(_TENTH)
-        leg = Leg(stop_id, position, _uuid(point), hours_from_previous, km or 0.0)
+        leg = Leg(stop_id, position, _uuid(point), _hours(hours), km or 0.0)
         routes.setdefault(_uuid(route), []).append(leg)
     if changed:
         kilometres = _recompute_legs(changed)

@@ -18,7 +18,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
-from django.utils.html import format_html_join
+from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.gzip import gzip_page
@@ -68,7 +68,17 @@ def _public_url(request: HttpRequest, lang: str, code: str, country: str) -> str
     return request.build_absolute_uri(path + query)
 
 
-SELECTED = mark_safe(" selected")
+def _options(scope: list[PublicPoint], start: str, lang: str) -> str:
+    """The "from" list's options: 500 points along a route are 500 options, written here
+    rather than by a template loop (a quarter of the page's drawing time)."""
+    return mark_safe(  # noqa: S308 - every value is escaped
+        "".join(
+            f'<option value="{escape(point.code)}"{" selected" if point.code == start else ""}>'
+            f"{escape(point.public_text('name', lang))}</option>"
+            for point in scope
+        )
+    )
+
 
 # Public pages are the same for everyone who asks the same address (no sign-in, nothing
 # personal): each is drawn once and served from the cache for selectors.PUBLIC_SECONDS ("open
@@ -231,18 +241,7 @@ def _draw_public_list(request: HttpRequest, lang: str) -> HttpResponse:
             "onward_points": [_point_context(p, lang, now, texts) for p in onward],
             # 500 points along a route are 500 options and codes: written here, not by a
             # template loop (half the page's drawing time).
-            "scope_options": format_html_join(
-                "",
-                '<option value="{}"{}>{}</option>',
-                (
-                    (
-                        p.code,
-                        SELECTED if p.code == filters.start else "",
-                        p.public_text("name", lang),
-                    )
-                    for p in scope
-                ),
-            ),
+            "scope_options": _options(scope, filters.start, lang),
             "keep_points": "".join(
                 f"{point.code} " for point in scope if point.country == filters.country
             ),
