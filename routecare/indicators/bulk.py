@@ -58,6 +58,7 @@ from routecare.indicators.rollups import (
     recompute,
     targets_of,
 )
+from routecare.indicators.seen import forget_societies
 from routecare.orgs.models import NationalSociety, ServicePoint
 from routecare.people.models import Encounter, EncounterService
 
@@ -253,6 +254,8 @@ def rebuild_societies(societies: Iterable[NationalSociety]) -> dict[str, int]:
         old_services = old_services.exclude(_final_rows("day", final))
     old_people.delete()
     old_services.delete()
+    # The people kept for the refresh (``seen``) are rebuilt by it, rollup by rollup.
+    forget_societies(society_ids)
     written = {"people_rows": 0, "service_rows": 0, "counted_targets": 0}
     if connection.vendor == "postgresql":
         # Room to sort millions of rows in memory, for this transaction only.

@@ -105,6 +105,74 @@ class RollupState(models.Model):
         return f"{self.name}: {self.until}"
 
 
+class PeopleSeen(models.Model):
+    """A person seen in a rollup's period and scope ("first seen in period"): their current
+    encounters there, and the cells they were counted in. The refresh reads these for the
+    people of new encounters only, so a month's distinct count costs the same on its 28th day
+    as on its 3rd (``seen.py``).
+
+    Personal data (a pseudonymous person linked to places and periods): read only by the
+    rollup refresh, never shown; deleted with the person (and their contribution taken out
+    of the rollups first, ``seen.forget_person``) and, for periods a retention purge made
+    final, by the purge (``seen.forget_final``)."""
+
+    granularity = models.CharField(max_length=5, choices=Granularity.choices)
+    period_start = models.DateField()
+    scope = models.CharField(max_length=12, choices=Scope.choices)
+    scope_id = models.UUIDField()
+    national_society = models.ForeignKey(
+        NationalSociety, on_delete=models.CASCADE, related_name="+"
+    )
+    person = models.ForeignKey("people.Person", on_delete=models.CASCADE, related_name="+")
+    sex = models.CharField(max_length=12)
+    age_band = models.CharField(max_length=6)
+    population_group = models.CharField(max_length=16)
+    encounters = models.PositiveIntegerField()
+    consultations = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=[
+                    "scope_id", "granularity", "period_start", "scope", "national_society",
+                    "person",
+                ],
+                name="one_seen_person_per_rollup",
+            )
+        ]  # fmt: skip
+        indexes = [models.Index(fields=["person", "period_start"])]
+
+    def __str__(self) -> str:
+        return f"{self.scope} {self.granularity} {self.period_start}"
+
+
+class SeenPeriod(models.Model):
+    """A rollup whose ``PeopleSeen`` rows are complete, with the points it covered then
+    (``members``, a digest): a rollup without one, or whose points changed (a route's stops,
+    a point's kind), is recomputed from its encounters once, then kept up to date from new
+    encounters only."""
+
+    granularity = models.CharField(max_length=5, choices=Granularity.choices)
+    period_start = models.DateField()
+    scope = models.CharField(max_length=12, choices=Scope.choices)
+    scope_id = models.UUIDField()
+    national_society = models.ForeignKey(
+        NationalSociety, on_delete=models.CASCADE, related_name="+"
+    )
+    members = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["scope_id", "granularity", "period_start", "scope", "national_society"],
+                name="one_seen_period_per_rollup",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scope} {self.granularity} {self.period_start}"
+
+
 class TrainingTopic(models.TextChoices):
     FIRST_AID = "first-aid", _("First aid")
     PSYCHOSOCIAL = "psychosocial-support", _("Psychosocial support")

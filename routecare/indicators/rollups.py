@@ -5,6 +5,8 @@ recorded since its last run — a few minutes more, for transactions that commit
 marks their points and days dirty, and recomputes every row those feed: the point's, its
 society's (all points, and humanitarian service points only) and those of each route through
 it, for the day, its week and its month. Nothing is added to the recording of an encounter.
+The distinct people of a week or a month are kept from the new encounters' people only
+(``seen.py``), so a refresh on the 28th of a month costs what one on the 3rd does.
 ``bulk.rebuild_all`` rebuilds everything at once (after bulk loads and imports).
 
 Days are UTC days here (encounters are stored in UTC); daily counts are the day their
@@ -145,9 +147,10 @@ class SeenAtPoints:
     point-day's registrations are the same whichever row (day, week, month; point, society,
     route) its daily count feeds. Before, every target read them again over its whole period."""
 
-    def __init__(self) -> None:
+    def __init__(self, without: Any = None) -> None:
         self.known: Seen = {}
         self.read: set[tuple[Any, dt.date]] = set()
+        self.without = without  # a person being erased: counted as if already gone
 
     def of(self, pairs: set[tuple[Any, dt.date]]) -> Seen:
         missing = pairs - self.read
@@ -157,14 +160,16 @@ class SeenAtPoints:
 
     def _read(self, pairs: set[tuple[Any, dt.date]]) -> None:
         days = [day for _point, day in pairs]
+        encounters = Encounter.objects.filter(
+            NOT_CORRECTED,
+            service_point_id__in={point for point, _day in pairs},
+            occurred_at__gte=_aware(min(days)),
+            occurred_at__lt=_aware(max(days) + dt.timedelta(days=1)),
+        )
+        if self.without is not None:
+            encounters = encounters.exclude(person_id=self.without)
         seen = (
-            Encounter.objects.filter(
-                NOT_CORRECTED,
-                service_point_id__in={point for point, _day in pairs},
-                occurred_at__gte=_aware(min(days)),
-                occurred_at__lt=_aware(max(days) + dt.timedelta(days=1)),
-            )
-            .annotate(day=TruncDate("occurred_at"))
+            encounters.annotate(day=TruncDate("occurred_at"))
             .values_list("service_point_id", "day", "person__sex", "person__age_band")
             .annotate(people=Count("person_id", distinct=True))
         )
@@ -186,20 +191,26 @@ def _counted(target: Target, seen: SeenAtPoints) -> dict[Key, int]:
         return {}
     registered = seen.of({(point_id, day) for point_id, day, *_rest in counts})
     extra: dict[Key, int] = defaultdict(int)
-    group = PopulationGroup.ON_THE_MOVE
     for point_id, day, people, breakdown in counts:
-        known = registered.get((point_id, day), {})
-        if breakdown:
-            for sex, bands in breakdown.items():
-                for band, number in bands.items():
-                    missing = number - known.get((sex, band), 0)
-                    if missing > 0:
-                        extra[(sex, band, group)] += missing
-        else:
-            missing = people - sum(known.values())
-            if missing > 0:
-                extra[(UNKNOWN_SEX, "", group)] += missing
+        add_counted(extra, people, breakdown, registered.get((point_id, day), {}))
     return dict(extra)
+
+
+def add_counted(
+    extra: dict[Key, int], people: int, breakdown: Any, known: dict[tuple[str, str], int]
+) -> None:
+    """Add one point-day's count beyond ``known``, its registered people by sex and band."""
+    group = PopulationGroup.ON_THE_MOVE
+    if breakdown:
+        for sex, bands in breakdown.items():
+            for band, number in bands.items():
+                missing = number - known.get((sex, band), 0)
+                if missing > 0:
+                    extra[(sex, band, group)] += missing
+    else:
+        missing = people - sum(known.values())
+        if missing > 0:
+            extra[(UNKNOWN_SEX, "", group)] += missing
 
 
 def recompute(target: Target, seen: SeenAtPoints | None = None) -> int:
@@ -217,7 +228,16 @@ def recompute(target: Target, seen: SeenAtPoints | None = None) -> int:
         )
         for key in set(registered) | set(counted)
     }
-    existing = PeopleRollup.objects.filter(
+    return write_rows(target, wanted)
+
+
+# A rollup row's figures: registered, counted, encounters, consultations.
+Figures = tuple[int, int, int, int]
+RollupRow = tuple[Any, Key, Figures]  # pk, cells, figures
+
+
+def existing_rows(target: Target) -> list[RollupRow]:
+    rows = PeopleRollup.objects.filter(
         granularity=target.granularity,
         period_start=target.start,
         scope=target.scope,
@@ -227,11 +247,23 @@ def recompute(target: Target, seen: SeenAtPoints | None = None) -> int:
         "pk", "sex", "age_band", "population_group",
         "registered", "counted", "encounters", "consultations",
     )  # fmt: skip
+    return [
+        (pk, (sex, band, group), (registered, counted, encounters, consultations))
+        for pk, sex, band, group, registered, counted, encounters, consultations in rows
+    ]
+
+
+def write_rows(
+    target: Target, wanted: dict[Key, Figures], existing: list[RollupRow] | None = None
+) -> int:
+    """Make the target's rows ``wanted``, writing only the rows whose figures changed; the
+    number of rows it holds. ``existing``: its rows as read already."""
+    if existing is None:
+        existing = existing_rows(target)
     kept: set[Key] = set()
     stale = []
-    for pk, sex, band, group, *figures in existing:
-        key = (sex, band, group)
-        if wanted.get(key) == tuple(figures) and key not in kept:
+    for pk, key, figures in existing:
+        if wanted.get(key) == figures and key not in kept:
             kept.add(key)
         else:
             stale.append(pk)
@@ -258,7 +290,7 @@ def recompute(target: Target, seen: SeenAtPoints | None = None) -> int:
     return len(wanted)
 
 
-def recompute_services(point: ServicePoint, day: dt.date) -> None:
+def recompute_services(point: ServicePoint, day: dt.date, without: Any = None) -> None:
     # The point's encounters of the day first (their index), then their service lines: a
     # join from the service lines makes SQLite scan them all.
     encounters = Encounter.objects.filter(
@@ -266,9 +298,11 @@ def recompute_services(point: ServicePoint, day: dt.date) -> None:
         service_point=point,
         occurred_at__gte=_aware(day),
         occurred_at__lt=_aware(day + dt.timedelta(days=1)),
-    ).values("pk")
+    )
+    if without is not None:
+        encounters = encounters.exclude(person_id=without)
     lines = (
-        EncounterService.objects.filter(encounter_id__in=encounters)
+        EncounterService.objects.filter(encounter_id__in=encounters.values("pk"))
         .values_list("service")
         .annotate(quantity=Sum("quantity"), encounters=Count("encounter_id", distinct=True))
     )
@@ -298,6 +332,13 @@ def final_before() -> dict[Any, dt.date]:
 
 def targets_of(pairs: Iterable[tuple[ServicePoint, dt.date]]) -> set[Target]:
     """Every row a point and day feed, but final ones."""
+    return set().union(*targets_by_pair(pairs).values())
+
+
+def targets_by_pair(
+    pairs: Iterable[tuple[ServicePoint, dt.date]],
+) -> dict[tuple[ServicePoint, dt.date], set[Target]]:
+    """The rows each point and day feed, but final ones."""
     pairs = list(pairs)
     final = final_before()
     routes: dict[Any, set[Any]] = defaultdict(set)
@@ -305,32 +346,38 @@ def targets_of(pairs: Iterable[tuple[ServicePoint, dt.date]]) -> set[Target]:
         service_point_id__in={point.pk for point, _ in pairs}
     ).values_list("route_id", "service_point_id"):
         routes[point_id].add(route_id)
-    targets = set()
+    targets: dict[tuple[ServicePoint, dt.date], set[Target]] = {}
     for point, day in pairs:
+        of_pair = targets.setdefault((point, day), set())
         society = point.national_society_id
         for granularity in Granularity.values:
             start = period_start(day, granularity)
             if society in final and start < final[society]:
                 continue
-            targets.add(Target(granularity, start, Scope.POINT, point.pk, society))
-            targets.add(Target(granularity, start, Scope.SOCIETY, society, society))
+            of_pair.add(Target(granularity, start, Scope.POINT, point.pk, society))
+            of_pair.add(Target(granularity, start, Scope.SOCIETY, society, society))
             if point.kind in HSP_KINDS:
-                targets.add(Target(granularity, start, Scope.SOCIETY_HSP, society, society))
+                of_pair.add(Target(granularity, start, Scope.SOCIETY_HSP, society, society))
             for route_id in routes[point.pk]:
-                targets.add(Target(granularity, start, Scope.ROUTE, route_id, society))
+                of_pair.add(Target(granularity, start, Scope.ROUTE, route_id, society))
     return targets
 
 
 @transaction.atomic
-def rebuild(pairs: Iterable[tuple[ServicePoint, dt.date]]) -> int:
+def rebuild(pairs: Iterable[tuple[ServicePoint, dt.date]], without: Any = None) -> int:
+    """Bring the rows these points and days feed up to date; how many rows they hold. The
+    people of a week or a month are kept from new encounters only (``seen.py``): a refresh
+    late in a month costs what it costs early in it. ``without``: a person being erased,
+    taken out of every row as if already gone."""
+    from routecare.indicators import seen  # it builds on this module
+
     pairs = list(pairs)
     caching.changed_with_transaction(CACHE_KIND)
     final = final_before()
     for point, day in set(pairs):
         if point.national_society_id not in final or day >= final[point.national_society_id]:
-            recompute_services(point, day)
-    seen = SeenAtPoints()
-    return sum(recompute(target, seen) for target in targets_of(pairs))
+            recompute_services(point, day, without)
+    return seen.apply(pairs, without)
 
 
 # Read again on each run: a transaction that began before the last run may commit after it.

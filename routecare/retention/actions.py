@@ -24,7 +24,7 @@ from routecare.audit.actions import record_event, record_system_event
 from routecare.cards.actions import revoke_cards_of_people
 from routecare.cards.models import RevokedSerial
 from routecare.core.periodic import run_locked
-from routecare.indicators import rollups
+from routecare.indicators import rollups, seen
 from routecare.orgs.models import NationalSociety
 from routecare.people import shortcode
 from routecare.people.models import Encounter, Household, Person
@@ -171,6 +171,7 @@ def purge_society(
             if policy.aggregates_final_before is None or policy.aggregates_final_before < final:
                 policy.aggregates_final_before = final
                 policy.save()
+            seen.forget_final(society.pk, final)
             record_system_event(
                 "erase",
                 "person",
@@ -230,6 +231,9 @@ def erase_person(actor: Actor, person: Person, *, typed_code: str) -> Erasure:
         raise ValidationError(_("The code typed is not this person's code. Nothing was erased."))
     with transaction.atomic():
         person = Person.objects.select_for_update().get(pk=person.pk)
+        # Out of the indicator rollups first, so they count as if never seen (those of
+        # periods a purge made final stay as they are).
+        seen.forget_person(person)
         encounters = Encounter.objects.filter(person=person).count()
         referrals = Referral.objects.filter(person=person).count()
         erasure = Erasure(encounters, referrals, _delete_people([person.pk]))
