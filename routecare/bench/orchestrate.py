@@ -49,6 +49,10 @@ TARGETS: dict[str, Any] = {
     # from a plain view, in the same run (bench.floor). On both databases.
     "lookup_floor_ratio_max": 1.5,
     "write_floor_ratio_max": 1.5,
+    # The public directory over a 500-point route, drawn afresh (not from the page cache):
+    # the API's list, and the list page with what is next along the way (bench.directory).
+    "public_api_list_p95_ms_max": 30,
+    "public_page_next_along_p95_ms_max": 60,
 }
 # 100k people and 10 million encounters take many minutes to synthesise the first time; this
 # only stops a hung child from hanging `make`.
@@ -195,6 +199,8 @@ def meets_targets(result: dict[str, Any]) -> bool | None:
             and visit.get("public_first_visit_document_requests") == 1
         )
     )
+    api_list_ms = directory.get("public_api_list_ms", {}).get("p95", 0)
+    next_along_ms = directory.get("public_page_next_along_ms", {}).get("p95", 0)
     forecast_ms = (result.get("flows") or {}).get("network_forecast_ms", {}).get("p95", 0)
     dashboard_ms = (result.get("indicators") or {}).get("regional_dashboard_ms", {}).get("p95", 0)
     # Every role's indicator views agree over the bench's data (bench.agreement).
@@ -218,6 +224,8 @@ def meets_targets(result: dict[str, Any]) -> bool | None:
         and result["person_lookup_ms"]["p95"] < TARGETS["person_lookup_p95_ms_max"]
         and result["encounter_writes_per_s"] >= TARGETS["encounter_writes_per_s_min"]
         and first_load <= TARGETS["public_page_first_load_bytes_max"]
+        and api_list_ms <= TARGETS["public_api_list_p95_ms_max"]
+        and next_along_ms <= TARGETS["public_page_next_along_p95_ms_max"]
         and browser_ok
         and floor_ok
     )

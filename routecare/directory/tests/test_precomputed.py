@@ -281,3 +281,35 @@ def test_deleting_a_point_deletes_its_entry(own: Society) -> None:
     point.delete()
     assert not PublicEntry.objects.filter(service_point_id=point.pk).exists()
     assert NationalSociety.objects.filter(pk=own.society.pk).exists()
+
+
+def test_the_bench_route_is_read_from_entries_and_legs(db: None) -> None:
+    from routecare.bench.directory import ROUTE_POINTS, ensure_long_route
+
+    start = ensure_long_route()
+    assert PublicEntry.objects.count() == ROUTE_POINTS
+    assert RouteLeg.objects.count() == ROUTE_POINTS
+    assert precomputed.refresh_all() == (0, 0)
+    found = selectors.public_next_along(PublicPoint.of(start), service="medicines")
+    assert [n.point.code for n in found] == [f"bench-{n:03d}" for n in (5, 10, 15, 20, 25)]
+
+
+def test_the_bench_fails_its_targets_on_a_slow_directory() -> None:
+    from routecare.bench.orchestrate import TARGETS, meets_targets
+
+    fine = {
+        "person_lookup_ms": {"p95": 10.0},
+        "encounter_writes_per_s": 500.0,
+        "lookup_floor_ratio": 1.0,
+        "write_floor_ratio": 1.0,
+        "encounter_write_statements": 8,
+    }
+    directory = {"public_api_list_ms": {"p95": 12.0}, "public_page_next_along_ms": {"p95": 40.0}}
+    assert meets_targets({**fine, "directory": directory}) is True
+    slow_list = {
+        **directory,
+        "public_api_list_ms": {"p95": TARGETS["public_api_list_p95_ms_max"] + 1},
+    }
+    assert meets_targets({**fine, "directory": slow_list}) is False
+    slow_page = {**directory, "public_page_next_along_ms": {"p95": 61.0}}
+    assert meets_targets({**fine, "directory": slow_page}) is False
