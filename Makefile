@@ -16,7 +16,7 @@ NODE_BIND ?= 0.0.0.0:8443
 NODE_PLAIN_BIND ?= 0.0.0.0:8000
 NODE_TLS_DIR ?= $(or $(ROUTECARE_LOCAL_DIR),.local)/node-tls
 
-.PHONY: audit setup run node chaos test lint typecheck pytest serve worker bench load load-scale-out messages makemessages lock clean
+.PHONY: audit setup run node chaos test lint typecheck pytest serve worker bench bench-scale load load-scale-out messages makemessages lock clean
 
 setup: $(VENV)/.installed routecare/static/vendor/.installed $(MO_FILES)
 
@@ -119,6 +119,15 @@ worker: setup
 bench:
 	@$(MAKE) --no-print-directory setup 1>&2
 	@$(ROUTECARE) bench
+
+# Growth (issue 22, item 6): lookups and writes at 100,000 and 1,000,000 people in one run, and
+# the index check of their statements. PostgreSQL, a database per size (BENCH_SCALE_POSTGRES_URL,
+# default routecare_bench_scale on 127.0.0.1:5432, _100k and _1m appended), built once and kept
+# between runs (the first build takes about an hour). Not part of `make bench`.
+BENCH_SCALE_SIZES ?= 100000,1000000
+bench-scale:
+	@$(MAKE) --no-print-directory setup 1>&2
+	@$(ROUTECARE) bench_scale --scale-sizes $(BENCH_SCALE_SIZES)
 
 # Load test: gunicorn + PostgreSQL (LOAD_DATABASE_URL, default routecare_load on 127.0.0.1:5432,
 # created and seeded if missing, kept between runs) and locust on loopback; one JSON object on
