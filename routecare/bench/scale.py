@@ -47,12 +47,14 @@ from django.test import Client
 from psycopg import sql
 
 from routecare.accounts.actions import create_api_token
+from routecare.bench.indicators import NETWORK as INDICATOR_NETWORK
 from routecare.bench.measure import (
     ENCOUNTER_BODY,
     LOOKUP_URL,
     Phase,
     _LogStream,
     _picker,
+    _refresh_statistics,
     _target,
     _time_interleaved,
     _warm_up,
@@ -62,6 +64,8 @@ from routecare.bench.measure import (
 )
 from routecare.bench.orchestrate import _without_password
 from routecare.bench.stats import ratio, summarise
+from routecare.demo.synth import make_people
+from routecare.people.models import Encounter, Person
 
 Log = Callable[[str], None]
 # A query function: runs one statement with its parameters and returns the first column of its
@@ -156,6 +160,27 @@ def build(people: int, seed: int = 7, log: Log = _quiet) -> dict[str, Any]:
         "demo_seconds": dataset.demo_seconds,
         "synth_seconds": dataset.synth_seconds,
         "analyze_seconds": dataset.analyze_seconds,
+    }
+
+
+def grow(people: int, seed: int = 7, log: Log = _quiet) -> dict[str, Any]:
+    """Top the current database up to ``people`` as ``build`` does, but without migrating and
+    loading the demo again: what ``run_in_place`` does after its first size."""
+    here = Person.objects.exclude(national_society__network__slug=INDICATOR_NETWORK)
+    existing = here.count()
+    missing = max(0, people - existing)
+    started = time.perf_counter()
+    if missing:
+        log(f"adding {missing} synthetic people to the {existing} present")
+        make_people(missing, seed=seed + existing)
+    synth_seconds = round(time.perf_counter() - started, 2)
+    return {
+        "database": database_label(),
+        "people": here.count(),
+        "encounters": Encounter.objects.filter(person__in=here).count(),
+        "people_added": missing,
+        "synth_seconds": synth_seconds,
+        "analyze_seconds": round(_refresh_statistics(), 2),
     }
 
 
@@ -412,10 +437,13 @@ def build_report(options: ScaleOptions, runs: Sequence[SizeRun], mode: str) -> d
 def run_in_place(options: ScaleOptions, log: Log = _quiet) -> dict[str, Any]:
     """Every size in the current database, in this process, growing it between sizes (the
     tests' way: a test database can only grow). Rounds cannot alternate sizes here."""
-    runs = []
+    runs: list[SizeRun] = []
     for people in options.sizes:
         log(f"== {people} people (in place)")
-        built = build(people, seed=options.seed, log=log)
+        if runs:
+            built = grow(people, seed=options.seed, log=log)
+        else:
+            built = build(people, seed=options.seed, log=log)
         rounds = [
             measure_round(
                 _share(options.lookups, options.rounds, n),
