@@ -16,7 +16,7 @@ from routecare.access import Actor, Rule, api_rule
 from routecare.core import fields
 from routecare.core.api_errors import ErrorOut
 from routecare.core.fields import InputSchema
-from routecare.flows import actions, selectors, stock, triggers
+from routecare.flows import actions, selectors, stock, stock_use, triggers
 from routecare.flows.forecast import Forecast, forecast_point
 from routecare.flows.models import (
     Alert,
@@ -374,6 +374,9 @@ class StockItemOut(Schema):
     service: str
     is_low: bool
     updated_at: dt.datetime
+    # Encounters recorded at the point whose stock the levels do not hold yet (the worker
+    # takes it within seconds, flows.stock_use): the same for every item of the point.
+    encounters_waiting: int = 0
 
 
 def _point(actor: Actor) -> ServicePoint:
@@ -386,7 +389,11 @@ def _point(actor: Actor) -> ServicePoint:
 @api_rule(Rule.COORDINATION)
 def list_stock(request: HttpRequest) -> list[StockItem]:
     actor = _actor(request)
-    return stock.items_at(actor, _point(actor))
+    items = stock.items_at(actor, _point(actor))
+    waiting = stock_use.waiting_at(_point(actor)).count if items else 0
+    for item in items:
+        item.encounters_waiting = waiting  # type: ignore[attr-defined]
+    return items
 
 
 @router.post("/flows/stock", response={201: StockItemOut})

@@ -170,6 +170,19 @@ def test_the_stock_page_says_how_far_behind_its_levels_are(
     assert 'data-testid="stock-waiting"' not in client.get("/flows/stock/").content.decode()
 
 
+def test_the_stock_api_says_how_many_encounters_its_levels_do_not_hold_yet(
+    own: Society, worker_tasks: None, api: Callable[..., Client]
+) -> None:
+    item = _water(own)
+    people_actions.record_encounter(own.actor(), register(own), services=[("water", 3)])
+    coordinator = api(own.coordinator, own.point)
+    [listed] = coordinator.get("/api/v1/flows/stock").json()
+    assert (listed["level"], listed["encounters_waiting"]) == (20, 1)
+    stock_use.take_all_waiting()
+    [listed] = coordinator.get("/api/v1/flows/stock").json()
+    assert (listed["id"], listed["level"], listed["encounters_waiting"]) == (str(item.pk), 17, 0)
+
+
 def test_where_tasks_run_in_the_request_the_stock_is_taken_after_the_commit(
     own: Society, django_capture_on_commit_callbacks: Any
 ) -> None:
