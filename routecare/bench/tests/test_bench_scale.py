@@ -17,13 +17,18 @@ from django.core.management.base import CommandError
 from django.db import connection
 from psycopg import sql
 
+from routecare.bench.measure import prepare
 from routecare.bench.scale import (
     SMALL_TABLE_ROWS,
     TARGETS,
     explain_statements,
+    grow_by_copies,
+    measure_round,
     size_label,
     size_url,
 )
+from routecare.people import shortcode
+from routecare.people.models import Consent, Encounter, EncounterService, Person
 
 SERVER = "host=127.0.0.1 port=5432 user=root"
 PROBE = 'SELECT 1 AS "a" FROM "people_consent" WHERE "people_consent"."person_id" {} %s LIMIT 1'
@@ -193,3 +198,33 @@ def test_each_size_has_its_database() -> None:
 def test_bad_sizes_are_refused_with_a_clear_message(sizes: str) -> None:
     with pytest.raises(CommandError, match=r"smallest first|numbers of people"):
         call_command("bench_scale", f"--scale-sizes={sizes}", stdout=StringIO())
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("fast_passwords")
+def test_a_larger_size_grows_by_copies_that_read_and_look_up_as_people() -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("copies are made in PostgreSQL: this test runs in the PostgreSQL pass")
+    prepare(30, seed=5)
+    before = {
+        model: model.objects.count() for model in (Person, Encounter, EncounterService, Consent)
+    }
+    known = set(Person.objects.values_list("pk", flat=True))
+
+    grow_by_copies(25)
+
+    copies = Person.objects.exclude(pk__in=known)
+    assert copies.count() == 25
+    assert Person.objects.count() == before[Person] + 25
+    assert Encounter.objects.count() > before[Encounter]
+    assert EncounterService.objects.count() > before[EncounterService]
+    assert Consent.objects.filter(person__in=copies).count() >= 25
+    codes = list(copies.values_list("short_code", flat=True))
+    assert len(set(codes)) == 25
+    assert all(shortcode.is_valid(shortcode.normalise(code) or "") for code in codes)
+    copy = copies.filter(vulnerabilities__isnull=False).first()
+    assert copy is not None
+    assert isinstance(copy.vulnerabilities, list)  # the ciphertext decrypts in its new row
+    # Looked up and written to through the API as any person (bench.measure's requests).
+    report = measure_round(lookups=3, writes=3, warmup=0, seed=2)
+    assert len(report["durations_ms"]["lookup"]) == 3
