@@ -9,8 +9,9 @@ source: a point, its society, a route or a stop saved or deleted through the ORM
 admin, imports, the demo loader, the sync's rows; ``apps.py`` connects the signals).
 
 Paths that send no signal (a queryset ``update()``, ``bulk_create``, raw SQL) are caught when
-read: every read of entries or legs reads their source columns too and compares each entry's
-digest of them (and each leg's source), and recomputes, stores and uses what differs. So a
+read: every read of entries or legs reads what they were computed from too (the source columns
+as text; on PostgreSQL the rows' versions, xmin, which every write changes) and compares each
+entry's digest of it (and each leg's source), and recomputes, stores and uses what differs. So a
 public answer never shows a point other than it is in the database; the ``refresh_directory``
 command recomputes everything at once (after a restore, say).
 """
@@ -71,11 +72,17 @@ def _text(alias: str, column: str) -> str:
 def _entries_sql(where: str, columns: Sequence[str]) -> str:
     """Each point's id, country, name and status, the ``columns`` (of the entry, ``e``), the
     point's source columns as one text and the entry's digest of it."""
-    # NULL (a date not given) reads as a word no text column holds alone.
-    source = " || '|' || ".join(
-        [f"COALESCE({_text('p', column)}, '~')" for column in _POINT_COLUMNS]
-        + [f"COALESCE({_text('s', column)}, '~')" for column in _SOCIETY_COLUMNS]
-    )
+    if connection.vendor == "postgresql":
+        # Every write of a row, however made, gives it a new xmin (the writing transaction):
+        # the point's and society's say whether the entry's source changed, without reading
+        # and printing their JSON columns (most of the query's time).
+        source = "CAST(p.xmin AS TEXT) || '|' || CAST(s.xmin AS TEXT)"
+    else:
+        # NULL (a date not given) reads as a word no text column holds alone.
+        source = " || '|' || ".join(
+            [f"COALESCE({_text('p', column)}, '~')" for column in _POINT_COLUMNS]
+            + [f"COALESCE({_text('s', column)}, '~')" for column in _SOCIETY_COLUMNS]
+        )
     kept = "".join(f", {column}" for column in columns)
     # Names and conditions are this module's own; values travel as parameters.
     return (
@@ -227,10 +234,18 @@ class Leg(NamedTuple):
 
 
 def _legs_sql(where: str) -> str:
+    """Each stop's id, route, position, point and hours, what its leg depends on of the stop
+    and of its point (their xmin on PostgreSQL, as for entries; else the hours and the
+    coordinates), the leg's source and kilometres."""
+    if connection.vendor == "postgresql":
+        hours = "st.hours_from_previous"
+        stop, point = "CAST(st.xmin AS TEXT)", "CAST(p.xmin AS TEXT)"
+    else:
+        hours = stop = _text("st", "hours_from_previous")
+        point = f"{_text('p', 'latitude')} || ',' || {_text('p', 'longitude')}"
     return (
         "SELECT st.id, st.route_id, st.position, st.service_point_id,"  # noqa: S608
-        f" {_text('st', 'hours_from_previous')}, {_text('p', 'latitude')},"
-        f" {_text('p', 'longitude')}, l.source, l.km_from_previous"
+        f" {hours}, {stop}, {point}, l.source, l.km_from_previous"
         f" FROM {_table(RouteStop)} st JOIN {_table(ServicePoint)} p"
         " ON p.id = st.service_point_id"
         f" LEFT JOIN {_table(RouteLeg)} l ON l.route_stop_id = st.id WHERE {where}"
@@ -273,12 +288,11 @@ def _read_legs(
         rows = cursor.fetchall()
     routes: dict[uuid.UUID, list[Leg]] = {}
     changed: dict[int, str] = {}
-    previous: tuple[Any, str] | None = None  # (route, coordinates) of the stop before
-    for stop_id, route, position, point, hours, lat, lon, source, km in rows:
-        coordinates = f"{lat},{lon}"
+    previous: tuple[Any, str] | None = None  # (route, point source) of the stop before
+    for stop_id, route, position, point, hours, stop, point_source, source, km in rows:
         before = previous[1] if previous is not None and previous[0] == route else ""
-        expected = f"{hours}|{before}>{coordinates}"
-        previous = (route, coordinates)
+        expected = f"{stop}|{before}>{point_source}"
+        previous = (route, point_source)
         if source != expected:
             changed[stop_id] = expected
         leg = Leg(stop_id, position, _uuid(point), _hours(hours), km or 0.0)
