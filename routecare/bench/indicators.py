@@ -15,7 +15,10 @@ vulnerabilities are one encrypted empty list, encrypted once.
 
 from __future__ import annotations
 
+import datetime as dt
+import random
 import time
+import uuid
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -23,11 +26,12 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.test import Client
+from django.utils import timezone
 
 from routecare.accounts.actions import create_api_token
 from routecare.bench.stats import summarise
-from routecare.indicators import bulk
-from routecare.indicators.models import PeopleRollup
+from routecare.indicators import bulk, rollups
+from routecare.indicators.models import PeopleRollup, PeopleSeen, SeenPeriod, ServiceRollup
 from routecare.orgs.models import (
     Membership,
     NationalSociety,
@@ -37,7 +41,7 @@ from routecare.orgs.models import (
     RouteStop,
     ServicePoint,
 )
-from routecare.people.models import Encounter, Person
+from routecare.people.models import Encounter, EncounterService, Person
 
 Log = Callable[[str], None]
 
@@ -349,4 +353,205 @@ def measure_indicators(encounters: int, repeats: int = 10, log: Log = print) -> 
         },
         # Every synthetic person is seen in 2025, once per society: the dashboard must say so.
         "people_supported": figures.get("people-supported"),
+    }
+
+
+# The month rollup refresh on day 3 and day 28 of a synthetic month, with the same new
+# encounters: a refresh that costs what its new encounters cost, not what the month holds.
+REFRESH_NETWORK = "bench-rollups"
+REFRESH_COUNTRY = "XT"  # not a real country
+REFRESH_MONTH = dt.date(2025, 5, 1)  # day 3 and day 28 start no week
+REFRESH_DAYS = (3, 28)
+REFRESH_POOL = 6000  # people who come and come back over the month
+REFRESH_PER_DAY = 1500  # encounters a day, over 12 points
+REFRESH_REPEATS = 5
+REFRESH_RATIO_MAX = 1.2
+
+
+class UndoError(Exception):
+    """Raised to roll a measured refresh back."""
+
+
+@transaction.atomic
+def _refresh_places() -> tuple[NationalSociety, list[ServicePoint]]:
+    network, _ = Network.objects.get_or_create(
+        slug=REFRESH_NETWORK, defaults={"name": "Bench rollups"}
+    )
+    society, _ = NationalSociety.objects.get_or_create(
+        country_code=REFRESH_COUNTRY,
+        defaults={"name": f"Bench {REFRESH_COUNTRY} Red Cross", "network": network},
+    )
+    kinds = [ServicePoint.Kind.FIXED_HSP] * 8 + [ServicePoint.Kind.MOBILE_HSP] * 2
+    kinds += [ServicePoint.Kind.BRANCH, ServicePoint.Kind.PARTNER]
+    points = [
+        ServicePoint.objects.get_or_create(
+            code=f"rollups-{k}",
+            defaults={
+                "national_society": society,
+                "name": f"Rollups point {k}",
+                "kind": kinds[k],
+                "latitude": Decimal(9),
+                "longitude": Decimal(-79) + Decimal(k) / 4,
+            },
+        )[0]
+        for k in range(POINTS_PER_SOCIETY)
+    ]
+    route, created = Route.objects.get_or_create(
+        slug="bench-rollups", defaults={"name": "Bench rollups", "network": network}
+    )
+    if created:
+        RouteStop.objects.bulk_create(
+            RouteStop(route=route, position=n, service_point=point, hours_from_previous=2)
+            for n, point in enumerate(points[:6])
+        )
+    return society, points
+
+
+def _wipe_refresh(society: NationalSociety) -> None:
+    values = [_db_uuid(society.pk)]
+    people = "SELECT id FROM people_person WHERE national_society_id = %s"
+    with transaction.atomic():
+        PeopleSeen.objects.filter(national_society=society).delete()
+        SeenPeriod.objects.filter(national_society=society).delete()
+        PeopleRollup.objects.filter(national_society=society).delete()
+        ServiceRollup.objects.filter(national_society=society).delete()
+        _execute(
+            "DELETE FROM people_encounterservice WHERE encounter_id IN "  # noqa: S608
+            f"(SELECT id FROM people_encounter WHERE person_id IN ({people}))",
+            values,
+        )
+        _execute(f"DELETE FROM people_encounter WHERE person_id IN ({people})", values)  # noqa: S608
+        _execute(f"DELETE FROM people_person WHERE id IN ({people})", values)  # noqa: S608
+
+
+def _refresh_people(
+    society: NationalSociety, points: list[ServicePoint], pool: int
+) -> list[uuid.UUID]:
+    rng = random.Random(11)
+    empty: list[str] = []
+    people = [
+        Person(
+            national_society=society,
+            short_code=f"R{n}",
+            sex=rng.choice(["female", "male", "undisclosed"]),
+            age_band=rng.choice(["0-4", "5-11", "12-17", "18-59", "60+"]),
+            population_group=rng.choice(["on-the-move", "returnee", "host-community"]),
+            vulnerabilities=empty,
+            registered_at_point=points[n % len(points)],
+            created_at=_aware_day(REFRESH_MONTH),
+        )
+        for n in range(pool)
+    ]
+    Person.objects.bulk_create(people, batch_size=1000)
+    return [person.pk for person in people]
+
+
+def _aware_day(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(), dt.UTC)
+
+
+def _day_of_encounters(
+    day: dt.date,
+    people: list[uuid.UUID],
+    points: list[ServicePoint],
+    recorded: dt.datetime | None,
+    per_day: int,
+) -> None:
+    """A day's encounters, the same for a given day: people drawn from the pool (many come
+    back), a third with primary health care. ``recorded``: when (the day itself if None)."""
+    rng = random.Random(day.toordinal())
+    encounters = []
+    for n in range(per_day):
+        moment = _aware_day(day) + dt.timedelta(seconds=rng.randrange(86400))
+        encounters.append(
+            Encounter(
+                person_id=rng.choice(people),
+                service_point=points[n % len(points)],
+                occurred_at=moment,
+                recorded_at=recorded or moment,
+            )
+        )
+    Encounter.objects.bulk_create(encounters, batch_size=1000)
+    EncounterService.objects.bulk_create(
+        (
+            EncounterService(
+                encounter=encounter,
+                service="health-primary" if n % 3 == 0 else "water",
+                quantity=1,
+            )
+            for n, encounter in enumerate(encounters)
+        ),
+        batch_size=1000,
+    )
+
+
+def _refresh_once(
+    day: dt.date, people: list[uuid.UUID], points: list[ServicePoint], per_day: int
+) -> tuple[float, float]:
+    """Record the day's encounters and time the refresh that counts them, then undo both:
+    its time and this process's CPU time (all of it on SQLite; PostgreSQL's server works
+    in a process of its own), in milliseconds."""
+    elapsed = cpu = 0.0
+    try:
+        with transaction.atomic():
+            recorded = timezone.now()
+            _day_of_encounters(day, people, points, recorded, per_day)
+            began, began_cpu = time.perf_counter(), time.process_time()
+            rollups.refresh_since(recorded - dt.timedelta(seconds=1))
+            elapsed = (time.perf_counter() - began) * 1000
+            cpu = (time.process_time() - began_cpu) * 1000
+            raise UndoError
+    except UndoError:
+        pass
+    return elapsed, cpu
+
+
+def measure_rollup_refresh(
+    log: Log = print,
+    per_day: int = REFRESH_PER_DAY,
+    pool: int = REFRESH_POOL,
+    repeats: int = REFRESH_REPEATS,
+) -> dict[str, Any]:
+    """The refresh of a day's encounters on day 3 and day 28 of a synthetic month (the month
+    before held as many encounters each day, refreshed day by day), the median of
+    ``repeats`` each; every encounter is removed again after."""
+    society, points = _refresh_places()
+    _wipe_refresh(society)
+    people = _refresh_people(society, points, pool)
+    # What is waiting from the rest of the run is refreshed first, outside the timing.
+    while rollups.refresh_since(timezone.now()) != "nothing to refresh":
+        pass
+    figures: dict[str, Any] = {}
+    loaded = 0
+    for day_number in REFRESH_DAYS:
+        day = REFRESH_MONTH.replace(day=day_number)
+        for earlier in range(loaded + 1, day_number):
+            _day_of_encounters(REFRESH_MONTH.replace(day=earlier), people, points, None, per_day)
+            rollups.rebuild((point, REFRESH_MONTH.replace(day=earlier)) for point in points)
+        loaded = day_number - 1
+        log(f"indicators: refresh of {per_day:,} encounters on day {day_number}")
+        _refresh_once(day, people, points, per_day)  # warm-up
+        runs = [_refresh_once(day, people, points, per_day) for _ in range(repeats)]
+        times, cpu = sorted(run[0] for run in runs), sorted(run[1] for run in runs)
+        figures[f"rollup_refresh_day{day_number}_ms"] = round(times[len(times) // 2], 1)
+        figures[f"rollup_refresh_day{day_number}_cpu_ms"] = round(cpu[len(cpu) // 2], 1)
+        figures[f"rollup_refresh_day{day_number}_runs_ms"] = [round(t, 1) for t in times]
+    _wipe_refresh(society)
+    first, last = (figures[f"rollup_refresh_day{n}_ms"] for n in REFRESH_DAYS)
+    first_cpu, last_cpu = (figures[f"rollup_refresh_day{n}_cpu_ms"] for n in REFRESH_DAYS)
+    ratio = round(last / first, 2) if first else None
+    return {
+        "rollup_refresh": {
+            "encounters_per_day": per_day,
+            "people": pool,
+            "points": len(points),
+            **figures,
+            # This process's CPU only: the whole refresh on SQLite, not the server's share
+            # on PostgreSQL. Steadier than the time on a shared machine.
+            "cpu_day28_over_day3": round(last_cpu / first_cpu, 2) if first_cpu else None,
+        },
+        # The medians of the refresh's time (the target's figure).
+        "rollup_refresh_day28_over_day3": ratio,
+        "rollup_refresh_ratio_max": REFRESH_RATIO_MAX,
+        "rollup_refresh_meets_target": ratio is not None and ratio <= REFRESH_RATIO_MAX,
     }

@@ -40,7 +40,7 @@ from routecare.bench.flows import DAYS as FLOW_DAYS
 from routecare.bench.flows import POINTS as FLOW_POINTS
 from routecare.bench.flows import measure_forecasts
 from routecare.bench.indicators import NETWORK as INDICATOR_NETWORK
-from routecare.bench.indicators import measure_indicators
+from routecare.bench.indicators import measure_indicators, measure_rollup_refresh
 from routecare.bench.stats import ratio, summarise
 from routecare.bench.suppression import measure_cold_dashboards
 from routecare.bench.urls import BARE_PATH, FLOOR_LOOKUP_PATH, FLOOR_WRITE_PREFIX
@@ -416,6 +416,7 @@ def measure(
     log(f"indicators: the regional dashboard over {indicator_encounters:,} encounters")
     indicators = measure_indicators(indicator_encounters, log=log)
     indicators |= measure_cold_dashboards(log=log)
+    indicators |= measure_rollup_refresh(log=log)
     log("indicators: every role's page, chart, API and exports agree")
     agreement = check_indicator_agreement(log)
     single_client_writes_per_s = round(writes * 1000 / sum(durations["write"]), 1)

@@ -120,17 +120,16 @@ def _current_encounters(target: Target) -> QuerySet[Encounter]:
 Key = tuple[str, str, str]  # sex, age band, population group
 
 
-def _registered(target: Target) -> dict[Key, dict[str, int]]:
-    rows = (
-        _current_encounters(target)
-        .values_list("person__sex", "person__age_band", "person__population_group")
-        .annotate(
-            people=Count("person_id", distinct=True),
-            encounters=Count("id", distinct=True),
-            consultations=Count(
-                "id", distinct=True, filter=Q(services__service__in=HEALTH_SERVICES)
-            ),
-        )
+def _registered(target: Target, without: Any = None) -> dict[Key, dict[str, int]]:
+    encounters = _current_encounters(target)
+    if without is not None:
+        encounters = encounters.exclude(person_id=without)
+    rows = encounters.values_list(
+        "person__sex", "person__age_band", "person__population_group"
+    ).annotate(
+        people=Count("person_id", distinct=True),
+        encounters=Count("id", distinct=True),
+        consultations=Count("id", distinct=True, filter=Q(services__service__in=HEALTH_SERVICES)),
     )
     return {
         (sex, band, group): {"registered": people, "encounters": n, "consultations": health}
@@ -213,12 +212,12 @@ def add_counted(
             extra[(UNKNOWN_SEX, "", group)] += missing
 
 
-def recompute(target: Target, seen: SeenAtPoints | None = None) -> int:
+def recompute(target: Target, seen: SeenAtPoints | None = None, without: Any = None) -> int:
     """Bring the target's rows up to date; the number of rows it holds. Only rows whose
     figures changed are written (most of a month's rows do not change in 30 seconds).
-    ``seen``: shared by the targets of one rebuild."""
-    registered = _registered(target)
-    counted = _counted(target, seen or SeenAtPoints())
+    ``seen``: shared by the targets of one rebuild. ``without``: a person being erased."""
+    registered = _registered(target, without)
+    counted = _counted(target, seen or SeenAtPoints(without))
     wanted = {
         key: (
             registered.get(key, {}).get("registered", 0),

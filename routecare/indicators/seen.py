@@ -63,6 +63,7 @@ from routecare.indicators.rollups import (
     _counted,
     _current_encounters,
     add_counted,
+    recompute,
     targets_by_pair,
     write_rows,
 )
@@ -193,26 +194,46 @@ def _by_person(encounters: Any, *first: str) -> Any:
 
 
 def _seen_rows(targets: set[Target], persons: Iterable[Any]) -> dict[tuple[Target, Any], Row]:
-    """The ``PeopleSeen`` rows of these people in these rollups."""
+    """The ``PeopleSeen`` rows of these people in these rollups (weeks and months). In SQL of
+    its own, matched on the values as stored: thousands of rows a refresh, whose conversion
+    back to ids and dates took most of its time."""
     found: dict[tuple[Target, Any], Row] = {}
     if not targets:
         return found
-    starts = {t.start for t in targets}
-    scope_ids = {t.scope_id for t in targets}
-    for chunk in _chunks(persons):
-        rows = PeopleSeen.objects.filter(
-            person_id__in=chunk, period_start__in=starts, scope_id__in=scope_ids
-        ).values_list(
-            "pk", "granularity", "period_start", "scope", "scope_id", "national_society_id",
-            "person_id", "sex", "age_band", "population_group", "encounters", "consultations",
-        )  # fmt: skip
-        for row in rows:
-            pk, granularity, start, scope, scope_id, society, person = row[:7]
-            target = Target(granularity, start, scope, scope_id, society)
-            if target in targets:
-                sex, band, group, n, health = row[7:]
-                found[(target, person)] = (pk, Visits((sex, band, group), n, health))
+    stored = {_comparable(_stored(target)): target for target in targets}
+    people = {_field("person").get_db_prep_save(person, connection): person for person in persons}
+    starts = list({_stored(target)[1] for target in targets})
+    granularities = list({target.granularity for target in targets})
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(_field(name).column or "") for name in ("id", *SEEN_COLUMNS))
+    for chunk in _chunks(people):
+        statement = (
+            f"SELECT {columns} FROM {quote(PeopleSeen._meta.db_table)} "  # noqa: S608
+            f"WHERE {quote('person_id')} IN ({', '.join(['%s'] * len(chunk))}) "
+            f"AND {quote('period_start')} IN ({', '.join(['%s'] * len(starts))}) "
+            f"AND {quote('granularity')} IN ({', '.join(['%s'] * len(granularities))})"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(statement, [*chunk, *starts, *granularities])
+            for pk, *key, person, sex, band, group, n, health in cursor.fetchall():
+                target = stored.get(_comparable(key))
+                if target is not None:
+                    visits = Visits((sex, band, group), n, health)
+                    found[(target, people[person])] = (pk, visits)
     return found
+
+
+def _comparable(key: Iterable[Any]) -> tuple[Any, ...]:
+    """Dates as text: SQLite's driver gives dates back as dates, written as text."""
+    return tuple(value.isoformat() if isinstance(value, dt.date) else value for value in key)
+
+
+def _stored(target: Target) -> tuple[Any, ...]:
+    """A rollup's five columns as the database stores them (and returns them)."""
+    return tuple(
+        _field(name).get_db_prep_save(value, connection)
+        for name, value in zip(SEEN_COLUMNS[:5], _target_fields(target).values(), strict=True)
+    )
 
 
 def _day_rows(targets: set[Target]) -> dict[Target, dict[Any, Row]]:
@@ -255,27 +276,27 @@ def _rollup_rows(targets: set[Target]) -> dict[Target, list[RollupRow]]:
 
 
 def _write_seen(rows: dict[tuple[Target, Any], Row]) -> None:
-    """Write what changed: a changed row is deleted and written again (two statements for
-    all of them, where updates would be one each), in SQL of its own: thousands of rows a
-    refresh, which model instances made several times slower."""
-    gone = [pk for pk, _now in rows.values() if pk is not None]
+    """Write what changed: rows of people no longer there deleted, the others written over
+    (an upsert on the rollup and person), in SQL of its own: thousands of rows a refresh,
+    which model instances made several times slower."""
+    gone = [pk for pk, now in rows.values() if pk is not None and now is None]
     for chunk in _chunks(gone):
         PeopleSeen.objects.filter(pk__in=chunk).delete()
-    fields = [_field(name) for name in SEEN_COLUMNS]
-    prepared: dict[Target, list[Any]] = {}
+    stored: dict[Target, tuple[Any, ...]] = {}
+    people: dict[Any, Any] = {}
+    person = _field("person")
     values = []
-    for (target, person), (_pk, now) in rows.items():
+    for (target, person_id), (_pk, now) in rows.items():
         if now is None:
             continue
-        if target not in prepared:
-            prepared[target] = [
-                field.get_db_prep_save(value, connection)
-                for field, value in zip(fields[:5], _target_fields(target).values(), strict=True)
-            ]
+        if target not in stored:
+            stored[target] = _stored(target)
+        if person_id not in people:
+            people[person_id] = person.get_db_prep_save(person_id, connection)
         values.append(
             (
-                *prepared[target],
-                fields[5].get_db_prep_save(person, connection),
+                *stored[target],
+                people[person_id],
                 *now.cells,
                 now.encounters,
                 now.consultations,
@@ -284,9 +305,14 @@ def _write_seen(rows: dict[tuple[Target, Any], Row]) -> None:
     if not values:
         return
     quote = connection.ops.quote_name
-    names = ", ".join(quote(str(field.column)) for field in fields)
-    marks = ", ".join(["%s"] * len(fields))
-    statement = f"INSERT INTO {quote(PeopleSeen._meta.db_table)} ({names}) VALUES ({marks})"  # noqa: S608
+    names = [quote(_field(name).column or "") for name in SEEN_COLUMNS]
+    marks = ", ".join(["%s"] * len(names))
+    updated = ", ".join(f"{name} = excluded.{name}" for name in names[6:])
+    statement = (
+        f"INSERT INTO {quote(PeopleSeen._meta.db_table)} ({', '.join(names)}) "  # noqa: S608
+        f"VALUES ({marks}) ON CONFLICT ({names[3]}, {names[0]}, {names[1]}, {names[2]}, "
+        f"{names[4]}, {names[5]}) DO UPDATE SET {updated}"
+    )
     with connection.cursor() as cursor:
         cursor.executemany(statement, values)
 
@@ -402,8 +428,10 @@ def apply(pairs: Iterable[Pair], without: Any = None) -> int:
     held += moved
     seen_at_points = SeenAtPoints(without)
     for target in (everything - days - higher) | broken:
-        keep = target.granularity != Granularity.DAY
-        held += _recompute(target, digests[target], without, seen_at_points, keep=keep)
+        if target.granularity == Granularity.DAY:
+            held += recompute(target, seen_at_points, without)
+        else:
+            held += _recompute(target, digests[target], without, seen_at_points)
     return held
 
 
@@ -476,12 +504,9 @@ def _add(cell: list[int], registered: int, encounters: int, consultations: int) 
     cell[3] += consultations
 
 
-def _recompute(
-    target: Target, digest: str, without: Any, seen_at_points: SeenAtPoints, *, keep: bool
-) -> int:
-    """Recompute a rollup from its encounters; with ``keep``, keep its people and mark it
-    complete, with the people of its point-days not marked yet (a complete rollup's
-    point-days are)."""
+def _recompute(target: Target, digest: str, without: Any, seen_at_points: SeenAtPoints) -> int:
+    """Recompute a rollup from its encounters, keep its people and mark it complete, with
+    the people of its point-days not marked yet (a complete rollup's point-days are)."""
     encounters = _current_encounters(target)
     if without is not None:
         encounters = encounters.exclude(person_id=without)
@@ -503,8 +528,6 @@ def _recompute(
     for key, number in _counted(target, seen_at_points).items():
         figures[key][1] += number
     held = write_rows(target, {key: (f[0], f[1], f[2], f[3]) for key, f in figures.items()})
-    if not keep:
-        return held
     PeopleSeen.objects.filter(**_target_fields(target)).delete()
     _write_seen(
         {
