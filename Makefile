@@ -123,7 +123,8 @@ bench:
 # Growth (issue 22, item 6): lookups and writes at 100,000 and 1,000,000 people in one run, and
 # the index check of their statements. PostgreSQL, a database per size (BENCH_SCALE_POSTGRES_URL,
 # default routecare_bench_scale on 127.0.0.1:5432, _100k and _1m appended), built once and kept
-# between runs (the first build takes about an hour). Not part of `make bench`.
+# between runs: the first build took 30 minutes on the loaded 2-core machine, later runs about 10
+# (docs/benchmarks.md, "Growth"). Not part of `make bench`.
 BENCH_SCALE_SIZES ?= 100000,1000000
 bench-scale:
 	@$(MAKE) --no-print-directory setup 1>&2

@@ -2,12 +2,14 @@
 1,000,000 people in the same run, and whether the statements behind them use indexes.
 
 ``make bench-scale`` (``routecare bench_scale``) keeps one PostgreSQL database per size
-(``<base>_100k``, ``<base>_1m``), built once and reused (``--fresh`` rebuilds). A larger size's
-database starts as a copy of the next smaller one (``CREATE DATABASE … TEMPLATE``: a file copy,
-seconds) and is topped up with the people missing, so 1,000,000 people cost 900,000 syntheses,
-and both databases stay as they are between runs. One database grown from 100k to 1M between
-the two measurements would save the copy, but then the next run could not measure at 100k
-again without building it anew.
+(``<base>_100k``, ``<base>_1m``), built once and reused (``--fresh`` rebuilds). The smallest
+size is synthesised as ``make bench`` synthesises its people (``demo.synth.make_people``). A
+larger size's database starts as a copy of the next smaller one (``CREATE DATABASE …
+TEMPLATE``: a file copy) and is topped up with copies of its people made in PostgreSQL
+(``grow_by_copies``: new ids and short codes, the same spread of societies, visits and
+services), and both databases stay as they are between runs. One database grown from 100k to
+1M between the two measurements would save the copy, but then the next run could not measure
+at 100k again without building it anew.
 
 Each step runs in a process of its own whose ``DATABASE_URL`` points at that size's database,
 as ``make bench`` does (``bench.orchestrate``): first a build per size (migrate, demo, top up,
