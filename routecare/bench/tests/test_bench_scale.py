@@ -17,7 +17,6 @@ from django.core.management.base import CommandError
 from django.db import connection
 from psycopg import sql
 
-from routecare.bench.measure import prepare
 from routecare.bench.scale import (
     SMALL_TABLE_ROWS,
     TARGETS,
@@ -134,7 +133,7 @@ def test_the_index_check_counts_a_scan_the_planner_chooses_over_a_large_table(
 
 @pytest.mark.django_db
 @pytest.mark.usefixtures("fast_passwords")
-def test_the_growth_run_reports_every_figure_and_its_targets() -> None:
+def test_the_growth_run_reports_every_figure_and_its_targets_and_grows_by_copies() -> None:
     if connection.vendor != "postgresql":
         # `make test` runs its PostgreSQL pass too (CI requires it): this test runs there.
         pytest.skip("the growth run is PostgreSQL's: it runs in the PostgreSQL pass")
@@ -186,26 +185,7 @@ def test_the_growth_run_reports_every_figure_and_its_targets() -> None:
     assert report["write_growth_ratio"] > 0
     assert report["seq_scans"] == []
 
-
-def test_each_size_has_its_database() -> None:
-    assert [size_label(n) for n in (100_000, 1_000_000, 2000, 2500)] == ["100k", "1m", "2k", "2500"]
-    base = "postgres://root@127.0.0.1:5432/routecare_bench_scale"
-    assert size_url(base, 100_000) == base + "_100k"
-    assert size_url(base + "?sslmode=require", 1_000_000) == base + "_1m?sslmode=require"
-
-
-@pytest.mark.parametrize("sizes", ["100000", "1000000,100000", "0,10", "ten,20", "5,5"])
-def test_bad_sizes_are_refused_with_a_clear_message(sizes: str) -> None:
-    with pytest.raises(CommandError, match=r"smallest first|numbers of people"):
-        call_command("bench_scale", f"--scale-sizes={sizes}", stdout=StringIO())
-
-
-@pytest.mark.django_db
-@pytest.mark.usefixtures("fast_passwords")
-def test_a_larger_size_grows_by_copies_that_read_and_look_up_as_people() -> None:
-    if connection.vendor != "postgresql":
-        pytest.skip("copies are made in PostgreSQL: this test runs in the PostgreSQL pass")
-    prepare(30, seed=5)
+    # A larger size's database grows by copies of its people (the demo is loaded once here).
     before = {
         model: model.objects.count() for model in (Person, Encounter, EncounterService, Consent)
     }
@@ -226,5 +206,18 @@ def test_a_larger_size_grows_by_copies_that_read_and_look_up_as_people() -> None
     assert copy is not None
     assert isinstance(copy.vulnerabilities, list)  # the ciphertext decrypts in its new row
     # Looked up and written to through the API as any person (bench.measure's requests).
-    report = measure_round(lookups=3, writes=3, warmup=0, seed=2)
-    assert len(report["durations_ms"]["lookup"]) == 3
+    copied = measure_round(lookups=3, writes=3, warmup=0, seed=2)
+    assert len(copied["durations_ms"]["lookup"]) == 3
+
+
+def test_each_size_has_its_database() -> None:
+    assert [size_label(n) for n in (100_000, 1_000_000, 2000, 2500)] == ["100k", "1m", "2k", "2500"]
+    base = "postgres://root@127.0.0.1:5432/routecare_bench_scale"
+    assert size_url(base, 100_000) == base + "_100k"
+    assert size_url(base + "?sslmode=require", 1_000_000) == base + "_1m?sslmode=require"
+
+
+@pytest.mark.parametrize("sizes", ["100000", "1000000,100000", "0,10", "ten,20", "5,5"])
+def test_bad_sizes_are_refused_with_a_clear_message(sizes: str) -> None:
+    with pytest.raises(CommandError, match=r"smallest first|numbers of people"):
+        call_command("bench_scale", f"--scale-sizes={sizes}", stdout=StringIO())
