@@ -16,8 +16,8 @@ class PublicEntry(models.Model):
         ServicePoint, on_delete=models.CASCADE, primary_key=True, related_name="+"
     )
     # Of the source rows it was computed from (the point's and its society's columns; on
-    # PostgreSQL their row versions, xmin) and of the entry's format: an entry whose digest
-    # differs is recomputed when read.
+    # PostgreSQL their row versions, xmin and ctid) and of the entry's format: an entry whose
+    # digest differs is recomputed when read.
     digest = models.CharField(max_length=32)
     # ",water,medicines,": the service filter reads it without parsing JSON.
     services = models.TextField()
@@ -40,8 +40,8 @@ class RouteLeg(models.Model):
         RouteStop, on_delete=models.CASCADE, primary_key=True, related_name="+"
     )
     # What it was computed from: the stop's hours and both points' coordinates (on PostgreSQL
-    # the versions, xmin, of the stop's row and both points' rows); a leg whose source differs
-    # from its stop's is recomputed when read.
+    # the versions, xmin and ctid, of the stop's row and both points' rows); a leg whose
+    # source differs from its stop's is recomputed when read.
     source = models.CharField(max_length=120)
     km_from_previous = models.FloatField()
 

@@ -10,8 +10,9 @@ admin, imports, the demo loader, the sync's rows; ``apps.py`` connects the signa
 
 Paths that send no signal (a queryset ``update()``, ``bulk_create``, raw SQL) are caught when
 read: every read of entries or legs reads what they were computed from too (the source columns
-as text; on PostgreSQL the rows' versions, xmin, which every write changes) and compares each
-entry's digest of it (and each leg's source), and recomputes, stores and uses what differs. So a
+as text; on PostgreSQL the rows' versions, xmin and ctid, which every write changes) and
+compares each entry's digest of it (and each leg's source), and recomputes, stores and uses
+what differs. So a
 public answer never shows a point other than it is in the database; the ``refresh_directory``
 command recomputes everything at once (after a restore, say).
 """
@@ -69,14 +70,20 @@ def _text(alias: str, column: str) -> str:
     return f"CAST({alias}.{connection.ops.quote_name(column)} AS TEXT)"
 
 
+def _version(alias: str) -> str:
+    """A PostgreSQL row's version: its transaction and place (``_entries_sql``)."""
+    return f"CAST({alias}.xmin AS TEXT) || CAST({alias}.ctid AS TEXT)"
+
+
 def _entries_sql(where: str, columns: Sequence[str]) -> str:
     """Each point's id, country, name and status, the ``columns`` (of the entry, ``e``), the
     point's source columns as one text and the entry's digest of it."""
     if connection.vendor == "postgresql":
-        # Every write of a row, however made, gives it a new xmin (the writing transaction):
-        # the point's and society's say whether the entry's source changed, without reading
-        # and printing their JSON columns (most of the query's time).
-        source = "CAST(p.xmin AS TEXT) || '|' || CAST(s.xmin AS TEXT)"
+        # Every write of a row, however made, makes a new version of it: another transaction
+        # (xmin) or, within one, another place (ctid). The point's and society's versions say
+        # whether the entry's source changed, without reading and printing their JSON columns
+        # (most of the query's time).
+        source = f"{_version('p')} || '|' || {_version('s')}"
     else:
         # NULL (a date not given) reads as a word no text column holds alone.
         source = " || '|' || ".join(
@@ -235,11 +242,11 @@ class Leg(NamedTuple):
 
 def _legs_sql(where: str) -> str:
     """Each stop's id, route, position, point and hours, what its leg depends on of the stop
-    and of its point (their xmin on PostgreSQL, as for entries; else the hours and the
-    coordinates), the leg's source and kilometres."""
+    and of its point (their row versions on PostgreSQL, as for entries; else the hours
+    and the coordinates), the leg's source and kilometres."""
     if connection.vendor == "postgresql":
         hours = "st.hours_from_previous"
-        stop, point = "CAST(st.xmin AS TEXT)", "CAST(p.xmin AS TEXT)"
+        stop, point = _version("st"), _version("p")
     else:
         hours = stop = _text("st", "hours_from_previous")
         point = f"{_text('p', 'latitude')} || ',' || {_text('p', 'longitude')}"
