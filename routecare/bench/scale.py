@@ -31,6 +31,7 @@ import json
 import os
 import platform
 import random
+import statistics
 import subprocess
 import sys
 import time
@@ -491,6 +492,10 @@ def size_figures(run: SizeRun) -> dict[str, Any]:
         "encounter_write_ms": write_ms,
         "lookup_p95_ms": lookup_ms["p95"],
         "write_p95_ms": write_ms["p95"],
+        # The median of the rounds' calibrations, before and after: how fast the machine was.
+        "cpu_calibration_ms": statistics.median(
+            value for r in run.rounds for value in r["cpu_calibration_ms"].values()
+        ),
         "rounds": [
             {
                 "lookup_p95_ms": summarise(r["durations_ms"]["lookup"])["p95"],
@@ -536,6 +541,9 @@ def build_report(options: ScaleOptions, runs: Sequence[SizeRun], mode: str) -> d
         "write_p95_ms": {label: figures["write_p95_ms"] for label, figures in at.items()},
         "lookup_growth_ratio": lookup_ratio,
         "write_growth_ratio": write_ratio,
+        # The same ratio of the machine's speed (bench.measure.cpu_calibration_ms): far from 1,
+        # the machine was slower at one size than at the other and the growth ratios say so too.
+        "cpu_calibration_ratio": ratio(last["cpu_calibration_ms"], first["cpu_calibration_ms"]),
         # Of the largest size's statements.
         "seq_scans": scans,
         "meets_targets": bool(

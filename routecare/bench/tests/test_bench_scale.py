@@ -183,6 +183,7 @@ def test_the_growth_run_reports_every_figure_and_its_targets_and_grows_by_copies
     ratio = report["lookup_p95_ms"]["40"] / report["lookup_p95_ms"]["20"]
     assert report["lookup_growth_ratio"] == round(ratio, 2)
     assert report["write_growth_ratio"] > 0
+    assert report["cpu_calibration_ratio"] > 0
     assert report["seq_scans"] == []
 
     # A larger size's database grows by copies of its people (the demo is loaded once here).
