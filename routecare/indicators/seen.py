@@ -40,9 +40,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import connection
 from django.db.models import Count, Field, Q
@@ -78,9 +78,9 @@ CHUNK = 500
 LOCK = 0x5EE7_0001
 
 
-@dataclass(frozen=True)
-class Visits:
-    """A person's current encounters in a rollup, and the cells they are counted in."""
+class Visits(NamedTuple):
+    """A person's current encounters in a rollup, and the cells they are counted in (a named
+    tuple: thousands are made a refresh, several times faster than a frozen dataclass)."""
 
     cells: Key
     encounters: int
@@ -223,9 +223,13 @@ def _seen_rows(targets: set[Target], persons: Iterable[Any]) -> dict[tuple[Targe
     return found
 
 
-def _comparable(key: Iterable[Any]) -> tuple[Any, ...]:
-    """Dates as text: SQLite's driver gives dates back as dates, written as text."""
-    return tuple(value.isoformat() if isinstance(value, dt.date) else value for value in key)
+def _comparable(key: Sequence[Any]) -> tuple[Any, ...]:
+    """A rollup's five columns with its date as text: SQLite's driver gives dates back as
+    dates, written as text."""
+    granularity, start, scope, scope_id, society = key
+    if isinstance(start, dt.date):
+        start = start.isoformat()
+    return granularity, start, scope, scope_id, society
 
 
 def _stored(target: Target) -> tuple[Any, ...]:
