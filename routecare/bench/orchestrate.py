@@ -12,7 +12,7 @@ import os
 import platform
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -105,6 +105,16 @@ def prepare_sqlite(path: Path, fresh: bool) -> str | None:
     return None
 
 
+def server_connection(params: Mapping[str, Any]) -> dict[str, Any]:
+    """psycopg's keywords to reach the server of parsed database settings (dj_database_url),
+    to connect to its ``postgres`` database and create or drop others."""
+    return {
+        key.lower(): value
+        for key, value in params.items()
+        if key in ("HOST", "PORT", "USER", "PASSWORD") and value
+    }
+
+
 def prepare_postgres(url: str, fresh: bool) -> str | None:
     """Create the bench database if missing; the reason it cannot be used, or None."""
     params = dj_database_url.parse(url)
@@ -114,11 +124,7 @@ def prepare_postgres(url: str, fresh: bool) -> str | None:
     if fresh and "bench" not in name:
         # Dropping is only for databases that are obviously the benchmark's own.
         return f"--fresh refuses to drop {name!r}: its name does not contain 'bench'"
-    connect: dict[str, Any] = {
-        key.lower(): value
-        for key, value in params.items()
-        if key in ("HOST", "PORT", "USER", "PASSWORD") and value
-    }
+    connect = server_connection(params)
     try:
         with psycopg.connect(
             dbname="postgres", connect_timeout=5, autocommit=True, **connect

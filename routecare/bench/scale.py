@@ -67,7 +67,7 @@ from routecare.bench.measure import (
     database_label,
     prepare,
 )
-from routecare.bench.orchestrate import _without_password
+from routecare.bench.orchestrate import _without_password, server_connection
 from routecare.bench.stats import ratio, summarise
 from routecare.demo.synth import make_people
 from routecare.orgs.models import NationalSociety
@@ -597,11 +597,7 @@ def ensure_database(url: str, template_url: str | None, fresh: bool) -> str | No
     if "bench" not in name:
         # Dropping and copying are only for databases that are obviously the benchmark's own.
         return f"{name!r}: a bench-scale database's name must contain 'bench'"
-    connect: dict[str, Any] = {
-        key.lower(): value
-        for key, value in params.items()
-        if key in ("HOST", "PORT", "USER", "PASSWORD") and value
-    }
+    connect = server_connection(params)
     try:
         with psycopg.connect(
             dbname="postgres", connect_timeout=5, autocommit=True, **connect

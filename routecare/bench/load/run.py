@@ -54,7 +54,7 @@ from psycopg import sql
 from routecare.bench.load.cpu import CpuMeter, available, classifier
 from routecare.bench.load.summary import TARGETS, parse_duration, summarise
 from routecare.bench.measure import cpu_calibration_ms
-from routecare.bench.orchestrate import _without_password, prepare_postgres
+from routecare.bench.orchestrate import _without_password, prepare_postgres, server_connection
 
 Log = Callable[[str], None]
 
@@ -121,11 +121,7 @@ def _load_name(url: str) -> tuple[str, dict[str, Any]]:
     name = str(params.get("NAME") or "")
     if "load" not in name:
         raise RuntimeError(f"refusing to drop {name!r}: its name does not contain 'load'")
-    connect: dict[str, Any] = {
-        key.lower(): value
-        for key, value in params.items()
-        if key in ("HOST", "PORT", "USER", "PASSWORD") and value
-    }
+    connect = server_connection(params)
     return name, connect
 
 

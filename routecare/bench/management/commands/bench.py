@@ -6,6 +6,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from routecare.bench.management.arguments import not_negative as _not_negative
+from routecare.bench.management.arguments import positive as _positive
 from routecare.bench.measure import run_single
 from routecare.bench.orchestrate import (
     DATABASES,
@@ -14,20 +16,6 @@ from routecare.bench.orchestrate import (
     default_sqlite_path,
     run_all,
 )
-
-
-def _positive(raw: str) -> int:
-    value = int(raw)
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
-
-
-def _not_negative(raw: str) -> int:
-    value = int(raw)
-    if value < 0:
-        raise argparse.ArgumentTypeError("must be 0 or more")
-    return value
 
 
 def _databases(raw: str) -> list[str]:

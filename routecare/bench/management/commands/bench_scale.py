@@ -4,6 +4,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from routecare.bench.management.arguments import not_negative as _not_negative
+from routecare.bench.management.arguments import positive as _positive
 from routecare.bench.scale import (
     DEFAULT_SIZES,
     ScaleOptions,
@@ -13,20 +15,6 @@ from routecare.bench.scale import (
     run_databases,
     run_in_place,
 )
-
-
-def _positive(raw: str) -> int:
-    value = int(raw)
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
-
-
-def _not_negative(raw: str) -> int:
-    value = int(raw)
-    if value < 0:
-        raise argparse.ArgumentTypeError("must be 0 or more")
-    return value
 
 
 def _sizes(raw: str) -> tuple[int, ...]:

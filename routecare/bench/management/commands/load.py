@@ -15,13 +15,7 @@ from routecare.bench.load.run import (
     run_load,
 )
 from routecare.bench.load.summary import parse_duration
-
-
-def _positive(raw: str) -> int:
-    value = int(raw)
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
+from routecare.bench.management.arguments import positive as _positive
 
 
 def _duration(raw: str) -> str:
