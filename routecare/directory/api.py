@@ -217,7 +217,10 @@ def public_service_points(request: HttpRequest, query: Query[DirectoryQuery]) ->
 
     # The same for everyone who asks, like the public pages (selectors.PUBLIC_SECONDS), and
     # never after one of the points opens or closes.
-    change = min((c for s in states if (c := s.next_change) is not None), default=None)
+    # Over the distinct states (``_states`` shares one per hours and status): 500 points
+    # are a handful of states.
+    distinct = {id(state): state for state in states}.values()
+    change = min((c for s in distinct if (c := s.next_change) is not None), default=None)
     parts = ("api", filters.country, filters.service, filters.open_now, change)
     body = caching.remember(selectors.PUBLIC_PAGES, parts, selectors.PUBLIC_SECONDS, draw)
     return HttpResponse(body, content_type=f"{JSON.media_type}; charset={JSON.charset}")

@@ -100,6 +100,7 @@ def _entries_sql(where: str, columns: Sequence[str]) -> str:
     )
 
 
+@lru_cache(maxsize=8192)  # a point's source row read again and again while it is unchanged
 def _digest(source: str) -> str:
     return hashlib.blake2b(source.encode(), digest_size=16, key=FORMAT.encode()).hexdigest()
 

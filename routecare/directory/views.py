@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -19,7 +19,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.html import escape
-from django.utils.safestring import mark_safe
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import require_POST
@@ -35,6 +35,7 @@ from routecare.core.languages import (
 )
 from routecare.directory import actions, exports, selectors
 from routecare.directory.booklet import booklet_pdf, simple_map
+from routecare.directory.cards import public_point_html
 from routecare.directory.entries import PublicPoint
 from routecare.directory.hours import (
     by_day,
@@ -145,6 +146,26 @@ def _point_context(
     }
 
 
+def _card_context(
+    point: PublicPoint, lang: str, now: dt.datetime, texts: dict[str, str]
+) -> dict[str, Any]:
+    """What a point's card on the list shows (``cards.public_point_html``): a part of
+    ``_point_context``, which a list of hundreds of points would compute for nothing."""
+    state = opening_state(point, now)
+    return {
+        "point": point,
+        "name": point.public_text("name", lang),
+        "state": state,
+        "opening_line": opening_line(state, texts),
+        "status_text": texts[f"status_{point.status.replace('-', '_')}"],
+        "services": [
+            (code, SERVICE_ICONS.get(code, "•"), texts.get(f"service:{code}", code))
+            for code in point.services or []
+        ],
+        "country_name": country_name_in(point.country, lang),
+    }
+
+
 def _share_text(context: dict[str, Any], texts: dict[str, str], url: str) -> str:
     point: PublicPoint = context["point"]
     lines = [
@@ -217,7 +238,7 @@ def _draw_public_list(request: HttpRequest, lang: str) -> HttpResponse:
         # What is next is seen from where the person is: that country's onward setting holds.
         next_points = [
             {
-                **_point_context(n.point, lang, now, texts),
+                **_card_context(n.point, lang, now, texts),
                 # "about 2 hours", "unas 5,5 horas": never "2.0" (issue 19, item 9).
                 "hours_away": number_in(n.hours, lang),
                 "km": number_in(n.km, lang),
@@ -226,6 +247,13 @@ def _draw_public_list(request: HttpRequest, lang: str) -> HttpResponse:
                 start, service=filters.service, direction=filters.direction
             )
         ]
+    country = filters.country or ""
+
+    def cards(points: Iterable[PublicPoint]) -> list[SafeString]:
+        return [public_point_html(_card_context(p, lang, now, texts), lang, country, texts)
+                for p in points]  # fmt: skip
+
+    next_points = [public_point_html(entry, lang, country, texts) for entry in next_points]
     countries = public_countries(lang)
     own, onward = selectors.split_onward(
         selectors.apply_filters(scope, listing, now), filters.country
@@ -236,9 +264,9 @@ def _draw_public_list(request: HttpRequest, lang: str) -> HttpResponse:
         {
             **public_base(request, lang, texts),
             "filters": filters,
-            "points": [_point_context(p, lang, now, texts) for p in own],
+            "points": cards(own),
             # Other countries' points, after the country's own and under their own heading.
-            "onward_points": [_point_context(p, lang, now, texts) for p in onward],
+            "onward_points": cards(onward),
             # 500 points along a route are 500 options and codes: written here, not by a
             # template loop (half the page's drawing time).
             "scope_options": _options(scope, filters.start, lang),
