@@ -147,22 +147,34 @@ def _point_context(
 
 
 def _card_context(
-    point: PublicPoint, lang: str, now: dt.datetime, texts: dict[str, str]
+    point: PublicPoint,
+    lang: str,
+    now: dt.datetime,
+    texts: dict[str, str],
+    memo: dict[Any, Any] | None = None,
 ) -> dict[str, Any]:
     """What a point's card on the list shows (``cards.public_point_html``): a part of
-    ``_point_context``, which a list of hundreds of points would compute for nothing."""
+    ``_point_context``, which a list of hundreds of points would compute for nothing.
+    ``memo``: what one page's points share (countries, service lists), worked out once."""
+    memo = {} if memo is None else memo
     state = opening_state(point, now)
+    services = tuple(point.services or ())
+    if services not in memo:
+        memo[services] = [
+            (code, SERVICE_ICONS.get(code, "•"), texts.get(f"service:{code}", code))
+            for code in services
+        ]
+    country = ("country", point.country)
+    if country not in memo:
+        memo[country] = country_name_in(point.country, lang)
     return {
         "point": point,
         "name": point.public_text("name", lang),
         "state": state,
         "opening_line": opening_line(state, texts),
         "status_text": texts[f"status_{point.status.replace('-', '_')}"],
-        "services": [
-            (code, SERVICE_ICONS.get(code, "•"), texts.get(f"service:{code}", code))
-            for code in point.services or []
-        ],
-        "country_name": country_name_in(point.country, lang),
+        "services": memo[services],
+        "country_name": memo[country],
     }
 
 
@@ -233,12 +245,13 @@ def _draw_public_list(request: HttpRequest, lang: str) -> HttpResponse:
     scope = selectors.public_point_list(filters.country)
     listing = selectors.Filters(service=filters.service, open_now=filters.open_now)
     start = next((point for point in scope if point.code == filters.start), None)
+    memo: dict[Any, Any] = {}
     next_points = []
     if start is not None:
         # What is next is seen from where the person is: that country's onward setting holds.
         next_points = [
             {
-                **_card_context(n.point, lang, now, texts),
+                **_card_context(n.point, lang, now, texts, memo),
                 # "about 2 hours", "unas 5,5 horas": never "2.0" (issue 19, item 9).
                 "hours_away": number_in(n.hours, lang),
                 "km": number_in(n.km, lang),
@@ -250,10 +263,10 @@ def _draw_public_list(request: HttpRequest, lang: str) -> HttpResponse:
     country = filters.country or ""
 
     def cards(points: Iterable[PublicPoint]) -> list[SafeString]:
-        return [public_point_html(_card_context(p, lang, now, texts), lang, country, texts)
+        return [public_point_html(_card_context(p, lang, now, texts, memo), lang, country, texts)
                 for p in points]  # fmt: skip
 
-    next_points = [public_point_html(entry, lang, country, texts) for entry in next_points]
+    next_cards = [public_point_html(entry, lang, country, texts) for entry in next_points]
     countries = public_countries(lang)
     own, onward = selectors.split_onward(
         selectors.apply_filters(scope, listing, now), filters.country
@@ -275,7 +288,7 @@ def _draw_public_list(request: HttpRequest, lang: str) -> HttpResponse:
             ),
             "start": start,
             "start_name": start.public_text("name", lang) if start is not None else "",
-            "next_points": next_points,
+            "next_points": next_cards,
             "countries": countries,
             "service_choices": [
                 (code, texts.get(f"service:{code}", code), SERVICE_ICONS.get(code, ""))
