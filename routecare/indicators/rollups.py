@@ -379,6 +379,27 @@ def rebuild(pairs: Iterable[tuple[ServicePoint, dt.date]], without: Any = None) 
     return seen.apply(pairs, without)
 
 
+# What a person's rollup cells are made of (``seen``): a change to one recounts them.
+CELL_FIELDS = frozenset({"sex", "age_band", "population_group"})
+
+
+def person_changed(sender: object, person: Any, fields: Iterable[str], **kwargs: object) -> None:
+    """A person's sex, age band or group changed (``people.signals.person_changed``): every
+    point and day of theirs is recounted at the next refresh, so they move to their new cells
+    in every rollup not final, at once rather than at their next encounter."""
+    if CELL_FIELDS.isdisjoint(fields):
+        return
+    pairs = set(
+        Encounter.objects.filter(person=person)
+        .annotate(day=TruncDate("occurred_at"))
+        .values_list("service_point_id", "day")
+    )
+    RollupDirty.objects.bulk_create(
+        (RollupDirty(service_point_id=point, day=day) for point, day in pairs),
+        ignore_conflicts=True,
+    )
+
+
 # Read again on each run: a transaction that began before the last run may commit after it.
 OVERLAP = dt.timedelta(minutes=5)
 STATE = "rollups"

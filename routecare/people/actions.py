@@ -34,7 +34,12 @@ from routecare.people.models import (
     TravelGroup,
     Vulnerability,
 )
-from routecare.people.signals import consent_withdrawn, encounter_recorded, stock_follows
+from routecare.people.signals import (
+    consent_withdrawn,
+    encounter_recorded,
+    person_changed,
+    stock_follows,
+)
 
 MAX_LANGUAGES = 10
 # How far back an encounter may be entered, e.g. from a paper register kept offline.
@@ -249,6 +254,7 @@ def update_person(actor: Actor, person: Person, changes: Mapping[str, Any]) -> P
             setattr(person, name, changes[name])
         person.save(update_fields=touched)
         record_event(actor, "change", "person", person.pk, person_id=person.pk, fields=touched)
+        person_changed.send(sender=Person, person=person, fields=touched)
     return person
 
 

@@ -14,6 +14,11 @@ consent_withdrawn = Signal()
 # ``encounter._recorded_services``) and ``corrects`` (the encounter it replaces, or None).
 encounter_recorded = Signal()
 
+# Sent inside the changing transaction with ``person`` and ``fields``, the names of the fields
+# that changed (``actions.update_person``): rollups recount a person whose sex, age band or
+# population group changed.
+person_changed = Signal()
+
 # Asked before an encounter's INSERT, with the point's id, the services' codes and whether it
 # corrects another: whether stock is to be taken for it later (``Encounter.stock_pending``).
 # ``flows.stock_use`` registers the answer; the encounter's own row then carries the work, and the

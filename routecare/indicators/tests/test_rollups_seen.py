@@ -16,7 +16,14 @@ from django.utils import timezone
 from routecare.conftest import Society, register
 from routecare.flows.actions import record_daily_count
 from routecare.indicators import bulk, rollups
-from routecare.indicators.models import Granularity, PeopleRollup, PeopleSeen, Scope, SeenPeriod
+from routecare.indicators.models import (
+    Granularity,
+    PeopleRollup,
+    PeopleSeen,
+    RollupState,
+    Scope,
+    SeenPeriod,
+)
 from routecare.orgs.models import Route, RouteStop
 from routecare.people import actions as people_actions
 from routecare.people.models import Person
@@ -98,6 +105,31 @@ def test_refreshes_through_a_month_agree_with_a_recompute_from_every_encounter(
     assert sum(row.registered for row in month) == 4  # Ana still, at the second point
 
     rollups.refresh()  # nothing new: nothing changes
+    assert _snapshot() == _rebuilt()
+
+
+def test_a_person_whose_sex_or_group_changes_moves_to_their_new_cells_at_once(
+    own: Society,
+) -> None:
+    ana = register(own)
+    for n in range(3):
+        _seen(own, ana, MID_MONTH - dt.timedelta(days=n), services=[("health-primary", 1)])
+    _seen(own, ana, NOW, point=own.second_point)
+    rollups.refresh()
+    month = PeopleRollup.objects.filter(granularity=Granularity.MONTH, scope=Scope.SOCIETY)
+    assert set(month.filter(registered__gt=0).values_list("sex", flat=True)) == {"female"}
+    # As if read long ago: the next refresh reads none of her encounters again (it re-reads
+    # the last few minutes before the last run, rollups.OVERLAP).
+    ahead = timezone.now() + rollups.OVERLAP * 2
+    RollupState.objects.filter(name=rollups.STATE).update(until=ahead)
+
+    people_actions.update_person(own.actor(), ana, {"sex": "male", "population_group": "returnee"})
+    rollups.refresh()  # no new encounter of hers: the change alone moves her
+    assert set(month.filter(registered__gt=0).values_list("sex", flat=True)) == {"male"}
+    assert _snapshot() == _rebuilt()
+
+    people_actions.update_person(own.actor(), ana, {"languages": ["es"]})
+    rollups.refresh()
     assert _snapshot() == _rebuilt()
 
 
