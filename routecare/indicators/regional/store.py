@@ -37,7 +37,7 @@ from django.utils import timezone
 from routecare.core import caching
 from routecare.indicators.models import Granularity, RegionalBlock, RegionalYear
 from routecare.indicators.regional.blocks import Block, block_of
-from routecare.indicators.regional.cells import STAR, Cells, Data, Key, Places
+from routecare.indicators.regional.cells import STAR, Cells, Data, Key, Places, load
 from routecare.indicators.regional.system import Protected, protect_unit
 from routecare.indicators.rollups import CACHE_KIND
 from routecare.indicators.selectors import View, network_view
@@ -237,8 +237,12 @@ class Read:
 def protected(view: View, block: Block) -> Read:
     """The block's figures and pattern as kept for the network (computed here only when
     nothing fitting was kept: see the module)."""
-    network = view.societies[0].network_id
     places = Places.of(view)
+    if not view.societies:  # a network without societies: nothing to protect or keep
+        return Read(
+            Protected(Cells(places, load(view, block)), {}, set(), open=True), timezone.now()
+        )
+    network = view.societies[0].network_id
     digest = places_digest(places)
     year = block.first.year
     entry = RegionalYear.objects.filter(network_id=network, year=year).first()
