@@ -127,6 +127,13 @@ def default_language() -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
+def regional_figures_of_the_moment(settings: Any) -> None:
+    """Regional dashboards show the figures of the moment: a kept year gone stale is computed
+    again in the request rather than shown for a while (the lag has tests of its own)."""
+    settings.REGIONAL_PATTERN_LAG = 0
+
+
+@pytest.fixture(autouse=True)
 def fast_password_hashing(settings: Any) -> None:
     """Argon2 is deliberately slow; tests that check hashing ask for it themselves."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

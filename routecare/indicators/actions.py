@@ -53,6 +53,9 @@ def record_training(
     if training is not None:
         if training.national_society_id != actor.national_society_id:
             raise PermissionError("another society's training")
+        from routecare.indicators.regional import store
+
+        store.changed([training.day], [training.national_society_id])  # the day it leaves
         Training.objects.filter(pk=training.pk).update(
             title=title.strip(), topic=topic, day=day, service_point=service_point
         )

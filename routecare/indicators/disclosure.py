@@ -173,12 +173,15 @@ def suppress(
     forced: set[Key] | None = None,
     rank: Callable[[Key], int] | None = None,
     headlines: set[Key] | None = None,
+    start: set[Key] | None = None,
 ) -> set[Key]:
     """The cells to hide: every small one, and the fewest others needed to protect them (none
     can be shown without a small cell becoming recoverable). ``forced``: cells hidden
     whatever (hidden in another view of the same figures, or shown nowhere). ``rank``: cells
     with a lower rank are given back first (headline figures and totals before inner cells),
-    and hidden last. ``headlines``: cells kept shown whenever some other pattern protects."""
+    and hidden last. ``headlines``: cells kept shown whenever some other pattern protects.
+    ``start``: cells to hide first (the patterns of parts of the system, protected alone),
+    given back like the others when not needed: fewer rounds to protect the whole."""
     small = {key for key, value in values.items() if 0 < value < threshold}
     keep = small | (forced or set())
     order = rank or (lambda key: 0)
@@ -212,12 +215,41 @@ def suppress(
                 found.add(min(shown, key=worth))
         return found
 
+    solved: dict[frozenset[Key], set[Key]] = {}
+
+    def pinned_down(hidden: set[Key]) -> set[Key]:
+        """``determined``, one group of hidden cells at a time (cells that share no equation,
+        even through others, tell nothing of each other): a group that did not change since
+        the last round is not solved again."""
+        group = {key: key for key in hidden}
+
+        def root(key: Key) -> Key:
+            while group[key] != key:
+                group[key] = group[group[key]]
+                key = group[key]
+            return key
+
+        for total, parts in along(hidden):
+            inside = [key for key in (total, *parts) if key in group]
+            for key in inside[1:]:
+                group[root(key)] = root(inside[0])
+        groups: dict[Key, set[Key]] = {}
+        for key in hidden:
+            groups.setdefault(root(key), set()).add(key)
+        found: set[Key] = set()
+        for cells in groups.values():
+            frozen = frozenset(cells)
+            if frozen not in solved:
+                solved[frozen] = determined(cells, values, along(cells))
+            found |= solved[frozen]
+        return found
+
     def complement(start: set[Key], never: set[Key]) -> set[Key] | None:
         """Hide cells until no small one can be solved for, ``never`` those; None when that
         cannot be done without them."""
         hidden = set(start)
         while True:
-            pinned = determined(hidden, values, along(hidden))
+            pinned = pinned_down(hidden)
             exposed = pinned & small
             if not exposed:
                 return hidden
@@ -260,7 +292,8 @@ def suppress(
             # else needed: showing it would pin a small cell down
         return hidden
 
-    hidden = give_back(complement(keep, set()) or set())
+    begin = keep | {key for key in start or set() if values.get(key, 0) > 0}
+    hidden = give_back(complement(begin, set()) or set())
     # A headline hidden by the greedy choices above may be spared by another pattern, one
     # that hides more specific headlines (or other cells) instead: try, the widest first.
     for key in sorted(hidden & preferred - keep, key=lambda key: (order(key), repr(key))):

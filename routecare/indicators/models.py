@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from routecare.core.crypto import EncryptedJSONField
-from routecare.orgs.models import NationalSociety, ServicePoint
+from routecare.orgs.models import NationalSociety, Network, ServicePoint
 
 
 class Granularity(models.TextChoices):
@@ -103,6 +103,51 @@ class RollupState(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}: {self.until}"
+
+
+class RegionalYear(models.Model):
+    """A network's year of regional dashboards, protected ahead (``regional.store``): how
+    often its figures changed, and which of those changes its kept blocks include."""
+
+    network = models.ForeignKey(Network, on_delete=models.CASCADE, related_name="+")
+    year = models.PositiveSmallIntegerField()
+    changes = models.PositiveIntegerField(default=0)  # one more at each change of its figures
+    computed_changes = models.PositiveIntegerField(null=True)  # ``changes`` when computed
+    computed_at = models.DateTimeField(null=True)  # when the kept figures were read
+    computation = models.UUIDField(default=uuid.uuid4)  # a new one at each computation
+    places = models.CharField(max_length=64, blank=True)  # the points and routes computed over
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["network", "year"], name="one_regional_year")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.network_id} {self.year}"
+
+    @property
+    def stale(self) -> bool:
+        return self.computed_changes is None or self.changes > self.computed_changes
+
+
+class RegionalBlock(models.Model):
+    """A block of a network's year as its dashboards show it: the figures read from the
+    rollups and the cells hidden, as compressed JSON (aggregates only, no person)."""
+
+    year = models.ForeignKey(RegionalYear, on_delete=models.CASCADE, related_name="blocks")
+    granularity = models.CharField(max_length=5, choices=Granularity.choices)
+    first = models.DateField()
+    payload = models.BinaryField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["year", "granularity", "first"], name="one_regional_block"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.year_id} {self.granularity} {self.first}"
 
 
 class PeopleSeen(models.Model):

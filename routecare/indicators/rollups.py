@@ -369,9 +369,13 @@ def rebuild(pairs: Iterable[tuple[ServicePoint, dt.date]], without: Any = None) 
     late in a month costs what it costs early in it. ``without``: a person being erased,
     taken out of every row as if already gone."""
     from routecare.indicators import seen  # it builds on this module
+    from routecare.indicators.regional import store
 
     pairs = list(pairs)
     caching.changed_with_transaction(CACHE_KIND)
+    store.changed(
+        {day for _point, day in pairs}, {point.national_society_id for point, _day in pairs}
+    )
     final = final_before()
     for point, day in set(pairs):
         if point.national_society_id not in final or day >= final[point.national_society_id]:

@@ -80,6 +80,10 @@ def view_for(actor: Actor) -> View | None:
             return View(societies, [actor.service_point], [], False, "point")
     else:
         return None
+    return _view(societies, outsider, level)
+
+
+def _view(societies: list[NationalSociety], outsider: bool, level: str) -> View:
     points = list(
         ServicePoint.objects.filter(national_society__in=societies).select_related(
             "national_society"
@@ -87,6 +91,12 @@ def view_for(actor: Actor) -> View | None:
     )
     routes = list(Route.objects.filter(stops__service_point__in=points).distinct().order_by("name"))
     return View(societies, points, routes, outsider, level)
+
+
+def network_view(network_id: Any) -> View | None:
+    """What the network's regional staff look at (None: a network without societies)."""
+    societies = list(NationalSociety.objects.filter(network_id=network_id))
+    return _view(societies, True, "network") if societies else None
 
 
 @dataclass(frozen=True)
@@ -131,6 +141,8 @@ class Dashboard:
     tables: dict[str, Table]
     series: list[tuple[str, int | None]]
     locations: list[dict[str, Any]]
+    # When the figures were read, where they are kept computed ahead (regional staff's).
+    computed_at: dt.datetime | None = None
 
 
 def _range(filters: Filters, today: dt.date) -> tuple[dt.date, dt.date]:

@@ -21,8 +21,12 @@ To keep the system finite and small enough to compute per request:
 - **One breakdown at a time**: a sex, an age band, a population group, a service point or one
   month; the country and route filters combine with any of them.
 
-The pattern of a block is cached as the dashboards are (``rollups.CACHE_KIND``), and is the
-same in every process (it depends on the figures only), so no two answers differ.
+What is counted day by day (counted people, consultations, events) adds up over days, so the
+blocks of a year (by month, by week, by day) are protected together as one system, with the
+equations between granularities (``system.protect_unit``): a cell hidden at one granularity
+is not given away by another. The pattern of a year is cached as the dashboards are
+(``rollups.CACHE_KIND``), and is the same in every process (it depends on the figures only),
+so no two answers differ.
 See docs/indicators.md, "Across views and filters".
 """
 

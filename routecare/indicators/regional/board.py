@@ -11,7 +11,8 @@ from routecare.indicators import disclosure
 from routecare.indicators.definitions import INDICATORS
 from routecare.indicators.regional.blocks import blocks, normalise, problem
 from routecare.indicators.regional.cells import STAR, Places
-from routecare.indicators.regional.system import Protected, layout, people_key, protected
+from routecare.indicators.regional.store import protected
+from routecare.indicators.regional.system import Protected, layout, people_key
 from routecare.indicators.selectors import (
     Dashboard,
     Draft,
@@ -94,7 +95,8 @@ def build(view: View, filters: Filters, today: dt.date) -> Dashboard:
         raise ValueError(reason)  # the forms and the API refuse these filters first
     filters = normalise(filters, today)
     covered = blocks(filters, today)
-    systems = [protected(view, block) for block in covered]
+    reads = [protected(view, block) for block in covered]
+    systems = [read.protected for read in reads]
     shown = [
         _shown(
             system,
@@ -141,4 +143,6 @@ def build(view: View, filters: Filters, today: dt.date) -> Dashboard:
     points = _points(systems[0].cells.places, filters)
     values = {indicator.code: true[indicator.code] for indicator in INDICATORS}
     draft = Draft(filters, periods[0], periods[-1], values, tables, points, located, by_point)
-    return finish(view, draft, {code for code, value in figures.items() if value is None})
+    board = finish(view, draft, {code for code, value in figures.items() if value is None})
+    board.computed_at = min(read.computed_at for read in reads)
+    return board

@@ -157,6 +157,10 @@ class Data:
             raise LookupError(f"no figures read by {pattern}")
         return self.people.get((*source, time, *person), [0, 0, 0])
 
+    def empty(self) -> bool:
+        """Whether the block has no figure at all (every cell is 0)."""
+        return not (self.people or self.services or self.trained or self.referrals)
+
     def small(self) -> bool:
         """Whether any figure read is 1 to 4: if none is, no sum of them is either."""
         values = [v for figures in self.people.values() for v in figures]

@@ -11,7 +11,7 @@ from typing import Any
 from routecare.core import caching
 from routecare.indicators import disclosure
 from routecare.indicators.models import Granularity, Scope
-from routecare.indicators.regional.blocks import Block, single_month
+from routecare.indicators.regional.blocks import Block, block_of, single_month
 from routecare.indicators.regional.cells import (
     GROUPS,
     ON_THE_MOVE,
@@ -19,6 +19,7 @@ from routecare.indicators.regional.cells import (
     SEXES,
     STAR,
     Cells,
+    Data,
     Key,
     Place,
     Places,
@@ -26,7 +27,7 @@ from routecare.indicators.regional.cells import (
     load,
     place_of,
 )
-from routecare.indicators.rollups import CACHE_KIND
+from routecare.indicators.rollups import CACHE_KIND, period_end
 from routecare.indicators.selectors import (
     BANDS,
     DASHBOARD_SECONDS,
@@ -217,16 +218,26 @@ def _rank(key: Key) -> int:
     return fixed * 100_000 - (len(key[1]) if key[0] != "tp" else 1)
 
 
-def protect(view: View, block: Block) -> Protected:
-    """Every view of the block as one system: its cells, how they add up, and the cells to
-    hide (``disclosure.suppress``). Cells no view shows but that a sum of shown ones fixes
-    (people of no known age in a period: all of them less the five bands) are in the system,
-    always hidden, so a small one among them is protected too."""
-    places = Places.of(view)
-    data = load(view, block)
-    cells = Cells(places, data)
-    if not data.small():
-        return Protected(cells, {}, set(), open=True)
+@dataclass
+class System:
+    """A block's cells, how they add up, and what ``suppress`` needs of them."""
+
+    cells: Cells
+    values: dict[Key, int]
+    equations: dict[tuple[Key, tuple[Key, ...]], None]
+    unknown: set[Key]  # in the system, shown by no view: always hidden
+    headlines: set[Key]
+
+
+def system(
+    view: View, block: Block, places: Places | None = None, data: Data | None = None
+) -> System:
+    """Every view of the block as one system: its cells and how they add up. Cells no view
+    shows but that a sum of shown ones fixes (people of no known age in a period: all of them
+    less the five bands) are in the system, always hidden, so a small one among them is
+    protected too."""
+    places = places or Places.of(view)
+    cells = Cells(places, data or load(view, block))
     # Dicts, not sets: the same order in every process, so every process draws one pattern.
     published: dict[Key, None] = {}
     for filters in _views(places, block):
@@ -267,24 +278,143 @@ def protect(view: View, block: Block) -> Protected:
         and all(part == STAR for part in key[2:])
         and (len(key[1]) > 1 or key[1] in wholes)
     }
+    return System(cells, values, equations, unknown, headlines)
+
+
+def protect(view: View, block: Block) -> Protected:
+    """One block protected alone: its views as one system (``system``), and the cells to hide
+    (``disclosure.suppress``)."""
+    places = Places.of(view)
+    found = system(view, block, places)
+    if not found.cells.data.small():
+        return Protected(found.cells, {}, set(), open=True)
     hidden = disclosure.suppress(
-        {key: value for key, value in values.items() if value},
-        [(t, list(p)) for t, p in equations],
-        forced=unknown,
+        {key: value for key, value in found.values.items() if value},
+        [(t, list(p)) for t, p in found.equations],
+        forced=found.unknown,
         rank=_rank,
-        headlines=headlines,
+        headlines=found.headlines,
     )
-    return Protected(cells, values, hidden - unknown)
+    return Protected(found.cells, found.values, hidden - found.unknown)
+
+
+# Granularities protected together ----------------------------------------------------------
+
+# Counted the same at any granularity (a month's is the sum of its days'): events, trainings,
+# consultations, and counted people (not registered: those are distinct people).
+EVENTS = ("h", "sq", "se", "ref", "t", "tp")
+# Counted day by day (the day views show them by day).
+DAILY = ("h",)
+
+Namespace = tuple[str, dt.date]  # a block: its granularity and first day
+
+
+def _additive(key: Key, kinds: tuple[str, ...]) -> bool:
+    return key[0] in kinds or (key[0] == "n" and key[3] == "c")
+
+
+def unit_blocks(year: int) -> list[Block]:
+    """The blocks protected together: the year by month, its quarters by week (a quarter's
+    weeks are those whose Thursday is in it) and its months by day."""
+    found = [block_of(dt.date(year, 1, 1), Granularity.MONTH)]
+    found += [block_of(dt.date(year, month, 15), Granularity.WEEK) for month in (2, 5, 8, 11)]
+    found += [block_of(dt.date(year, month, 1), Granularity.DAY) for month in range(1, 13)]
+    return found
+
+
+def _links(systems: dict[Namespace, System]) -> list[tuple[Any, list[Any]]]:
+    """How the granularities add up: a month's figure is its day block's over the month, a
+    week's and a month's are the sums of their days'. Only between blocks of the unit."""
+    links: list[tuple[Any, list[Any]]] = []
+    day_blocks = {first: found for (g, first), found in systems.items() if g == Granularity.DAY}
+    for (granularity, first), found in systems.items():
+        if granularity == Granularity.DAY:
+            continue
+        for key in found.values:
+            time = key[2]
+            if time == STAR or not _additive(key, EVENTS):
+                continue
+            if granularity == Granularity.MONTH:
+                days = day_blocks.get(time)
+                whole = (key[0], key[1], STAR, *key[3:])
+                if days is not None and whole in days.values:
+                    links.append(((granularity, first, key), [(Granularity.DAY, time, whole)]))
+            if not _additive(key, DAILY):
+                continue
+            last = period_end(time, granularity)
+            parts = []
+            for n in range((last - time).days):
+                day = time + dt.timedelta(days=n)
+                days = day_blocks.get(day.replace(day=1))
+                part = (key[0], key[1], day, *key[3:])
+                if days is None or part not in days.values:
+                    break
+                parts.append((Granularity.DAY, day.replace(day=1), part))
+            else:
+                links.append(((granularity, first, key), parts))
+    return links
+
+
+def protect_unit(view: View, year: int) -> dict[Namespace, Protected]:
+    """The blocks of a year (``unit_blocks``) protected as one system: each block's cells and
+    equations, and the equations between granularities (``_links``), so that a cell hidden at
+    one granularity is not given away by another."""
+    places = Places.of(view)
+    systems: dict[Namespace, System] = {}
+    found: dict[Namespace, Protected] = {}
+    for block in unit_blocks(year):
+        space = (block.granularity, block.first)
+        data = load(view, block)
+        if data.empty():
+            found[space] = Protected(Cells(places, data), {}, set(), open=True)
+        else:
+            systems[space] = system(view, block, places, data)
+    if not any(s.cells.data.small() for s in systems.values()):
+        for space, s in systems.items():
+            found[space] = Protected(s.cells, {}, set(), open=True)
+        return found
+    values: dict[Any, int] = {}
+    equations: list[tuple[Any, list[Any]]] = []
+    unknown: set[Any] = set()
+    start: set[Any] = set()
+    for (granularity, first), s in systems.items():
+        if s.cells.data.small():
+            # Each block protected alone first: the whole then needs few more rounds.
+            alone = disclosure.suppress(
+                {key: value for key, value in s.values.items() if value},
+                [(t, list(p)) for t, p in s.equations],
+                forced=s.unknown,
+                rank=_rank,
+                headlines=s.headlines,
+            )
+            start |= {(granularity, first, k) for k in alone}
+        values.update({(granularity, first, k): v for k, v in s.values.items() if v})
+        equations += [
+            ((granularity, first, t), [(granularity, first, p) for p in parts])
+            for t, parts in s.equations
+        ]
+        unknown |= {(granularity, first, k) for k in s.unknown}
+    for total, parts in _links(systems):
+        positive = [part for part in parts if part in values]
+        if total in values or positive:  # zeros are constants (a sum of zeros is zero)
+            equations.append((total, positive))
+    # Headlines were spared block by block (``start``); sparing them again over the whole
+    # would try a pattern per hidden headline of the year: far too slow, little gained.
+    hidden = disclosure.suppress(
+        values, equations, forced=unknown, rank=lambda key: _rank(key[2]), start=start
+    )
+    for (granularity, first), s in systems.items():
+        mine = {k[2] for k in hidden if k[0] == granularity and k[1] == first}
+        found[(granularity, first)] = Protected(s.cells, s.values, mine - s.unknown)
+    return found
 
 
 def protected(view: View, block: Block) -> Protected:
-    """``protect``, shared as the dashboards are."""
-    parts = (
-        "regional",
-        sorted(str(s.pk) for s in view.societies),
-        block.granularity,
-        block.first,
+    """The block's part of its year's protection (``protect_unit``), shared as the
+    dashboards are."""
+    year = block.first.year
+    parts = ("regional-unit", sorted(str(s.pk) for s in view.societies), year)
+    unit = caching.remember(
+        CACHE_KIND, parts, DASHBOARD_SECONDS, lambda: protect_unit(view, year), shared=True
     )
-    return caching.remember(
-        CACHE_KIND, parts, DASHBOARD_SECONDS, lambda: protect(view, block), shared=True
-    )
+    return unit[(block.granularity, block.first)]

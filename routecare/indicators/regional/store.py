@@ -1,0 +1,284 @@
+"""A network's protected years, computed ahead and kept in the database.
+
+Protecting a year's blocks as one system (``system.protect_unit``) takes seconds of CPU
+where some figures are small, far too long for a request and too long to repeat whenever a
+cache expires. So the periodic job ``indicators.regional`` computes each network's year when
+its figures changed and keeps what the dashboards need: each block's figures as read from the
+rollups and the cells to hide (``RegionalBlock``). A regional dashboard reads its block's row,
+never the rollups: the figures and the pattern that protects them are always of one moment,
+so no view shows a figure with another moment's pattern.
+
+A year is stale once a figure it reads changed: rollups rebuilt for one of its days (the
+refresh marks it, ``changed``), a training or a referral recorded. Until the job has
+computed it again the dashboards show the year as it was (they say when it was computed); a
+request computes it itself only when nothing was kept yet, when the network's points or
+routes changed (the pattern would not fit the views), or when it has been stale for longer
+than ``REGIONAL_PATTERN_LAG`` seconds (no worker running).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+import uuid
+import zlib
+from collections import OrderedDict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from routecare.core import caching
+from routecare.indicators.models import Granularity, RegionalBlock, RegionalYear
+from routecare.indicators.regional.blocks import Block, block_of
+from routecare.indicators.regional.cells import STAR, Cells, Data, Key, Places, load
+from routecare.indicators.regional.system import Protected, protect_unit
+from routecare.indicators.rollups import CACHE_KIND
+from routecare.indicators.selectors import View, network_view
+from routecare.orgs.models import NationalSociety, Network
+
+logger = logging.getLogger(__name__)
+
+
+def _lag() -> dt.timedelta:
+    return dt.timedelta(seconds=int(getattr(settings, "REGIONAL_PATTERN_LAG", 900)))
+
+
+# Which years a change touches -----------------------------------------------------------
+
+
+def years_of(days: Iterable[dt.date]) -> set[int]:
+    """The years whose blocks read these days: the day's own, and the year of the quarter its
+    week belongs to (the week of 1 January may be the previous year's last quarter's)."""
+    found: set[int] = set()
+    for day in days:
+        found.add(day.year)
+        found.add(block_of(day, Granularity.WEEK).first.year)
+    return found
+
+
+def changed(days: Iterable[dt.date], societies: Iterable[Any]) -> None:
+    """The years of these days stale for the networks of these societies (inside the caller's
+    transaction: a rollup rebuild, a training, a referral)."""
+    years = years_of(days)
+    society_ids = {str(s) for s in societies}
+    if not years or not society_ids:
+        return
+    networks = NationalSociety.objects.filter(pk__in=society_ids).values("network_id")
+    RegionalYear.objects.filter(network_id__in=networks, year__in=years).update(
+        changes=F("changes") + 1
+    )
+
+
+# What is kept -------------------------------------------------------------------------------
+
+
+def places_digest(places: Places) -> str:
+    """What the views' layout depends on besides the figures: the network's societies, points
+    (their society, their kind) and route stops."""
+    view = places.view
+    parts = [
+        sorted(str(s.pk) for s in view.societies),
+        sorted((str(p.pk), str(p.national_society_id), str(p.kind)) for p in view.points),
+        sorted(str(r.pk) for r in view.routes),
+        sorted((str(route), sorted(points)) for route, points in places.on_route.items()),
+    ]
+    return hashlib.sha256(json.dumps(parts).encode()).hexdigest()
+
+
+def _encode(value: Any) -> Any:
+    """A key as JSON: tuples as lists, dates as {"d": ISO date}."""
+    if isinstance(value, tuple | list):
+        return [_encode(v) for v in value]
+    if isinstance(value, dt.date):
+        return {"d": value.isoformat()}
+    return value
+
+
+def _decode(value: Any) -> Any:
+    if isinstance(value, list):
+        return tuple(_decode(v) for v in value)
+    if isinstance(value, dict):
+        return dt.date.fromisoformat(value["d"])
+    return value
+
+
+def _time(value: Any) -> Any:
+    return STAR if value == STAR else dt.date.fromisoformat(value)
+
+
+def _iso(value: Any) -> Any:
+    return value if value == STAR else value.isoformat()
+
+
+def pack(protected: Protected) -> bytes:
+    """A block's figures and hidden cells, compressed JSON (nothing pickled)."""
+    data = protected.cells.data
+    document = {
+        "open": protected.open,
+        "people": [
+            [*key[:3], _iso(key[3]), *key[4:], figures] for key, figures in data.people.items()
+        ],
+        "patterns": sorted(list(pattern) for pattern in data.patterns),
+        "active": {
+            point: sorted(d.isoformat() for d in days) for point, days in data.active.items()
+        },
+        "services": [
+            [point, _iso(time), code, pair] for (point, time, code), pair in data.services.items()
+        ],
+        "trained": [
+            [society, point, _iso(time), n] for (society, point, time), n in data.trained.items()
+        ],
+        "referrals": [[point, _iso(time), n] for (point, time), n in data.referrals.items()],
+        "hidden": [_encode(key) for key in protected.hidden],
+    }
+    return zlib.compress(json.dumps(document, separators=(",", ":")).encode(), 6)
+
+
+@dataclass
+class Kept:
+    """A block as kept: its figures and hidden cells, shared by the requests of a process
+    (never changed: each request builds its own cells over it)."""
+
+    data: Data
+    hidden: frozenset[Key]
+    open: bool
+
+
+def unpack(block: Block, payload: bytes) -> Kept:
+    document = json.loads(zlib.decompress(payload))
+    data = Data(block)
+    for *key, figures in document["people"]:
+        data.people[(*key[:3], _time(key[3]), *key[4:])] = list(figures)
+    data.patterns = {tuple(pattern) for pattern in document["patterns"]}
+    for point, days in document["active"].items():
+        data.active[point] = {dt.date.fromisoformat(d) for d in days}
+    for point, time, code, pair in document["services"]:
+        data.services[(point, _time(time), code)] = list(pair)
+    for society, point, time, n in document["trained"]:
+        data.trained[(society, point, _time(time))] = n
+    for point, time, n in document["referrals"]:
+        data.referrals[(point, _time(time))] = n
+    hidden = frozenset(_decode(key) for key in document["hidden"])
+    return Kept(data, hidden, bool(document["open"]))
+
+
+# Computing a year ----------------------------------------------------------------------------
+
+
+def compute(view: View, network: Any, year: int) -> RegionalYear:
+    """The network's year protected now (``protect_unit``) and kept, replacing what was."""
+    entry, _created = RegionalYear.objects.get_or_create(network_id=network, year=year)
+    changes = entry.changes  # changes after this read make the new pattern stale again
+    digest = places_digest(Places.of(view))
+    started = timezone.now()
+    blocks = protect_unit(view, year)
+    with transaction.atomic():
+        entry = RegionalYear.objects.select_for_update().get(pk=entry.pk)
+        entry.blocks.all().delete()
+        RegionalBlock.objects.bulk_create(
+            RegionalBlock(year=entry, granularity=g, first=first, payload=pack(protected))
+            for (g, first), protected in blocks.items()
+        )
+        entry.computed_changes = changes
+        entry.computed_at = started
+        entry.computation = uuid.uuid4()
+        entry.places = digest
+        entry.save(update_fields=["computed_changes", "computed_at", "computation", "places"])
+        # Dashboards cached from the year as it was are not served again.
+        caching.changed_with_transaction(CACHE_KIND)
+    return entry
+
+
+def _fits(entry: RegionalYear | None, digest: str, now: dt.datetime) -> bool:
+    """Whether a kept year may be shown: computed over these places, and fresh or stale for
+    less than the lag."""
+    if entry is None or entry.computed_at is None or entry.places != digest:
+        return False
+    return not entry.stale or entry.computed_at > now - _lag()
+
+
+# Kept blocks decoded once per process and computation: a few, each a block's figures.
+_DECODED: OrderedDict[tuple[Any, ...], Kept] = OrderedDict()
+_DECODED_MAX = 32
+
+
+def _kept(entry: RegionalYear, block: Block) -> Kept:
+    key = (entry.computation, block.granularity, block.first)
+    found = _DECODED.get(key)
+    if found is None:
+        row = RegionalBlock.objects.filter(
+            year=entry, granularity=block.granularity, first=block.first
+        ).first()
+        if row is None:  # a block not of the year's unit: cannot happen, computed as empty
+            raise LookupError(f"no kept block {block.granularity} {block.first}")
+        found = unpack(block, bytes(row.payload))
+        _DECODED[key] = found
+        while len(_DECODED) > _DECODED_MAX:
+            _DECODED.popitem(last=False)
+    _DECODED.move_to_end(key)
+    return found
+
+
+@dataclass
+class Read:
+    """A block's protected figures as a dashboard shows them, and when they were computed."""
+
+    protected: Protected
+    computed_at: dt.datetime
+
+
+def protected(view: View, block: Block) -> Read:
+    """The block's figures and pattern as kept for the network (computed here only when
+    nothing fitting was kept: see the module)."""
+    places = Places.of(view)
+    if not view.societies:  # a network without societies: nothing to protect or keep
+        return Read(
+            Protected(Cells(places, load(view, block)), {}, set(), open=True), timezone.now()
+        )
+    network = view.societies[0].network_id
+    digest = places_digest(places)
+    year = block.first.year
+    entry = RegionalYear.objects.filter(network_id=network, year=year).first()
+    if entry is None or not _fits(entry, digest, timezone.now()):
+        entry = compute(view, network, year)
+    kept = _kept(entry, block)
+    cells = Cells(places, kept.data)
+    shown = Protected(cells, {}, set(kept.hidden), open=True)
+    return Read(shown, entry.computed_at or timezone.now())
+
+
+# The periodic job ----------------------------------------------------------------------------
+
+
+def due_years(today: dt.date) -> set[int]:
+    """The years the job keeps ready even before anyone asks: the current one, and the one of
+    the current quarter of weeks."""
+    return years_of([today])
+
+
+def refresh_all(now: dt.datetime | None = None) -> str:
+    """Every network's stale or missing years computed again (the periodic job)."""
+    now = now or timezone.now()
+    today = timezone.localtime(now).date()
+    done = []
+    for network in Network.objects.filter(societies__isnull=False).distinct():
+        view = network_view(network.pk)
+        if view is None:
+            continue
+        digest = places_digest(Places.of(view))
+        kept = {e.year: e for e in RegionalYear.objects.filter(network=network)}
+        years = sorted(
+            {year for year, e in kept.items() if e.stale or e.places != digest}
+            | {year for year in due_years(today) if year not in kept or not kept[year].computed_at}
+        )
+        for year in years:
+            compute(view, network.pk, year)
+            done.append(f"{network.slug} {year}")
+    return f"computed: {', '.join(done)}" if done else "nothing to compute"

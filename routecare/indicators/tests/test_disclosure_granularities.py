@@ -1,0 +1,92 @@
+"""No small count can be recovered across granularities (issue 20).
+
+The attacker of ``test_disclosure_filters`` reads regional staff's views by month, by week
+and by day (November's and December's days) and also knows what any reader knows: counted
+people, consultations, services and referrals are counted point by point and day by day, so
+a month's or a week's figure of them is the sum of its days. A month's view that hides a
+point's counted people to protect its few registered people must not let the day views give
+the counted people away (the registered are then the total less that sum): the granularities
+of a year are protected as one system (``regional.system.protect_unit``).
+
+The demo case runs in ``make test``; the random-data cases (minutes each) run by path in
+``attack_across_granularities.py``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.utils import timezone
+
+from routecare.demo.loader import load_demo
+from routecare.indicators import disclosure
+from routecare.indicators.rollups import period_end
+from routecare.indicators.tests.test_disclosure_filters import (
+    ADDITIVE,
+    _random_activity,
+    _solve,
+    read_views,
+)
+
+
+def _days(first: dt.date, granularity: str) -> frozenset[dt.date]:
+    last = period_end(first, granularity)
+    return frozenset(first + dt.timedelta(days=n) for n in range((last - first).days))
+
+
+def _additive(meaning: Any) -> bool:
+    return bool(meaning[0] in ADDITIVE or (meaning[0] == "n" and meaning[3] == "c"))
+
+
+def _in_days(meaning: Any, granularity: str) -> Any:
+    """A meaning whose time is the days it covers: additive ones are the same number at any
+    granularity; the others (distinct people) stay apart by granularity."""
+    if not isinstance(meaning, tuple) or len(meaning) < 3 or not isinstance(meaning[2], tuple):
+        return meaning
+    days = frozenset().union(*(_days(first, granularity) for first in meaning[2]))
+    return (*meaning[:2], days if _additive(meaning) else (granularity, days), *meaning[3:])
+
+
+def check_granularities(seed: int | None) -> None:
+    """Reads every view at every granularity and solves them together (see the module)."""
+    load_demo()
+    if seed is not None:
+        _random_activity(seed)
+    today = timezone.localdate()
+    november = (today.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
+    shown: dict[Any, int | None] = {}
+    truth: dict[Any, int] = {}
+    equations: list[tuple[Any, list[Any]]] = []
+    for granularity, start in (("month", None), ("week", None), ("day", november)):
+        knowledge, found = read_views(granularity, granularity == "month", start)
+        for meaning, value in knowledge.shown.items():
+            key = _in_days(meaning, granularity)
+            if shown.get(key, 0) is None or key not in shown:
+                shown[key] = value
+        truth.update({_in_days(m, granularity): v for m, v in knowledge.truth.items()})
+        equations += [
+            (_in_days(total, granularity), [_in_days(p, granularity) for p in parts])
+            for total, parts in found
+        ]
+    # A sum over days of an additive number, wherever every day of it was read.
+    by_time: dict[Any, dict[frozenset[dt.date], Any]] = {}
+    for meaning in truth:
+        if isinstance(meaning, tuple) and meaning[0] in ("n", *ADDITIVE) and _additive(meaning):
+            by_time.setdefault((meaning[0], meaning[1], meaning[3:]), {})[meaning[2]] = meaning
+    for times in by_time.values():
+        for time, meaning in times.items():
+            parts = [times.get(frozenset({day})) for day in time]
+            if len(time) > 1 and None not in parts:
+                equations.append((meaning, parts))
+    for total, parts in equations:
+        assert truth[total] == sum(truth.get(part, 0) for part in parts), total
+    hidden = {meaning for meaning, value in shown.items() if value is None}
+    unknown = hidden | {p for _total, parts in equations for p in parts if p not in shown}
+    small = {m for m in unknown if 0 < truth.get(m, 0) < disclosure.THRESHOLD}
+    recovered = _solve(unknown, equations) & small
+    assert not recovered, f"{len(recovered)} of {len(small)} small numbers recovered"
+
+
+def test_no_small_count_is_recovered_across_granularities(db: None) -> None:
+    check_granularities(None)
