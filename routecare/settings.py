@@ -328,7 +328,7 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "RouteCare <noreply@lo
 # Regional dashboards are protected a year at a time, ahead, by the periodic job
 # indicators.regional (every REGIONAL_PATTERN_EVERY seconds); a year stale for longer than
 # REGIONAL_PATTERN_LAG seconds (no worker running) is computed in the request instead.
-REGIONAL_PATTERN_EVERY = envint("ROUTECARE_REGIONAL_EVERY", "60")
+REGIONAL_PATTERN_EVERY = envint("ROUTECARE_REGIONAL_EVERY", "300")
 REGIONAL_PATTERN_LAG = envint("ROUTECARE_REGIONAL_LAG", "900")
 ROUTECARE_BASE_URL = os.environ.get("ROUTECARE_BASE_URL", "http://127.0.0.1:8000")
 
