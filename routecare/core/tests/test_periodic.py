@@ -4,11 +4,13 @@ register their own jobs."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 import re
 import signal
 from pathlib import Path
 
 import pytest
+from django.core.management import call_command
 from django.utils import timezone
 
 from routecare.core import periodic
@@ -63,3 +65,26 @@ def test_it_runs_the_jobs_apps_register_and_knows_no_app_itself() -> None:
     source = Path(periodic.__file__).read_text()
     other_apps = re.findall(r"routecare\.(\w+)", source)
     assert set(other_apps) <= {"core"}
+
+
+def test_the_worker_says_when_each_job_ended_and_what_it_cost(
+    db: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def busy() -> str:
+        sum(range(200_000))  # some CPU for the line to report
+        return "did some work"
+
+    job = periodic.Job("test.busy", dt.timedelta(seconds=1), busy)
+    monkeypatch.setattr(periodic, "_JOBS", {job.name: job})
+    output = io.StringIO()
+
+    call_command("periodic", "--once", stdout=output)
+
+    line = output.getvalue().strip()
+    found = re.fullmatch(
+        r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ test\.busy: did some work "
+        r"\((\d+\.\d\d) s, CPU (\d+\.\d\d) s\)",
+        line,
+    )
+    assert found is not None, line
+    assert JobLock.objects.get(name="test.busy").last_result == "did some work"

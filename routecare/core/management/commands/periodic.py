@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
+from django.utils import timezone
 
 from routecare.core.periodic import run_due, stop_on_sigterm
 
@@ -22,8 +23,13 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         stop_on_sigterm()
         while True:
-            for name, result in run_due(force=options["force"]).items():
-                self.stdout.write(f"{name}: {result}")
+            run_due(force=options["force"], report=self._report)
             if options["once"]:
                 return
             time.sleep(max(options["sleep"], 1))
+
+    def _report(self, name: str, result: str, wall: float, cpu: float) -> None:
+        """One line a job run: when it ended, what it did, how long it took and the CPU it
+        used in this process (what a slow job costs the machine shows in the log)."""
+        ended = timezone.now().strftime("%Y-%m-%dT%H:%M:%SZ")
+        self.stdout.write(f"{ended} {name}: {result} ({wall:.2f} s, CPU {cpu:.2f} s)")
