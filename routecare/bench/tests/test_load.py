@@ -4,6 +4,7 @@ this process with gevent)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import stat
@@ -17,10 +18,11 @@ import psycopg
 import pytest
 import redis
 from django.test import Client
+from django.utils import timezone
 
 from routecare.accounts.actions import actor_for_token
 from routecare.bench.load import run
-from routecare.bench.load.prepare import CARDS_PER_SOCIETY, prepare_plan
+from routecare.bench.load.prepare import CARDS_PER_SOCIETY, USER_PREFIX, prepare_plan
 from routecare.bench.load.summary import (
     TARGETS,
     histogram_percentile,
@@ -28,6 +30,8 @@ from routecare.bench.load.summary import (
     steady_rate,
     summarise,
 )
+from routecare.indicators.models import PeopleSeen, RollupState, SeenPeriod
+from routecare.orgs.models import Membership, ServicePoint
 
 
 @pytest.fixture
@@ -157,6 +161,32 @@ def test_the_plan_gives_working_tokens_codes_and_cards(tmp_path: Path) -> None:
     plan.write(path)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600  # it holds API tokens
     assert json.loads(path.read_text())["codes"][staff.country] == plan.codes[staff.country]
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("fast_passwords")
+def test_the_base_keeps_the_people_of_the_weeks_and_months_the_run_feeds() -> None:
+    prepare_plan(people=30, seed=3)
+    # A base built an hour ago, before the refresh kept its people (or rebuilt in bulk): none
+    # kept, and nothing recorded recently for the catch-up of the periodic jobs to refresh.
+    PeopleSeen.objects.all().delete()
+    SeenPeriod.objects.all().delete()
+    # (Encounters are immutable: the refresh's last run is moved past their recording.)
+    RollupState.objects.update(until=timezone.now() + dt.timedelta(hours=1))
+
+    prepare_plan(people=30, seed=3)
+
+    today = timezone.now().date()
+    points = ServicePoint.objects.filter(pk__in=Membership.objects.filter(
+        user__username__startswith=USER_PREFIX, service_points__isnull=False
+    ).values("service_points"))  # fmt: skip
+    assert points
+    for granularity, start in (("month", today.replace(day=1)),
+                               ("week", today - dt.timedelta(days=today.weekday()))):  # fmt: skip
+        marked = SeenPeriod.objects.filter(
+            granularity=granularity, period_start=start, scope="point"
+        ).values_list("scope_id", flat=True)
+        assert set(marked) >= {point.pk for point in points}
 
 
 @pytest.mark.django_db
