@@ -38,7 +38,7 @@ class IndicatorsConfig(AppConfig):
         from routecare.indicators import rollups
         from routecare.indicators.kobo.importer import pull_all
         from routecare.indicators.models import Training, TrainingAttendance
-        from routecare.indicators.regional.store import refresh_all as refresh_regional
+        from routecare.indicators.regional import store as regional_store
         from routecare.indicators.rollups import CACHE_KIND, refresh
         from routecare.orgs.models import NationalSociety, Route, RouteStop, ServicePoint
         from routecare.people.signals import person_changed
@@ -52,9 +52,9 @@ class IndicatorsConfig(AppConfig):
         periodic.register("indicators.refresh", dt.timedelta(seconds=30), refresh)
         person_changed.connect(rollups.person_changed, dispatch_uid="rollups-person-changed")
         periodic.register(
-            "indicators.regional",
+            regional_store.JOB,
             dt.timedelta(seconds=settings.REGIONAL_PATTERN_EVERY),
-            refresh_regional,
+            regional_store.refresh_all,
         )
         # Regional years computed ahead go stale with what they read besides the rollups
         # (whose rebuilds mark them themselves).

@@ -114,6 +114,7 @@ class RegionalYear(models.Model):
     changes = models.PositiveIntegerField(default=0)  # one more at each change of its figures
     computed_changes = models.PositiveIntegerField(null=True)  # ``changes`` when computed
     computed_at = models.DateTimeField(null=True)  # when the kept figures were read
+    stale_since = models.DateTimeField(null=True)  # the first change the kept ones lack
     computation = models.UUIDField(default=uuid.uuid4)  # a new one at each computation
     places = models.CharField(max_length=64, blank=True)  # the points and routes computed over
 

@@ -21,6 +21,7 @@ class Migration(migrations.Migration):
                 ('changes', models.PositiveIntegerField(default=0)),
                 ('computed_changes', models.PositiveIntegerField(null=True)),
                 ('computed_at', models.DateTimeField(null=True)),
+                ('stale_since', models.DateTimeField(null=True)),
                 ('computation', models.UUIDField(default=uuid.uuid4)),
                 ('places', models.CharField(blank=True, max_length=64)),
                 ('network', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='orgs.network')),

@@ -31,10 +31,12 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from routecare.core import caching
+from routecare.core.models import JobLock
 from routecare.indicators.models import Granularity, RegionalBlock, RegionalYear
 from routecare.indicators.regional.blocks import Block, block_of
 from routecare.indicators.regional.cells import STAR, Cells, Data, Key, Places, load
@@ -44,6 +46,8 @@ from routecare.indicators.selectors import View, network_view
 from routecare.orgs.models import NationalSociety, Network
 
 logger = logging.getLogger(__name__)
+
+JOB = "indicators.regional"  # the periodic job (registered in apps.py)
 
 
 def _lag() -> dt.timedelta:
@@ -72,7 +76,7 @@ def changed(days: Iterable[dt.date], societies: Iterable[Any]) -> None:
         return
     networks = NationalSociety.objects.filter(pk__in=society_ids).values("network_id")
     RegionalYear.objects.filter(network_id__in=networks, year__in=years).update(
-        changes=F("changes") + 1
+        changes=F("changes") + 1, stale_since=Coalesce(F("stale_since"), Value(timezone.now()))
     )
 
 
@@ -188,20 +192,38 @@ def compute(view: View, network: Any, year: int) -> RegionalYear:
         )
         entry.computed_changes = changes
         entry.computed_at = started
+        # Changes marked while it was computed are not in it: stale since it began.
+        entry.stale_since = started if entry.changes > changes else None
         entry.computation = uuid.uuid4()
         entry.places = digest
-        entry.save(update_fields=["computed_changes", "computed_at", "computation", "places"])
+        entry.save(
+            update_fields=[
+                "computed_changes",
+                "computed_at",
+                "stale_since",
+                "computation",
+                "places",
+            ]
+        )
         # Dashboards cached from the year as it was are not served again.
         caching.changed_with_transaction(CACHE_KIND)
     return entry
 
 
 def _fits(entry: RegionalYear | None, digest: str, now: dt.datetime) -> bool:
-    """Whether a kept year may be shown: computed over these places, and fresh or stale for
-    less than the lag."""
+    """Whether a kept year may be shown: computed over these places, and fresh, stale for
+    less than the lag, or being computed again by the job right now (a request computing it
+    too would hold a server process for as long)."""
     if entry is None or entry.computed_at is None or entry.places != digest:
         return False
-    return not entry.stale or entry.computed_at > now - _lag()
+    if not entry.stale:
+        return True
+    since = entry.stale_since or entry.computed_at
+    return since > now - _lag() or _job_running(now)
+
+
+def _job_running(now: dt.datetime) -> bool:
+    return JobLock.objects.filter(name=JOB, held_until__gt=now).exists()
 
 
 # Kept blocks decoded once per process and computation: a few, each a block's figures.

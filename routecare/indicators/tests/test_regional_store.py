@@ -16,10 +16,13 @@ from django.test import Client
 from django.utils import timezone
 
 from routecare.conftest import Society, register
+from routecare.core import caching
+from routecare.core.models import JobLock
 from routecare.indicators import rollups
 from routecare.indicators.models import Granularity, RegionalBlock, RegionalYear, Training
 from routecare.indicators.regional import block_of, store
 from routecare.indicators.regional.system import protect_unit
+from routecare.indicators.rollups import CACHE_KIND
 from routecare.indicators.selectors import network_view
 from routecare.orgs.models import ServicePoint
 from routecare.people import actions as people_actions
@@ -99,10 +102,21 @@ def test_past_the_lag_the_request_computes_the_year_itself(
     settings.REGIONAL_PATTERN_LAG = 900
     client = api(regional)
     assert _people(client) == 22
+    # Computed long ago, stale only since now: shown as kept (the job is due to compute it).
+    RegionalYear.objects.update(computed_at=timezone.now() - dt.timedelta(days=3))
     _supported(own, 5)
     rollups.refresh()
-    RegionalYear.objects.update(computed_at=timezone.now() - dt.timedelta(seconds=901))
+    assert _people(client) == 22
+    # Stale for longer than the lag while the job computes it: still shown as kept, no
+    # server process computes it a second time.
+    RegionalYear.objects.update(stale_since=timezone.now() - dt.timedelta(seconds=901))
+    JobLock.objects.create(name=store.JOB, held_until=timezone.now() + dt.timedelta(minutes=5))
+    assert _people(client) == 22
+    # No job running (no worker): the next request past the dashboards' cache computes it.
+    JobLock.objects.all().delete()
+    caching.changed(CACHE_KIND)
     assert _people(client) == 27
+    assert RegionalYear.objects.get().stale_since is None
 
 
 def test_new_points_are_never_shown_with_a_pattern_computed_without_them(
