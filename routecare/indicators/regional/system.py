@@ -391,8 +391,9 @@ def _sums(
 
 def protect_unit(view: View, year: int) -> dict[Namespace, Protected]:
     """The blocks of a year (``unit_blocks``) protected as one system: each block's cells and
-    equations, and the equations between granularities (``_links``), so that a cell hidden at
-    one granularity is not given away by another."""
+    equations, the equations between granularities (``_links``), so that a cell hidden at
+    one granularity is not given away by another, and the small sums over consecutive blocks
+    that views show (``_sums``)."""
     places = Places.of(view)
     systems: dict[Namespace, System] = {}
     found: dict[Namespace, Protected] = {}
