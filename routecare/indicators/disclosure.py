@@ -22,6 +22,7 @@ See docs/indicators.md for a worked example.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
@@ -54,10 +55,13 @@ def _echelon(
     rows = []
     for total, parts in equations:
         row: dict[int, int] = {}
-        for key, sign in ((total, -1), *((part, 1) for part in parts)):
-            column = index.get(key)
+        column = index.get(total)
+        if column is not None:
+            row[column] = _PRIME - 1
+        for part in parts:
+            column = index.get(part)
             if column is not None:
-                row[column] = (row.get(column, 0) + sign) % _PRIME
+                row[column] = (row.get(column, 0) + 1) % _PRIME
         rows.append(row)
     # Short rows first, and as pivot the column fewest rows hold: less fill, far faster.
     rows.sort(key=len)
@@ -182,13 +186,36 @@ def suppress(
     and hidden last. ``headlines``: cells kept shown whenever some other pattern protects.
     ``start``: cells to hide first (the patterns of parts of the system, protected alone),
     given back like the others when not needed: fewer rounds to protect the whole."""
+    # The cyclic garbage collector would walk the many dicts and sets made here again and
+    # again and free little (they go when no longer referred to): a fifth of the time on a
+    # year's system. Paused, and let run again after.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _suppress(values, equations, threshold, forced, rank, headlines, start)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _suppress(
+    values: Mapping[Key, int],
+    equations: Sequence[Equation[Key]],
+    threshold: int = THRESHOLD,
+    forced: set[Key] | None = None,
+    rank: Callable[[Key], int] | None = None,
+    headlines: set[Key] | None = None,
+    start: set[Key] | None = None,
+) -> set[Key]:
     small = {key for key, value in values.items() if 0 < value < threshold}
     keep = small | (forced or set())
     order = rank or (lambda key: 0)
     preferred = headlines or set()
     touching: dict[Key, list[Equation[Key]]] = {}
+    members: dict[int, tuple[Key, ...]] = {}  # each equation's cells
     for equation in equations:
-        for key in (equation[0], *equation[1]):
+        members[id(equation)] = (equation[0], *equation[1])
+        for key in members[id(equation)]:
             touching.setdefault(key, []).append(equation)
 
     def along(cells: Iterable[Key]) -> list[Equation[Key]]:
@@ -221,26 +248,27 @@ def suppress(
         """``determined``, one group of hidden cells at a time (cells that share no equation,
         even through others, tell nothing of each other): a group that did not change since
         the last round is not solved again."""
-        group = {key: key for key in hidden}
-
-        def root(key: Key) -> Key:
-            while group[key] != key:
-                group[key] = group[group[key]]
-                key = group[key]
-            return key
-
-        for total, parts in along(hidden):
-            inside = [key for key in (total, *parts) if key in group]
-            for key in inside[1:]:
-                group[root(key)] = root(inside[0])
-        groups: dict[Key, set[Key]] = {}
-        for key in hidden:
-            groups.setdefault(root(key), set()).add(key)
         found: set[Key] = set()
-        for cells in groups.values():
+        seen: set[Key] = set()
+        for key in hidden:
+            if key in seen:
+                continue
+            seen.add(key)
+            cells, stack = [key], [key]
+            lines: dict[int, Equation[Key]] = {}  # the group's equations
+            while stack:
+                for equation in touching.get(stack.pop(), ()):
+                    if id(equation) in lines:
+                        continue
+                    lines[id(equation)] = equation
+                    for other in members[id(equation)]:
+                        if other in hidden and other not in seen:
+                            seen.add(other)
+                            cells.append(other)
+                            stack.append(other)
             frozen = frozenset(cells)
             if frozen not in solved:
-                solved[frozen] = determined(cells, values, along(cells))
+                solved[frozen] = determined(set(cells), values, list(lines.values()))
             found |= solved[frozen]
         return found
 

@@ -11,7 +11,7 @@ from typing import Any
 from routecare.core import caching
 from routecare.indicators import disclosure
 from routecare.indicators.models import Granularity, Scope
-from routecare.indicators.regional.blocks import Block, block_of, single_month
+from routecare.indicators.regional.blocks import MAX_BLOCKS, Block, block_of, single_month
 from routecare.indicators.regional.cells import (
     GROUPS,
     ON_THE_MOVE,
@@ -355,10 +355,45 @@ def _links(systems: dict[Namespace, System]) -> list[tuple[Any, list[Any]]]:
     return links
 
 
+def _sums(
+    blocks: list[Block], values: dict[Any, int]
+) -> tuple[dict[Any, int], list[tuple[Any, list[Any]]]]:
+    """The small sums a view over consecutive blocks of the unit shows (``board`` adds each
+    block's figure over the block), as cells no view shows on their own, with their
+    equations: a sum shown is the sum of its parts shown, but two hidden parts that can only
+    move together (one up, the other down) give their sum away. A sum of one positive part
+    is that part, already protected; a sum of 5 or more needs no protection."""
+    found: dict[Any, int] = {}
+    equations: list[tuple[Any, list[Any]]] = []
+    by_key: dict[Any, dict[dt.date, int]] = {}
+    for granularity, first, key in values:
+        if key[2] == STAR and granularity != Granularity.MONTH:
+            by_key.setdefault((granularity, key), {})[first] = values[(granularity, first, key)]
+    for (granularity, key), by_block in by_key.items():
+        firsts = [b.first for b in blocks if b.granularity == granularity]
+        for i in range(len(firsts)):
+            total = 0
+            parts: list[Any] = []
+            # From a positive part to a positive part: a zero at either end adds nothing.
+            for last in firsts[i : i + MAX_BLOCKS[granularity]] if firsts[i] in by_block else ():
+                value = by_block.get(last, 0)
+                total += value
+                if total >= disclosure.THRESHOLD:
+                    break
+                if value:
+                    parts.append((granularity, last, key))
+                if value and len(parts) > 1:
+                    cell = ("sum", (granularity, firsts[i], last), key)
+                    found[cell] = total
+                    equations.append((cell, list(parts)))
+    return found, equations
+
+
 def protect_unit(view: View, year: int) -> dict[Namespace, Protected]:
     """The blocks of a year (``unit_blocks``) protected as one system: each block's cells and
-    equations, and the equations between granularities (``_links``), so that a cell hidden at
-    one granularity is not given away by another."""
+    equations, the equations between granularities (``_links``), so that a cell hidden at
+    one granularity is not given away by another, and the small sums over consecutive blocks
+    that views show (``_sums``)."""
     places = Places.of(view)
     systems: dict[Namespace, System] = {}
     found: dict[Namespace, Protected] = {}
@@ -398,6 +433,10 @@ def protect_unit(view: View, year: int) -> dict[Namespace, Protected]:
         positive = [part for part in parts if part in values]
         if total in values or positive:  # zeros are constants (a sum of zeros is zero)
             equations.append((total, positive))
+    sums, over_blocks = _sums(unit_blocks(year), values)
+    values.update(sums)
+    equations += over_blocks
+    unknown |= set(sums)
     # Headlines were spared block by block (``start``); sparing them again over the whole
     # would try a pattern per hidden headline of the year: far too slow, little gained.
     hidden = disclosure.suppress(

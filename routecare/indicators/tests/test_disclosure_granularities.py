@@ -21,6 +21,9 @@ from django.utils import timezone
 
 from routecare.demo.loader import load_demo
 from routecare.indicators import disclosure
+from routecare.indicators.models import Granularity
+from routecare.indicators.regional import system
+from routecare.indicators.regional.cells import STAR
 from routecare.indicators.rollups import period_end
 from routecare.indicators.tests.test_disclosure_filters import (
     ADDITIVE,
@@ -90,3 +93,32 @@ def check_granularities(seed: int | None) -> None:
 
 def test_no_small_count_is_recovered_across_granularities(db: None) -> None:
     check_granularities(None)
+
+
+def test_a_small_sum_over_blocks_is_protected_though_each_part_is() -> None:
+    """A view of November and December by day shows their sum: two hidden parts that can only
+    move together (one up, the other down) give it away (seed 11 did so). The year's system
+    holds the small sums over blocks (``system._sums``) and protects them."""
+    star = (STAR,) * 3
+    november, december = dt.date(2026, 11, 1), dt.date(2026, 12, 1)
+
+    def cell(first: dt.date, count: str) -> Any:
+        return (Granularity.DAY, first, ("n", ("p",), STAR, count, *star))
+
+    x, a, t1 = cell(november, "r"), cell(november, "c"), cell(november, STAR)
+    y, b, t2 = cell(december, "r"), cell(december, "c"), cell(december, STAR)
+    c = (Granularity.MONTH, dt.date(2026, 1, 1), ("n", ("p",), "both", "c", *star))
+    values = {x: 3, a: 10, t1: 13, y: 1, b: 20, t2: 21, c: 30}
+    # Registered and counted, and the counted of both months elsewhere.
+    equations: list[tuple[Any, list[Any]]] = [(t1, [x, a]), (t2, [y, b]), (c, [a, b])]
+    sums, over_blocks = system._sums(system.unit_blocks(2026), values)
+    ((total, value),) = sums.items()
+    assert value == 4
+    assert over_blocks == [(total, [x, y])]
+
+    alone = disclosure.suppress(values, equations)
+    assert not disclosure.determined(alone, values, equations) & {x, y}
+    assert total in disclosure.determined(alone | {total}, values, equations + over_blocks)
+
+    hidden = disclosure.suppress(values | sums, equations + over_blocks, forced={total})
+    assert not disclosure.determined(hidden, values | sums, equations + over_blocks) & {x, y, total}
