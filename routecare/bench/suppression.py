@@ -23,15 +23,18 @@ from routecare.orgs.models import NationalSociety, Route
 Log = Callable[[str], None]
 
 
-def measure_cold_dashboards(repeats: int = 2, log: Log = print) -> dict[str, Any]:
-    """Each bench view of the regional dashboard ``repeats`` times, the network's kept years
-    and every cache of dashboards dropped before each request."""
+def measure_cold_dashboards(
+    repeats: int = 2, log: Log = print, views: int | None = None
+) -> dict[str, Any]:
+    """Each bench view of the regional dashboard (the first ``views`` of them) ``repeats``
+    times, the network's kept years and every cache of dashboards dropped before each
+    request."""
     client = Client()
     client.force_login(get_user_model().objects.get(username=REGIONAL_USER))
     route = Route.objects.filter(slug__startswith="bench-ind-").order_by("slug")[0]
     society = NationalSociety.objects.filter(network__slug=NETWORK).order_by("country_code")[0]
     timings: dict[str, list[float]] = {}
-    for label, query in VARIANTS:
+    for label, query in VARIANTS[:views]:
         log(f"indicators: {label} drawn cold")
         url = "/indicators/?" + query.format(route=route.pk, society=society.pk)
         for _ in range(repeats):
