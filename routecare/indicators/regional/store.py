@@ -48,6 +48,7 @@ from routecare.orgs.models import NationalSociety, Network
 logger = logging.getLogger(__name__)
 
 JOB = "indicators.regional"  # the periodic job (registered in apps.py)
+HOLD = dt.timedelta(hours=1)  # how long the job holds its lock for each year it computes
 
 
 def _lag() -> dt.timedelta:
@@ -301,6 +302,11 @@ def refresh_all(now: dt.datetime | None = None) -> str:
             | {year for year in due_years(today) if year not in kept or not kept[year].computed_at}
         )
         for year in years:
+            # A large network's year can take longer than the job's lock lasts: held on while
+            # it computes, so requests keep showing the kept year rather than computing too.
+            JobLock.objects.filter(name=JOB, held_until__gt=timezone.now()).update(
+                held_until=timezone.now() + HOLD
+            )
             compute(view, network.pk, year)
             done.append(f"{network.slug} {year}")
     return f"computed: {', '.join(done)}" if done else "nothing to compute"

@@ -161,6 +161,10 @@ def test_the_first_week_of_a_year_marks_the_quarter_it_belongs_to(db: None) -> N
 
 def test_the_job_keeps_the_current_year_ready(activity: None, own: Society) -> None:
     assert not RegionalYear.objects.exists()
+    # Run by the periodic job, which holds its lock for its interval: held on while it
+    # computes a year (a large network's takes longer).
+    JobLock.objects.create(name=store.JOB, held_until=timezone.now() + dt.timedelta(minutes=1))
     assert store.refresh_all().startswith(f"computed: {own.society.network.slug} ")
+    assert JobLock.objects.get().held_until > timezone.now() + dt.timedelta(minutes=30)
     assert RegionalYear.objects.filter(year=timezone.localdate().year).exists()
     assert store.refresh_all() == "nothing to compute"
