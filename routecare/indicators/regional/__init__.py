@@ -38,7 +38,8 @@ from routecare.indicators.regional.blocks import (
     single_month,
 )
 from routecare.indicators.regional.board import build
-from routecare.indicators.regional.system import protect, protected
+from routecare.indicators.regional.store import protected
+from routecare.indicators.regional.system import protect
 
 __all__ = [
     "block_of",

@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
-from routecare.core import caching
 from routecare.indicators import disclosure
 from routecare.indicators.models import Granularity, Scope
 from routecare.indicators.regional.blocks import MAX_BLOCKS, Block, block_of, single_month
@@ -27,10 +26,9 @@ from routecare.indicators.regional.cells import (
     load,
     place_of,
 )
-from routecare.indicators.rollups import CACHE_KIND, period_end
+from routecare.indicators.rollups import period_end
 from routecare.indicators.selectors import (
     BANDS,
-    DASHBOARD_SECONDS,
     Filters,
     View,
 )
@@ -446,14 +444,3 @@ def protect_unit(view: View, year: int) -> dict[Namespace, Protected]:
         mine = {k[2] for k in hidden if k[0] == granularity and k[1] == first}
         found[(granularity, first)] = Protected(s.cells, s.values, mine - s.unknown)
     return found
-
-
-def protected(view: View, block: Block) -> Protected:
-    """The block's part of its year's protection (``protect_unit``), shared as the
-    dashboards are."""
-    year = block.first.year
-    parts = ("regional-unit", sorted(str(s.pk) for s in view.societies), year)
-    unit = caching.remember(
-        CACHE_KIND, parts, DASHBOARD_SECONDS, lambda: protect_unit(view, year), shared=True
-    )
-    return unit[(block.granularity, block.first)]
