@@ -66,6 +66,14 @@ def block_of(day: dt.date, granularity: str) -> Block:
     return Block(granularity, first, tuple(periods))
 
 
+def straddling_week(year: int) -> dt.date | None:
+    """The Monday of the week that holds the last days of ``year`` and the first of the next
+    (None when 1 January is a Monday): its figures add up over days of both years."""
+    new_year = dt.date(year + 1, 1, 1)
+    monday = new_year - dt.timedelta(days=new_year.weekday())
+    return None if monday == new_year else monday
+
+
 def single_month(filters: Filters) -> dt.date | None:
     """The month of a view of one month by month."""
     if filters.granularity != Granularity.MONTH or not (filters.start and filters.end):

@@ -11,7 +11,7 @@ from routecare.indicators import disclosure
 from routecare.indicators.definitions import INDICATORS
 from routecare.indicators.regional.blocks import blocks, normalise, problem
 from routecare.indicators.regional.cells import STAR, Places
-from routecare.indicators.regional.store import protected
+from routecare.indicators.regional.store import read
 from routecare.indicators.regional.system import Protected, layout, people_key
 from routecare.indicators.selectors import (
     Dashboard,
@@ -95,7 +95,7 @@ def build(view: View, filters: Filters, today: dt.date) -> Dashboard:
         raise ValueError(reason)  # the forms and the API refuse these filters first
     filters = normalise(filters, today)
     covered = blocks(filters, today)
-    reads = [protected(view, block) for block in covered]
+    reads = read(view, covered)
     systems = [read.protected for read in reads]
     shown = [
         _shown(

@@ -6,7 +6,8 @@ cache expires. So the periodic job ``indicators.regional`` computes each network
 its figures changed and keeps what the dashboards need: each block's figures as read from the
 rollups and the cells to hide (``RegionalBlock``). A regional dashboard reads its block's row,
 never the rollups: the figures and the pattern that protects them are always of one moment,
-so no view shows a figure with another moment's pattern.
+so no view shows a figure with another moment's pattern. Years tied by a week of 1 January
+with figures (``chain``) are computed and kept as one system, in one computation.
 
 A year is stale once a figure it reads changed: rollups rebuilt for one of its days (the
 refresh marks it, ``changed``), a training or a referral recorded. Until the job has
@@ -38,9 +39,9 @@ from django.utils import timezone
 from routecare.core import caching
 from routecare.core.models import JobLock
 from routecare.indicators.models import Granularity, RegionalBlock, RegionalYear
-from routecare.indicators.regional.blocks import Block, block_of
+from routecare.indicators.regional.blocks import Block, block_of, straddling_week
 from routecare.indicators.regional.cells import STAR, Cells, Data, Key, Places, load
-from routecare.indicators.regional.system import Protected, protect_unit
+from routecare.indicators.regional.system import Protected, protect_years
 from routecare.indicators.rollups import CACHE_KIND
 from routecare.indicators.selectors import View, network_view
 from routecare.orgs.models import NationalSociety, Network
@@ -177,38 +178,71 @@ def unpack(block: Block, payload: bytes) -> Kept:
 # Computing a year ----------------------------------------------------------------------------
 
 
-def compute(view: View, network: Any, year: int) -> RegionalYear:
-    """The network's year protected now (``protect_unit``) and kept, replacing what was."""
-    entry, _created = RegionalYear.objects.get_or_create(network_id=network, year=year)
-    changes = entry.changes  # changes after this read make the new pattern stale again
+def linked(view: View, year: int) -> bool:
+    """Whether ``year`` and the next share a week with figures (the week of 1 January, when
+    that is not a Monday): its figures are sums over days of both years."""
+    monday = straddling_week(year)
+    return monday is not None and not load(view, Block(Granularity.WEEK, monday, (monday,))).empty()
+
+
+def chain(view: View, year: int) -> list[int]:
+    """The consecutive years protected with ``year`` as one system: those its straddling weeks
+    tie to it, one after another (usually the year alone, or two around a new year)."""
+    first = last = year
+    while linked(view, first - 1):
+        first -= 1
+    while linked(view, last):
+        last += 1
+    return list(range(first, last + 1))
+
+
+def compute(view: View, network: Any, year: int) -> dict[int, RegionalYear]:
+    """The network's year, and the years tied to it (``chain``), protected now as one system
+    (``protect_years``) and kept, replacing what was: one computation for all of them, so a
+    view over two of them never mixes patterns."""
+    years = chain(view, year)
+    for each in years:
+        RegionalYear.objects.get_or_create(network_id=network, year=each)
+    # Changes after this read make the new pattern stale again.
+    changes = dict(
+        RegionalYear.objects.filter(network_id=network, year__in=years).values_list(
+            "year", "changes"
+        )
+    )
     digest = places_digest(Places.of(view))
     started = timezone.now()
-    blocks = protect_unit(view, year)
+    blocks = protect_years(view, years)
+    computation = uuid.uuid4()
+    entries: dict[int, RegionalYear] = {}
     with transaction.atomic():
-        entry = RegionalYear.objects.select_for_update().get(pk=entry.pk)
-        entry.blocks.all().delete()
-        RegionalBlock.objects.bulk_create(
-            RegionalBlock(year=entry, granularity=g, first=first, payload=pack(protected))
-            for (g, first), protected in blocks.items()
-        )
-        entry.computed_changes = changes
-        entry.computed_at = started
-        # Changes marked while it was computed are not in it: stale since it began.
-        entry.stale_since = started if entry.changes > changes else None
-        entry.computation = uuid.uuid4()
-        entry.places = digest
-        entry.save(
-            update_fields=[
-                "computed_changes",
-                "computed_at",
-                "stale_since",
-                "computation",
-                "places",
-            ]
-        )
-        # Dashboards cached from the year as it was are not served again.
+        for entry in RegionalYear.objects.select_for_update().filter(
+            network_id=network, year__in=years
+        ):
+            entry.blocks.all().delete()
+            RegionalBlock.objects.bulk_create(
+                RegionalBlock(year=entry, granularity=g, first=first, payload=pack(protected))
+                for (g, first), protected in blocks.items()
+                if first.year == entry.year
+            )
+            entry.computed_changes = changes[entry.year]
+            entry.computed_at = started
+            # Changes marked while it was computed are not in it: stale since it began.
+            entry.stale_since = started if entry.changes > changes[entry.year] else None
+            entry.computation = computation
+            entry.places = digest
+            entry.save(
+                update_fields=[
+                    "computed_changes",
+                    "computed_at",
+                    "stale_since",
+                    "computation",
+                    "places",
+                ]
+            )
+            entries[entry.year] = entry
+        # Dashboards cached from the years as they were are not served again.
         caching.changed_with_transaction(CACHE_KIND)
-    return entry
+    return entries
 
 
 def _fits(entry: RegionalYear | None, digest: str, now: dt.datetime) -> bool:
@@ -227,25 +261,30 @@ def _job_running(now: dt.datetime) -> bool:
     return JobLock.objects.filter(name=JOB, held_until__gt=now).exists()
 
 
-# Kept blocks decoded once per process and computation: a few, each a block's figures.
-_DECODED: OrderedDict[tuple[Any, ...], Kept] = OrderedDict()
+# Kept blocks decoded once per process: a few, each a block's figures, by row and computation
+# (a computation writes new rows: a row's content never changes while its year's computation
+# does not).
+_DECODED: OrderedDict[tuple[int, uuid.UUID], Kept] = OrderedDict()
 _DECODED_MAX = 32
 
 
-def _kept(entry: RegionalYear, block: Block) -> Kept:
-    key = (entry.computation, block.granularity, block.first)
-    found = _DECODED.get(key)
-    if found is None:
-        row = RegionalBlock.objects.filter(
-            year=entry, granularity=block.granularity, first=block.first
-        ).first()
-        if row is None:  # a block not of the year's unit: cannot happen, computed as empty
-            raise LookupError(f"no kept block {block.granularity} {block.first}")
-        found = unpack(block, bytes(row.payload))
-        _DECODED[key] = found
-        while len(_DECODED) > _DECODED_MAX:
-            _DECODED.popitem(last=False)
-    _DECODED.move_to_end(key)
+def _decoded(rows: dict[tuple[int, uuid.UUID], Block]) -> dict[tuple[int, uuid.UUID], Kept] | None:
+    """These kept rows decoded (None when one was replaced meanwhile)."""
+    missing = {pk: key for key in rows if key not in _DECODED for pk in [key[0]]}
+    if missing:
+        for pk, computation, payload in RegionalBlock.objects.filter(pk__in=missing).values_list(
+            "pk", "year__computation", "payload"
+        ):
+            if (pk, computation) == missing[pk]:
+                _DECODED[missing[pk]] = unpack(rows[missing[pk]], bytes(payload))
+    found = {}
+    for key in rows:
+        if key not in _DECODED:
+            return None
+        _DECODED.move_to_end(key)
+        found[key] = _DECODED[key]
+    while len(_DECODED) > max(_DECODED_MAX, len(rows)):
+        _DECODED.popitem(last=False)
     return found
 
 
@@ -257,24 +296,56 @@ class Read:
     computed_at: dt.datetime
 
 
-def protected(view: View, block: Block) -> Read:
-    """The block's figures and pattern as kept for the network (computed here only when
-    nothing fitting was kept: see the module)."""
+def read(view: View, blocks: list[Block]) -> list[Read]:
+    """The blocks' figures and patterns as kept for the network (computed here only when
+    nothing fitting was kept: see the module), all of one computation where their years are
+    tied (``chain``)."""
     places = Places.of(view)
     if not view.societies:  # a network without societies: nothing to protect or keep
-        return Read(
-            Protected(Cells(places, load(view, block)), {}, set(), open=True), timezone.now()
-        )
+        return [
+            Read(Protected(Cells(places, load(view, b)), {}, set(), open=True), timezone.now())
+            for b in blocks
+        ]
     network = view.societies[0].network_id
     digest = places_digest(places)
-    year = block.first.year
-    entry = RegionalYear.objects.filter(network_id=network, year=year).first()
-    if entry is None or not _fits(entry, digest, timezone.now()):
-        entry = compute(view, network, year)
-    kept = _kept(entry, block)
-    cells = Cells(places, kept.data)
-    shown = Protected(cells, {}, set(kept.hidden), open=True)
-    return Read(shown, entry.computed_at or timezone.now())
+    years = sorted({block.first.year for block in blocks})
+    for _attempt in range(3):
+        now = timezone.now()
+        entries = {
+            e.year: e for e in RegionalYear.objects.filter(network_id=network, year__in=years)
+        }
+        computed: set[int] = set()
+        for year in years:
+            if year not in computed and not _fits(entries.get(year), digest, now):
+                fresh = compute(view, network, year)
+                computed |= set(fresh)
+                entries.update(fresh)
+        # One statement: the rows of years computed together are all of one computation.
+        wanted = {(entries[b.first.year].pk, b.granularity, b.first): b for b in blocks}
+        rows = RegionalBlock.objects.filter(
+            year_id__in={pk for pk, _g, _f in wanted},
+            granularity__in={g for _pk, g, _f in wanted},
+            first__in={f for _pk, _g, f in wanted},
+        ).values_list("pk", "year__computation", "year_id", "granularity", "first")
+        by_block = {(y, g, f): (pk, c) for pk, c, y, g, f in rows if (y, g, f) in wanted}
+        if len(by_block) < len(wanted):  # replaced meanwhile: read again
+            continue
+        kept = _decoded({pk: wanted[key] for key, pk in by_block.items()})
+        if kept is None:
+            continue
+        found = []
+        for block in blocks:
+            entry = entries[block.first.year]
+            one = kept[by_block[(entry.pk, block.granularity, block.first)]]
+            shown = Protected(Cells(places, one.data), {}, set(one.hidden), open=True)
+            found.append(Read(shown, entry.computed_at or now))
+        return found
+    raise LookupError("the kept regional blocks kept changing while read")
+
+
+def protected(view: View, block: Block) -> Read:
+    """One block's figures and pattern as kept (``read``)."""
+    return read(view, [block])[0]
 
 
 # The periodic job ----------------------------------------------------------------------------
@@ -301,12 +372,16 @@ def refresh_all(now: dt.datetime | None = None) -> str:
             {year for year, e in kept.items() if e.stale or e.places != digest}
             | {year for year in due_years(today) if year not in kept or not kept[year].computed_at}
         )
+        computed: set[int] = set()
         for year in years:
+            if year in computed:  # computed with a year tied to it
+                continue
             # A large network's year can take longer than the job's lock lasts: held on while
             # it computes, so requests keep showing the kept year rather than computing too.
             JobLock.objects.filter(name=JOB, held_until__gt=timezone.now()).update(
                 held_until=timezone.now() + HOLD
             )
-            compute(view, network.pk, year)
-            done.append(f"{network.slug} {year}")
+            fresh = compute(view, network.pk, year)
+            computed |= set(fresh)
+            done.append(f"{network.slug} {'+'.join(str(y) for y in sorted(fresh))}")
     return f"computed: {', '.join(done)}" if done else "nothing to compute"

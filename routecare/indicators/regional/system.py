@@ -4,7 +4,7 @@ package)."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -388,14 +388,24 @@ def _sums(
 
 
 def protect_unit(view: View, year: int) -> dict[Namespace, Protected]:
-    """The blocks of a year (``unit_blocks``) protected as one system: each block's cells and
-    equations, the equations between granularities (``_links``), so that a cell hidden at
-    one granularity is not given away by another, and the small sums over consecutive blocks
-    that views show (``_sums``)."""
+    """The blocks of a year protected as one system (``protect_years`` of the year alone:
+    right when no week of its edges holds figures of the year beside it)."""
+    return protect_years(view, [year])
+
+
+def protect_years(view: View, years: Sequence[int]) -> dict[Namespace, Protected]:
+    """The blocks of consecutive years (``unit_blocks`` of each) protected as one system: each
+    block's cells and equations, the equations between granularities (``_links``), so that a
+    cell hidden at one granularity is not given away by another, and the small sums over
+    consecutive blocks that views show (``_sums``). A week that straddles two years (29
+    December to 4 January, say) is one year's, and its days are in both: its link to them ties
+    the two years' patterns, so years whose straddling week holds figures are protected
+    together (``store.chain`` finds them)."""
+    unit = [block for year in years for block in unit_blocks(year)]
     places = Places.of(view)
     systems: dict[Namespace, System] = {}
     found: dict[Namespace, Protected] = {}
-    for block in unit_blocks(year):
+    for block in unit:
         space = (block.granularity, block.first)
         data = load(view, block)
         if data.empty():
@@ -431,7 +441,7 @@ def protect_unit(view: View, year: int) -> dict[Namespace, Protected]:
         positive = [part for part in parts if part in values]
         if total in values or positive:  # zeros are constants (a sum of zeros is zero)
             equations.append((total, positive))
-    sums, over_blocks = _sums(unit_blocks(year), values)
+    sums, over_blocks = _sums(unit, values)
     values.update(sums)
     equations += over_blocks
     unknown |= set(sums)

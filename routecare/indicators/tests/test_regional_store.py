@@ -20,7 +20,7 @@ from routecare.core import caching
 from routecare.core.models import JobLock
 from routecare.indicators import rollups
 from routecare.indicators.models import Granularity, RegionalBlock, RegionalYear, Training
-from routecare.indicators.regional import block_of, store
+from routecare.indicators.regional import block_of, store, system
 from routecare.indicators.regional.system import protect_unit
 from routecare.indicators.rollups import CACHE_KIND
 from routecare.indicators.selectors import network_view
@@ -168,3 +168,44 @@ def test_the_job_keeps_the_current_year_ready(activity: None, own: Society) -> N
     assert JobLock.objects.get().held_until > timezone.now() + dt.timedelta(minutes=30)
     assert RegionalYear.objects.filter(year=timezone.localdate().year).exists()
     assert store.refresh_all() == "nothing to compute"
+
+
+def test_years_whose_straddling_week_holds_figures_are_protected_together(
+    own: Society, regional: User, api: Callable[..., Client]
+) -> None:
+    """The week of 29 December 2025 belongs to 2026 (its Thursday is 1 January) and its
+    figures are sums over days of both years: the two years are one system, computed and kept
+    together, and a view over both reads one computation."""
+    for day, people in ((dt.date(2025, 12, 30), 3), (dt.date(2026, 1, 2), 2)):
+        at = timezone.make_aware(dt.datetime.combine(day, dt.time(12)))
+        for _ in range(people):
+            person = register(own)
+            people_actions.record_encounter(
+                own.actor(), person, services=[("water", 1)], occurred_at=at
+            )
+    rollups.refresh()
+    view = network_view(own.society.network_id)
+    assert view is not None
+    assert store.chain(view, 2025) == store.chain(view, 2026) == [2025, 2026]
+    assert store.chain(view, 2024) == [2024]  # the week of 30 December 2024 holds nothing
+    answer = api(regional).get(
+        "/api/v1/indicators?granularity=week&start=2025-10-01&end=2026-03-29"
+    )
+    assert answer.status_code == 200
+    entries = list(RegionalYear.objects.filter(year__in=[2025, 2026]))
+    assert len(entries) == 2
+    assert len({e.computation for e in entries}) == 1
+    # The week's figures are linked to the days of both years (each year alone had no link).
+    spaces = [
+        block_of(dt.date(2026, 1, 1), Granularity.WEEK),
+        block_of(dt.date(2025, 12, 1), Granularity.DAY),
+        block_of(dt.date(2026, 1, 1), Granularity.DAY),
+    ]
+    systems = {(b.granularity, b.first): system.system(view, b) for b in spaces}
+    across = [parts for _total, parts in system._links(systems) if len({p[1] for p in parts}) == 2]
+    assert across
+    assert not [
+        parts
+        for _total, parts in system._links({k: v for k, v in systems.items() if k[1].year == 2026})
+        if any(p[1].year == 2025 for p in parts)
+    ]
