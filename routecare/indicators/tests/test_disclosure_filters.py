@@ -386,19 +386,23 @@ def _attack(granularity: str, with_months: bool) -> tuple[set[Any], set[Any], Kn
 
 
 def read_views(
-    granularity: str, with_months: bool, start: dt.date | None = None
+    granularity: str, with_months: bool, start: dt.date | None = None, end: dt.date | None = None
 ) -> tuple[Knowledge, list[tuple[Any, list[Any]]]]:
-    """Every view of one granularity (from ``start``'s block when given), and how their
+    """Every view of one granularity (from ``start``'s block when given, to ``end``'s when
+    given: the months of the single-month views are then the window's), and how their
     meanings add up (checked against the true values)."""
     regional = get_user_model().objects.get(username="americas-regional")
     view, network = _network(regional)
     client = api_client(regional)
     today = timezone.localdate()
     knowledge = Knowledge()
-    unfiltered = client.get(f"/api/v1/indicators?granularity={granularity}").json()
+    span = (f"&start={start}" if start is not None else "") + (
+        f"&end={end}" if end is not None else ""
+    )
+    unfiltered = client.get(f"/api/v1/indicators?granularity={granularity}{span}").json()
     months = _window(unfiltered) if with_months else ()
     for ask in _asks(network, months):
-        since = f"&start={start}" if start is not None and ask.month is None else ""
+        since = span if ask.month is None else ""
         response = client.get(f"/api/v1/indicators?{ask.query(granularity)}{since}")
         if response.status_code == 422:
             continue  # a combination regional staff may not ask for

@@ -51,18 +51,21 @@ def _in_days(meaning: Any, granularity: str) -> Any:
     return (*meaning[:2], days if _additive(meaning) else (granularity, days), *meaning[3:])
 
 
-def check_granularities(seed: int | None) -> None:
-    """Reads every view at every granularity and solves them together (see the module)."""
-    load_demo()
-    if seed is not None:
-        _random_activity(seed)
-    today = timezone.localdate()
-    november = (today.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
+# A read: granularity, with the single-month views, first and last day asked for (None: the
+# current block's).
+Read = tuple[str, bool, dt.date | None, dt.date | None]
+Equations = list[tuple[Any, list[Any]]]
+
+
+def read_together(reads: list[Read]) -> tuple[dict[Any, int | None], dict[Any, int], Equations]:
+    """What every view of the reads shows (None: hidden), the true values and how they add up,
+    with meanings in days (``_in_days``) so that the granularities meet, and the sums over days
+    of an additive number wherever every day of it was read."""
     shown: dict[Any, int | None] = {}
     truth: dict[Any, int] = {}
-    equations: list[tuple[Any, list[Any]]] = []
-    for granularity, start in (("month", None), ("week", None), ("day", november)):
-        knowledge, found = read_views(granularity, granularity == "month", start)
+    equations: Equations = []
+    for granularity, with_months, start, end in reads:
+        knowledge, found = read_views(granularity, with_months, start, end)
         for meaning, value in knowledge.shown.items():
             key = _in_days(meaning, granularity)
             if shown.get(key, 0) is None or key not in shown:
@@ -84,11 +87,31 @@ def check_granularities(seed: int | None) -> None:
                 equations.append((meaning, parts))
     for total, parts in equations:
         assert truth[total] == sum(truth.get(part, 0) for part in parts), total
+    return shown, truth, equations
+
+
+def recovered(
+    shown: dict[Any, int | None], truth: dict[Any, int], equations: Equations
+) -> tuple[set[Any], set[Any]]:
+    """The small numbers hidden (or unread but fixed by a sum of read ones), and those the
+    equations give away."""
     hidden = {meaning for meaning, value in shown.items() if value is None}
     unknown = hidden | {p for _total, parts in equations for p in parts if p not in shown}
     small = {m for m in unknown if 0 < truth.get(m, 0) < disclosure.THRESHOLD}
-    recovered = _solve(unknown, equations) & small
-    assert not recovered, f"{len(recovered)} of {len(small)} small numbers recovered"
+    return small, _solve(unknown, equations) & small
+
+
+def check_granularities(seed: int | None) -> None:
+    """Reads every view at every granularity and solves them together (see the module)."""
+    load_demo()
+    if seed is not None:
+        _random_activity(seed)
+    today = timezone.localdate()
+    november = (today.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
+    reads: list[Read] = [("month", True, None, None), ("week", False, None, None),
+                         ("day", False, november, None)]  # fmt: skip
+    small, found = recovered(*read_together(reads))
+    assert not found, f"{len(found)} of {len(small)} small numbers recovered"
 
 
 def test_no_small_count_is_recovered_across_granularities(db: None) -> None:
