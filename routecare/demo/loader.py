@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, NamedTuple
@@ -65,18 +66,35 @@ def _user(username: str, *, staff: bool = False) -> User:
     return user
 
 
+# Ids of the demo's places (uuid5 of their code), not a secret: demo data only.
+_DEMO_NAMESPACE = uuid.UUID("6f1c2f0e-5d1a-4c55-9b3e-7a0d2c9e4b11")
+
+
+def demo_id(kind: str, name: str) -> uuid.UUID:
+    """A demo network's, society's, point's or route's id, the same in every database: the
+    demo's figures, and so its regional patterns, are then the same from one load to the
+    next (``indicators.regional.store`` computes a pattern once for the same figures)."""
+    return uuid.uuid5(_DEMO_NAMESPACE, f"{kind}:{name}")
+
+
 def _load_network(spec: NetworkSpec, sign_ins: list[SignIn]) -> None:
-    network, _ = Network.objects.update_or_create(slug=spec.slug, defaults={"name": spec.name})
+    network, _ = Network.objects.update_or_create(
+        slug=spec.slug,
+        defaults={"name": spec.name},
+        create_defaults={"id": demo_id("network", spec.slug), "name": spec.name},
+    )
     today = timezone.now().date()
     for society_spec in spec.societies:
+        fields = {
+            "name": society_spec.name,
+            "names": SOCIETY_NAMES.get(society_spec.country_code, {}),
+            "network": network,
+            "time_zone": society_spec.time_zone,
+        }
         society, _ = NationalSociety.objects.update_or_create(
             country_code=society_spec.country_code,
-            defaults={
-                "name": society_spec.name,
-                "names": SOCIETY_NAMES.get(society_spec.country_code, {}),
-                "network": network,
-                "time_zone": society_spec.time_zone,
-            },
+            defaults=fields,
+            create_defaults={"id": demo_id("society", society_spec.country_code), **fields},
         )
         first_point = None
         for point in society_spec.points:
@@ -84,6 +102,7 @@ def _load_network(spec: NetworkSpec, sign_ins: list[SignIn]) -> None:
             service_point, _ = ServicePoint.objects.get_or_create(
                 code=point.code,
                 defaults={
+                    "id": demo_id("point", point.code),
                     "national_society": society,
                     "name": point.name,
                     "address": public.address,
@@ -128,8 +147,11 @@ def _load_network(spec: NetworkSpec, sign_ins: list[SignIn]) -> None:
     )
     sign_ins.append(SignIn(regional.get_username(), Role.REGIONAL, network.name))
     for route_spec in spec.routes:
+        fields = {"name": route_spec.name, "network": network}
         route, _ = Route.objects.update_or_create(
-            slug=route_spec.slug, defaults={"name": route_spec.name, "network": network}
+            slug=route_spec.slug,
+            defaults=fields,
+            create_defaults={"id": demo_id("route", route_spec.slug), **fields},
         )
         for position, (code, hours) in enumerate(route_spec.stops):
             RouteStop.objects.update_or_create(

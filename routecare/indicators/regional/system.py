@@ -393,7 +393,12 @@ def protect_unit(view: View, year: int) -> dict[Namespace, Protected]:
     return protect_years(view, [year])
 
 
-def protect_years(view: View, years: Sequence[int]) -> dict[Namespace, Protected]:
+def protect_years(
+    view: View,
+    years: Sequence[int],
+    places: Places | None = None,
+    data: dict[Namespace, Data] | None = None,
+) -> dict[Namespace, Protected]:
     """The blocks of consecutive years (``unit_blocks`` of each) protected as one system: each
     block's cells and equations, the equations between granularities (``_links``), so that a
     cell hidden at one granularity is not given away by another, and the small sums over
@@ -402,16 +407,16 @@ def protect_years(view: View, years: Sequence[int]) -> dict[Namespace, Protected
     the two years' patterns, so years whose straddling week holds figures are protected
     together (``store.chain`` finds them)."""
     unit = [block for year in years for block in unit_blocks(year)]
-    places = Places.of(view)
+    places = places or Places.of(view)
     systems: dict[Namespace, System] = {}
     found: dict[Namespace, Protected] = {}
     for block in unit:
         space = (block.granularity, block.first)
-        data = load(view, block)
-        if data.empty():
-            found[space] = Protected(Cells(places, data), {}, set(), open=True)
+        figures = data[space] if data is not None else load(view, block)
+        if figures.empty():
+            found[space] = Protected(Cells(places, figures), {}, set(), open=True)
         else:
-            systems[space] = system(view, block, places, data)
+            systems[space] = system(view, block, places, figures)
     if not any(s.cells.data.small() for s in systems.values()):
         for space, s in systems.items():
             found[space] = Protected(s.cells, {}, set(), open=True)

@@ -17,6 +17,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import pytest
+from django.db import connection
 from django.utils import timezone
 
 from routecare.demo.loader import load_demo
@@ -115,6 +117,10 @@ def check_granularities(seed: int | None) -> None:
 
 
 def test_no_small_count_is_recovered_across_granularities(db: None) -> None:
+    if connection.vendor == "postgresql":
+        # Arithmetic on the figures read, the same on both databases: the PostgreSQL pass
+        # runs the filtered views' demo case (test_disclosure_filters). CI time.
+        pytest.skip("the attack across granularities runs in the SQLite pass")
     check_granularities(None)
 
 

@@ -209,3 +209,41 @@ def test_years_whose_straddling_week_holds_figures_are_protected_together(
         for _total, parts in system._links({k: v for k, v in systems.items() if k[1].year == 2026})
         if any(p[1].year == 2025 for p in parts)
     ]
+
+
+def test_the_same_figures_are_not_protected_again(
+    activity: None, own: Society, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A year computed again from the same figures (a rebuild that changed no figure, points
+    saved unchanged) keeps the blocks already computed in the process; other figures are
+    protected anew."""
+    calls: list[int] = []
+    real = store.protect_years
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(store, "protect_years", counted)
+    store.forget_computed()
+    network, year = own.society.network_id, timezone.localdate().year
+    view = network_view(network)
+    assert view is not None
+
+    def payloads() -> list[bytes]:
+        rows = RegionalBlock.objects.order_by("granularity", "first")
+        return [bytes(row.payload) for row in rows]
+
+    first = store.compute(view, network, year)[year]
+    kept = payloads()
+    again = store.compute(view, network, year)[year]
+    assert len(calls) == 1
+    assert again.computation != first.computation  # kept anew, as computed before
+    assert payloads() == kept
+    _supported(own, 1)
+    rollups.refresh()
+    view = network_view(network)
+    assert view is not None
+    store.compute(view, network, year)
+    assert len(calls) == 2
+    assert payloads() != kept

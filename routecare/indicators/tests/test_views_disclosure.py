@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.db import connection
 from django.utils import timezone
 
 from routecare.access import build_actor
@@ -62,6 +63,10 @@ def _equations(answer: dict[str, Any], board: Any) -> list[tuple[Any, list[Any]]
 def test_no_small_count_is_recovered_across_the_network_and_society_views(
     db: None, granularity: str
 ) -> None:
+    if connection.vendor == "postgresql":
+        # Arithmetic on the figures read, the same on both databases: the PostgreSQL pass
+        # runs the filtered views' demo case (test_disclosure_filters). CI time.
+        pytest.skip("the network and society views' attack runs in the SQLite pass")
     load_demo()
     user = get_user_model().objects.get(username="americas-regional")
     client = api_client(user)
