@@ -8,7 +8,9 @@ straddles two years (Monday 29 December 2025 to Sunday 4 January 2026: its Thurs
 1 January, so it is the first week of Q1 2026) is in the later year's system, but three of its
 days are in the earlier year's. An attacker who reads December's days, Q1's weeks and
 January's days knows that the week's counted people are the sum of its seven days', as any
-week's are, and may recover a small count the week's view hides.
+week's are, and may recover a small count the week's view hides: protected year by year,
+seeds 1 and 2 gave away 6 and 127. So years whose straddling week holds figures are protected
+as one system (``regional.system.protect_years`` over ``regional.store.chain``).
 
 The attacker of ``test_disclosure_granularities`` reads the views of both years that touch the
 boundary (the earlier year by month, its last quarter by week, its November and December by
