@@ -218,13 +218,13 @@ def test_the_same_figures_are_not_protected_again(
     saved unchanged) keeps the blocks already computed in the process; other figures are
     protected anew."""
     calls: list[int] = []
-    real = store.protect_years
+    real = system.protect_years
 
     def counted(*args: Any, **kwargs: Any) -> Any:
         calls.append(1)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(store, "protect_years", counted)
+    monkeypatch.setattr("routecare.indicators.regional.store.protect_years", counted)
     store.forget_computed()
     network, year = own.society.network_id, timezone.localdate().year
     view = network_view(network)
