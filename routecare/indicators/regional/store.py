@@ -312,7 +312,7 @@ _DECODED_MAX = 32
 
 def _decoded(rows: dict[tuple[int, uuid.UUID], Block]) -> dict[tuple[int, uuid.UUID], Kept] | None:
     """These kept rows decoded (None when one was replaced meanwhile)."""
-    missing = {pk: key for key in rows if key not in _DECODED for pk in [key[0]]}
+    missing = {key[0]: key for key in rows if key not in _DECODED}  # by row
     if missing:
         for pk, computation, payload in RegionalBlock.objects.filter(pk__in=missing).values_list(
             "pk", "year__computation", "payload"
