@@ -107,7 +107,11 @@ def actor_for_token(raw: str) -> Actor | None:
         return None
     digest = token_digest(raw)
     now = timezone.now()
-    found = caching.remember(ACCESS, (digest,), ACTOR_SECONDS, lambda: _token_actor(digest, now))
+    # Shared as it is (no copy per call): the actor is frozen, and no caller changes its user
+    # or point (they are read, and named in the audit trail).
+    found = caching.remember(
+        ACCESS, (digest,), ACTOR_SECONDS, lambda: _token_actor(digest, now), shared=True
+    )
     if found is None:
         return None
     actor, expires_at = found

@@ -108,7 +108,8 @@ def refused(scope: str, request: HttpRequest, *, limit: int, seconds: int) -> bo
         # Built only when not cached: making the queryset costs more than the cache lookup.
         return _rows(scope, client, window).filter(count__gte=limit).exists()
 
-    return caching.remember(_cache_kind(scope), (client,), CLEAR_SECONDS, read)
+    # A bool: shared as it is, no copy per request.
+    return caching.remember(_cache_kind(scope), (client,), CLEAR_SECONDS, read, shared=True)
 
 
 def forget_passed(now: dt.datetime | None = None) -> int:

@@ -236,7 +236,8 @@ def followed_services(point_id: uuid.UUID) -> frozenset[str]:
         items = StockItem.objects.filter(service_point_id=point_id).exclude(service="")
         return frozenset(items.values_list("service", flat=True))
 
-    return caching.remember(FOLLOWED, (str(point_id),), FOLLOWED_SECONDS, read)
+    # A frozenset: shared as it is, no copy per encounter.
+    return caching.remember(FOLLOWED, (str(point_id),), FOLLOWED_SECONDS, read, shared=True)
 
 
 def _stock_follows(point_id: uuid.UUID, services: Sequence[str], corrects: bool) -> bool:

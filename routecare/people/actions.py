@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +17,7 @@ from routecare.access import Actor
 from routecare.audit.actions import record_event
 from routecare.core import fields
 from routecare.core.languages import country_codes
+from routecare.core.prepared import Prepared, insert, insert_many
 from routecare.orgs.models import ServicePoint
 from routecare.orgs.taxonomy import AgeBand, Service, Sex, TriageColour, Urgency, age_band_for
 from routecare.people import health, shortcode
@@ -57,16 +58,28 @@ def working_point(actor: Actor, person: Person | None = None) -> ServicePoint:
     return actor.service_point
 
 
+# Asked before every encounter: compiled once (core.prepared).
+_CARE_CONSENT: Prepared[tuple[uuid.UUID]] = Prepared(
+    lambda person: Consent.objects.filter(
+        person_id=person, purpose=ConsentPurpose.CARE, withdrawn_at__isnull=True
+    ).values_list("pk")[:1],
+    person=uuid.UUID,
+)
+
+
 def require_care_consent(person: Person) -> None:
-    if not Consent.objects.filter(
-        person=person, purpose=ConsentPurpose.CARE, withdrawn_at__isnull=True
-    ).exists():
+    if not _CARE_CONSENT.exists(person=person.pk):
         raise ValidationError(
             _("Care consent was withdrawn: record nothing more unless the person gives it again.")
         )
 
 
-def _require_choice(value: str, choices: Sequence[str], field: str) -> None:
+# Asked on every encounter: ``Choices.values`` builds its list at each call.
+SERVICES = frozenset(Service.values)
+TRIAGES = frozenset(TriageColour.values)
+
+
+def _require_choice(value: str, choices: Collection[str], field: str) -> None:
     if value not in choices:
         raise ValidationError({field: _("“%(value)s” is not a valid choice.") % {"value": value}})
 
@@ -288,11 +301,11 @@ def record_encounter(
     if not services:
         raise ValidationError({"services": _("Choose at least one service delivered.")})
     for code, quantity in services:
-        _require_choice(code, Service.values, "services")
+        _require_choice(code, SERVICES, "services")
         if not 1 <= quantity <= 10000:
             raise ValidationError({"services": _("Quantities go from 1 to 10000.")})
     if triage:
-        _require_choice(triage, TriageColour.values, "triage")
+        _require_choice(triage, TRIAGES, "triage")
     fields.ENCOUNTER_NOTES.check(notes, "notes")
     now = timezone.now()
     if occurred_at is not None:
@@ -318,18 +331,21 @@ def record_encounter(
     stock_pending = stock_follows(point.pk, [code for code, _n in services], corrects is not None)
 
     with transaction.atomic():
-        encounter = Encounter.objects.create(
-            id=encounter_id or uuid.uuid4(),
-            person=person,
-            service_point=point,
-            recorded_by=actor.user,
-            occurred_at=occurred_at or now,
-            triage=triage,
-            notes=notes.strip() or None,
-            corrects=corrects,
-            stock_pending=stock_pending,
+        # The INSERTs kept (core.prepared): the busiest write of the system.
+        encounter = insert(
+            Encounter(
+                id=encounter_id or uuid.uuid4(),
+                person=person,
+                service_point=point,
+                recorded_by=actor.user,
+                occurred_at=occurred_at or now,
+                triage=triage,
+                notes=notes.strip() or None,
+                corrects=corrects,
+                stock_pending=stock_pending,
+            )
         )
-        encounter._recorded_services = EncounterService.objects.bulk_create(  # type: ignore[attr-defined]
+        encounter._recorded_services = insert_many(  # type: ignore[attr-defined]
             EncounterService(encounter=encounter, service=code, quantity=quantity)
             for code, quantity in services
         )

@@ -11,6 +11,7 @@ from django.http import Http404
 
 from routecare.access import Actor
 from routecare.audit.actions import record_event
+from routecare.core.prepared import Prepared
 from routecare.people import shortcode
 from routecare.people.models import (
     Consent,
@@ -22,15 +23,39 @@ from routecare.people.models import (
 )
 
 
+def _society_people(society_id: uuid.UUID | None) -> QuerySet[Person]:
+    # The registering point's code, not the whole point: a join of all its columns doubled
+    # the cost of building the query, on every lookup and every encounter.
+    return Person.objects.filter(national_society_id=society_id).annotate(
+        registered_at_point_code=F("registered_at_point__code")
+    )
+
+
 def _people(actor: Actor) -> QuerySet[Person]:
     """Everyone the actor may see: only their own National Society's records."""
     if not actor.handles_personal_records:
         return Person.objects.none()
-    # The registering point's code, not the whole point: a join of all its columns doubled
-    # the cost of building the query, on every lookup and every encounter.
-    return Person.objects.filter(national_society_id=actor.national_society_id).annotate(
-        registered_at_point_code=F("registered_at_point__code")
-    )
+    return _society_people(actor.national_society_id)
+
+
+# The two reads behind every lookup and every encounter write, compiled once
+# (core.prepared): the same statements as ``_people(actor).filter(...).first()``.
+_BY_CODE: Prepared[Person] = Prepared(
+    lambda society, code: _society_people(society).filter(short_code=code).order_by("pk")[:1],
+    society=uuid.UUID,
+    code=str,
+)
+_BY_ID: Prepared[Person] = Prepared(
+    lambda society, person: _society_people(society).filter(pk=person).order_by("pk")[:1],
+    society=uuid.UUID,
+    person=uuid.UUID,
+)
+
+
+def _one_person(actor: Actor, query: Prepared[Person], **values: object) -> Person | None:
+    if not actor.handles_personal_records or actor.national_society_id is None:
+        return None
+    return query.first(society=actor.national_society_id, **values)
 
 
 def parse_id(raw: str | uuid.UUID) -> uuid.UUID:
@@ -45,7 +70,7 @@ def parse_id(raw: str | uuid.UUID) -> uuid.UUID:
 
 def person_for_change(actor: Actor, person_id: str | uuid.UUID) -> Person:
     """The person an action is about to change; the action audits the change itself."""
-    person = _people(actor).filter(pk=parse_id(person_id)).first()
+    person = _one_person(actor, _BY_ID, person=parse_id(person_id))
     if person is None:
         raise Http404
     return person
@@ -70,14 +95,15 @@ def find_by_short_code(actor: Actor, typed: str) -> Lookup:
     compact = shortcode.normalise(typed)
     if compact is None:
         return Lookup(malformed=True)
-    people = _people(actor)
     if shortcode.is_valid(compact):
-        person = people.filter(short_code=shortcode.format_code(compact)).first()
+        person = _one_person(actor, _BY_CODE, code=shortcode.format_code(compact))
         if person is not None:
             record_event(actor, "read", "person", person.pk, person_id=person.pk, detail="lookup")
         return Lookup(person=person)
     suggestions = list(
-        people.filter(short_code__in=shortcode.typo_candidates(compact)).order_by("short_code")
+        _people(actor)
+        .filter(short_code__in=shortcode.typo_candidates(compact))
+        .order_by("short_code")
     )
     for suggestion in suggestions:
         record_event(
@@ -92,7 +118,7 @@ def person_with_code(actor: Actor, typed: str, *, purpose: str = "import") -> Pe
     compact = shortcode.normalise(typed)
     if compact is None or not shortcode.is_valid(compact):
         return None
-    person = _people(actor).filter(short_code=shortcode.format_code(compact)).first()
+    person = _one_person(actor, _BY_CODE, code=shortcode.format_code(compact))
     if person is not None:
         record_event(actor, "read", "person", person.pk, person_id=person.pk, detail=purpose)
     return person
