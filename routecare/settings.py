@@ -134,7 +134,13 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
 ]
 
-ROOT_URLCONF = "routecare.urls"
+# The bench serves its floor and bare view beside the project (routecare.bench.urls) from a
+# gunicorn it starts on loopback (`make bench`, docs/benchmarks.md "The floor"); never in
+# production.
+ROUTECARE_BENCH_URLS = envbool("ROUTECARE_BENCH_URLS", "false")
+if PRODUCTION and ROUTECARE_BENCH_URLS:
+    raise RuntimeError("ROUTECARE_BENCH_URLS is for the bench, not for production.")
+ROOT_URLCONF = "routecare.bench.urls" if ROUTECARE_BENCH_URLS else "routecare.urls"
 WSGI_APPLICATION = "routecare.wsgi.application"
 
 TEMPLATES = [

@@ -13,7 +13,8 @@ Per request, once the token is known:
 
 - lookup: ``SELECT`` the person by society and short code; ``INSERT`` the audit event (in
   autocommit, as RouteCare: one statement, one implicit transaction).
-- write: ``SELECT`` the person by society and id; ``SELECT`` a care consent not withdrawn;
+- write: ``SELECT`` the person's id by society and id (only what the write reads);
+  ``SELECT`` a care consent not withdrawn;
   then in one transaction ``INSERT`` the encounter, its service lines and the audit event,
   ``COMMIT`` (an encounter, created once and never changed, has no sync version row: nodes
   pull new ones by ``recorded_at``). The encounter's row says whether its stock is still to be
@@ -112,7 +113,12 @@ _PERSON = (
     'ORDER BY "people_person"."id" ASC LIMIT 1'
 )
 PERSON_BY_CODE = _PERSON.format(key="short_code")
-PERSON_BY_ID = _PERSON.format(key="id")
+# The write reads only the person's id and society (people.selectors.person_to_record).
+PERSON_TO_RECORD = (
+    'SELECT "people_person"."id", "people_person"."national_society_id" FROM "people_person" '
+    'WHERE ("people_person"."national_society_id" = %s AND "people_person"."id" = %s) '
+    'ORDER BY "people_person"."id" ASC LIMIT 1'
+)
 CARE_CONSENT = (
     'SELECT 1 AS "a" FROM "people_consent" WHERE ("people_consent"."person_id" = %s AND '
     '"people_consent"."purpose" = %s AND "people_consent"."withdrawn_at" IS NULL) LIMIT 1'
@@ -396,7 +402,9 @@ def write(header: str, address: str, person_id: uuid.UUID, body: bytes) -> dict[
     with connection.cursor() as cursor:
         actor = authenticate(cursor, values, header, address)
         services, triage = _services(_json_object(body))
-        cursor.execute(PERSON_BY_ID, [values.id(actor.national_society_id), values.id(person_id)])
+        cursor.execute(
+            PERSON_TO_RECORD, [values.id(actor.national_society_id), values.id(person_id)]
+        )
         if cursor.fetchone() is None:
             raise FloorError(404, "Not Found")
         cursor.execute(CARE_CONSENT, [values.id(person_id), "care"])

@@ -41,6 +41,7 @@ from routecare.bench.flows import POINTS as FLOW_POINTS
 from routecare.bench.flows import measure_forecasts
 from routecare.bench.indicators import NETWORK as INDICATOR_NETWORK
 from routecare.bench.indicators import measure_indicators, measure_rollup_refresh
+from routecare.bench.served import measure_served
 from routecare.bench.stats import ratio, summarise
 from routecare.bench.suppression import measure_cold_dashboards
 from routecare.bench.urls import BARE_PATH, FLOOR_LOOKUP_PATH, FLOOR_WRITE_PREFIX
@@ -99,6 +100,7 @@ class Target:
     user: User
     point: ServicePoint
     client: Client
+    token: str
     codes: list[str]
     person_ids: list[uuid.UUID]
 
@@ -160,6 +162,7 @@ def _target(rng: random.Random) -> Target:
         user=user,
         point=point,
         client=Client(headers={"Authorization": f"Bearer {raw}"}),
+        token=raw,
         codes=[code for _pk, code in rows],
         person_ids=[pk for pk, _code in rows],
     )
@@ -337,11 +340,12 @@ def measure(
     writers: int = 1,
     indicator_encounters: int | None = None,
     writes_only: bool = False,
+    served: bool = True,
 ) -> dict[str, Any]:
     """Time person lookups, encounter writes, the bare view and the floor of lookups and writes
-    on prepared data; then, with more than one writer, encounter write throughput with that
-    many clients at once. ``writes_only`` leaves out the directory, flows and indicators (a
-    test of the writers' plumbing)."""
+    on prepared data, in the process and (``served``) served by gunicorn; then, with more than
+    one writer, encounter write throughput with that many clients at once. ``writes_only``
+    leaves out the directory, flows and indicators (a test of the writers' plumbing)."""
     rng = random.Random(seed)
     target = _target(rng)
     client = target.client
@@ -409,6 +413,12 @@ def measure(
             "lookup": _sql_share(lookup, profile_count),
             "encounter_write": _sql_share(write, profile_count),
         }
+    # The same requests and their floor served by gunicorn (bench.served): the issue's stack.
+    served_figures = (
+        measure_served(target.token, code, person, ENCOUNTER_BODY, lookups, writes, warmup, log)
+        if served
+        else None
+    )
     directory: dict[str, Any] | None = None
     flows: dict[str, Any] | None = None
     indicators: dict[str, Any] | None = None
@@ -474,6 +484,9 @@ def measure(
         "floor_ms": {"lookup": floor_lookup_summary, "write": floor_write_summary},
         "lookup_floor_ratio": ratio(lookup_summary["p50"], floor_lookup_summary["p50"]),
         "write_floor_ratio": ratio(write_summary["p50"], floor_write_summary["p50"]),
+        # The same, served by gunicorn with the load test's settings (bench.served): what the
+        # targets are judged on.
+        "served": served_figures,
         "queries_per_request": queries,
         "sql_share": sql_share,
     }
@@ -516,6 +529,7 @@ def measure_database(
     writers: int = 1,
     indicator_encounters: int | None = None,
     writes_only: bool = False,
+    served: bool = True,
 ) -> dict[str, Any]:
     """Set the data up and measure, on an already migrated database."""
     dataset = prepare(people, seed=seed, log=log)
@@ -531,6 +545,7 @@ def measure_database(
         writers=writers,
         indicator_encounters=indicator_encounters,
         writes_only=writes_only,
+        served=served,
     )
     return {
         "database": database_label(),

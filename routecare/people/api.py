@@ -264,7 +264,7 @@ def record_encounter(
     request: HttpRequest, person_id: str, payload: EncounterIn
 ) -> Status[Encounter]:
     actor = _actor(request)
-    person = selectors.person_for_change(actor, person_id)
+    person = selectors.person_to_record(actor, person_id)
     corrects = selectors.encounter_of(actor, person, payload.corrects) if payload.corrects else None
     follow_up = payload.follow_up
     encounter = actions.record_encounter(

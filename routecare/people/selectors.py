@@ -52,6 +52,20 @@ _BY_ID: Prepared[Person] = Prepared(
 )
 
 
+# The person an encounter is recorded for: only what the write needs (its id and society), so
+# the busiest write neither joins the registering point nor decrypts an alias and
+# vulnerabilities it never reads. Any other field read later costs a query of its own.
+_TO_RECORD: Prepared[Person] = Prepared(
+    lambda society, person: (
+        Person.objects.filter(national_society_id=society, pk=person)
+        .only("id", "national_society_id")
+        .order_by("pk")[:1]
+    ),
+    society=uuid.UUID,
+    person=uuid.UUID,
+)
+
+
 def _one_person(actor: Actor, query: Prepared[Person], **values: object) -> Person | None:
     if not actor.handles_personal_records or actor.national_society_id is None:
         return None
@@ -71,6 +85,15 @@ def parse_id(raw: str | uuid.UUID) -> uuid.UUID:
 def person_for_change(actor: Actor, person_id: str | uuid.UUID) -> Person:
     """The person an action is about to change; the action audits the change itself."""
     person = _one_person(actor, _BY_ID, person=parse_id(person_id))
+    if person is None:
+        raise Http404
+    return person
+
+
+def person_to_record(actor: Actor, person_id: str | uuid.UUID) -> Person:
+    """The person an encounter is about to be recorded for (``people.actions.record_encounter``
+    audits it): its id and society only."""
+    person = _one_person(actor, _TO_RECORD, person=parse_id(person_id))
     if person is None:
         raise Http404
     return person

@@ -42,8 +42,10 @@ def fast_passwords(settings: Any) -> None:
 @pytest.mark.django_db
 @pytest.mark.usefixtures("fast_passwords")
 def test_single_database_run_reports_every_figure() -> None:
+    # Not served: gunicorn cannot see the data of the test's open transaction (the writers'
+    # test below runs the served figures on committed data).
     result = measure_database(
-        people=50, lookups=5, writes=5, warmup=2, seed=3, indicator_encounters=500
+        people=50, lookups=5, writes=5, warmup=2, seed=3, indicator_encounters=500, served=False
     )
 
     assert result["people"] >= 50
@@ -61,6 +63,7 @@ def test_single_database_run_reports_every_figure() -> None:
         assert all(value > 0 for value in result["floor_ms"][kind].values())
     assert result["lookup_floor_ratio"] > 0
     assert result["write_floor_ratio"] > 0
+    assert result["served"] is None
     # (Equal to RouteCare's but for token reads each side may make: test_floor checks them.)
     assert result["queries_per_request"]["floor_write"] > result["queries_per_request"]["bare"]
     # "With audit": every timed lookup and write left exactly one audit event.
@@ -184,9 +187,9 @@ def test_unknown_database_name_is_refused() -> None:
 @pytest.mark.usefixtures("fast_passwords")
 @pytest.mark.skipif(
     connection.vendor == "sqlite",
-    reason="forked writers cannot share SQLite's in-memory test database; runs on PostgreSQL",
+    reason="forked writers and gunicorn cannot share SQLite's in-memory test database",
 )
-def test_concurrent_writers_report_throughput() -> None:
+def test_concurrent_writers_and_the_served_requests_report_their_figures() -> None:
     # The writers' plumbing only: the single-database run above measures the rest.
     result = measure_database(people=30, lookups=2, writes=4, warmup=1, seed=3, writers=2,
                               writes_only=True)  # fmt: skip
@@ -199,6 +202,13 @@ def test_concurrent_writers_report_throughput() -> None:
     assert result["encounter_writes_per_s_single_client"] > 0
     assert result["indicators"] is None
     assert result["directory"] is None
+    # The same requests and their floor, served by a gunicorn of the load test's settings.
+    served = result["served"]
+    assert served["server"]["workers"] >= 1
+    for kind in ("lookup", "write"):
+        assert served[f"{kind}_ms"]["p50"] > 0
+        assert served["floor_ms"][kind]["p50"] > 0
+        assert served[f"{kind}_floor_ratio"] > 0
 
 
 def test_forecast_figures_on_a_small_network(db: None) -> None:
@@ -247,8 +257,7 @@ def test_indicator_views_that_disagree_fail_the_targets_and_the_run(
     fine = {
         "person_lookup_ms": {"p95": 10.0},
         "encounter_writes_per_s": 500.0,
-        "lookup_floor_ratio": 1.0,
-        "write_floor_ratio": 1.0,
+        "served": {"lookup_floor_ratio": 1.0, "write_floor_ratio": 1.0},
         "encounter_write_statements": 8,
     }
     assert meets_targets({**fine, "indicators_agreement": {"disagreements": 0}}) is True
@@ -279,3 +288,18 @@ def test_the_agreement_check_finds_an_export_that_disagrees(
     found = check_indicator_agreement(lambda _message: None)
     assert found["disagreements"] > 0
     assert "sex-age.csv / API" in found["examples"][0]
+
+
+@pytest.mark.django_db
+def test_a_served_run_names_a_database_another_process_can_open() -> None:
+    from routecare.bench.served import ServedError, database_url
+
+    name = str(connection.settings_dict["NAME"])
+    if connection.vendor == "sqlite" and (name == ":memory:" or name.startswith("file:")):
+        # The tests' SQLite database lives in this process's memory.
+        with pytest.raises(ServedError, match="another process"):
+            database_url()
+        return
+    url = database_url()
+    assert url.endswith(name if connection.vendor == "sqlite" else f"/{name}")
+    assert url.startswith("sqlite:///" if connection.vendor == "sqlite" else "postgres://")

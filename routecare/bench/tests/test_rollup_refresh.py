@@ -29,8 +29,7 @@ def test_a_refresh_that_grows_with_the_month_fails_the_targets() -> None:
     fine = {
         "person_lookup_ms": {"p95": 10.0},
         "encounter_writes_per_s": 500.0,
-        "lookup_floor_ratio": 1.0,
-        "write_floor_ratio": 1.0,
+        "served": {"lookup_floor_ratio": 1.0, "write_floor_ratio": 1.0},
         "encounter_write_statements": 8,
     }
     assert meets_targets({**fine, "indicators": {"rollup_refresh_day28_over_day3": 1.1}})

@@ -300,8 +300,7 @@ def test_the_bench_fails_its_targets_on_a_slow_directory() -> None:
     fine = {
         "person_lookup_ms": {"p95": 10.0},
         "encounter_writes_per_s": 500.0,
-        "lookup_floor_ratio": 1.0,
-        "write_floor_ratio": 1.0,
+        "served": {"lookup_floor_ratio": 1.0, "write_floor_ratio": 1.0},
         "encounter_write_statements": 8,
     }
     directory = {"public_api_list_ms": {"p95": 12.0}, "public_page_next_along_ms": {"p95": 40.0}}
