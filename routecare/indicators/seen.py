@@ -40,7 +40,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -193,31 +193,50 @@ def _by_person(encounters: Any, *first: str) -> Any:
     )
 
 
-def _seen_rows(targets: set[Target], persons: Iterable[Any]) -> dict[tuple[Target, Any], Row]:
-    """The ``PeopleSeen`` rows of these people in these rollups (weeks and months). In SQL of
-    its own, matched on the values as stored: thousands of rows a refresh, whose conversion
-    back to ids and dates took most of its time."""
+def _seen_rows(needed: Mapping[Target, set[Any]]) -> dict[tuple[Target, Any], Row]:
+    """The ``PeopleSeen`` rows of the people who changed in each of these rollups (weeks and
+    months), asked as (scope, person) pairs: only the rows a refresh may move. Asking for
+    every row of the people in the period also fetched their rows at every other point they
+    had visited that month, a number that grew through the month (a refresh on the 28th read
+    several times the rows of one on the 3rd for the same new encounters). In SQL of its own,
+    matched on the values as stored: thousands of rows a refresh, whose conversion back to ids
+    and dates took most of its time."""
     found: dict[tuple[Target, Any], Row] = {}
-    if not targets:
+    if not needed:
         return found
-    stored = {_comparable(_stored(target)): target for target in targets}
-    people = {_field("person").get_db_prep_save(person, connection): person for person in persons}
-    starts = list({_stored(target)[1] for target in targets})
-    granularities = list({target.granularity for target in targets})
+    stored = {target: _stored(target) for target in needed}
+    by_key = {_comparable(key): target for target, key in stored.items()}
+    person_field = _field("person")
+    as_stored: dict[Any, Any] = {}
+    people: dict[Any, Any] = {}
+    pairs: set[tuple[Any, Any]] = set()
+    for target, persons in needed.items():
+        scope_id = stored[target][3]
+        for person in persons:
+            value = as_stored.get(person)
+            if value is None:
+                value = as_stored[person] = person_field.get_db_prep_save(person, connection)
+                people[value] = person
+            pairs.add((scope_id, value))
+    starts = list({key[1] for key in stored.values()})
+    granularities = list({target.granularity for target in needed})
     quote = connection.ops.quote_name
     columns = ", ".join(quote(_field(name).column or "") for name in ("id", *SEEN_COLUMNS))
-    for chunk in _chunks(people):
+    scope_column, person_column = (_field(name).column or "" for name in ("scope_id", "person"))
+    for chunk in _chunks(pairs):
         statement = (
             f"SELECT {columns} FROM {quote(PeopleSeen._meta.db_table)} "  # noqa: S608
-            f"WHERE {quote('person_id')} IN ({', '.join(['%s'] * len(chunk))}) "
+            f"WHERE ({quote(scope_column)}, {quote(person_column)}) "
+            f"IN ({', '.join(['(%s, %s)'] * len(chunk))}) "
             f"AND {quote('period_start')} IN ({', '.join(['%s'] * len(starts))}) "
             f"AND {quote('granularity')} IN ({', '.join(['%s'] * len(granularities))})"
         )
+        params = [value for pair in chunk for value in pair]
         with connection.cursor() as cursor:
-            cursor.execute(statement, [*chunk, *starts, *granularities])
+            cursor.execute(statement, [*params, *starts, *granularities])
             for pk, *key, person, sex, band, group, n, health in cursor.fetchall():
-                target = stored.get(_comparable(key))
-                if target is not None:
+                target = by_key.get(_comparable(key))
+                if target is not None and people[person] in needed[target]:
                     visits = Visits((sex, band, group), n, health)
                     found[(target, people[person])] = (pk, visits)
     return found
@@ -460,7 +479,11 @@ def _move(
             "pk", "sex", "age_band", "population_group"
         ):
             cells_now[person] = (sex, band, group)
-    seen = _seen_rows(higher, {change.person for change in changes})
+    needed: dict[Target, set[Any]] = defaultdict(set)
+    for change in changes:
+        for target in by_pair[change.pair] & higher:
+            needed[target].add(change.person)
+    seen = _seen_rows(needed)
     touched: dict[tuple[Target, Any], Row] = {}
     broken: set[Target] = set()
     for change in changes:
