@@ -43,8 +43,9 @@ TARGETS: dict[str, Any] = {
     "hostile_card_decode_max_ms": HOSTILE_DECODE_MAX_MS,
     # Arrival forecasts of every point of a 100-point network with 365 days of counts each.
     "network_forecast_p95_ms_max": 1000,
-    # The regional dashboard page over 10 million encounters (PostgreSQL; 1 million on SQLite).
-    "regional_dashboard_p95_ms_max": 1000,
+    # The regional dashboard page over 10 million encounters (PostgreSQL; 1 million on SQLite):
+    # 1 s when it was first measured, 250 ms since issue 22.
+    "regional_dashboard_p95_ms_max": 250,
     # RouteCare's lookup and write p50 over the floor's: the same SQL statements sent by hand
     # from a plain view, in the same run (bench.floor). On both databases.
     "lookup_floor_ratio_max": 1.5,
