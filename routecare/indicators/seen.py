@@ -235,10 +235,10 @@ def _seen_rows(needed: Mapping[Target, set[Any]]) -> dict[tuple[Target, Any], Ro
         with connection.cursor() as cursor:
             cursor.execute(statement, [*params, *starts, *granularities])
             for pk, *key, person, sex, band, group, n, health in cursor.fetchall():
-                target = by_key.get(_comparable(key))
-                if target is not None and people[person] in needed[target]:
+                rollup = by_key.get(_comparable(key))
+                if rollup is not None and people[person] in needed[rollup]:
                     visits = Visits((sex, band, group), n, health)
-                    found[(target, people[person])] = (pk, visits)
+                    found[(rollup, people[person])] = (pk, visits)
     return found
 
 
