@@ -126,9 +126,12 @@ def test_an_answer_cached_before_the_commit_is_dropped_at_the_commit(
     stale = actor_for_token(raw)
     with django_capture_on_commit_callbacks() as at_commit:
         revoke_api_token(token)
-        # Another thread read the token before this transaction committed, and cached it.
+        # Another thread read the token before this transaction committed, and cached it
+        # (where actor_for_token keeps it: as the object, shared in the process).
         digest = token_digest(raw)
-        caching.remember(ACCESS, (digest,), ACTOR_SECONDS, lambda: (stale, token.expires_at))
+        caching.remember(
+            ACCESS, (digest,), ACTOR_SECONDS, lambda: (stale, token.expires_at), shared=True
+        )
     assert actor_for_token(raw) is not None  # the stale answer, until the commit
     for callback in at_commit:
         callback()
