@@ -334,6 +334,28 @@ def _set_returned(
             setattr(instance, field.attname, value)
 
 
+def _send(
+    compiled: _CompiledInsert,
+    connection: BaseDatabaseWrapper,
+    batch: Sequence[models.Model],
+    params: list[Any],
+) -> None:
+    """Send the kept INSERT and set the ids the database gives on the rows' objects."""
+    with connection.cursor() as cursor:
+        cursor.execute(compiled.sql, params)
+        if not compiled.returning:
+            return
+        if len(batch) == 1:
+            returned = [
+                _ops(connection).fetch_returned_insert_columns(
+                    cursor, list(compiled.returning_params)
+                )
+            ]
+        else:
+            returned = _ops(connection).fetch_returned_insert_rows(cursor)
+        _set_returned(compiled, connection, batch, returned)
+
+
 def _check_related(instance: models.Model, operation: str) -> None:
     """Django's refusal to save an object pointing at an unsaved one (its own check)."""
     unchecked: Any = instance
@@ -371,13 +393,7 @@ def insert(instance: M) -> M:
             )
         values = _values(fields, instance, connection)
         compiled = _compiled_insert(model, alias, 1, pk_set, [instance])
-        with connection.cursor() as cursor:
-            cursor.execute(compiled.sql, values)
-            if compiled.returning:
-                returned = _ops(connection).fetch_returned_insert_columns(
-                    cursor, list(compiled.returning_params)
-                )
-                _set_returned(compiled, connection, [instance], [returned])
+        _send(compiled, connection, [instance], values)
         _saved(instance, alias)
         if not meta.auto_created:
             post_save.send(
@@ -415,18 +431,8 @@ def insert_many(instances: Iterable[M]) -> list[M]:
         params: list[Any] = [list(column) for column in zip(*rows, strict=True)]
     else:
         params = [value for row in rows for value in row]
-    with transaction.mark_for_rollback_on_error(using=alias), connection.cursor() as cursor:
-        cursor.execute(compiled.sql, params)
-        if compiled.returning:
-            if len(batch) == 1:
-                returned = [
-                    _ops(connection).fetch_returned_insert_columns(
-                        cursor, list(compiled.returning_params)
-                    )
-                ]
-            else:
-                returned = _ops(connection).fetch_returned_insert_rows(cursor)
-            _set_returned(compiled, connection, batch, returned)
+    with transaction.mark_for_rollback_on_error(using=alias):
+        _send(compiled, connection, batch, params)
     for one in batch:
         _saved(one, alias)
     return batch

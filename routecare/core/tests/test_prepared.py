@@ -140,17 +140,20 @@ def test_insert_writes_the_row_the_orm_writes_and_sends_its_signals(
     assert (stored.fields, stored.detail, stored.via) == (["a", "b"], "prepared", "api")
 
 
-def test_insert_many_sets_the_ids_the_database_gives(own: Society, own_person: Person) -> None:
-    encounter = insert(
+def _encounter(own: Society, person: Person, **values: Any) -> Encounter:
+    return insert(
         Encounter(
-            person=own_person,
+            person=person,
             service_point=own.point,
             recorded_by=own.volunteer,
-            occurred_at=own_person.created_at,
-            triage="green",
-            notes="prepared notes",
+            occurred_at=person.created_at,
+            **values,
         )
     )
+
+
+def test_insert_many_sets_the_ids_the_database_gives(own: Society, own_person: Person) -> None:
+    encounter = _encounter(own, own_person, triage="green", notes="prepared notes")
     lines = insert_many(
         [
             EncounterService(encounter=encounter, service="water", quantity=2),
@@ -188,14 +191,7 @@ def test_insert_refuses_an_unsaved_related_object_and_writes_nothing(
 def test_an_expression_among_the_values_is_left_to_the_orm(
     own: Society, own_person: Person
 ) -> None:
-    encounter = insert(
-        Encounter(
-            person=own_person,
-            service_point=own.point,
-            recorded_by=own.volunteer,
-            occurred_at=own_person.created_at,
-        )
-    )
+    encounter = _encounter(own, own_person)
     line = EncounterService(encounter=encounter, service="water", quantity=Value(4))
     [saved] = insert_many([line])
     assert saved.pk is not None
