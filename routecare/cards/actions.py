@@ -28,9 +28,11 @@ from routecare.cards.keys import (
 )
 from routecare.cards.models import Card, CarriedCard, NodeCertificate, RevokedSerial
 from routecare.cards.summary import HEALTH_FIELDS, CardSummary, read_text, to_record
+from routecare.core.prepared import Prepared
 from routecare.directory.selectors import staff_point_with_code
 from routecare.orgs.models import NationalSociety, ServicePoint
 from routecare.people import actions as people_actions
+from routecare.people import selectors as people_selectors
 from routecare.people import shortcode
 from routecare.people.models import Consent, ConsentPurpose, Person
 
@@ -421,26 +423,37 @@ def _local_person(actor: Actor, issuer: NationalSociety, summary: CardSummary) -
     if not actor.handles_personal_records:
         return None
     if issuer.pk == actor.national_society_id:
-        return Person.objects.filter(
-            national_society_id=actor.national_society_id, short_code=summary.short_code
-        ).first()
-    link = (
-        CarriedCard.objects.filter(
-            person__national_society_id=actor.national_society_id,
-            issuer=issuer,
-            short_code=summary.short_code,
-        )
-        .select_related("person")
-        .first()
+        return people_selectors.record_with_code(actor, summary.short_code)
+    if actor.national_society_id is None:
+        return None
+    link = _CARRIED.first(
+        society=actor.national_society_id, issuer=issuer.pk, code=summary.short_code
     )
     if link is None:
         return None
+    person = people_selectors.person_to_record(actor, link[0])
     CarriedCard.objects.get_or_create(
-        person=link.person,
+        person=person,
         serial=summary.serial,
         defaults={"issuer": issuer, "short_code": summary.short_code},
     )
-    return link.person
+    return person
+
+
+# A card of another society shown here: is there a record of ours linked to a card of that
+# issuer with that code? Asked on half the card reads of a network, compiled once.
+_CARRIED: Prepared[tuple[uuid.UUID]] = Prepared(
+    lambda society, issuer, code: (
+        CarriedCard.objects.filter(
+            person__national_society_id=society, issuer_id=issuer, short_code=code
+        )
+        .order_by("pk")
+        .values_list("person_id")[:1]
+    ),
+    society=uuid.UUID,
+    issuer=uuid.UUID,
+    code=str,
+)
 
 
 def start_record_from_card(

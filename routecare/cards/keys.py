@@ -35,6 +35,7 @@ from routecare.cards.models import (
     SigningKey,
 )
 from routecare.core import caching
+from routecare.core.prepared import Prepared
 from routecare.orgs.models import NationalSociety, Network
 
 
@@ -337,18 +338,32 @@ class DatabaseKeys:
             raise CardError("node_revoked", certificate.kid)
 
 
+# Asked on every card read, compiled once (core.prepared); never cached, so a revocation
+# counts from the moment it is written.
+_REVOCATION: Prepared[tuple[str]] = Prepared(
+    lambda network, serial: (
+        RevokedSerial.objects.filter(network_id=network, serial=serial)
+        .order_by("pk")
+        .values_list("reason")[:1]
+    ),
+    network=uuid.UUID,
+    serial=str,
+)
+
+
 def check_not_revoked(network_id: uuid.UUID | None, serial: str) -> None:
     """Raise ``CardError`` if the network's revocation list names the serial."""
     if network_id is None:
         raise CardError("wrong_network")
-    revocation = RevokedSerial.objects.filter(network_id=network_id, serial=serial).first()
+    revocation = _REVOCATION.first(network=network_id, serial=serial)
     if revocation is not None:
+        (reason,) = revocation
         codes = {
             RevokedSerial.Reason.SUPERSEDED: "superseded",
             RevokedSerial.Reason.WITHDRAWN: "withdrawn",
         }
-        code = codes.get(RevokedSerial.Reason(revocation.reason), "revoked")
-        raise CardError(code, revocation.reason)
+        code = codes.get(RevokedSerial.Reason(reason), "revoked")
+        raise CardError(code, reason)
 
 
 @transaction.atomic

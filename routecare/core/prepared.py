@@ -34,6 +34,7 @@ from typing import Any, Generic, TypeVar
 
 from django.db import connections, models, router, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models.query import ModelIterable, ValuesListIterable
 from django.db.models.signals import post_save, pre_save
 from django.db.models.sql import InsertQuery
 
@@ -169,6 +170,12 @@ class Prepared(Generic[R]):
         model: type[models.Model] | None = None
         init_list: tuple[str, ...] = ()
         start = end = 0
+        iterable = queryset._iterable_class  # how the ORM turns rows into results
+        if iterable is ValuesListIterable:
+            # Rows as tuples: the select has the values in the order they were named.
+            klass_info = None
+        elif iterable is not ModelIterable:
+            raise NotPreparableError(f"{iterable.__name__} results are not prepared")
         if klass_info is not None:
             if klass_info.get("related_klass_infos"):
                 raise NotPreparableError("select_related is not prepared")

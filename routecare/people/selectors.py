@@ -64,6 +64,15 @@ _TO_RECORD: Prepared[Person] = Prepared(
     society=uuid.UUID,
     person=uuid.UUID,
 )
+_TO_RECORD_BY_CODE: Prepared[Person] = Prepared(
+    lambda society, code: (
+        Person.objects.filter(national_society_id=society, short_code=code)
+        .only("id", "national_society_id")
+        .order_by("pk")[:1]
+    ),
+    society=uuid.UUID,
+    code=str,
+)
 
 
 def _one_person(actor: Actor, query: Prepared[Person], **values: object) -> Person | None:
@@ -97,6 +106,12 @@ def person_to_record(actor: Actor, person_id: str | uuid.UUID) -> Person:
     if person is None:
         raise Http404
     return person
+
+
+def record_with_code(actor: Actor, code: str) -> Person | None:
+    """The actor's society's person with exactly this (formatted) short code, id and society
+    only, as ``person_to_record``: the caller audits what it does with it (a card read)."""
+    return _one_person(actor, _TO_RECORD_BY_CODE, code=code)
 
 
 def get_person(actor: Actor, person_id: str | uuid.UUID) -> Person:

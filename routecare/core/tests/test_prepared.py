@@ -65,6 +65,34 @@ def test_a_prepared_read_finds_nothing_for_values_that_match_nothing(
     assert not _CARE_CONSENT.exists(person=uuid.uuid4())
 
 
+def test_a_prepared_values_list_gives_tuples_as_the_orm(own: Society, own_person: Person) -> None:
+    columns: Prepared[tuple[uuid.UUID, str]] = Prepared(
+        lambda society: (
+            Person.objects.filter(national_society_id=society)
+            .order_by("pk")
+            .values_list("pk", "short_code")
+        ),
+        society=uuid.UUID,
+    )
+    expected = list(
+        Person.objects.filter(national_society_id=own.society.pk)
+        .order_by("pk")
+        .values_list("pk", "short_code")
+    )
+    assert columns.rows(society=own.society.pk) == expected
+    assert (own_person.pk, own_person.short_code) in expected
+    # An annotation named before a field: the select has them otherwise, the ORM reorders.
+    annotated: Prepared[tuple[Any, ...]] = Prepared(
+        lambda person: (
+            Person.objects.filter(pk=person)
+            .annotate(one=Value(1))
+            .values_list("one", "short_code", "pk")
+        ),
+        person=uuid.UUID,
+    )
+    assert annotated.rows(person=own_person.pk) == [(1, own_person.short_code, own_person.pk)]
+
+
 def test_a_prepared_read_is_sent_through_djangos_cursor(own: Society, own_person: Person) -> None:
     selectors._BY_ID.first(society=own.society.pk, person=own_person.pk)  # compiled once
     with CaptureQueriesContext(connection) as captured:
@@ -89,6 +117,12 @@ def test_a_prepared_read_refuses_missing_values_and_what_it_cannot_prepare(
         joined.rows(person=uuid.uuid4())
     with pytest.raises(NotPreparableError):
         Prepared(lambda count: Person.objects.filter(birth_year=count), count=int)
+    flat: Prepared[uuid.UUID] = Prepared(
+        lambda person: Person.objects.filter(pk=person).values_list("pk", flat=True),
+        person=uuid.UUID,
+    )
+    with pytest.raises(NotPreparableError):
+        flat.rows(person=uuid.uuid4())
 
 
 def _signals() -> tuple[list[tuple[str, bool]], Any]:
@@ -201,3 +235,36 @@ def test_an_expression_among_the_values_is_left_to_the_orm(
     assert EncounterService.objects.get(pk=plain.pk).quantity == 5
     event = insert(AuditEvent(actor_username="x", action="read", object_type="person"))
     assert AuditEvent.objects.get(pk=event.pk).at is not None
+
+
+def test_the_card_reads_statements_are_the_orms(own: Society, own_person: Person) -> None:
+    from routecare.cards.actions import _CARRIED
+    from routecare.cards.keys import _REVOCATION
+    from routecare.cards.models import CarriedCard, RevokedSerial
+    from routecare.referrals.models import OPEN_STATUSES, Referral
+    from routecare.referrals.selectors import _ANY_OPEN
+
+    society, code = own.society.pk, own_person.short_code
+    network, issuer = own.society.network_id, uuid.uuid4()
+    revocation = RevokedSerial.objects.filter(network_id=network, serial="ab12").order_by("pk")
+    assert _REVOCATION.sql(network=network, serial="ab12") == _orm(
+        revocation.values_list("reason")[:1]
+    )
+    carried = CarriedCard.objects.filter(
+        person__national_society_id=society, issuer_id=issuer, short_code=code
+    ).order_by("pk")
+    assert _CARRIED.sql(society=society, issuer=issuer, code=code) == _orm(
+        carried.values_list("person_id")[:1]
+    )
+    open_referrals = Referral.objects.filter(
+        to_society_id=society, short_code=code, status__in=OPEN_STATUSES
+    )
+    assert _ANY_OPEN.sql(society=society, code=code) == _orm(open_referrals.values_list("pk")[:1])
+    by_code = Person.objects.filter(national_society_id=society, short_code=code)
+    assert selectors._TO_RECORD_BY_CODE.sql(society=society, code=code) == _orm(
+        by_code.only("id", "national_society_id").order_by("pk")[:1]
+    )
+    found = selectors.record_with_code(own.actor(), code)
+    assert found is not None
+    assert found.pk == own_person.pk
+    assert selectors.record_with_code(own.actor(), "ZZZ-ZZZ") is None
