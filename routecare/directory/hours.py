@@ -10,6 +10,7 @@ answers carry the moment it next changes (``next_change``) in their key.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import zoneinfo
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -127,7 +128,10 @@ class WeeklyHours:
         return day_window(self.periods, weekday)
 
 
+@functools.lru_cache(maxsize=1024)
 def _zone(name: str) -> zoneinfo.ZoneInfo:
+    """The named zone, UTC for a name that is none: kept, as a name that is none was looked
+    for on disk on every call (each point of every public page)."""
     try:
         return zoneinfo.ZoneInfo(name)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
