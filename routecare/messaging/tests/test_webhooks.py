@@ -403,3 +403,23 @@ def test_malformed_telegram_updates(telegram: Channel, raw: bytes) -> None:
     answer = post_telegram(raw)
     assert answer.status_code in (200, 400)
     assert Message.objects.count() == 0
+
+
+def test_before_consent_nothing_is_kept_longer_than_a_day(whatsapp: Channel) -> None:
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from routecare.core import periodic
+    from routecare.messaging import retention
+
+    raw = payload("whatsapp/text.json")
+    post_whatsapp(raw, signed(raw))
+    now = timezone.now()
+    assert retention.purge(now + dt.timedelta(hours=23)).startswith("0 messages and 0 contacts")
+    assert Message.objects.count() == 1
+    summary = retention.purge(now + dt.timedelta(hours=25))
+    assert summary == "1 messages and 1 contacts past their time deleted"
+    assert Message.objects.count() == 0
+    assert Contact.objects.count() == 0
+    assert "messaging.purge" in {job.name for job in periodic._jobs()}
