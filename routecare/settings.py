@@ -96,6 +96,11 @@ ROUTECARE_LOOKUP_KEY = envsecret("ROUTECARE_LOOKUP_KEY") or (
 )
 # Each messaging channel's secrets by slug (routecare/messaging/channels.py, docs/messaging.md).
 ROUTECARE_MESSAGING_SECRETS = json.loads(envsecret("ROUTECARE_MESSAGING_SECRETS") or "{}")
+# Where the platforms' APIs are (the tests' loopback fakes replace them).
+ROUTECARE_WHATSAPP_API = os.environ.get(
+    "ROUTECARE_WHATSAPP_API", "https://graph.facebook.com/v21.0"
+)
+ROUTECARE_TELEGRAM_API = os.environ.get("ROUTECARE_TELEGRAM_API", "https://api.telegram.org")
 # "kid:base64key,kid:base64key": the first key encrypts, every listed key decrypts.
 ROUTECARE_FIELD_KEYS = _field_keys
 

@@ -130,7 +130,7 @@ def _text(value: Any) -> str:
     return value[:MAX_TEXT] if isinstance(value, str) else ""
 
 
-def _identifier(value: Any) -> str:
+def identifier(value: Any) -> str:
     text = str(value) if isinstance(value, str | int) and not isinstance(value, bool) else ""
     return text[:MAX_ID]
 
@@ -182,7 +182,7 @@ def whatsapp_parse(channel: Channel, raw: bytes) -> Delivery:
             else:
                 delivery.messages.append(inbound)
         for status in _dicts(value.get("statuses")):
-            external = _identifier(status.get("id"))
+            external = identifier(status.get("id"))
             state = status.get("status")
             if external and state in ("sent", "delivered", "read", "failed"):
                 delivery.statuses.append(
@@ -211,7 +211,7 @@ def _whatsapp_values(payload: dict[str, Any]) -> Iterator[dict[str, Any]]:
 
 
 def _whatsapp_message(message: dict[str, Any]) -> Inbound | None:
-    external, sender = _identifier(message.get("id")), _identifier(message.get("from"))
+    external, sender = identifier(message.get("id")), identifier(message.get("from"))
     if not external or not sender:
         return None
     kind = message.get("type")
@@ -225,11 +225,11 @@ def _whatsapp_message(message: dict[str, Any]) -> Inbound | None:
         chosen = reply.get(reply.get("type")) if isinstance(reply.get("type"), str) else None
         if not isinstance(chosen, dict):
             return Inbound(external, sender, MessageKind.UNSUPPORTED, {}, sent_at)
-        body = {"id": _identifier(chosen.get("id")), "title": _text(chosen.get("title"))}
+        body = {"id": identifier(chosen.get("id")), "title": _text(chosen.get("title"))}
         kind = MessageKind.CHOICE
     elif kind == "button" and isinstance(message.get("button"), dict):  # a template's button
         button = message["button"]
-        body = {"id": _identifier(button.get("payload")), "title": _text(button.get("text"))}
+        body = {"id": identifier(button.get("payload")), "title": _text(button.get("text"))}
         kind = MessageKind.CHOICE
     elif kind == "location" and isinstance(message.get("location"), dict):
         location = _coordinates(
@@ -239,7 +239,7 @@ def _whatsapp_message(message: dict[str, Any]) -> Inbound | None:
             return Inbound(external, sender, MessageKind.UNSUPPORTED, {}, sent_at)
         body, kind = {"location": True}, MessageKind.LOCATION
     else:  # stickers, reactions, images, audio, calls, unknown types: kept as "unsupported"
-        body, kind = {"type": _identifier(kind)[:20]}, MessageKind.UNSUPPORTED
+        body, kind = {"type": identifier(kind)[:20]}, MessageKind.UNSUPPORTED
     return Inbound(external, sender, kind, body, sent_at, location=location)
 
 
@@ -278,7 +278,7 @@ def telegram_parse(raw: bytes) -> Delivery:
     if isinstance(member, dict):
         chat, new = _object(member.get("chat")), _object(member.get("new_chat_member"))
         if chat.get("type") == "private" and new.get("status") == "kicked":
-            delivery.blocked.append(_identifier(chat.get("id")))
+            delivery.blocked.append(identifier(chat.get("id")))
         else:
             delivery.ignored += 1
         return delivery
@@ -287,14 +287,14 @@ def telegram_parse(raw: bytes) -> Delivery:
         delivery.ignored += 1  # edits, channel posts, callback queries…
         return delivery
     chat = _object(message.get("chat"))
-    if chat.get("type") != "private" or not _identifier(chat.get("id")):
+    if chat.get("type") != "private" or not identifier(chat.get("id")):
         delivery.ignored += 1
         return delivery
     sender = _object(message.get("from"))
-    language = _identifier(sender.get("language_code"))[:8]
+    language = identifier(sender.get("language_code"))[:8]
     external = f"u{update['update_id']}"
     sent_at = _moment(message.get("date"))
-    address = _identifier(chat.get("id"))
+    address = identifier(chat.get("id"))
     if isinstance(message.get("text"), str):
         text = {"text": _text(message["text"])}
         delivery.messages.append(
