@@ -11,6 +11,7 @@ import json
 import os
 import secrets
 from base64 import b64encode
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -49,17 +50,27 @@ def _redis_password(url: str) -> str:
 def _local_dev_secrets() -> dict[str, str]:
     """Secrets for a development machine, generated once and kept out of git."""
     path = LOCAL_DIR / "dev-secrets.json"
+    stored: dict[str, str] = {}
     if path.exists():
-        stored: dict[str, str] = json.loads(path.read_text(encoding="utf-8"))
-        return stored
-    LOCAL_DIR.mkdir(parents=True, exist_ok=True)
-    generated = {
-        "SECRET_KEY": secrets.token_urlsafe(50),
-        "ROUTECARE_FIELD_KEYS": "k1:" + b64encode(secrets.token_bytes(32)).decode(),
+        stored = json.loads(path.read_text(encoding="utf-8"))
+    wanted: dict[str, Callable[[], str]] = {
+        "SECRET_KEY": lambda: secrets.token_urlsafe(50),
+        "ROUTECARE_FIELD_KEYS": lambda: "k1:" + b64encode(secrets.token_bytes(32)).decode(),
+        "ROUTECARE_LOOKUP_KEY": lambda: secrets.token_urlsafe(32),
     }
-    path.write_text(json.dumps(generated, indent=2), encoding="utf-8")
-    path.chmod(0o600)
-    return generated
+    missing = {name: make() for name, make in wanted.items() if name not in stored}
+    if not missing:
+        return stored
+    # A file of an earlier version lacks the newer secrets: they are added, the others kept.
+    generated = stored | missing
+    LOCAL_DIR.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.{os.getpid()}")
+    partial.touch(mode=0o600)
+    partial.write_text(json.dumps(generated, indent=2), encoding="utf-8")
+    partial.replace(path)
+    # Two processes starting at once: both read what the last one wrote.
+    kept: dict[str, str] = json.loads(path.read_text(encoding="utf-8"))
+    return kept
 
 
 DEBUG = envbool("DEBUG", "false")
@@ -77,6 +88,19 @@ if not (_secret_key and _field_keys):
     _field_keys = _field_keys or _dev["ROUTECARE_FIELD_KEYS"]
 
 SECRET_KEY = _secret_key
+# The key of the keyed digests that find a messaging contact again (HMAC-SHA256 of their
+# WhatsApp number or Telegram id): a secret of its own, so that rotating SECRET_KEY does not
+# lose every conversation. Without it no messaging channel starts.
+ROUTECARE_LOOKUP_KEY = envsecret("ROUTECARE_LOOKUP_KEY") or (
+    "" if PRODUCTION else _local_dev_secrets()["ROUTECARE_LOOKUP_KEY"]
+)
+# Each messaging channel's secrets by slug (routecare/messaging/channels.py, docs/messaging.md).
+ROUTECARE_MESSAGING_SECRETS = json.loads(envsecret("ROUTECARE_MESSAGING_SECRETS") or "{}")
+# Where the platforms' APIs are (the tests' loopback fakes replace them).
+ROUTECARE_WHATSAPP_API = os.environ.get(
+    "ROUTECARE_WHATSAPP_API", "https://graph.facebook.com/v21.0"
+)
+ROUTECARE_TELEGRAM_API = os.environ.get("ROUTECARE_TELEGRAM_API", "https://api.telegram.org")
 # "kid:base64key,kid:base64key": the first key encrypts, every listed key decrypts.
 ROUTECARE_FIELD_KEYS = _field_keys
 
@@ -109,6 +133,7 @@ INSTALLED_APPS = [
     "routecare.flows",
     "routecare.indicators",
     "routecare.feedback",
+    "routecare.messaging",
     "routecare.retention",
     "routecare.sync",
     "django_tasks",

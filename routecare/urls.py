@@ -25,6 +25,7 @@ urlpatterns = [
     path("", include("routecare.flows.urls")),
     path("", include("routecare.indicators.urls")),
     path("", include("routecare.feedback.urls")),
+    path("", include("routecare.messaging.urls")),
     path("", include("routecare.retention.urls")),
     path("", include("routecare.sync.urls")),
     path("", include("routecare.people.urls")),

@@ -1,0 +1,14 @@
+import datetime as dt
+
+from django.apps import AppConfig
+
+
+class MessagingConfig(AppConfig):
+    name = "routecare.messaging"
+    label = "messaging"
+
+    def ready(self) -> None:
+        from routecare.core import periodic
+        from routecare.messaging import retention
+
+        periodic.register("messaging.purge", dt.timedelta(hours=1), retention.purge)
