@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from routecare.messaging.channels import Delivery, Inbound, address_digest
 from routecare.messaging.models import Channel, Contact, DeliveryStatus, Direction, Message
+from routecare.messaging.tasks import answer_message
 
 # A status moves forward only: a late "delivered" does not undo "read".
 STATUS_ORDER: dict[str, int] = {
@@ -56,13 +57,16 @@ def _keep(channel: Channel, item: Inbound) -> Message | None:
                 direction=Direction.INBOUND,
                 external_id=item.external_id,
                 kind=item.kind,
-                body=item.body,
+                # A location stays (encrypted) until the worker has answered it.
+                body={**item.body, "at": list(item.location)} if item.location else item.body,
                 status=DeliveryStatus.RECEIVED,
                 sent_at=item.sent_at,
             )
     except IntegrityError:
         return None
-    Contact.objects.filter(pk=contact.pk).update(last_inbound_at=timezone.now())
+    # Writing again after blocking a Telegram bot means they unblocked it.
+    Contact.objects.filter(pk=contact.pk).update(last_inbound_at=timezone.now(), stopped_at=None)
+    transaction.on_commit(lambda: answer_message.enqueue(str(message.pk)))
     return message
 
 

@@ -10,12 +10,14 @@ sent (``WINDOW``)."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 from collections.abc import Mapping
 from typing import Any
 
 import httpx
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 
 from routecare.messaging import channels
@@ -23,6 +25,7 @@ from routecare.messaging.models import (
     Channel,
     ChannelKind,
     Contact,
+    Conversation,
     DeliveryStatus,
     Direction,
     Message,
@@ -43,11 +46,12 @@ class NotSentError(Exception):
         self.code = code
 
 
-def queue_text(contact: Contact, text: str) -> Message:
+def queue_text(contact: Contact, text: str, conversation: Conversation | None = None) -> Message:
     """An answer to a person, written before it is sent (``send``)."""
     return Message.objects.create(
-        channel=contact.channel,
+        channel_id=contact.channel_id,
         contact=contact,
+        conversation=conversation,
         direction=Direction.OUTBOUND,
         kind=MessageKind.TEXT,
         body={"text": text[: channels.MAX_TEXT]},
@@ -55,16 +59,31 @@ def queue_text(contact: Contact, text: str) -> Message:
     )
 
 
-def queue_template(contact: Contact, name: str, language: str) -> Message:
+def queue_template(
+    contact: Contact, name: str, language: str, conversation: Conversation | None = None
+) -> Message:
     """An approved WhatsApp template (outside the 24-hour window): its name and language."""
     return Message.objects.create(
-        channel=contact.channel,
+        channel_id=contact.channel_id,
         contact=contact,
+        conversation=conversation,
         direction=Direction.OUTBOUND,
-        kind=MessageKind.TEXT,
+        kind=MessageKind.TEMPLATE,
         body={"template": name, "language": language},
         status=DeliveryStatus.QUEUED,
     )
+
+
+def send_later(messages: list[Message]) -> None:
+    """Each queued message sent by the task worker once the transaction that wrote it has
+    committed (a rolled-back answer is never sent)."""
+    from routecare.messaging.tasks import send_message
+
+    def enqueue(message_id: str) -> None:
+        send_message.enqueue(message_id)
+
+    for message in messages:
+        transaction.on_commit(functools.partial(enqueue, str(message.pk)))
 
 
 def window_open(contact: Contact, now: dt.datetime | None = None) -> bool:
@@ -84,13 +103,11 @@ def send(message: Message, client: httpx.Client | None = None) -> Message:
         if secrets is None:
             log.warning("messaging: %s cannot send: %s", channel.slug, why)
             raise NotSentError("channel_not_started")
-        with client or httpx.Client(timeout=TIMEOUT) as http:
-            if channel.kind == ChannelKind.WHATSAPP:
-                external = _whatsapp(http, channel, secrets, contact, message)
-            elif channel.kind == ChannelKind.TELEGRAM:
-                external = _telegram(http, secrets, contact, message)
-            else:
-                raise NotSentError("not_a_platform_channel")
+        if channel.kind == ChannelKind.WEB:
+            # The web chat's page shows what is sent: nothing goes through a platform.
+            external = ""
+        else:
+            external = _platform(client, channel, secrets, contact, message)
     except NotSentError as error:
         message.status = DeliveryStatus.FAILED
         message.body = {**message.body, "error": error.code}
@@ -103,6 +120,19 @@ def send(message: Message, client: httpx.Client | None = None) -> Message:
     )
     message.save(update_fields=["status", "external_id", "sent_at"])
     return message
+
+
+def _platform(
+    client: httpx.Client | None,
+    channel: Channel,
+    secrets: Mapping[str, str],
+    contact: Contact,
+    message: Message,
+) -> str:
+    with client or httpx.Client(timeout=TIMEOUT) as http:
+        if channel.kind == ChannelKind.WHATSAPP:
+            return _whatsapp(http, channel, secrets, contact, message)
+        return _telegram(http, secrets, contact, message)
 
 
 def _post(http: httpx.Client, url: str, body: dict[str, Any], **kwargs: Any) -> httpx.Response:

@@ -281,11 +281,18 @@ def test_odd_but_signed_notifications_keep_only_what_is_usable(whatsapp: Channel
     }
 
 
-def test_a_shared_location_is_not_kept(whatsapp: Channel) -> None:
+def test_a_shared_location_is_kept_only_until_answered(
+    whatsapp: Channel, django_capture_on_commit_callbacks: Any
+) -> None:
     raw = payload("whatsapp/location.json")
-    assert post_whatsapp(raw, signed(raw)).status_code == 200
+    with django_capture_on_commit_callbacks() as answers:
+        assert post_whatsapp(raw, signed(raw)).status_code == 200
     message = Message.objects.get()
     assert message.kind == MessageKind.LOCATION
+    assert message.body == {"location": True, "at": [14.0419, -86.5694]}  # encrypted at rest
+    for answer in answers:  # the worker answers (the channel cannot send: no matter)
+        answer()
+    message.refresh_from_db()
     assert message.body == {"location": True}
     delivery = channels.whatsapp_parse(whatsapp, raw)
     assert delivery.messages[0].location == (14.0419, -86.5694)
@@ -384,7 +391,7 @@ def test_groups_are_never_served_and_stickers_are_unsupported(telegram: Channel)
     kept = {m.external_id: (m.kind, m.body) for m in Message.objects.all()}
     assert kept == {
         "u873451205": (MessageKind.UNSUPPORTED, {"type": "sticker"}),
-        "u873451202": (MessageKind.LOCATION, {"location": True}),
+        "u873451202": (MessageKind.LOCATION, {"location": True, "at": [41.1231, 22.5011]}),
     }
 
 
@@ -416,10 +423,12 @@ def test_before_consent_nothing_is_kept_longer_than_a_day(whatsapp: Channel) -> 
     raw = payload("whatsapp/text.json")
     post_whatsapp(raw, signed(raw))
     now = timezone.now()
-    assert retention.purge(now + dt.timedelta(hours=23)).startswith("0 messages and 0 contacts")
+    assert retention.purge(now + dt.timedelta(hours=23)).startswith(
+        "0 messages, 0 conversations and 0 contacts"
+    )
     assert Message.objects.count() == 1
     summary = retention.purge(now + dt.timedelta(hours=25))
-    assert summary == "1 messages and 1 contacts past their time deleted"
+    assert summary == "1 messages, 0 conversations and 1 contacts past their time deleted"
     assert Message.objects.count() == 0
     assert Contact.objects.count() == 0
     assert "messaging.purge" in {job.name for job in periodic._jobs()}

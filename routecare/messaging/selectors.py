@@ -1,0 +1,83 @@
+"""What staff see of the helpdesk: the conversations of their society they may handle (the
+rule is ``actions.may_handle``; the protection queue only for protection and safeguarding
+focal points), one conversation with its messages, and the workload figures."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from routecare.access import Actor
+from routecare.messaging.actions import HELPDESK_ROLES, may_handle
+from routecare.messaging.models import (
+    Conversation,
+    ConversationNote,
+    ConversationState,
+    Message,
+    Queue,
+)
+
+
+def conversations(actor: Actor, state: str = "") -> QuerySet[Conversation]:
+    if actor.role not in HELPDESK_ROLES or actor.national_society_id is None:
+        return Conversation.objects.none()
+    rows = Conversation.objects.filter(channel__national_society_id=actor.national_society_id)
+    if not (actor.protection or actor.safeguarding):
+        rows = rows.exclude(queue=Queue.PROTECTION)
+    if state in ConversationState.values:
+        rows = rows.filter(state=state)
+    return rows.select_related("channel", "assignee").order_by("-last_message_at", "-opened_at")
+
+
+def conversation(actor: Actor, conversation_id: str | uuid.UUID) -> Conversation:
+    try:
+        pk = uuid.UUID(str(conversation_id))
+    except ValueError:
+        raise Http404 from None
+    found = (
+        Conversation.objects.select_related("channel", "contact", "assignee").filter(pk=pk).first()
+    )
+    if found is None or not may_handle(actor, found):
+        raise Http404
+    return found
+
+
+def messages_of(actor: Actor, conversation_: Conversation) -> list[Message]:
+    """The contact's messages since the conversation opened (held answers included)."""
+    if not may_handle(actor, conversation_):
+        raise Http404
+    rows = Message.objects.filter(contact_id=conversation_.contact_id).filter(
+        Q(conversation=conversation_)
+        | Q(conversation=None, created_at__gte=conversation_.opened_at)
+    )
+    return list(rows.select_related("author").order_by("created_at"))
+
+
+def notes_of(actor: Actor, conversation_: Conversation) -> list[ConversationNote]:
+    if not may_handle(actor, conversation_):
+        raise Http404
+    return list(conversation_.notes.select_related("author"))
+
+
+@dataclass(frozen=True)
+class Workload:
+    by_state: dict[str, int]
+    # Median minutes from asking for a person to staff's first answer, over 30 days.
+    median_first_reply_minutes: float | None
+
+
+def workload(actor: Actor, now: dt.datetime) -> Workload:
+    rows = conversations(actor)
+    by_state = {state: rows.filter(state=state).count() for state in ConversationState.values}
+    pairs = rows.filter(
+        handed_off_at__gte=now - dt.timedelta(days=30), first_reply_at__isnull=False
+    ).values_list("handed_off_at", "first_reply_at")
+    minutes = sorted(
+        (reply - asked).total_seconds() / 60 for asked, reply in pairs if asked and reply
+    )
+    median = minutes[len(minutes) // 2] if minutes else None
+    return Workload(by_state, median)

@@ -1,0 +1,103 @@
+"""The helpdesk inbox of a society's staff: conversations by state, one conversation with its
+messages and notes, and what staff do with it (assign, answer with an FAQ answer in the
+person's language, note, resolve, erase on the person's request)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from routecare.access import Rule, StaffRequest, staff_view
+from routecare.feedback import selectors as faq
+from routecare.messaging import actions, selectors, sending
+from routecare.messaging.models import ChannelKind, ConversationState
+from routecare.orgs.models import Membership
+
+
+@staff_view(Rule.HELPDESK)
+def inbox(request: StaffRequest) -> HttpResponse:
+    state = request.GET.get("state", "")
+    if state not in ConversationState.values:
+        state = ""
+    workload = selectors.workload(request.actor, timezone.now())
+    return render(
+        request,
+        "messaging/inbox.html",
+        {
+            "conversations": selectors.conversations(request.actor, state)[:200],
+            "state": state,
+            "states": ConversationState.choices,
+            "counts": [(label, workload.by_state[v]) for v, label in ConversationState.choices],
+            "workload": workload,
+        },
+    )
+
+
+def _colleagues(request: StaffRequest) -> list[User]:
+    members = Membership.objects.filter(
+        national_society_id=request.actor.national_society_id,
+        role__in=actions.HELPDESK_ROLES,
+        user__is_active=True,
+    ).select_related("user")
+    return [member.user for member in members]
+
+
+@staff_view(Rule.HELPDESK)
+def conversation(request: StaffRequest, conversation_id: str) -> HttpResponse:
+    actor = request.actor
+    found = selectors.conversation(actor, conversation_id)
+    language = found.contact.language or "en"
+    query = request.GET.get("q", "")[:100]
+    hits = faq.search_faq(actor, query, language, limit=5) if query else []
+    chosen = next((hit for hit in hits if str(hit.entry.pk) == request.GET.get("faq")), None)
+    return render(
+        request,
+        "messaging/conversation.html",
+        {
+            "conversation": found,
+            "messages_": selectors.messages_of(actor, found),
+            "notes": selectors.notes_of(actor, found),
+            "language": language,
+            "query": query,
+            "hits": hits,
+            "draft": chosen.text.answer if chosen else "",
+            "window_open": found.channel.kind != ChannelKind.WHATSAPP
+            or sending.window_open(found.contact),
+            "colleagues": _colleagues(request),
+        },
+    )
+
+
+@require_POST
+@staff_view(Rule.HELPDESK)
+def change(request: StaffRequest, conversation_id: str, what: str) -> HttpResponse:
+    actor = request.actor
+    found = selectors.conversation(actor, conversation_id)
+    text = request.POST.get("text", "")
+    try:
+        if what == "reply":
+            actions.reply(actor, found, text)
+        elif what == "note":
+            actions.add_note(actor, found, text)
+        elif what == "assign":
+            user_id = request.POST.get("assignee", "")
+            assignee = User.objects.filter(pk=user_id).first() if user_id.isdigit() else None
+            actions.assign(actor, found, assignee)
+        elif what == "resolve":
+            actions.resolve(actor, found)
+        elif what == "erase":
+            actions.erase_contact(actor, found)
+            messages.success(request, _("Everything of this contact was deleted."))
+            return redirect("messaging:inbox")
+        else:
+            raise Http404
+    except ValidationError as error:
+        for problem in error.messages:
+            messages.error(request, problem)
+    return redirect("messaging:conversation", found.pk)
