@@ -26,6 +26,8 @@ from routecare.messaging.models import Channel
 from routecare.orgs.taxonomy import Service
 
 SHOWN = 3
+# Words of five letters or more in services' names that name no service.
+NAME_FILLERS = frozenset({"sobre", "entre", "desde", "their", "other", "autre", "autres"})
 FAQ_ANSWER_CHARACTERS = 900
 
 
@@ -43,7 +45,7 @@ def _similar(word: str, known: str) -> bool:
     if word == known:
         return len(word) >= 2
     shorter = min(len(word), len(known))
-    if shorter < 4:
+    if shorter < 5:
         return False
     prefix = 0
     for a, b in zip(word, known, strict=False):
@@ -60,9 +62,12 @@ def _service_words(language: str) -> dict[str, frozenset[str]]:
         names = {person_texts.service_name(code, lang) for lang in {language, "en"}}
         extra = words.SERVICE_WORDS.get(code, {})
         listed = {*extra.get(language, ()), *extra.get("en", ())}
-        folded = {w for text in names | listed for w in words.fold(text).split() if len(w) >= 2}
-        # "and", "de", "for": words of three letters or less in a name say nothing alone.
-        found[code] = frozenset(w for w in folded if len(w) > 3 or w in _short(listed))
+        from_names = {w for name in names for w in words.fold(name).split()}
+        # "and", "para", "with": short words of a name say nothing alone; listed words count
+        # whatever their length ("آب", "dlo").
+        found[code] = frozenset(
+            {w for w in from_names if len(w) >= 5 and w not in NAME_FILLERS} | _short(listed)
+        )
     return found
 
 

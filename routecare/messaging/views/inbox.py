@@ -74,8 +74,8 @@ def conversation(request: StaffRequest, conversation_id: str) -> HttpResponse:
     )
 
 
-@require_POST
 @staff_view(Rule.HELPDESK)
+@require_POST
 def change(request: StaffRequest, conversation_id: str, what: str) -> HttpResponse:
     actor = request.actor
     found = selectors.conversation(actor, conversation_id)
