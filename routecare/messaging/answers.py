@@ -14,7 +14,7 @@ import datetime as dt
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 from routecare.core import person_texts
 from routecare.directory import selectors as directory
@@ -75,11 +75,20 @@ def _short(listed: set[str]) -> set[str]:
     return {words.fold(word) for word in listed}
 
 
-def _point_words(point: PublicPoint, language: str) -> set[str]:
-    texts = {
-        point.public_text(field, lang) for field in ("name", "address") for lang in (language, "")
-    }
-    return {w for text in texts for w in words.fold(text).split() if len(w) >= 3}
+def _point_words(point: PublicPoint, language: str) -> frozenset[str]:
+    return _words_of(
+        tuple(
+            point.public_text(field, lang)
+            for field in ("name", "address")
+            for lang in (language, "")
+        )
+    )
+
+
+@lru_cache(maxsize=8192)
+def _words_of(texts: tuple[str, ...]) -> frozenset[str]:
+    """Folded once per text: a message is compared with every public point of a network."""
+    return frozenset(w for text in texts for w in words.fold(text).split() if len(w) >= 3)
 
 
 def public_points(channel: Channel) -> list[PublicPoint]:

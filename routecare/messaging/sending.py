@@ -129,10 +129,17 @@ def _platform(
     contact: Contact,
     message: Message,
 ) -> str:
-    with client or httpx.Client(timeout=TIMEOUT) as http:
-        if channel.kind == ChannelKind.WHATSAPP:
-            return _whatsapp(http, channel, secrets, contact, message)
-        return _telegram(http, secrets, contact, message)
+    http = client or _shared_client()
+    if channel.kind == ChannelKind.WHATSAPP:
+        return _whatsapp(http, channel, secrets, contact, message)
+    return _telegram(http, secrets, contact, message)
+
+
+@functools.cache
+def _shared_client() -> httpx.Client:
+    """One client a process, its connections kept alive: a worker sends many messages to the
+    same two APIs, and a new TLS connection each time cost more than the answer."""
+    return httpx.Client(timeout=TIMEOUT)
 
 
 def _post(http: httpx.Client, url: str, body: dict[str, Any], **kwargs: Any) -> httpx.Response:

@@ -22,6 +22,7 @@ from routecare.feedback import faq_actions
 from routecare.feedback.models import Channel as FeedbackChannel
 from routecare.feedback.models import Feedback
 from routecare.messaging import answering, words
+from routecare.messaging.loopback import FakePlatforms
 from routecare.messaging.models import (
     Channel,
     ChannelKind,
@@ -34,7 +35,6 @@ from routecare.messaging.models import (
     Queue,
     Subscription,
 )
-from routecare.messaging.tests.fakes import FakePlatforms
 from routecare.messaging.tests.test_webhooks import PHONE_NUMBER_ID, SECRETS, signed
 from routecare.notifications.models import Notification
 from routecare.orgs.models import Membership, Role, Route, RouteStop, ServicePoint

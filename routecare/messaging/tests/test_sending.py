@@ -13,8 +13,8 @@ from django.utils import timezone
 from routecare.conftest import Society
 from routecare.messaging import sending, tasks
 from routecare.messaging.channels import address_digest
+from routecare.messaging.loopback import FakePlatforms
 from routecare.messaging.models import Channel, ChannelKind, Contact, DeliveryStatus, Message
-from routecare.messaging.tests.fakes import FakePlatforms
 from routecare.messaging.tests.test_webhooks import SECRETS
 
 pytestmark = pytest.mark.django_db

@@ -1,10 +1,12 @@
 """Loopback fakes of the WhatsApp Cloud API and the Telegram Bot API: they record what
-RouteCare sends and answer as the platforms document (a message id, or an error)."""
+RouteCare sends (and when) and answer as the platforms document (a message id, or an error).
+The tests and the bench send to them instead of the platforms; nothing leaves the machine."""
 
 from __future__ import annotations
 
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -15,6 +17,8 @@ class FakePlatforms:
     def __init__(self, access_token: str, bot_token: str) -> None:
         self.access_token, self.bot_token = access_token, bot_token
         self.sent: list[tuple[str, dict[str, Any]]] = []
+        self.sent_at: list[float] = []  # time.perf_counter() of each, in step with ``sent``
+        self._lock = threading.Lock()
         self.blocked_chats: set[str] = set()
         self.failing = False
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -45,8 +49,7 @@ class FakePlatforms:
                     error = {"message": "Invalid OAuth access token.", "type": "OAuthException",
                              "code": 190}  # fmt: skip
                     return self._answer(401, {"error": error})
-                fake.sent.append((self.path, body))
-                n = len(fake.sent)
+                n = fake.record(self.path, body)
                 return self._answer(
                     200,
                     {
@@ -63,8 +66,8 @@ class FakePlatforms:
                         {"ok": False, "error_code": 403,
                          "description": "Forbidden: bot was blocked by the user"},
                     )  # fmt: skip
-                fake.sent.append((self.path, body))
-                result = {"message_id": 100 + len(fake.sent), "date": 1764921600,
+                n = fake.record(self.path, body)
+                result = {"message_id": 100 + n, "date": 1764921600,
                           "chat": {"id": body.get("chat_id"), "type": "private"},
                           "text": body.get("text")}  # fmt: skip
                 return self._answer(200, {"ok": True, "result": result})
@@ -78,6 +81,12 @@ class FakePlatforms:
                 self.wfile.write(data)
 
         return Handler
+
+    def record(self, path: str, body: dict[str, Any]) -> int:
+        with self._lock:
+            self.sent.append((path, body))
+            self.sent_at.append(time.perf_counter())
+            return len(self.sent)
 
     def __enter__(self) -> FakePlatforms:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
