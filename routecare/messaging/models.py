@@ -14,7 +14,7 @@ from django.db import models
 from django.db.models import Q
 
 from routecare.core.crypto import EncryptedJSONField
-from routecare.orgs.models import NationalSociety
+from routecare.orgs.models import NationalSociety, ServicePoint
 
 
 class ChannelKind(models.TextChoices):
@@ -233,3 +233,18 @@ class Subscription(models.Model):
 
     def __str__(self) -> str:
         return f"subscription {self.pk} ({self.country_code})"
+
+
+class PointNotice(models.Model):
+    """What subscribers were last told of a public point (its status and opening hours): the
+    updates job tells them when either changes. No personal data."""
+
+    service_point = models.OneToOneField(
+        ServicePoint, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    status = models.CharField(max_length=20)
+    hours_digest = models.CharField(max_length=64)
+    noted_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"notice of {self.service_point_id}"

@@ -30,6 +30,7 @@ from routecare.messaging.models import (
     Direction,
     Message,
     MessageKind,
+    Subscription,
 )
 
 log = logging.getLogger(__name__)
@@ -46,30 +47,48 @@ class NotSentError(Exception):
         self.code = code
 
 
-def queue_text(contact: Contact, text: str, conversation: Conversation | None = None) -> Message:
-    """An answer to a person, written before it is sent (``send``)."""
+def queue_text(
+    contact: Contact, text: str, conversation: Conversation | None = None, update: str = ""
+) -> Message:
+    """An answer to a person, written before it is sent (``send``); ``update``: the country
+    of the subscription it is an update for (not sent if the subscription is gone)."""
+    body: dict[str, Any] = {"text": text[: channels.MAX_TEXT]}
+    if update:
+        body["update"] = update
     return Message.objects.create(
         channel_id=contact.channel_id,
         contact=contact,
         conversation=conversation,
         direction=Direction.OUTBOUND,
         kind=MessageKind.TEXT,
-        body={"text": text[: channels.MAX_TEXT]},
+        body=body,
         status=DeliveryStatus.QUEUED,
     )
 
 
 def queue_template(
-    contact: Contact, name: str, language: str, conversation: Conversation | None = None
+    contact: Contact,
+    name: str,
+    language: str,
+    conversation: Conversation | None = None,
+    *,
+    parameters: list[str] | None = None,
+    update: str = "",
 ) -> Message:
-    """An approved WhatsApp template (outside the 24-hour window): its name and language."""
+    """An approved WhatsApp template (outside the 24-hour window): its name, language and
+    the texts of its body's variables."""
+    body: dict[str, Any] = {"template": name, "language": language}
+    if parameters:
+        body["parameters"] = [text[:1024] for text in parameters]
+    if update:
+        body["update"] = update
     return Message.objects.create(
         channel_id=contact.channel_id,
         contact=contact,
         conversation=conversation,
         direction=Direction.OUTBOUND,
         kind=MessageKind.TEMPLATE,
-        body={"template": name, "language": language},
+        body=body,
         status=DeliveryStatus.QUEUED,
     )
 
@@ -99,6 +118,12 @@ def send(message: Message, client: httpx.Client | None = None) -> Message:
     try:
         if contact.stopped_at is not None:
             raise NotSentError("contact_stopped")
+        update = message.body.get("update")
+        if (
+            update
+            and not Subscription.objects.filter(contact=contact, country_code=update).exists()
+        ):
+            raise NotSentError("unsubscribed")  # STOP came after the update was queued
         secrets, why = channels.configured(channel)
         if secrets is None:
             log.warning("messaging: %s cannot send: %s", channel.slug, why)
@@ -172,13 +197,20 @@ def _whatsapp(
         "to": contact.address,
     }
     if "template" in message.body:
-        body |= {
-            "type": "template",
-            "template": {
-                "name": message.body["template"],
-                "language": {"code": message.body["language"]},
-            },
+        template: dict[str, Any] = {
+            "name": message.body["template"],
+            "language": {"code": message.body["language"]},
         }
+        if message.body.get("parameters"):
+            template["components"] = [
+                {
+                    "type": "body",
+                    "parameters": [
+                        {"type": "text", "text": text} for text in message.body["parameters"]
+                    ],
+                }
+            ]
+        body |= {"type": "template", "template": template}
     elif not window_open(contact):
         raise NotSentError("window_closed")
     else:

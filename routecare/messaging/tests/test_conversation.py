@@ -376,3 +376,50 @@ def test_a_coordinator_without_a_protection_role_does_not_see_protection_convers
     page = sign_in_client(own.coordinator, own.point).get(url)
     assert page.status_code == 200
     assert words.DANGER_WORDS["es"][0] in page.content.decode()
+
+
+def test_subscribers_get_a_closure_in_their_language_and_stop_counts_at_once(
+    say: Say, route: list[ServicePoint], platforms: FakePlatforms,
+    django_capture_on_commit_callbacks: Any,
+) -> None:  # fmt: skip
+    from routecare.messaging import updates
+
+    _ready(say)
+    say("5")
+    say("2")  # HN (the network's countries by code: GT, HN)
+    assert Subscription.objects.get().country_code == "HN"
+    assert updates.send_updates().startswith("0 updates")  # first sight: noted only
+    paraiso = route[1]
+    paraiso.status = "temporarily-closed"
+    paraiso.save()
+    before = len(platforms.sent)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert updates.send_updates().startswith("1 updates")
+    (sent,) = [body for _path, body in platforms.sent[before:]]
+    assert sent["text"]["body"] == person_texts.text(
+        "bot_update_status", "es", point="El Paraíso border", place="HN",
+        status=person_texts.text("status_temporarily_closed", "es"),
+    )  # fmt: skip
+    assert updates.send_updates().startswith("0 updates")  # told once
+    # After the window, a template with the update as its variable.
+    Contact.objects.update(last_inbound_at=timezone.now() - dt.timedelta(hours=30))
+    paraiso.status = "open"
+    paraiso.save()
+    before = len(platforms.sent)
+    with django_capture_on_commit_callbacks(execute=True):
+        updates.send_updates()
+    (sent,) = [body for _path, body in platforms.sent[before:]]
+    assert sent["template"]["name"] == "routecare_update"
+    (parameter,) = sent["template"]["components"][0]["parameters"]
+    assert "El Paraíso border" in parameter["text"]
+    # STOP between queueing and sending: the queued update is not sent.
+    paraiso.status = "temporarily-closed"
+    paraiso.save()
+    before = len(platforms.sent)
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        updates.send_updates()
+    Subscription.objects.all().delete()  # what STOP does
+    for send in queued:
+        send()
+    assert platforms.sent[before:] == []
+    assert Message.objects.filter(status=DeliveryStatus.FAILED).count() == 1
