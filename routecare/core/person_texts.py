@@ -218,6 +218,9 @@ TEXTS: dict[str, str] = {
     "held_card_ended": "no longer valid",
     "held_card_carried": "Card of %(society)s that you showed us",
     "held_accesses": "Staff opened or changed your record %(count)s times. Each time is recorded.",
+    "held_helpdesk": "Messages with our helpdesk",
+    "held_helpdesk_line": "%(channel)s: %(count)s messages, from %(first)s to %(last)s",
+    "channel_web": "Web chat",
     "held_erase": (
         "You can ask us to delete all of this at any time. Our reports keep only numbers (how "
         "many people we helped), with nothing that points to you."

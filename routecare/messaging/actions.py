@@ -32,6 +32,7 @@ from routecare.messaging.models import (
 )
 from routecare.notifications.actions import notify
 from routecare.orgs.models import Membership, Role
+from routecare.people.selectors import person_with_code
 
 MAX_REPLY = 4096
 HELPDESK_ROLES = (Role.FOCAL_POINT, Role.COORDINATOR)
@@ -221,3 +222,20 @@ def erase_contact(actor: Actor, conversation: Conversation) -> int:
     deleted, _by_model = Contact.objects.filter(pk=contact_id).delete()
     record_event(actor, "erase", "messaging_contact", contact_id)
     return deleted
+
+
+@transaction.atomic
+def link_person(actor: Actor, conversation: Conversation, typed_code: str) -> Contact:
+    """At the person's request, their contact is linked to their record by the code they
+    show: their messages then appear in their data-subject report and go with an erasure."""
+    _require(actor, conversation)
+    if not actor.handles_personal_records:
+        raise PermissionDenied
+    person = person_with_code(actor, typed_code, purpose="helpdesk link")
+    if person is None:
+        raise ValidationError({"text": _("No person of your National Society has this code.")})
+    contact = conversation.contact
+    contact.person = person
+    contact.save(update_fields=["person"])
+    record_event(actor, "link", "messaging_contact", contact.pk, person_id=person.pk)
+    return contact

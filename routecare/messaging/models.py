@@ -67,6 +67,11 @@ class Contact(models.Model):
     # (a service code asked for without a place, a feedback category): no personal data.
     step = models.CharField(max_length=20, blank=True)
     pending = models.JSONField(default=dict, blank=True)
+    # Staff linked the contact to a registered person (at their request, by their code): their
+    # messages then appear in the person's data-subject report and are erased with them.
+    person = models.ForeignKey(
+        "people.Person", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     last_inbound_at = models.DateTimeField(null=True, blank=True)
 

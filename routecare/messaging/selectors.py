@@ -14,6 +14,7 @@ from django.http import Http404
 from routecare.access import Actor
 from routecare.messaging.actions import HELPDESK_ROLES, may_handle
 from routecare.messaging.models import (
+    Contact,
     Conversation,
     ConversationNote,
     ConversationState,
@@ -81,3 +82,23 @@ def workload(actor: Actor, now: dt.datetime) -> Workload:
     )
     median = minutes[len(minutes) // 2] if minutes else None
     return Workload(by_state, median)
+
+
+@dataclass(frozen=True)
+class HeldMessages:
+    """What the helpdesk holds of a person (a contact linked to them), for their report."""
+
+    channel: str  # the kind: whatsapp, telegram, web
+    count: int
+    first: dt.datetime
+    last: dt.datetime
+
+
+def held_messages(person_id: uuid.UUID) -> list[HeldMessages]:
+    """Called by the data-subject report's selector, which has checked the actor."""
+    held = []
+    for contact in Contact.objects.filter(person_id=person_id).select_related("channel"):
+        times = list(contact.messages.order_by("created_at").values_list("created_at", flat=True))
+        if times:
+            held.append(HeldMessages(contact.channel.kind, len(times), times[0], times[-1]))
+    return held

@@ -165,3 +165,37 @@ def test_erasing_a_contact_on_their_request_deletes_everything_of_theirs(
     assert not Contact.objects.exists()
     assert not Message.objects.exists()
     assert not Conversation.objects.exists()
+
+
+def test_a_linked_contacts_messages_are_in_the_persons_report_and_erased_with_them(
+    web_channel: Channel, own: Society, other: Society, django_capture_on_commit_callbacks: Any
+) -> None:
+    from django.utils import timezone
+
+    from routecare.conftest import register
+    from routecare.retention.report import _Writer
+
+    person = register(own, languages=["fa"])
+    visitor = Client()
+    _post(visitor, "hola", django_capture_on_commit_callbacks)
+    _post(visitor, "hablar con una persona", django_capture_on_commit_callbacks)
+    conversation = Conversation.objects.get()
+    staff = sign_in_client(own.focal_point, own.point)
+    # A code of another society, or none: refused, nothing linked.
+    foreign = register(other)
+    staff.post(f"/helpdesk/{conversation.pk}/link/", {"text": foreign.short_code})
+    staff.post(f"/helpdesk/{conversation.pk}/link/", {"text": "RC-0000-000"})
+    assert Contact.objects.get().person is None
+    staff.post(f"/helpdesk/{conversation.pk}/link/", {"text": person.short_code})
+    assert Contact.objects.get().person == person
+    report = staff.post("/retention/requests/", {"code": person.short_code}).content.decode()
+    assert person_texts.text("held_helpdesk", "fa") in report
+    farsi, today = _Writer("fa"), timezone.now()
+    line = farsi.text("held_helpdesk_line", channel=farsi.text("channel_web"),
+                      count=Message.objects.count(),
+                      first=farsi.date(today), last=farsi.date(today))  # fmt: skip
+    assert line in report
+    staff.post("/retention/requests/erase/", {"erase-person": str(person.pk),
+                                              "erase-code": person.short_code})  # fmt: skip
+    assert not Contact.objects.exists()
+    assert not Message.objects.exists()

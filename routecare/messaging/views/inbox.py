@@ -89,6 +89,9 @@ def change(request: StaffRequest, conversation_id: str, what: str) -> HttpRespon
             user_id = request.POST.get("assignee", "")
             assignee = User.objects.filter(pk=user_id).first() if user_id.isdigit() else None
             actions.assign(actor, found, assignee)
+        elif what == "link":
+            actions.link_person(actor, found, text)
+            messages.success(request, _("Linked to the person's record."))
         elif what == "resolve":
             actions.resolve(actor, found)
         elif what == "erase":
