@@ -240,7 +240,26 @@ def _whatsapp_message(message: dict[str, Any]) -> Inbound | None:
         body, kind = {"location": True}, MessageKind.LOCATION
     else:  # stickers, reactions, images, audio, calls, unknown types: kept as "unsupported"
         body, kind = {"type": identifier(kind)[:20]}, MessageKind.UNSUPPORTED
+        body |= _media_reference(message.get(body["type"]) if body["type"] in MEDIA else None)
     return Inbound(external, sender, kind, body, sent_at, location=location)
+
+
+# Media a staff member may keep (never stickers): the platform's id for the file, which
+# RouteCare fetches only when a staff member asks (``media``), never on arrival.
+MEDIA = ("image", "audio", "voice", "video", "document", "photo")
+
+
+def _media_reference(item: Any) -> dict[str, str]:
+    if isinstance(item, list):  # Telegram's photo: its sizes, the largest last
+        item = item[-1] if item and isinstance(item[-1], dict) else None
+    if not isinstance(item, dict):
+        return {}
+    media = identifier(item.get("id") or item.get("file_id"))
+    mime = item.get("mime_type")
+    found = {"media": media} if media else {}
+    if found and isinstance(mime, str) and len(mime) <= 100:
+        found["mime"] = mime
+    return found
 
 
 def _coordinates(latitude: Any, longitude: Any) -> tuple[float, float] | None:
@@ -310,9 +329,15 @@ def telegram_parse(raw: bytes) -> Delivery:
         )
     else:
         kind_name = next((key for key in TELEGRAM_KINDS if key in message), "other")
+        media = _media_reference(message.get(kind_name) if kind_name in MEDIA else None)
         delivery.messages.append(
             Inbound(
-                external, address, MessageKind.UNSUPPORTED, {"type": kind_name}, sent_at, language
+                external,
+                address,
+                MessageKind.UNSUPPORTED,
+                {"type": kind_name, **media},
+                sent_at,
+                language,
             )
         )
     return delivery

@@ -21,6 +21,8 @@ class FakePlatforms:
         self._lock = threading.Lock()
         self.blocked_chats: set[str] = set()
         self.failing = False
+        # Media the fakes hold, by the platform's id: (bytes, MIME type).
+        self.media: dict[str, tuple[bytes, str]] = {}
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
 
@@ -30,6 +32,47 @@ class FakePlatforms:
         class Handler(BaseHTTPRequestHandler):
             def log_message(self, *args: Any) -> None:
                 pass
+
+            def do_GET(self) -> None:
+                """WhatsApp: ``/v21.0/<media id>`` gives the file's URL, then the file (with
+                the token); Telegram: ``getFile`` gives its path, then ``/file/bot…/<path>``."""
+                path, _, query = self.path.partition("?")
+                if path.startswith("/v21.0/"):
+                    if self.headers.get("Authorization") != f"Bearer {fake.access_token}":
+                        return self._answer(401, {"error": {"code": 190}})
+                    media_id = path.removeprefix("/v21.0/")
+                    if media_id not in fake.media:
+                        return self._answer(404, {"error": {"code": 100}})
+                    content, mime = fake.media[media_id]
+                    return self._answer(200, {
+                        "url": f"{fake.url}/download/{media_id}", "mime_type": mime,
+                        "file_size": len(content), "id": media_id,
+                        "messaging_product": "whatsapp",
+                    })  # fmt: skip
+                if path.startswith("/download/"):
+                    if self.headers.get("Authorization") != f"Bearer {fake.access_token}":
+                        return self._answer(401, {"error": {"code": 190}})
+                    return self._file(path.removeprefix("/download/"))
+                if path == f"/bot{fake.bot_token}/getFile":
+                    file_id = query.removeprefix("file_id=")
+                    if file_id not in fake.media:
+                        return self._answer(400, {"ok": False, "error_code": 400})
+                    result = {"file_id": file_id, "file_path": f"photos/{file_id}.jpg"}
+                    return self._answer(200, {"ok": True, "result": result})
+                if path.startswith(f"/file/bot{fake.bot_token}/photos/"):
+                    return self._file(path.rsplit("/", 1)[1].removesuffix(".jpg"))
+                return self._answer(404, {"ok": False})
+
+            def _file(self, media_id: str) -> None:
+                if media_id not in fake.media:
+                    return self._answer(404, {"ok": False})
+                content, mime = fake.media[media_id]
+                self.send_response(200)
+                self.send_header("Content-Type", mime)
+                self.send_header("Content-Length", str(len(content)))
+                self.end_headers()
+                self.wfile.write(content)
+                return None
 
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)

@@ -253,3 +253,22 @@ class PointNotice(models.Model):
 
     def __str__(self) -> str:
         return f"notice of {self.service_point_id}"
+
+
+class KeptMedia(models.Model):
+    """A photo, voice message or document a staff member chose to keep from a conversation
+    (never on arrival): encrypted, at most 16 MB, shown to staff for 7 days and then deleted
+    (``retention``); never attached to a person's record."""
+
+    message = models.OneToOneField(Message, on_delete=models.CASCADE, primary_key=True)
+    mime_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    # The bytes, AES-256-GCM with the field keys (``media.seal``), bound to the message's id.
+    content = models.TextField()
+    kept_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    kept_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    def __str__(self) -> str:
+        return f"media of {self.message_id}"

@@ -19,6 +19,7 @@ from routecare.messaging.models import (
     Contact,
     Conversation,
     ConversationState,
+    KeptMedia,
     Message,
     Subscription,
 )
@@ -40,6 +41,8 @@ def purge(now: dt.datetime | None = None) -> str:
             channel_id=channel_id, created_at__lt=kept_until, contact__consented_at__isnull=False
         ).delete()
         messages += count
+    # Kept media: shown to staff for 7 days, then gone (their message may stay longer).
+    media, _ = KeptMedia.objects.filter(kept_at__lt=now - dt.timedelta(days=7)).delete()
     any_message = Exists(Message.objects.filter(conversation=OuterRef("pk")))
     _, by_model = (
         Conversation.objects.filter(
@@ -58,6 +61,6 @@ def purge(now: dt.datetime | None = None) -> str:
     )
     contacts = by_model.get("messaging.Contact", 0)
     return (
-        f"{messages} messages, {conversations} conversations and {contacts} contacts "
-        "past their time deleted"
+        f"{messages} messages, {conversations} conversations, {contacts} contacts and "
+        f"{media} kept files past their time deleted"
     )

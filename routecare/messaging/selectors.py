@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
 
 from routecare.access import Actor
 from routecare.messaging.actions import HELPDESK_ROLES, may_handle
@@ -18,6 +19,7 @@ from routecare.messaging.models import (
     Conversation,
     ConversationNote,
     ConversationState,
+    KeptMedia,
     Message,
     Queue,
 )
@@ -56,6 +58,41 @@ def messages_of(actor: Actor, conversation_: Conversation) -> list[Message]:
         | Q(conversation=None, created_at__gte=conversation_.opened_at)
     )
     return list(rows.select_related("author").order_by("created_at"))
+
+
+def message_in(actor: Actor, conversation_: Conversation, message_id: str) -> Message:
+    """One message of a conversation the actor handles (to keep its medium)."""
+    try:
+        pk = uuid.UUID(message_id)
+    except ValueError:
+        raise Http404 from None
+    found = next((m for m in messages_of(actor, conversation_) if m.pk == pk), None)
+    if found is None:
+        raise Http404
+    return found
+
+
+def message(actor: Actor, message_id: str | uuid.UUID) -> Message:
+    """A message whose conversation the actor handles."""
+    try:
+        pk = uuid.UUID(str(message_id))
+    except ValueError:
+        raise Http404 from None
+    found = Message.objects.select_related("conversation__channel", "channel").filter(pk=pk).first()
+    if found is None or found.conversation is None or not may_handle(actor, found.conversation):
+        raise Http404
+    return found
+
+
+def kept_in(thread: list[Message], now: dt.datetime | None = None) -> set[uuid.UUID]:
+    """The messages of a thread (already read through ``messages_of``) whose medium is kept
+    and may still be shown."""
+    since = (now or timezone.now()) - dt.timedelta(days=7)
+    return set(
+        KeptMedia.objects.filter(message__in=thread, kept_at__gte=since).values_list(
+            "message_id", flat=True
+        )
+    )
 
 
 def notes_of(actor: Actor, conversation_: Conversation) -> list[ConversationNote]:

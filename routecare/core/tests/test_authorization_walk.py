@@ -97,6 +97,8 @@ HANDLERS_ONLY = {
     # points only; messaging/tests cover who sees which). "status" is no action: 404.
     "helpdesk/<uuid:conversation_id>/",
     "helpdesk/<uuid:conversation_id>/<str:what>/",
+    # A kept file: 404 while none is kept (messaging/tests keep one).
+    "helpdesk/media/<uuid:message_id>/",
 }
 # A field node's own pages: on a server (this test) they answer 404 to everyone signed in.
 NODE_ONLY = {"sync/node/", "sync/node/sync-now/"}
@@ -266,6 +268,7 @@ def world(
             "extension": "csv",
             "feedback_id": feedback.pk,
             "conversation_id": conversation.pk,
+            "message_id": conversation.messages.get().pk,
             "reference": feedback.reference,
             "answer_id": answer.pk,
             "entry_id": entry.pk,

@@ -423,3 +423,65 @@ def test_subscribers_get_a_closure_in_their_language_and_stop_counts_at_once(
         send()
     assert platforms.sent[before:] == []
     assert Message.objects.filter(status=DeliveryStatus.FAILED).count() == 1
+
+
+JPEG = b"\xff\xd8\xff\xe0" + b"photo" * 100
+
+
+def test_a_photo_is_not_fetched_until_staff_keep_it_then_shown_for_seven_days(
+    say: Say, own: Society, other: Society, platforms: FakePlatforms
+) -> None:
+    from routecare.conftest import sign_in_client
+    from routecare.messaging import retention
+    from routecare.messaging.models import KeptMedia
+
+    platforms.media["1479537139650973"] = (JPEG, "image/jpeg")
+    _ready(say)
+    say("hablar con una persona")
+    photo = {"type": "image", "image": {"id": "1479537139650973", "mime_type": "image/jpeg",
+                                        "sha256": "x"}}  # fmt: skip
+    assert say(message=photo) == []  # staff hold the conversation
+    message = Message.objects.get(kind="unsupported")
+    assert message.body == {"type": "image", "media": "1479537139650973", "mime": "image/jpeg"}
+    assert not KeptMedia.objects.exists()  # nothing fetched on arrival
+    conversation = Conversation.objects.get()
+    staff = sign_in_client(own.coordinator, own.point)
+    staff.post(f"/helpdesk/{conversation.pk}/keep/", {"text": str(message.pk)})
+    kept = KeptMedia.objects.get()
+    assert kept.size == len(JPEG)
+    assert b"photo" not in kept.content.encode()  # encrypted at rest
+    shown = staff.get(f"/helpdesk/media/{message.pk}/")
+    assert shown.status_code == 200
+    assert shown.content == JPEG
+    assert shown["X-Content-Type-Options"] == "nosniff"
+    assert shown["Cache-Control"] == "no-store"
+    assert (
+        sign_in_client(other.coordinator, other.point)
+        .get(f"/helpdesk/media/{message.pk}/")
+        .status_code
+        == 404
+    )
+    retention.purge(timezone.now() + dt.timedelta(days=8))
+    assert not KeptMedia.objects.exists()
+
+
+def test_a_file_over_16_mb_or_missing_is_refused_and_nothing_kept(
+    say: Say, own: Society, platforms: FakePlatforms
+) -> None:
+    from routecare.conftest import sign_in_client
+    from routecare.messaging.models import KeptMedia
+
+    platforms.media["big"] = (b"0" * (16 * 1024 * 1024 + 1), "application/pdf")
+    _ready(say)
+    say("hablar con una persona")
+    staff = sign_in_client(own.coordinator, own.point)
+    conversation = Conversation.objects.get()
+    for media_id in ("big", "gone"):
+        say(message={"type": "document", "document": {"id": media_id}})
+        message = Message.objects.filter(kind="unsupported").latest("created_at")
+        page = staff.post(f"/helpdesk/{conversation.pk}/keep/", {"text": str(message.pk)},
+                          follow=True)  # fmt: skip
+        assert page.status_code == 200
+        assert "could not be kept" in page.content.decode()
+    assert not KeptMedia.objects.exists()
+    assert staff.post(f"/helpdesk/{conversation.pk}/keep/", {"text": "nonsense"}).status_code == 404

@@ -424,11 +424,14 @@ def test_before_consent_nothing_is_kept_longer_than_a_day(whatsapp: Channel) -> 
     post_whatsapp(raw, signed(raw))
     now = timezone.now()
     assert retention.purge(now + dt.timedelta(hours=23)).startswith(
-        "0 messages, 0 conversations and 0 contacts"
+        "0 messages, 0 conversations, 0 contacts"
     )
     assert Message.objects.count() == 1
     summary = retention.purge(now + dt.timedelta(hours=25))
-    assert summary == "1 messages, 0 conversations and 1 contacts past their time deleted"
+    assert (
+        summary
+        == "1 messages, 0 conversations, 1 contacts and 0 kept files past their time deleted"
+    )
     assert Message.objects.count() == 0
     assert Contact.objects.count() == 0
     assert "messaging.purge" in {job.name for job in periodic._jobs()}

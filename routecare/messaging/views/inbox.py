@@ -14,8 +14,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from routecare.access import Rule, StaffRequest, staff_view
+from routecare.audit.actions import record_event
 from routecare.feedback import selectors as faq
-from routecare.messaging import actions, selectors, sending
+from routecare.messaging import actions, media, selectors, sending
 from routecare.messaging.models import ChannelKind, ConversationState
 from routecare.orgs.models import Membership
 
@@ -56,12 +57,14 @@ def conversation(request: StaffRequest, conversation_id: str) -> HttpResponse:
     query = request.GET.get("q", "")[:100]
     hits = faq.search_faq(actor, query, language, limit=5) if query else []
     chosen = next((hit for hit in hits if str(hit.entry.pk) == request.GET.get("faq")), None)
+    thread = selectors.messages_of(actor, found)
     return render(
         request,
         "messaging/conversation.html",
         {
             "conversation": found,
-            "messages_": selectors.messages_of(actor, found),
+            "messages_": thread,
+            "kept": selectors.kept_in(thread),
             "notes": selectors.notes_of(actor, found),
             "language": language,
             "query": query,
@@ -92,6 +95,10 @@ def change(request: StaffRequest, conversation_id: str, what: str) -> HttpRespon
         elif what == "link":
             actions.link_person(actor, found, text)
             messages.success(request, _("Linked to the person's record."))
+        elif what == "keep":
+            message = selectors.message_in(actor, found, text.strip())
+            media.keep(actor, message)
+            messages.success(request, _("The file is kept for 7 days."))
         elif what == "resolve":
             actions.resolve(actor, found)
         elif what == "erase":
@@ -104,3 +111,23 @@ def change(request: StaffRequest, conversation_id: str, what: str) -> HttpRespon
         for problem in error.messages:
             messages.error(request, problem)
     return redirect("messaging:conversation", found.pk)
+
+
+@staff_view(Rule.HELPDESK)
+def kept_media(request: StaffRequest, message_id: str) -> HttpResponse:
+    """A kept photo, voice message or document: images shown, anything else downloaded, and
+    nothing a browser would run (``nosniff``, a sandboxing policy)."""
+    message = selectors.message(request.actor, message_id)
+    kept = media.shown(request.actor, message)
+    if kept is None:
+        raise Http404
+    record_event(request.actor, "read", "kept_media", message.pk)
+    inline = kept.mime_type in media.INLINE_TYPES
+    response = HttpResponse(
+        media.unseal(kept), content_type=kept.mime_type if inline else "application/octet-stream"
+    )
+    response["Content-Disposition"] = "inline" if inline else f'attachment; filename="{message.pk}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    response["Cache-Control"] = "no-store"
+    return response
