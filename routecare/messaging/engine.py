@@ -24,7 +24,7 @@ from routecare.core.languages import country_name_in
 from routecare.feedback import actions as feedback
 from routecare.feedback.models import Category
 from routecare.feedback.models import Channel as FeedbackChannel
-from routecare.messaging import actions, answers, words
+from routecare.messaging import actions, answers, channels, words
 from routecare.messaging.models import (
     ChannelKind,
     Contact,
@@ -51,11 +51,6 @@ class Step(enum.StrEnum):
 
 
 STEPS = frozenset(step.value for step in Step)
-PLATFORM_NAMES = {
-    ChannelKind.WHATSAPP: "WhatsApp (Meta)",
-    ChannelKind.TELEGRAM: "Telegram",
-    ChannelKind.WEB: "",
-}
 FEEDBACK_CHOICES = {"1": Category.COMPLAINT, "2": Category.PRAISE, "3": Category.SUGGESTION}
 
 
@@ -142,7 +137,7 @@ def _notice(turn: Turn) -> None:
         parts.append(person_texts.text("bot_not_emergency_number", turn.language, number=number))
     else:
         parts.append(person_texts.text("bot_not_emergency", turn.language))
-    platform = PLATFORM_NAMES[ChannelKind(channel.kind)]
+    platform = channels.adapter(channel.kind).PLATFORM_NAME
     if platform:
         parts.append(person_texts.text("bot_platform", turn.language, platform=platform))
     parts.append(person_texts.text("bot_kept_day", turn.language))

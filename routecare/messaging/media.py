@@ -8,10 +8,8 @@ it for 7 days (``retention`` deletes it then); it is never attached to a person'
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
 
 import httpx
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -22,17 +20,14 @@ from routecare.audit.actions import record_event
 from routecare.core.crypto import keyring
 from routecare.messaging import channels
 from routecare.messaging.actions import may_handle
-from routecare.messaging.models import Channel, ChannelKind, KeptMedia, Message
+from routecare.messaging.models import Channel, KeptMedia, Message
 from routecare.messaging.sending import TIMEOUT
 
-MAX_BYTES = 16 * 1024 * 1024
+MAX_BYTES = channels.MAX_MEDIA_BYTES
+MediaError = channels.MediaError
 SHOWN_FOR = dt.timedelta(days=7)
 # Shown in the page; anything else is downloaded as a file (never rendered by the browser).
 INLINE_TYPES = frozenset({"image/jpeg", "image/png", "image/webp"})
-
-
-class MediaError(Exception):
-    """Why a medium could not be kept: a short code."""
 
 
 def _context(message_id: object) -> str:
@@ -47,59 +42,15 @@ def unseal(kept: KeptMedia) -> bytes:
     return keyring().decrypt(kept.content, _context(kept.message_id))
 
 
-def _download(http: httpx.Client, url: str, headers: Mapping[str, str]) -> bytes:
-    chunks, size = [], 0
-    with http.stream("GET", url, headers=dict(headers)) as response:
-        if response.status_code != 200:
-            raise MediaError(f"platform_answered_{response.status_code}")
-        for chunk in response.iter_bytes():
-            size += len(chunk)
-            if size > MAX_BYTES:
-                raise MediaError("too_large")
-            chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def _json(response: httpx.Response) -> dict[str, object]:
-    try:
-        answer = response.json()
-    except ValueError as exc:
-        raise MediaError(f"platform_answered_{response.status_code}") from exc
-    if response.status_code != 200 or not isinstance(answer, dict):
-        raise MediaError(f"platform_answered_{response.status_code}")
-    return answer
-
-
 def fetch(channel: Channel, media_id: str, http: httpx.Client) -> tuple[bytes, str]:
-    """The file and its type, from the platform."""
+    """The file and its type, from the channel's platform."""
     secrets, _why = channels.configured(channel)
     if secrets is None:
         raise MediaError("channel_not_started")
     try:
-        if channel.kind == ChannelKind.WHATSAPP:
-            auth = {"Authorization": f"Bearer {secrets['access_token']}"}
-            api = settings.ROUTECARE_WHATSAPP_API.rstrip("/")
-            meta = _json(http.get(f"{api}/{media_id}", headers=auth))
-            size = meta.get("file_size")
-            if isinstance(size, int) and size > MAX_BYTES:
-                raise MediaError("too_large")
-            url, mime = meta.get("url"), meta.get("mime_type")
-            if not isinstance(url, str) or not url.startswith(("https://", "http://")):
-                raise MediaError("no_media_url")
-            return _download(http, url, auth), str(mime or "application/octet-stream")[:100]
-        if channel.kind == ChannelKind.TELEGRAM:
-            api = f"{settings.ROUTECARE_TELEGRAM_API.rstrip('/')}"
-            found = _json(http.get(f"{api}/bot{secrets['bot_token']}/getFile",
-                                   params={"file_id": media_id}))  # fmt: skip
-            result = found.get("result")
-            path = result.get("file_path") if isinstance(result, dict) else None
-            if not isinstance(path, str) or ".." in path:
-                raise MediaError("no_media_url")
-            url = f"{api}/file/bot{secrets['bot_token']}/{path}"
-            return _download(http, url, {}), "application/octet-stream"
+        return channels.adapter(channel.kind).fetch_media(http, channel, secrets, media_id)
     except httpx.HTTPError as exc:
         raise MediaError("platform_unreachable") from exc
-    raise MediaError("not_a_platform_channel")
 
 
 def keep(actor: Actor, message: Message, http: httpx.Client | None = None) -> KeptMedia:

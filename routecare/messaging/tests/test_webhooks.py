@@ -179,7 +179,7 @@ def test_the_signature_check_is_what_refuses(
 ) -> None:
     """Broken on purpose, the check lets a wrongly signed delivery through: the test above
     can fail."""
-    monkeypatch.setattr(channels, "whatsapp_check", lambda *args: None)
+    monkeypatch.setattr(channels.whatsapp, "check", lambda *args: None)
     raw = payload("whatsapp/text.json")
     assert post_whatsapp(raw, signed(raw, "other-secret")).status_code == 200
     assert Message.objects.count() == 1
@@ -190,7 +190,7 @@ def test_the_unique_constraint_is_what_deduplicates(
 ) -> None:
     """Without the platform's id (the unique key), the same delivery is kept twice: the
     duplicate test above can fail."""
-    original = channels.whatsapp_parse
+    original = channels.whatsapp.parse
 
     def without_ids(channel: Channel, raw: bytes) -> channels.Delivery:
         delivery = original(channel, raw)
@@ -199,7 +199,7 @@ def test_the_unique_constraint_is_what_deduplicates(
         ]
         return delivery
 
-    monkeypatch.setattr(channels, "whatsapp_parse", without_ids)
+    monkeypatch.setattr(channels.whatsapp, "parse", without_ids)
     raw = payload("whatsapp/text.json")
     post_whatsapp(raw, signed(raw))
     post_whatsapp(raw, signed(raw))
@@ -294,7 +294,7 @@ def test_a_shared_location_is_kept_only_until_answered(
         answer()
     message.refresh_from_db()
     assert message.body == {"location": True}
-    delivery = channels.whatsapp_parse(whatsapp, raw)
+    delivery = channels.whatsapp.parse(whatsapp, raw)
     assert delivery.messages[0].location == (14.0419, -86.5694)
 
 
