@@ -32,6 +32,8 @@ TARGETS: dict[str, Any] = {
     "database": "postgresql",
     "person_lookup_p95_ms_max": 50,
     "encounter_writes_per_s_min": 150,
+    # Issue 22: encounter writes by 2 writers at once on PostgreSQL (the server's database).
+    "encounter_writes_per_s_min_postgresql": 300,
     # The SQL statements of one encounter write, BEGIN and COMMIT included (issue 22).
     "encounter_write_statements_max": 8,
     # The public directory page of the largest demo country, first load, map tiles excluded.
@@ -239,6 +241,10 @@ def meets_targets(result: dict[str, Any]) -> bool | None:
         and refresh_ratio <= TARGETS["rollup_refresh_day28_over_day3_max"]
         and result["person_lookup_ms"]["p95"] < TARGETS["person_lookup_p95_ms_max"]
         and result["encounter_writes_per_s"] >= TARGETS["encounter_writes_per_s_min"]
+        and (
+            not str(result.get("database", "")).startswith("postgresql")
+            or result["encounter_writes_per_s"] >= TARGETS["encounter_writes_per_s_min_postgresql"]
+        )
         and first_load <= TARGETS["public_page_first_load_bytes_max"]
         and api_list_ms <= TARGETS["public_api_list_p95_ms_max"]
         and next_along_ms <= TARGETS["public_page_next_along_p95_ms_max"]
