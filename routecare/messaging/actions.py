@@ -53,24 +53,56 @@ def open_conversation(contact: Contact, now: dt.datetime | None = None) -> Conve
         return found.get()
 
 
+def _designated(society_id: object) -> Q:
+    """The society's protection and safeguarding focal points; where it has designated none
+    yet, its focal points (a person in danger is never left to nobody)."""
+    helpdesk = Q(role__in=HELPDESK_ROLES, national_society_id=society_id)
+    designated = helpdesk & (Q(protection=True) | Q(safeguarding=True))
+    if Membership.objects.filter(designated, user__is_active=True).exists():
+        return designated
+    return Q(role=Role.FOCAL_POINT, national_society_id=society_id)
+
+
 def handlers(conversation: Conversation) -> QuerySet[User]:
     """Who is told a conversation waits: the society's focal points and coordinators; for
-    the protection queue only those of them with a protection or safeguarding role."""
-    who = Q(role__in=HELPDESK_ROLES, national_society_id=conversation.channel.national_society_id)
+    the protection queue only the designated ones (``_designated``)."""
+    society_id = conversation.channel.national_society_id
     if conversation.queue == Queue.PROTECTION:
-        who &= Q(protection=True) | Q(safeguarding=True)
+        who = _designated(society_id)
+    else:
+        who = Q(role__in=HELPDESK_ROLES, national_society_id=society_id)
     return User.objects.filter(
         is_active=True, membership__in=Membership.objects.filter(who)
     ).distinct()
 
 
+def handles_protection(actor: Actor) -> bool:
+    """Whether the actor sees their society's protection queue."""
+    if actor.national_society_id is None or actor.role not in HELPDESK_ROLES:
+        return False
+    if actor.protection or actor.safeguarding:
+        return True
+    fallback = _designated(actor.national_society_id)
+    return Membership.objects.filter(fallback, user_id=actor.user_id).exists()
+
+
 def may_handle(actor: Actor, conversation: Conversation) -> bool:
-    """The one rule of the inbox (``selectors.inbox`` lists by the same)."""
+    """The one rule of the inbox (``selectors.conversations`` lists by the same)."""
     if actor.role not in HELPDESK_ROLES:
         return False
     if actor.national_society_id != conversation.channel.national_society_id:
         return False
-    return conversation.queue != Queue.PROTECTION or actor.protection or actor.safeguarding
+    return conversation.queue != Queue.PROTECTION or handles_protection(actor)
+
+
+def _locked(conversation: Conversation) -> Conversation:
+    """The conversation as it is now, locked until the transaction ends: the bot and staff
+    change it from different processes."""
+    return (
+        Conversation.objects.select_for_update()
+        .select_related("channel", "contact")
+        .get(pk=conversation.pk)
+    )
 
 
 def _require(actor: Actor, conversation: Conversation) -> None:
@@ -100,6 +132,7 @@ def hand_off(conversation: Conversation, queue: str, now: dt.datetime) -> Conver
 
 @transaction.atomic
 def assign(actor: Actor, conversation: Conversation, assignee: User | None) -> Conversation:
+    conversation = _locked(conversation)
     _require(actor, conversation)
     if assignee is not None:
         membership = Membership.objects.filter(user=assignee).first()
@@ -109,8 +142,9 @@ def assign(actor: Actor, conversation: Conversation, assignee: User | None) -> C
             and membership.national_society_id == conversation.channel.national_society_id
             and (
                 conversation.queue != Queue.PROTECTION
-                or membership.protection
-                or membership.safeguarding
+                or Membership.objects.filter(
+                    _designated(conversation.channel.national_society_id), pk=membership.pk
+                ).exists()
             )
         )
         if not allowed:
@@ -136,6 +170,7 @@ def _clean(text: str) -> str:
 def reply(actor: Actor, conversation: Conversation, text: str) -> Message:
     """Staff answer the person. On WhatsApp after 24 hours without a message from them, only
     an approved template may be sent: it is sent, and the answer is held until they reply."""
+    conversation = _locked(conversation)
     _require(actor, conversation)
     text = _clean(text)
     if conversation.state == ConversationState.RESOLVED:
@@ -194,6 +229,7 @@ def release_held(contact: Contact) -> list[Message]:
 
 @transaction.atomic
 def add_note(actor: Actor, conversation: Conversation, text: str) -> ConversationNote:
+    conversation = _locked(conversation)
     _require(actor, conversation)
     note = ConversationNote.objects.create(
         conversation=conversation, author=actor.user, text=_clean(text)
@@ -217,8 +253,13 @@ def resolve(actor: Actor, conversation: Conversation) -> Conversation:
 def erase_contact(actor: Actor, conversation: Conversation) -> int:
     """The person asked: everything of this contact goes (messages, conversations, notes,
     subscriptions, the address). The audit event keeps only that it happened."""
+    conversation = _locked(conversation)
     _require(actor, conversation)
     contact_id = conversation.contact_id
+    hidden = Conversation.objects.filter(contact_id=contact_id, queue=Queue.PROTECTION)
+    if hidden.exists() and not handles_protection(actor):
+        # Their protection conversations go too: only those who may see them erase them.
+        raise PermissionDenied
     deleted, _by_model = Contact.objects.filter(pk=contact_id).delete()
     record_event(actor, "erase", "messaging_contact", contact_id)
     return deleted

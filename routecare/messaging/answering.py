@@ -18,7 +18,9 @@ from django.utils import timezone
 
 from routecare.core import person_texts
 from routecare.messaging import actions, engine, sending
+from routecare.messaging.engine import Reply
 from routecare.messaging.models import (
+    Contact,
     Conversation,
     DeliveryStatus,
     Direction,
@@ -41,7 +43,7 @@ def _limited(message: Message, now: dt.datetime) -> bool:
     return recent.count() >= OUTBOUND_PER_MINUTE
 
 
-def _engine_answer(message: Message, conversation: Conversation, now: dt.datetime) -> list[str]:
+def _engine_answer(message: Message, conversation: Conversation, now: dt.datetime) -> Reply:
     """The engine's answer; if the engine fails, the person is not left without one: a
     person from the team takes over (and the failure is logged without the message)."""
     try:
@@ -49,8 +51,9 @@ def _engine_answer(message: Message, conversation: Conversation, now: dt.datetim
             return engine.answer(message, conversation, now)
     except Exception:
         log.exception("messaging: the bot failed on message %s; handed to staff", message.pk)
+        conversation.refresh_from_db()  # what the failed turn changed was rolled back
         actions.hand_off(conversation, Queue.ORDINARY, now)
-        return [person_texts.text("bot_handoff", message.contact.language or "en")]
+        return Reply([person_texts.text("bot_handoff", message.contact.language or "en")])
 
 
 def answer_inbound(message_id: uuid.UUID, now: dt.datetime | None = None) -> str:
@@ -65,23 +68,26 @@ def answer_inbound(message_id: uuid.UUID, now: dt.datetime | None = None) -> str
         message = Message.objects.select_related(
             "contact", "channel__national_society__network"
         ).get(pk=message_id)
-        contact = message.contact
+        # One message of a contact at a time: the next one starts from this one's step.
+        contact = Contact.objects.select_for_update().get(pk=message.contact_id)
+        message.contact = contact
         conversation = actions.open_conversation(contact, now)
+        conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
         conversation.last_message_at = now
         conversation.save(update_fields=["last_message_at"])
         message.conversation = conversation
         fields = ["conversation"]
-        texts = _engine_answer(message, conversation, now)
+        reply = _engine_answer(message, conversation, now)
         if message.kind == MessageKind.LOCATION:
             # Used to answer; never kept.
             message.body = {"location": True}
             fields.append("body")
         message.save(update_fields=fields)
-        limited = _limited(message, now)
+        limited = _limited(message, now) and not reply.urgent
         outgoing = actions.release_held(contact)
         if not limited:
-            outgoing += [sending.queue_text(contact, text, conversation) for text in texts]
+            outgoing += [sending.queue_text(contact, text, conversation) for text in reply.texts]
     for queued in outgoing:
         queued.contact, queued.channel = contact, message.channel
         sending.send(queued)
-    return "limited" if limited and texts else "answered"
+    return "limited" if limited and reply.texts else "answered"

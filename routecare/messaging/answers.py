@@ -221,10 +221,9 @@ def nearest(
     if not candidates:
         return None
     ranked = sorted(candidates, key=lambda point: _km(at[0], at[1], point))[:SHOWN]
-    shown = [
-        (point, person_texts.text("bot_km", language, km=round(_km(at[0], at[1], point))))
-        for point in ranked
-    ]
+    # Nearest first, without the distances: the answer is kept with the conversation, and
+    # distances to three known points would say where the person was.
+    shown = [(point, "") for point in ranked]
     return _answer(person_texts.text("bot_found_near", language), shown, language, now)
 
 

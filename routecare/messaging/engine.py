@@ -63,6 +63,7 @@ class Turn:
     conversation: Conversation
     now: dt.datetime
     replies: list[str] = field(default_factory=list)
+    urgent: bool = False  # the emergency number: sent whatever the rate limit
 
     @property
     def language(self) -> str:
@@ -75,6 +76,12 @@ class Turn:
             return str(body.get("id") or body.get("title") or "")
         return str(body.get("text", "")) if self.message.kind == MessageKind.TEXT else ""
 
+    @property
+    def said(self) -> str:
+        """Every word the person wrote, a photo's caption included (danger and STOP are
+        looked for in it)."""
+        return self.text or str(self.message.body.get("caption", ""))
+
     def say(self, key: str, **values: object) -> None:
         self.replies.append(person_texts.text(key, self.language, **values))
 
@@ -83,23 +90,28 @@ class Turn:
         self.contact.pending = dict(pending)
 
 
-def answer(
-    message: Message, conversation: Conversation, now: dt.datetime | None = None
-) -> list[str]:
+@dataclass(frozen=True)
+class Reply:
+    texts: list[str]
+    urgent: bool = False  # the emergency number: sent whatever the rate limit
+
+
+def answer(message: Message, conversation: Conversation, now: dt.datetime | None = None) -> Reply:
     """The texts the bot sends back (none while staff hold the conversation)."""
     contact = message.contact
     turn = Turn(message, contact, conversation, now or timezone.now())
-    if turn.text and words.mentions_danger(turn.text, turn.language):
-        _danger(turn)
-    elif conversation.state != ConversationState.BOT:
-        return []
-    elif turn.text and words.is_stop(turn.text, turn.language):
+    if turn.said and words.is_stop(turn.said, turn.language):
+        # STOP works whoever holds the conversation, from the very next send.
         Subscription.objects.filter(contact=contact).delete()
         turn.say("bot_stopped")
+    elif turn.said and words.mentions_danger(turn.said, turn.language):
+        _danger(turn)
+    elif conversation.state != ConversationState.BOT:
+        return Reply([])
     else:
         _step(turn)
     contact.save(update_fields=["language", "step", "pending", "consented_at"])
-    return turn.replies
+    return Reply(turn.replies, turn.urgent)
 
 
 def _step(turn: Turn) -> None:
@@ -111,7 +123,9 @@ def _step(turn: Turn) -> None:
             _language_menu(turn)
     elif step is Step.LANGUAGE:
         chosen = words.language_chosen(turn.text)
-        if chosen is None:
+        if chosen is None and words.mentions(words.PERSON_WORDS, turn.language, turn.text):
+            _hand_off(turn)
+        elif chosen is None:
             _language_menu(turn)
         else:
             turn.contact.language = chosen
@@ -155,6 +169,7 @@ def _consent(turn: Turn) -> None:
         turn.say("bot_menu")
         turn.go(Step.READY)
     elif words.fold(text) == "2" or words.is_whole(words.NO_WORDS, language, text):
+        turn.contact.consented_at = None  # a "no" later withdraws an earlier "yes"
         turn.say("bot_consent_no")
         turn.say("bot_menu")
         turn.go(Step.READY)
@@ -166,30 +181,34 @@ def _consent(turn: Turn) -> None:
 def _ready(turn: Turn, step: Step) -> None:
     text, language = turn.text, turn.language
     choice = words.fold(text)
+    number = choice if choice.isascii() and choice.isdecimal() else ""
+    menu = choice in ("0", *_folded(words.MENU_WORDS, language))
+    person = bool(text) and words.mentions(words.PERSON_WORDS, language, text)
     if turn.message.kind == MessageKind.LOCATION:
         _location(turn)
     elif turn.message.kind == MessageKind.UNSUPPORTED:
         turn.say("bot_unsupported")
-    elif step is Step.FEEDBACK_KIND and choice in FEEDBACK_CHOICES:
-        turn.say("bot_feedback_write")
-        turn.go(Step.FEEDBACK_TEXT, category=FEEDBACK_CHOICES[choice].value)
-    elif step is Step.FEEDBACK_TEXT and choice:
-        _feedback(turn, str(turn.contact.pending.get("category", Category.COMPLAINT)))
-    elif step is Step.SUBSCRIBE and choice.isdigit():
-        _subscribe(turn, int(choice))
-    elif choice in ("0", *_folded(words.MENU_WORDS, language)):
+    elif menu:
         turn.say("bot_menu")
         turn.go(Step.READY)
-    elif choice in ("1", "2", "3", "4", "5", "6"):
-        _menu_choice(turn, choice)
-    elif words.mentions(words.PERSON_WORDS, language, text):
+    elif person:
         _hand_off(turn)
+    elif step is Step.FEEDBACK_KIND and number in FEEDBACK_CHOICES:
+        turn.say("bot_feedback_write")
+        turn.go(Step.FEEDBACK_TEXT, category=FEEDBACK_CHOICES[number].value)
+    elif step is Step.FEEDBACK_TEXT and choice:
+        _feedback(turn, str(turn.contact.pending.get("category", Category.COMPLAINT)))
+    elif step is Step.SUBSCRIBE and number:
+        _subscribe(turn, int(number))
+    elif number in ("1", "2", "3", "4", "5", "6"):
+        _menu_choice(turn, number)
     elif words.mentions(words.COMPLAINT_WORDS, language, text):
         turn.say("bot_feedback_write")
         turn.go(Step.FEEDBACK_TEXT, category=Category.COMPLAINT.value)
     elif words.mentions(words.THANKS_WORDS, language, text) and len(choice.split()) <= 3:
-        turn.say("bot_feedback_write")
-        turn.go(Step.FEEDBACK_TEXT, category=Category.PRAISE.value)
+        # "Thanks" alone may close a conversation or open feedback: the person chooses.
+        turn.say("bot_feedback_choose")
+        turn.go(Step.FEEDBACK_KIND)
     else:
         _question(turn, step)
 
@@ -269,12 +288,20 @@ def _hand_off(turn: Turn, *, quiet: bool = False) -> None:
 
 
 def _danger(turn: Turn) -> None:
-    number = turn.message.channel.emergency_number
-    if number:
-        turn.say("bot_danger_number", number=number)
-    else:
-        turn.say("bot_danger")
-    actions.hand_off(turn.conversation, Queue.PROTECTION, turn.now)
+    """The emergency number at once, and the protection queue; once protection staff hold
+    the conversation, they answer (the bot does not interrupt them)."""
+    conversation = turn.conversation
+    already = conversation.queue == Queue.PROTECTION and conversation.state in (
+        ConversationState.WAITING, ConversationState.ASSIGNED,
+    )  # fmt: skip
+    if not already:
+        number = turn.message.channel.emergency_number
+        if number:
+            turn.say("bot_danger_number", number=number)
+        else:
+            turn.say("bot_danger")
+        turn.urgent = True
+    actions.hand_off(conversation, Queue.PROTECTION, turn.now)
     turn.go(Step.READY)
 
 

@@ -11,7 +11,7 @@ import datetime as dt
 
 import httpx
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -72,12 +72,15 @@ def keep(actor: Actor, message: Message, http: httpx.Client | None = None) -> Ke
         ) from error
     if message.body.get("mime"):  # what the platform said with the message
         mime = str(message.body["mime"])[:100]
-    with transaction.atomic():
-        kept = KeptMedia.objects.create(
-            message=message, mime_type=mime, size=len(content), content=seal(message.pk, content),
-            kept_by=actor.user,
-        )  # fmt: skip
-        record_event(actor, "keep_media", "message", message.pk)
+    try:
+        with transaction.atomic():
+            kept = KeptMedia.objects.create(
+                message=message, mime_type=mime, size=len(content),
+                content=seal(message.pk, content), kept_by=actor.user,
+            )  # fmt: skip
+            record_event(actor, "keep_media", "message", message.pk)
+    except IntegrityError:  # kept meanwhile by a colleague's click
+        return KeptMedia.objects.defer("content").get(message=message)
     return kept
 
 

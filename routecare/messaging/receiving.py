@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from routecare.messaging.channels import Delivery, Inbound, address_digest
+from routecare.messaging.channels import Delivery, Inbound, address_digest, external_key
 from routecare.messaging.models import Channel, Contact, DeliveryStatus, Direction, Message
 from routecare.messaging.tasks import answer_message
 
@@ -55,7 +55,7 @@ def _keep(channel: Channel, item: Inbound) -> Message | None:
                 channel=channel,
                 contact=contact,
                 direction=Direction.INBOUND,
-                external_id=item.external_id,
+                external_id=external_key(channel, item.external_id),
                 kind=item.kind,
                 # A location stays (encrypted) until the worker has answered it.
                 body={**item.body, "at": list(item.location)} if item.location else item.body,
@@ -80,7 +80,7 @@ def receive(channel: Channel, delivery: Delivery) -> Received:
         else:
             kept.append(message)
     for update in delivery.statuses:
-        statuses += _move_status(channel, update.external_id, update.status)
+        statuses += _move_status(channel, external_key(channel, update.external_id), update.status)
     for address in delivery.blocked:
         blocked += Contact.objects.filter(
             channel=channel, address_digest=address_digest(channel, address), stopped_at=None

@@ -13,7 +13,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from routecare.access import Actor
-from routecare.messaging.actions import HELPDESK_ROLES, may_handle
+from routecare.messaging.actions import HELPDESK_ROLES, handles_protection, may_handle
 from routecare.messaging.models import (
     Contact,
     Conversation,
@@ -29,7 +29,7 @@ def conversations(actor: Actor, state: str = "") -> QuerySet[Conversation]:
     if actor.role not in HELPDESK_ROLES or actor.national_society_id is None:
         return Conversation.objects.none()
     rows = Conversation.objects.filter(channel__national_society_id=actor.national_society_id)
-    if not (actor.protection or actor.safeguarding):
+    if not handles_protection(actor):
         rows = rows.exclude(queue=Queue.PROTECTION)
     if state in ConversationState.values:
         rows = rows.filter(state=state)
@@ -53,10 +53,14 @@ def messages_of(actor: Actor, conversation_: Conversation) -> list[Message]:
     """The contact's messages since the conversation opened (held answers included)."""
     if not may_handle(actor, conversation_):
         raise Http404
-    rows = Message.objects.filter(contact_id=conversation_.contact_id).filter(
-        Q(conversation=conversation_)
-        | Q(conversation=None, created_at__gte=conversation_.opened_at)
-    )
+    rows = Message.objects.filter(contact_id=conversation_.contact_id)
+    if conversation_.state == ConversationState.RESOLVED:
+        rows = rows.filter(conversation=conversation_)
+    else:  # and what arrived since it opened, not yet answered by the worker
+        rows = rows.filter(
+            Q(conversation=conversation_)
+            | Q(conversation=None, created_at__gte=conversation_.opened_at)
+        )
     return list(rows.select_related("author").order_by("created_at"))
 
 

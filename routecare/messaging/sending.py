@@ -131,7 +131,7 @@ def send(message: Message, client: httpx.Client | None = None) -> Message:
         return message
     message.status, message.external_id, message.sent_at = (
         DeliveryStatus.SENT,
-        external,
+        channels.external_key(channel, external),
         timezone.now(),
     )
     message.save(update_fields=["status", "external_id", "sent_at"])

@@ -72,14 +72,22 @@ NO_WORDS: dict[str, tuple[str, ...]] = {
 }
 # Anywhere in the message: ask for a person.
 PERSON_WORDS: dict[str, tuple[str, ...]] = {
-    "en": ("talk to a person", "human", "agent", "speak to someone", "real person", "operator"),
-    "es": ("hablar con una persona", "persona", "humano", "agente", "operador"),
-    "fr": ("parler a une personne", "une personne", "humain", "agent", "conseiller"),
-    "ar": ("التحدث مع شخص", "شخص", "موظف", "انسان"),
-    "fa": ("صحبت با یک نفر", "یک نفر", "انسان", "کارمند", "اپراتور"),
-    "ps": ("له یو کس سره خبرې", "یو کس", "انسان", "کارکوونکی"),
-    "ur": ("کسی انسان سے بات", "انسان", "کسی سے بات", "نمائندہ"),
-    "ht": ("pale ak yon moun", "yon moun", "moun", "ajan"),
+    "en": (
+        "talk to a person",
+        "a human",
+        "an agent",
+        "speak to someone",
+        "real person",
+        "operator",
+        "talk to someone",
+    ),
+    "es": ("hablar con una persona", "con una persona", "un humano", "un agente", "operador"),
+    "fr": ("parler a une personne", "a une personne", "un humain", "un agent", "conseiller"),
+    "ar": ("التحدث مع شخص", "مع شخص", "مع موظف", "مع انسان"),
+    "fa": ("صحبت با یک نفر", "با یک نفر", "با یک انسان", "با کارمند", "اپراتور"),
+    "ps": ("له یو کس سره خبرې", "له یو کس سره", "له انسان سره", "کارکوونکي سره"),
+    "ur": ("کسی انسان سے بات", "انسان سے", "کسی سے بات", "نمائندے سے"),
+    "ht": ("pale ak yon moun", "ak yon moun", "yon ajan"),
 }
 # Anywhere in the message: violence, abuse, trafficking, a missing child, suicide. The
 # conversation goes to the protection queue at once, and the bot sends the emergency number.
@@ -88,20 +96,23 @@ DANGER_WORDS: dict[str, tuple[str, ...]] = {
         "violence", "violent", "beaten", "beat me", "rape", "raped", "abuse", "abused",
         "assault", "attacked", "trafficking", "trafficked", "smuggler", "kidnapped", "kidnap",
         "missing child", "lost my child", "child is missing", "suicide", "kill myself",
-        "want to die", "end my life", "threatened", "forced to work", "sexual",
+        "want to die", "end my life", "threatened", "forced to work", "sexual abuse",
+        "sexual assault",
     ),
     "es": (
         "violencia", "violento", "golpearon", "me pegan", "violacion", "violaron", "abuso",
-        "abusaron", "agresion", "atacaron", "trata", "traficante", "coyote me", "secuestro",
+        "abusaron", "agresion", "atacaron", "trata de personas", "traficante", "coyote me",
+        "secuestro",
         "secuestrado", "secuestraron", "nino perdido", "nina perdida", "perdi a mi hijo",
         "perdi a mi hija", "desaparecido", "suicidio", "matarme", "quiero morir",
-        "quitarme la vida", "amenazaron", "amenaza", "obligaron a trabajar", "sexual",
+        "quitarme la vida", "amenazaron", "amenaza", "obligaron a trabajar", "abuso sexual",
+        "acoso sexual",
     ),
     "fr": (
         "violence", "violent", "frappe", "viol", "violee", "abus", "agression", "attaque",
         "traite", "passeur", "enleve", "enlevement", "kidnappe", "enfant disparu",
         "perdu mon enfant", "suicide", "me tuer", "veux mourir", "menace", "force a travailler",
-        "sexuel",
+        "abus sexuel", "agression sexuelle",
     ),
     "ar": (
         "عنف", "ضرب", "ضربني", "اغتصاب", "اعتداء", "تحرش", "اتجار", "مهرب", "خطف", "اختطاف",
@@ -117,14 +128,14 @@ DANGER_WORDS: dict[str, tuple[str, ...]] = {
         "وتښتول", "ورک ماشوم", "ماشوم مې ورک", "ځان وژنه", "ځان ووژنم", "مړ شم", "ګواښ",
     ),
     "ur": (
-        "تشدد", "مارا", "مارپیٹ", "زیادتی", "ریپ", "بدسلوکی", "اسمگلنگ", "اسمگلر", "انسانی اسمگلنگ",
+        "تشدد", "مارپیٹ", "زیادتی", "ریپ", "بدسلوکی", "اسمگلنگ", "اسمگلر", "انسانی اسمگلنگ",
         "اغوا", "گمشدہ بچہ", "بچہ گم", "خودکشی", "خود کو مار", "مرنا چاہتا", "مرنا چاہتی",
         "دھمکی", "زبردستی کام",
     ),
     "ht": (
         "vyolans", "bat mwen", "kadejak", "vyole", "abi", "atake", "trafik", "trafikan",
         "kidnape", "timoun pedi", "pitit mwen pedi", "swisid", "touye tet mwen", "vle mouri",
-        "menase", "fose travay", "seksyel",
+        "menase", "fose travay", "abi seksyel",
     ),
 }  # fmt: skip
 # Anywhere: the feedback flow, with the category already chosen.
@@ -265,7 +276,7 @@ def is_stop(text: str, language: str) -> bool:
 def language_chosen(text: str) -> str | None:
     """The language a reply to the menu names: its number or its name."""
     folded = fold(text)
-    if folded.isdigit() and 1 <= int(folded) <= len(PERSON_LANGUAGES):
+    if folded.isascii() and folded.isdecimal() and 1 <= int(folded) <= len(PERSON_LANGUAGES):
         return PERSON_LANGUAGES[int(folded) - 1]
     for code in PERSON_LANGUAGES:
         if folded in {fold(LANGUAGE_NAMES[code]), *(fold(a) for a in LANGUAGE_ALIASES[code])}:

@@ -325,3 +325,18 @@ def test_the_helpdesk_figures_are_measured_served_with_the_worker() -> None:
     assert result["answer_ms"]["messages"] == 2 * 4
     assert result["answer_ms"]["unanswered"] == 0
     assert isinstance(result["meets_targets"], bool)
+
+
+def test_postgresql_needs_300_writes_a_second_and_the_helpdesk_its_targets() -> None:
+    fine = {
+        "person_lookup_ms": {"p95": 10.0},
+        "encounter_writes_per_s": 216.2,
+        "served": {"lookup_floor_ratio": 1.0, "write_floor_ratio": 1.0},
+        "encounter_write_statements": 8,
+    }
+    assert meets_targets({**fine, "database": "sqlite 3.40.1"}) is True
+    assert meets_targets({**fine, "database": "postgresql 15.20"}) is False
+    postgresql = {**fine, "database": "postgresql 15.20", "encounter_writes_per_s": 556.9}
+    assert meets_targets(postgresql) is True
+    assert meets_targets({**postgresql, "messaging": {"meets_targets": False}}) is False
+    assert meets_targets({**postgresql, "messaging": {"meets_targets": True}}) is True

@@ -25,6 +25,7 @@ from routecare.messaging.channels.base import (
     StatusUpdate,
     address_digest,
     configured,
+    external_key,
     identifier,
     secrets,
 )
@@ -62,5 +63,6 @@ def adapter(kind: str) -> Adapter:
 __all__ = [
     "ADAPTERS", "MAX_ID", "MAX_MEDIA_BYTES", "MAX_TEXT", "MEDIA", "Adapter", "Delivery",
     "Inbound", "MediaError", "NotSentError", "RejectedError", "StatusUpdate", "adapter",
-    "address_digest", "configured", "identifier", "secrets", "telegram", "web", "whatsapp",
+    "address_digest", "configured", "external_key", "identifier", "secrets", "telegram", "web",
+    "whatsapp",
 ]  # fmt: skip

@@ -115,6 +115,18 @@ def address_digest(channel: Channel, address: str) -> str:
     return hmac.new(key, message, hashlib.sha256).hexdigest()
 
 
+def external_key(channel: Channel, platform_id: str) -> str:
+    """What is kept of a platform's id for a message: its keyed digest. The id itself can
+    give the person away (a WhatsApp ``wamid`` holds the sender's number in base64; a sent
+    Telegram message is named by its chat), and equality is all that is needed of it (a
+    redelivery, a delivery status)."""
+    if not platform_id:
+        return ""
+    key = settings.ROUTECARE_LOOKUP_KEY.encode()
+    message = f"{channel.pk}|message|{platform_id}".encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
 def _json(raw: bytes) -> Any:
     try:
         return json.loads(raw)
@@ -178,6 +190,9 @@ def _media_reference(item: Any) -> dict[str, str]:
     found = {"media": media} if media else {}
     if found and isinstance(mime, str) and len(mime) <= 100:
         found["mime"] = mime
+    caption = _text(item.get("caption"))
+    if caption:  # read for danger words and STOP; kept encrypted with the message
+        found["caption"] = caption
     return found
 
 

@@ -89,6 +89,8 @@ def parse(raw: bytes) -> Delivery:
     else:
         kind_name = next((key for key in TELEGRAM_KINDS if key in message), "other")
         media = _media_reference(message.get(kind_name) if kind_name in MEDIA else None)
+        if _text(message.get("caption")):  # Telegram puts a caption beside the file
+            media["caption"] = _text(message["caption"])
         delivery.messages.append(
             Inbound(
                 external,

@@ -507,3 +507,71 @@ def test_a_file_over_16_mb_or_missing_is_refused_and_nothing_kept(
         assert "could not be kept" in page.content.decode()
     assert not KeptMedia.objects.exists()
     assert staff.post(f"/helpdesk/{conversation.pk}/keep/", {"text": "nonsense"}).status_code == 404
+
+
+def test_stop_works_while_staff_hold_the_conversation(say: Say) -> None:
+    _ready(say)
+    say("5")
+    say("1")
+    say("quiero hablar con una persona")
+    assert Subscription.objects.exists()
+    assert say("BAJA") == [person_texts.text("bot_stopped", "es")]
+    assert not Subscription.objects.exists()
+
+
+def test_no_after_yes_withdraws_consent(say: Say) -> None:
+    _ready(say)  # yes
+    assert Contact.objects.get().consented_at is not None
+    say("6")
+    say("2")  # Spanish again: the notice and the question
+    say("no")
+    assert Contact.objects.get().consented_at is None
+
+
+def test_danger_in_a_photos_caption_goes_to_protection(say: Say, own: Society) -> None:
+    _ready(say)
+    photo = {"type": "image", "image": {"id": "55", "mime_type": "image/jpeg",
+                                        "caption": "me violaron en el camino"}}  # fmt: skip
+    assert say(message=photo) == [person_texts.text("bot_danger_number", "es", number="911")]
+    assert Conversation.objects.get().queue == Queue.PROTECTION
+    # Once protection staff hold it, the bot does not interrupt them.
+    assert say("me violaron") == []
+
+
+def test_without_designated_protection_staff_the_focal_points_get_danger(
+    say: Say, own: Society
+) -> None:
+    from routecare.conftest import sign_in_client
+
+    _ready(say)
+    say("secuestro")
+    conversation = Conversation.objects.get()
+    assert Notification.objects.filter(user=own.focal_point, urgent=True).exists()
+    assert not Notification.objects.filter(user=own.coordinator).exists()
+    url = f"/helpdesk/{conversation.pk}/"
+    assert sign_in_client(own.focal_point, own.point).get(url).status_code == 200
+    assert sign_in_client(own.coordinator, own.point).get(url).status_code == 404
+
+
+def test_ordinary_words_do_not_hand_off_or_raise_danger(say: Say) -> None:
+    _ready(say)
+    for text in ("se trata de una persona mayor", "salud sexual y reproductiva"):
+        say(text)
+    assert not Conversation.objects.filter(queue=Queue.PROTECTION).exists()
+
+
+def test_thanks_asks_what_kind_of_feedback_and_a_question_after_it_is_answered(
+    say: Say, route: list[ServicePoint]
+) -> None:
+    _ready(say)
+    assert say("gracias") == [person_texts.text("bot_feedback_choose", "es")]
+    (reply,) = say("necesito medicinas en Danlí")
+    assert "El Paraíso border" in reply
+    assert not Feedback.objects.exists()
+
+
+@pytest.mark.parametrize("odd", ["፩", "Ⅻ", "٣٣٣٣٣٣٣٣٣٣٣٣٣٣٣٣٣٣٣٣٣٣٣٣٣٣"])
+def test_odd_digits_are_not_numbers_of_the_menu(say: Say, odd: str) -> None:
+    say("hola")
+    assert len(say(odd)) == 1  # the language menu again, not a crash
+    assert Conversation.objects.get().state == ConversationState.BOT

@@ -199,3 +199,38 @@ def test_a_linked_contacts_messages_are_in_the_persons_report_and_erased_with_th
                                               "erase-code": person.short_code})  # fmt: skip
     assert not Contact.objects.exists()
     assert not Message.objects.exists()
+
+
+@pytest.mark.parametrize("cookie", ["%D8%B4", "x" * 60, "a;b", "=" * 43])
+def test_an_odd_chat_cookie_is_replaced_not_echoed(
+    web_channel: Channel, django_capture_on_commit_callbacks: Any, cookie: str
+) -> None:
+    client = Client()
+    client.cookies[COOKIE] = cookie
+    assert client.get("/es/chat/?country=HN").status_code == 200
+    answer = _post(client, "hola", django_capture_on_commit_callbacks)
+    assert answer.status_code == 302
+    assert client.cookies[COOKIE].value != cookie
+    assert len(client.cookies[COOKIE].value) == 43
+
+
+@pytest.mark.parametrize("query", ["?country=%00", "?country=H%00", "?country=" + "A" * 500])
+def test_odd_countries_get_the_unavailable_page(web_channel: Channel, query: str) -> None:
+    assert Client().get(f"/es/chat/{query}").status_code == 404
+    assert Client().post(f"/es/chat/{query}", {"text": "hola"}).status_code == 404
+
+
+def test_an_odd_form_token_or_assignee_changes_nothing_wrongly(
+    web_channel: Channel, own: Society, django_capture_on_commit_callbacks: Any
+) -> None:
+    client = Client()
+    _post(client, "hola", django_capture_on_commit_callbacks, form_token="\x00bad\x00")
+    _post(client, "hablar con una persona", django_capture_on_commit_callbacks)
+    conversation = Conversation.objects.get()
+    staff = sign_in_client(own.coordinator, own.point)
+    for assignee in ("²", "9" * 5000, "-1", "abc"):
+        answer = staff.post(f"/helpdesk/{conversation.pk}/assign/", {"assignee": assignee})
+        assert answer.status_code == 302
+    conversation.refresh_from_db()
+    assert conversation.assignee is None
+    assert staff.post(f"/helpdesk/{conversation.pk}/nonsense/").status_code == 404

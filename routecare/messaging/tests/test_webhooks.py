@@ -4,6 +4,7 @@ document them (WhatsApp Cloud API notifications, Telegram Bot API updates)."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import json
@@ -107,7 +108,10 @@ def test_a_signed_text_is_kept_encrypted_without_the_profile_name(whatsapp: Chan
     assert message.direction == Direction.INBOUND
     assert message.kind == MessageKind.TEXT
     assert message.body == {"text": "¿Dónde consigo medicinas cerca de Danlí?"}
-    assert message.external_id.startswith("wamid.")
+    wamid = json.loads(raw)["entry"][0]["changes"][0]["value"]["messages"][0]["id"]
+    # The platform's id, keyed: a wamid holds the sender's number in base64.
+    assert message.external_id == channels.external_key(whatsapp, wamid)
+    assert wamid not in message.external_id
     contact = message.contact
     assert contact.address == "50499887766"
     assert contact.address_digest == channels.address_digest(whatsapp, "50499887766")
@@ -274,10 +278,11 @@ def test_odd_but_signed_notifications_keep_only_what_is_usable(whatsapp: Channel
     answer = post_whatsapp(raw, signed(raw))
     assert answer.status_code == 200
     kept = {m.external_id: (m.kind, m.body) for m in Message.objects.all()}
+    key = functools.partial(channels.external_key, whatsapp)
     assert kept == {
-        "wamid.2": (MessageKind.UNSUPPORTED, {"type": "text"}),
-        "wamid.3": (MessageKind.UNSUPPORTED, {}),
-        "wamid.4": (MessageKind.CHOICE, {"id": "svc-water", "title": "Agua"}),
+        key("wamid.2"): (MessageKind.UNSUPPORTED, {"type": "text"}),
+        key("wamid.3"): (MessageKind.UNSUPPORTED, {}),
+        key("wamid.4"): (MessageKind.CHOICE, {"id": "svc-water", "title": "Agua"}),
     }
 
 
@@ -337,7 +342,9 @@ def test_delivery_statuses_move_forward_only(whatsapp: Channel) -> None:
         channel=whatsapp,
         contact=contact,
         direction=Direction.OUTBOUND,
-        external_id="wamid.HBgLNTA3NjAwMDEyMzQVAgARGBI1QjA2MjE3RkY0QzE2RTdBNjYA",
+        external_id=channels.external_key(
+            whatsapp, "wamid.HBgLNTA3NjAwMDEyMzQVAgARGBI1QjA2MjE3RkY0QzE2RTdBNjYA"
+        ),
         kind=MessageKind.TEXT,
         body={"text": "Hola"},
         status=DeliveryStatus.SENT,
@@ -367,7 +374,7 @@ def test_a_private_telegram_message_is_kept_with_its_language(telegram: Channel)
     answer = post_telegram(payload("telegram/text.json"))
     assert answer.status_code == 200
     message = Message.objects.get()
-    assert message.external_id == "u873451201"
+    assert message.external_id == channels.external_key(telegram, "u873451201")
     assert message.body == {"text": "دارو کجا پیدا کنم؟"}
     assert message.contact.address == "6123456789"
     assert message.contact.language == "fa"
@@ -389,9 +396,10 @@ def test_groups_are_never_served_and_stickers_are_unsupported(telegram: Channel)
     post_telegram(payload("telegram/sticker.json"))
     post_telegram(payload("telegram/location.json"))
     kept = {m.external_id: (m.kind, m.body) for m in Message.objects.all()}
+    key = functools.partial(channels.external_key, telegram)
     assert kept == {
-        "u873451205": (MessageKind.UNSUPPORTED, {"type": "sticker"}),
-        "u873451202": (MessageKind.LOCATION, {"location": True, "at": [41.1231, 22.5011]}),
+        key("u873451205"): (MessageKind.UNSUPPORTED, {"type": "sticker"}),
+        key("u873451202"): (MessageKind.LOCATION, {"location": True, "at": [41.1231, 22.5011]}),
     }
 
 

@@ -6,6 +6,7 @@ again; the messages stay on the server (encrypted), never in the browser's stora
 
 from __future__ import annotations
 
+import re
 import secrets
 import uuid
 
@@ -35,6 +36,9 @@ COOKIE_SECONDS = 7 * 24 * 3600
 MAX_CHARACTERS = 1000
 MESSAGES_PER_MINUTE = 20
 SHOWN = 50
+TOKEN = re.compile(r"[A-Za-z0-9_-]{43}")
+FORM_TOKEN = re.compile(r"[A-Za-z0-9_-]{8,40}")
+COUNTRY = re.compile(r"[A-Z]{2}")
 
 
 def _channel(country: str) -> Channel | None:
@@ -47,9 +51,15 @@ def _channel(country: str) -> Channel | None:
     )
 
 
-def _contact(request: HttpRequest, channel: Channel) -> Contact | None:
+def _token(request: HttpRequest) -> str:
+    """The browser's chat token, if it is one of ours (43 URL-safe characters)."""
     token = request.COOKIES.get(COOKIE, "")
-    if not token or len(token) > 64:
+    return token if TOKEN.fullmatch(token) else ""
+
+
+def _contact(request: HttpRequest, channel: Channel) -> Contact | None:
+    token = _token(request)
+    if not token:
         return None
     digest = channels.address_digest(channel, token)
     return Contact.objects.filter(channel=channel, address_digest=digest).first()
@@ -91,7 +101,7 @@ def _page(
 def chat(request: HttpRequest, lang: str) -> HttpResponse:
     if lang not in person_texts.PERSON_LANGUAGES:
         return redirect(reverse("messaging:chat", args=["en"]) + _query(request))
-    channel = _channel(request.GET.get("country", "").strip().upper()[:2])
+    channel = _channel(_country(request))
     if channel is None or channels.configured(channel)[0] is None:
         return _page(request, lang, None, status=404)
     if request.method != "POST":
@@ -108,10 +118,10 @@ def chat(request: HttpRequest, lang: str) -> HttpResponse:
         return _page(request, lang, channel, texts["chat_too_long"], status=400)
     if not ratelimit.allow("chat", request, limit=MESSAGES_PER_MINUTE, seconds=60):
         return _page(request, lang, channel, texts["chat_busy"], status=429)
-    token = request.COOKIES.get(COOKIE, "")
-    if not token or len(token) > 64:
-        token = secrets.token_urlsafe(32)
-    form_token = request.POST.get("form_token", "")[:40] or uuid.uuid4().hex
+    token = _token(request) or secrets.token_urlsafe(32)
+    form_token = request.POST.get("form_token", "")
+    if not FORM_TOKEN.fullmatch(form_token):
+        form_token = uuid.uuid4().hex
     inbound = channels.Inbound(
         external_id=f"w{form_token}", address=token, kind=MessageKind.TEXT,
         body={"text": text}, sent_at=None, language=lang,
@@ -128,6 +138,11 @@ def chat(request: HttpRequest, lang: str) -> HttpResponse:
     return response
 
 
+def _country(request: HttpRequest) -> str:
+    country = request.GET.get("country", "").strip().upper()
+    return country if COUNTRY.fullmatch(country) else ""
+
+
 def _query(request: HttpRequest) -> str:
-    country = request.GET.get("country", "").strip().upper()[:2]
+    country = _country(request)
     return f"?{urlencode({'country': country})}" if country else ""

@@ -90,7 +90,8 @@ def change(request: StaffRequest, conversation_id: str, what: str) -> HttpRespon
             actions.add_note(actor, found, text)
         elif what == "assign":
             user_id = request.POST.get("assignee", "")
-            assignee = User.objects.filter(pk=user_id).first() if user_id.isdigit() else None
+            number = user_id.isascii() and user_id.isdecimal() and len(user_id) <= 18
+            assignee = User.objects.filter(pk=int(user_id)).first() if number else None
             actions.assign(actor, found, assignee)
         elif what == "link":
             actions.link_person(actor, found, text)
