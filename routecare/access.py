@@ -47,6 +47,7 @@ class Rule(enum.Enum):
     DASHBOARDS = "dashboards"  # indicators: a coordinator's point, a society, a network
     FEEDBACK = "feedback"  # handle feedback: focal points, coordinators, regional staff
     SAFEGUARDING = "safeguarding"  # sensitive feedback: designated safeguarding focal points
+    HELPDESK = "helpdesk"  # the messaging inbox: a society's focal points and coordinators
     FAQ = "faq"  # read the staff FAQ: any staff member of a society or network
     FAQ_EDITING = "faq-editing"  # draft FAQ entries: coordinators, focal points, regional
     FAQ_APPROVAL = "faq-approval"  # approve and retire them: focal points, regional
@@ -219,6 +220,11 @@ def allows(actor: Actor | None, rule: Rule) -> bool:
         )
     if rule is Rule.SAFEGUARDING:
         return actor.safeguarding
+    if rule is Rule.HELPDESK:
+        return actor.national_society_id is not None and actor.role in (
+            Role.FOCAL_POINT,
+            Role.COORDINATOR,
+        )
     if rule is Rule.FAQ:
         return actor.network_id is not None and actor.role != Role.SYSADMIN
     if rule is Rule.FAQ_EDITING:

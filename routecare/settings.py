@@ -101,6 +101,15 @@ ROUTECARE_WHATSAPP_API = os.environ.get(
     "ROUTECARE_WHATSAPP_API", "https://graph.facebook.com/v21.0"
 )
 ROUTECARE_TELEGRAM_API = os.environ.get("ROUTECARE_TELEGRAM_API", "https://api.telegram.org")
+# The approved WhatsApp template sent when staff answer after the 24-hour window ("we have an
+# answer for you, reply to read it"); registered with Meta per language (docs/messaging.md).
+ROUTECARE_WHATSAPP_ANSWER_TEMPLATE = os.environ.get(
+    "ROUTECARE_WHATSAPP_ANSWER_TEMPLATE", "routecare_answer_waiting"
+)
+# The template subscribers' updates go as after the window, its one variable the update's text.
+ROUTECARE_WHATSAPP_UPDATE_TEMPLATE = os.environ.get(
+    "ROUTECARE_WHATSAPP_UPDATE_TEMPLATE", "routecare_update"
+)
 # "kid:base64key,kid:base64key": the first key encrypts, every listed key decrypts.
 ROUTECARE_FIELD_KEYS = _field_keys
 

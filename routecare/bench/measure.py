@@ -41,6 +41,7 @@ from routecare.bench.flows import POINTS as FLOW_POINTS
 from routecare.bench.flows import measure_forecasts
 from routecare.bench.indicators import NETWORK as INDICATOR_NETWORK
 from routecare.bench.indicators import measure_indicators, measure_rollup_refresh
+from routecare.bench.messaging import measure_messaging
 from routecare.bench.served import measure_served
 from routecare.bench.stats import ratio, summarise
 from routecare.bench.suppression import measure_cold_dashboards
@@ -547,6 +548,10 @@ def measure_database(
         writes_only=writes_only,
         served=served,
     )
+    if served and not writes_only:
+        # The helpdesk's webhooks and worker (issue 23), served the same way.
+        log("messaging: webhooks served by gunicorn, answers by the task worker")
+        figures["messaging"] = measure_messaging(log)
     return {
         "database": database_label(),
         "people": dataset.people,

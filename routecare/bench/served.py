@@ -87,14 +87,17 @@ def free_port() -> int:
 
 
 @contextmanager
-def serving(log: Log) -> Iterator[tuple[int, dict[str, int]]]:
-    """A gunicorn on a free loopback port serving this database; stopped on the way out."""
+def serving(
+    log: Log, extra_env: dict[str, str] | None = None
+) -> Iterator[tuple[int, dict[str, int]]]:
+    """A gunicorn on a free loopback port serving this database (with ``extra_env`` added to
+    its settings); stopped on the way out."""
     # Here, not above: the load test's module reads the bench's CPU calibration (a cycle).
     from routecare.bench.load.run import LoadOptions, _start, _stop, _wait_until_up, gunicorn_argv
 
     options = LoadOptions(port=free_port())
     argv = gunicorn_argv(options)
-    env = server_environment(database_url())
+    env = server_environment(database_url()) | (extra_env or {})
     with tempfile.TemporaryFile("w+") as output:
         log(
             f"served: gunicorn on 127.0.0.1:{options.port}, {options.workers} workers x "

@@ -218,6 +218,9 @@ TEXTS: dict[str, str] = {
     "held_card_ended": "no longer valid",
     "held_card_carried": "Card of %(society)s that you showed us",
     "held_accesses": "Staff opened or changed your record %(count)s times. Each time is recorded.",
+    "held_helpdesk": "Messages with our helpdesk",
+    "held_helpdesk_line": "%(channel)s: %(count)s messages, from %(first)s to %(last)s",
+    "channel_web": "Web chat",
     "held_erase": (
         "You can ask us to delete all of this at any time. Our reports keep only numbers (how "
         "many people we helped), with nothing that points to you."
@@ -272,6 +275,111 @@ TEXTS: dict[str, str] = {
     "consent_wording_messaging": (
         "We may send you messages (for example by WhatsApp) about services and your follow-up."
     ),
+    # The messaging helpdesk and the web chat (issue 23).
+    "bot_pick_language": "Reply with the number of your language.",
+    "bot_welcome": (
+        "Hello. This is the Red Cross and Red Crescent helpdesk for people on the move. An "
+        "automatic assistant answers first; a person from our team can also answer."
+    ),
+    "bot_not_emergency_number": (
+        "This is not an emergency service. In an emergency, call %(number)s."
+    ),
+    "bot_not_emergency": (
+        "This is not an emergency service. In an emergency, call the local emergency number."
+    ),
+    "bot_platform": (
+        "%(platform)s processes your messages and their metadata (who writes, and when), as "
+        "for every message you send with it."
+    ),
+    "bot_kept_day": (
+        "We keep your messages only to answer them and delete them within a day. Do not send "
+        "names, documents or photos."
+    ),
+    "bot_consent": (
+        "May we keep this conversation for %(days)s days, so that our team can follow up? "
+        "Reply 1 for yes or 2 for no."
+    ),
+    "bot_consent_yes": (
+        "Thank you. We keep this conversation for %(days)s days. You can ask a person from our "
+        "team to delete it at any time."
+    ),
+    "bot_consent_no": "Understood: we delete this conversation within a day.",
+    "bot_menu": (
+        "Reply with a number, or write your question:\n"
+        "1. Find help: write what you need and the name of the town, or share your "
+        "location\n"
+        "2. Is a service point open? Write its town\n"
+        "3. Talk to a person\n"
+        "4. A complaint, thanks or a suggestion\n"
+        "5. Updates about a country\n"
+        "6. Change the language\n"
+        "0. This menu"
+    ),
+    "bot_ask_need": (
+        "Write what you need and the name of the town where you are, or share your location."
+    ),
+    "bot_ask_place": "Where are you? Write the town, or share your location.",
+    "bot_ask_point": "Which service point? Write its town or its name.",
+    "bot_found_near": "Service points nearest to you:",
+    "bot_found_along": "%(service)s from %(place)s, along the route:",
+    "bot_found_at": "Service points in %(place)s:",
+    "bot_km": "%(km)s km",
+    "bot_km_hours": "%(km)s km, about %(hours)s h along the route",
+    "bot_checked": "Information checked on %(date)s.",
+    "bot_nothing_found": (
+        "I found no service point for that. A person from our team will answer you here."
+    ),
+    "bot_handoff": (
+        "A person from our team will answer you here as soon as possible. You can keep writing."
+    ),
+    "bot_danger_number": (
+        "If you are in danger now, call %(number)s. A person from our team will answer you "
+        "here as soon as possible."
+    ),
+    "bot_danger": (
+        "If you are in danger now, call the local emergency number. A person from our team "
+        "will answer you here as soon as possible."
+    ),
+    "bot_stopped": "You will get no more updates from us. Write to us again at any time.",
+    "bot_feedback_choose": (
+        "Reply with a number: 1. a complaint, 2. thanks, 3. a suggestion. For abuse or "
+        "exploitation by staff or volunteers, write it: a specially trained person answers."
+    ),
+    "bot_feedback_write": (
+        "Write your message in one message. Do not include names or document numbers."
+    ),
+    "bot_feedback_kept": (
+        "Thank you. Your message goes to the people responsible. Your reference: %(reference)s"
+    ),
+    "bot_subscribe_choose": (
+        "Updates about which country (closures, changes of opening hours, alerts)? Reply "
+        "with a number:"
+    ),
+    "bot_subscribed": (
+        "You will get updates about %(country)s. Write STOP at any time to stop them."
+    ),
+    "bot_update_status": "Update: %(point)s (%(place)s) is now: %(status)s.",
+    "bot_unsupported": (
+        "I can read only text and shared locations. We do not keep photos, voice messages or "
+        "files. Please write your question."
+    ),
+    "bot_faq_more": "Write 3 to talk to a person, or 0 for the menu.",
+    "chat_title": "Ask the Red Cross and Red Crescent",
+    "chat_intro": (
+        "Write your question. No account is needed. This chat is kept only on our server, "
+        "never on this phone."
+    ),
+    "chat_message": "Your message",
+    "chat_send": "Send",
+    "chat_you": "You",
+    "chat_us": "Red Cross / Red Crescent",
+    "chat_waiting": "Waiting for an answer. This page refreshes by itself.",
+    "chat_refresh": "Refresh",
+    "chat_unavailable": "The chat is not available for this country.",
+    "chat_end": "End this chat",
+    "chat_too_long": "The message is too long: at most 1,000 characters.",
+    "chat_empty": "Write a message first.",
+    "chat_busy": "Too many messages. Wait a minute and try again.",
 }
 # Service names, for what a person received.
 SERVICE_TEXTS: dict[str, str] = {

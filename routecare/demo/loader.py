@@ -21,6 +21,7 @@ from routecare.demo.feedback import load_feedback
 from routecare.demo.flows import load_flows
 from routecare.demo.routes import (
     ADMIN1,
+    EMERGENCY_NUMBERS,
     NETWORKS,
     PUBLIC_TEXTS,
     SOCIETY_NAMES,
@@ -28,6 +29,7 @@ from routecare.demo.routes import (
     PublicTexts,
 )
 from routecare.indicators.rollups import refresh_since
+from routecare.messaging.models import Channel, ChannelKind
 from routecare.orgs.models import (
     Membership,
     NationalSociety,
@@ -124,6 +126,15 @@ def _load_network(spec: NetworkSpec, sign_ins: list[SignIn]) -> None:
             )
             first_point = first_point or service_point
         prefix = society_spec.country_code.lower()
+        # Each demo society answers on the web chat of its public pages.
+        Channel.objects.get_or_create(
+            slug=f"{prefix}-web",
+            defaults={
+                "national_society": society,
+                "kind": ChannelKind.WEB,
+                "emergency_number": EMERGENCY_NUMBERS.get(society_spec.country_code, ""),
+            },
+        )
         for suffix, role in SOCIETY_ROLES:
             user = _user(f"{prefix}-{suffix}")
             membership, _ = Membership.objects.get_or_create(

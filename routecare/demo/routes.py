@@ -53,6 +53,13 @@ TIME_ZONES = {
     "RS": "Europe/Belgrade",
     "SI": "Europe/Ljubljana",
 }
+# The general emergency number each demo society's helpdesk tells people (112 across Europe,
+# 911 in most of Central America and Mexico, 123 in Colombia); Guatemala has no single one
+# (110 police, 122 fire, 128 ambulance): its notice says "the local emergency number".
+EMERGENCY_NUMBERS = {
+    "CO": "123", "PA": "911", "CR": "911", "HN": "911", "MX": "911", "SV": "911",
+    "GR": "112", "MK": "112", "RS": "112", "SI": "112",
+}  # fmt: skip
 BASIC = ("information", "connectivity", "first-aid", "water", "wash-hygiene", "rfl")
 HEALTH = ("health-primary", "medicines", "psychosocial-support", "referral")
 FAMILY = ("health-maternal-child", "safe-space-women-children", "dignity-kit", "nfi")

@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from routecare.messaging.channels import Delivery, Inbound, address_digest
+from routecare.messaging.channels import Delivery, Inbound, address_digest, external_key
 from routecare.messaging.models import Channel, Contact, DeliveryStatus, Direction, Message
+from routecare.messaging.tasks import answer_message
 
 # A status moves forward only: a late "delivered" does not undo "read".
 STATUS_ORDER: dict[str, int] = {
@@ -54,15 +55,18 @@ def _keep(channel: Channel, item: Inbound) -> Message | None:
                 channel=channel,
                 contact=contact,
                 direction=Direction.INBOUND,
-                external_id=item.external_id,
+                external_id=external_key(channel, item.external_id),
                 kind=item.kind,
-                body=item.body,
+                # A location stays (encrypted) until the worker has answered it.
+                body={**item.body, "at": list(item.location)} if item.location else item.body,
                 status=DeliveryStatus.RECEIVED,
                 sent_at=item.sent_at,
             )
     except IntegrityError:
         return None
-    Contact.objects.filter(pk=contact.pk).update(last_inbound_at=timezone.now())
+    # Writing again after blocking a Telegram bot means they unblocked it.
+    Contact.objects.filter(pk=contact.pk).update(last_inbound_at=timezone.now(), stopped_at=None)
+    transaction.on_commit(lambda: answer_message.enqueue(str(message.pk)))
     return message
 
 
@@ -76,7 +80,7 @@ def receive(channel: Channel, delivery: Delivery) -> Received:
         else:
             kept.append(message)
     for update in delivery.statuses:
-        statuses += _move_status(channel, update.external_id, update.status)
+        statuses += _move_status(channel, external_key(channel, update.external_id), update.status)
     for address in delivery.blocked:
         blocked += Contact.objects.filter(
             channel=channel, address_digest=address_digest(channel, address), stopped_at=None

@@ -1,4 +1,5 @@
-"""Background work of the helpdesk: sending happens here, never in a webhook's request."""
+"""Background work of the helpdesk: answering and sending happen here, never in a webhook's
+request. Tasks take ids and call the modules that do the work."""
 
 from __future__ import annotations
 
@@ -6,8 +7,14 @@ import uuid
 
 from django_tasks import task
 
-from routecare.messaging import sending
+from routecare.messaging import answering, sending
 from routecare.messaging.models import Message
+
+
+@task()
+def answer_message(message_id: str) -> str:
+    """The bot's answer to one inbound message (once, however often the task runs)."""
+    return answering.answer_inbound(uuid.UUID(message_id))
 
 
 @task()

@@ -206,6 +206,19 @@ def _cards(held: HeldAbout, w: _Writer) -> Section:
     return Section(w.text("held_cards"), lines or [w.text("nothing")])
 
 
+# The platforms by their own names; the web chat in the person's language.
+CHANNEL_NAMES = {"whatsapp": "WhatsApp", "telegram": "Telegram"}
+
+
+def _messages(held: HeldAbout, w: _Writer) -> Section:
+    lines = [
+        w.text("held_helpdesk_line", channel=CHANNEL_NAMES.get(m.channel) or w.text("channel_web"),
+               count=m.count, first=w.date(m.first), last=w.date(m.last))
+        for m in held.messages
+    ]  # fmt: skip
+    return Section(w.text("held_helpdesk"), lines or [w.text("nothing")])
+
+
 def build(held: HeldAbout, language: str, today: dt.date) -> Report:
     """The report in ``language`` (one of the person-facing languages; English otherwise)."""
     if language not in person_texts.PERSON_LANGUAGES:
@@ -220,6 +233,7 @@ def build(held: HeldAbout, language: str, today: dt.date) -> Report:
         _consents(held, w),
         _referrals(held, w),
         _cards(held, w),
+        _messages(held, w),
         Section("", [w.text("held_accesses", count=held.accesses)]),
     ]
     return Report(

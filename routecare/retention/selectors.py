@@ -12,6 +12,7 @@ from routecare.access import Actor
 from routecare.audit.actions import record_event
 from routecare.audit.models import AuditEvent
 from routecare.cards.models import Card, CarriedCard
+from routecare.messaging.selectors import HeldMessages, held_messages
 from routecare.people import selectors as people
 from routecare.people.models import Consent, Encounter, FollowUp, HealthSummary, Person
 from routecare.referrals.models import Referral
@@ -34,6 +35,7 @@ class HeldAbout:
     carried_cards: list[CarriedCard]
     household_members: int
     accesses: int
+    messages: list[HeldMessages]
 
 
 def _require_focal_point(actor: Actor) -> None:
@@ -79,6 +81,7 @@ def everything_held(actor: Actor, person: Person) -> HeldAbout:
             else 0
         ),
         accesses=AuditEvent.objects.filter(person_id=person.pk).count(),
+        messages=held_messages(person.pk),
     )
 
 

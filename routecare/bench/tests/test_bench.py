@@ -303,3 +303,40 @@ def test_a_served_run_names_a_database_another_process_can_open() -> None:
     url = database_url()
     assert url.endswith(name if connection.vendor == "sqlite" else f"/{name}")
     assert url.startswith("sqlite:///" if connection.vendor == "sqlite" else "postgres://")
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(
+    connection.vendor == "sqlite",
+    reason="gunicorn and the task worker cannot share SQLite's in-memory test database",
+)
+def test_the_helpdesk_figures_are_measured_served_with_the_worker() -> None:
+    from routecare.bench.messaging import measure_messaging
+
+    result = measure_messaging(
+        lambda _text: None, deliveries=20, replayed=2, conversations=2, reading=0.1
+    )
+    acks = result["webhook_ack_ms"]
+    assert acks["statuses"] == [200]
+    assert acks["ms"]["p95"] > 0
+    assert result["replay"]["requests"] == 2 * 10 * 5
+    assert result["replay"]["duplicates"] == 0
+    assert result["replay"]["answered_more_than_once"] == 0
+    assert result["answer_ms"]["messages"] == 2 * 4
+    assert result["answer_ms"]["unanswered"] == 0
+    assert isinstance(result["meets_targets"], bool)
+
+
+def test_postgresql_needs_300_writes_a_second_and_the_helpdesk_its_targets() -> None:
+    fine = {
+        "person_lookup_ms": {"p95": 10.0},
+        "encounter_writes_per_s": 216.2,
+        "served": {"lookup_floor_ratio": 1.0, "write_floor_ratio": 1.0},
+        "encounter_write_statements": 8,
+    }
+    assert meets_targets({**fine, "database": "sqlite 3.40.1"}) is True
+    assert meets_targets({**fine, "database": "postgresql 15.20"}) is False
+    postgresql = {**fine, "database": "postgresql 15.20", "encounter_writes_per_s": 556.9}
+    assert meets_targets(postgresql) is True
+    assert meets_targets({**postgresql, "messaging": {"meets_targets": False}}) is False
+    assert meets_targets({**postgresql, "messaging": {"meets_targets": True}}) is True

@@ -29,6 +29,14 @@ from routecare.flows import stock, triggers
 from routecare.flows.actions import record_daily_count, send_alert
 from routecare.flows.models import Metric
 from routecare.indicators.kobo.importer import connect_form
+from routecare.messaging import receiving
+from routecare.messaging.models import (
+    Channel,
+    ChannelKind,
+    Conversation,
+    ConversationState,
+    Message,
+)
 from routecare.notifications.actions import notify
 from routecare.orgs.models import Membership, Route, RouteStop
 from routecare.people.models import FollowUp, Person
@@ -51,6 +59,7 @@ ALLOWED_ROLES = {
     Rule.FEEDBACK: {"coordinator", "focal_point", "regional"},
     # Designated people only: none of the walk's personas is one (feedback/tests cover them).
     Rule.SAFEGUARDING: set(),
+    Rule.HELPDESK: {"coordinator", "focal_point"},
     Rule.FAQ: {"volunteer", "coordinator", "focal_point", "partner", "regional"},
     Rule.FAQ_EDITING: {"coordinator", "focal_point", "regional"},
     Rule.FAQ_APPROVAL: {"focal_point", "regional"},
@@ -84,6 +93,12 @@ HANDLERS_ONLY = {
     "/feedback/{feedback_id}/answer-sent",
     "/feedback/{feedback_id}/faq",
     "/feedback/{feedback_id}/link-faq",
+    # Helpdesk conversations likewise (the protection queue: protection and safeguarding focal
+    # points only; messaging/tests cover who sees which). "status" is no action: 404.
+    "helpdesk/<uuid:conversation_id>/",
+    "helpdesk/<uuid:conversation_id>/<str:what>/",
+    # A kept file: 404 while none is kept (messaging/tests keep one).
+    "helpdesk/media/<uuid:message_id>/",
 }
 # A field node's own pages: on a server (this test) they answer 404 to everyone signed in.
 NODE_ONLY = {"sync/node/", "sync/node/sync-now/"}
@@ -197,6 +212,7 @@ def world(
         )
         event = triggers.evaluate(trigger)
         assert event is not None
+        conversation = _conversation(society, f"walk chat of {name}")
         feedback, _new = submit_feedback(
             about=About(society.society.network, society.society), category="question",
             text=f"walk question {name}", language="es",
@@ -251,6 +267,8 @@ def world(
             "table": "sex-age",
             "extension": "csv",
             "feedback_id": feedback.pk,
+            "conversation_id": conversation.pk,
+            "message_id": conversation.messages.get().pk,
             "reference": feedback.reference,
             "answer_id": answer.pk,
             "entry_id": entry.pk,
@@ -264,10 +282,27 @@ def world(
         "objects": objects,
         "societies": {"own": own, "other": other},
         "secrets": {
-            "own": [own_person.short_code, "re-check dressing"],
-            "other": [other_person.short_code, "other society follow-up"],
+            "own": [own_person.short_code, "re-check dressing", "walk chat of own"],
+            "other": [other_person.short_code, "other society follow-up", "walk chat of other"],
         },
     }
+
+
+def _conversation(society: Society, text: str) -> Conversation:
+    """A web chat conversation of the society, waiting for staff."""
+    code = society.society.country_code.lower()
+    channel = Channel.objects.create(
+        national_society=society.society, kind=ChannelKind.WEB, slug=f"{code}-walk-chat"
+    )
+    contact = receiving.contact_for(channel, f"walk-{code}", "es")
+    conversation = Conversation.objects.create(
+        channel=channel, contact=contact, state=ConversationState.WAITING
+    )
+    Message.objects.create(
+        channel=channel, contact=contact, conversation=conversation, direction="in",
+        kind="text", body={"text": text}, status="answered",
+    )  # fmt: skip
+    return conversation
 
 
 def _client(persona: Persona, world: dict[str, Any], *, for_api: bool) -> Client:

@@ -4,6 +4,7 @@ document them (WhatsApp Cloud API notifications, Telegram Bot API updates)."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import json
@@ -107,7 +108,10 @@ def test_a_signed_text_is_kept_encrypted_without_the_profile_name(whatsapp: Chan
     assert message.direction == Direction.INBOUND
     assert message.kind == MessageKind.TEXT
     assert message.body == {"text": "¿Dónde consigo medicinas cerca de Danlí?"}
-    assert message.external_id.startswith("wamid.")
+    wamid = json.loads(raw)["entry"][0]["changes"][0]["value"]["messages"][0]["id"]
+    # The platform's id, keyed: a wamid holds the sender's number in base64.
+    assert message.external_id == channels.external_key(whatsapp, wamid)
+    assert wamid not in message.external_id
     contact = message.contact
     assert contact.address == "50499887766"
     assert contact.address_digest == channels.address_digest(whatsapp, "50499887766")
@@ -179,7 +183,7 @@ def test_the_signature_check_is_what_refuses(
 ) -> None:
     """Broken on purpose, the check lets a wrongly signed delivery through: the test above
     can fail."""
-    monkeypatch.setattr(channels, "whatsapp_check", lambda *args: None)
+    monkeypatch.setattr(channels.whatsapp, "check", lambda *args: None)
     raw = payload("whatsapp/text.json")
     assert post_whatsapp(raw, signed(raw, "other-secret")).status_code == 200
     assert Message.objects.count() == 1
@@ -190,7 +194,7 @@ def test_the_unique_constraint_is_what_deduplicates(
 ) -> None:
     """Without the platform's id (the unique key), the same delivery is kept twice: the
     duplicate test above can fail."""
-    original = channels.whatsapp_parse
+    original = channels.whatsapp.parse
 
     def without_ids(channel: Channel, raw: bytes) -> channels.Delivery:
         delivery = original(channel, raw)
@@ -199,7 +203,7 @@ def test_the_unique_constraint_is_what_deduplicates(
         ]
         return delivery
 
-    monkeypatch.setattr(channels, "whatsapp_parse", without_ids)
+    monkeypatch.setattr(channels.whatsapp, "parse", without_ids)
     raw = payload("whatsapp/text.json")
     post_whatsapp(raw, signed(raw))
     post_whatsapp(raw, signed(raw))
@@ -274,20 +278,28 @@ def test_odd_but_signed_notifications_keep_only_what_is_usable(whatsapp: Channel
     answer = post_whatsapp(raw, signed(raw))
     assert answer.status_code == 200
     kept = {m.external_id: (m.kind, m.body) for m in Message.objects.all()}
+    key = functools.partial(channels.external_key, whatsapp)
     assert kept == {
-        "wamid.2": (MessageKind.UNSUPPORTED, {"type": "text"}),
-        "wamid.3": (MessageKind.UNSUPPORTED, {}),
-        "wamid.4": (MessageKind.CHOICE, {"id": "svc-water", "title": "Agua"}),
+        key("wamid.2"): (MessageKind.UNSUPPORTED, {"type": "text"}),
+        key("wamid.3"): (MessageKind.UNSUPPORTED, {}),
+        key("wamid.4"): (MessageKind.CHOICE, {"id": "svc-water", "title": "Agua"}),
     }
 
 
-def test_a_shared_location_is_not_kept(whatsapp: Channel) -> None:
+def test_a_shared_location_is_kept_only_until_answered(
+    whatsapp: Channel, django_capture_on_commit_callbacks: Any
+) -> None:
     raw = payload("whatsapp/location.json")
-    assert post_whatsapp(raw, signed(raw)).status_code == 200
+    with django_capture_on_commit_callbacks() as answers:
+        assert post_whatsapp(raw, signed(raw)).status_code == 200
     message = Message.objects.get()
     assert message.kind == MessageKind.LOCATION
+    assert message.body == {"location": True, "at": [14.0419, -86.5694]}  # encrypted at rest
+    for answer in answers:  # the worker answers (the channel cannot send: no matter)
+        answer()
+    message.refresh_from_db()
     assert message.body == {"location": True}
-    delivery = channels.whatsapp_parse(whatsapp, raw)
+    delivery = channels.whatsapp.parse(whatsapp, raw)
     assert delivery.messages[0].location == (14.0419, -86.5694)
 
 
@@ -330,7 +342,9 @@ def test_delivery_statuses_move_forward_only(whatsapp: Channel) -> None:
         channel=whatsapp,
         contact=contact,
         direction=Direction.OUTBOUND,
-        external_id="wamid.HBgLNTA3NjAwMDEyMzQVAgARGBI1QjA2MjE3RkY0QzE2RTdBNjYA",
+        external_id=channels.external_key(
+            whatsapp, "wamid.HBgLNTA3NjAwMDEyMzQVAgARGBI1QjA2MjE3RkY0QzE2RTdBNjYA"
+        ),
         kind=MessageKind.TEXT,
         body={"text": "Hola"},
         status=DeliveryStatus.SENT,
@@ -360,7 +374,7 @@ def test_a_private_telegram_message_is_kept_with_its_language(telegram: Channel)
     answer = post_telegram(payload("telegram/text.json"))
     assert answer.status_code == 200
     message = Message.objects.get()
-    assert message.external_id == "u873451201"
+    assert message.external_id == channels.external_key(telegram, "u873451201")
     assert message.body == {"text": "دارو کجا پیدا کنم؟"}
     assert message.contact.address == "6123456789"
     assert message.contact.language == "fa"
@@ -382,9 +396,10 @@ def test_groups_are_never_served_and_stickers_are_unsupported(telegram: Channel)
     post_telegram(payload("telegram/sticker.json"))
     post_telegram(payload("telegram/location.json"))
     kept = {m.external_id: (m.kind, m.body) for m in Message.objects.all()}
+    key = functools.partial(channels.external_key, telegram)
     assert kept == {
-        "u873451205": (MessageKind.UNSUPPORTED, {"type": "sticker"}),
-        "u873451202": (MessageKind.LOCATION, {"location": True}),
+        key("u873451205"): (MessageKind.UNSUPPORTED, {"type": "sticker"}),
+        key("u873451202"): (MessageKind.LOCATION, {"location": True, "at": [41.1231, 22.5011]}),
     }
 
 
@@ -416,10 +431,15 @@ def test_before_consent_nothing_is_kept_longer_than_a_day(whatsapp: Channel) -> 
     raw = payload("whatsapp/text.json")
     post_whatsapp(raw, signed(raw))
     now = timezone.now()
-    assert retention.purge(now + dt.timedelta(hours=23)).startswith("0 messages and 0 contacts")
+    assert retention.purge(now + dt.timedelta(hours=23)).startswith(
+        "0 messages, 0 conversations, 0 contacts"
+    )
     assert Message.objects.count() == 1
     summary = retention.purge(now + dt.timedelta(hours=25))
-    assert summary == "1 messages and 1 contacts past their time deleted"
+    assert (
+        summary
+        == "1 messages, 0 conversations, 1 contacts and 0 kept files past their time deleted"
+    )
     assert Message.objects.count() == 0
     assert Contact.objects.count() == 0
     assert "messaging.purge" in {job.name for job in periodic._jobs()}

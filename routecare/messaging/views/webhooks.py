@@ -57,11 +57,11 @@ def whatsapp_webhook(request: HttpRequest, slug: str) -> HttpResponse:
     try:
         secrets = _secrets(channel)
         if request.method == "GET":
-            challenge = channels.whatsapp_handshake(secrets, request.GET)
+            challenge = channels.whatsapp.handshake(secrets, request.GET)
             return HttpResponse(challenge, content_type="text/plain")
         raw = request.body
-        channels.whatsapp_check(secrets, raw, request.headers.get("X-Hub-Signature-256"))
-        delivery = channels.whatsapp_parse(channel, raw)
+        channels.whatsapp.check(secrets, raw, request.headers.get("X-Hub-Signature-256"))
+        delivery = channels.whatsapp.parse(channel, raw)
     except channels.RejectedError as error:
         return _refused(channel, error)
     return _accepted(channel, receiving.receive(channel, delivery))
@@ -75,8 +75,8 @@ def telegram_webhook(request: HttpRequest, slug: str) -> HttpResponse:
     channel = _channel(slug, ChannelKind.TELEGRAM)
     try:
         secrets = _secrets(channel)
-        channels.telegram_check(secrets, request.headers.get("X-Telegram-Bot-Api-Secret-Token"))
-        delivery = channels.telegram_parse(request.body)
+        channels.telegram.check(secrets, request.headers.get("X-Telegram-Bot-Api-Secret-Token"))
+        delivery = channels.telegram.parse(request.body)
     except channels.RejectedError as error:
         return _refused(channel, error)
     return _accepted(channel, receiving.receive(channel, delivery))
