@@ -87,6 +87,14 @@ def tasks_run_at_once(settings: Any) -> None:
 
 
 @pytest.fixture(autouse=True)
+def no_platform_on_the_internet(settings: Any) -> None:
+    """Tests never reach WhatsApp or Telegram: what a test does not point at a loopback fake
+    (messaging.loopback) goes to a closed loopback port and fails as unreachable."""
+    settings.ROUTECARE_WHATSAPP_API = "http://127.0.0.1:9/v21.0"
+    settings.ROUTECARE_TELEGRAM_API = "http://127.0.0.1:9"
+
+
+@pytest.fixture(autouse=True)
 def no_static_file_scans(settings: Any) -> None:
     """whitenoise indexes every static file each time a test client builds its middleware:
     from the finders (over half of the authorization walk's time) and from a ``staticfiles``

@@ -70,6 +70,7 @@ def _keep(channel: Channel, item: Inbound) -> Message | None:
     return message
 
 
+@transaction.atomic  # one commit a delivery: each statement committing alone cost the most
 def receive(channel: Channel, delivery: Delivery) -> Received:
     kept: list[Message] = []
     duplicates = statuses = blocked = 0
