@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
 import pytest
-from django.test import Client, override_settings
+from django.test import Client
 from django.utils import timezone
 
 from routecare.access import build_actor
@@ -35,7 +35,7 @@ from routecare.messaging.models import (
     Queue,
     Subscription,
 )
-from routecare.messaging.tests.test_webhooks import PHONE_NUMBER_ID, SECRETS, signed
+from routecare.messaging.tests.test_webhooks import PHONE_NUMBER_ID, signed
 from routecare.notifications.models import Notification
 from routecare.orgs.models import Membership, Role, Route, RouteStop, ServicePoint
 
@@ -43,22 +43,6 @@ pytestmark = pytest.mark.django_db
 
 NUMBER = "50499887766"
 ALL_DAY = [{"day": day, "opens": "00:00", "closes": "23:59"} for day in range(7)]
-
-
-@pytest.fixture
-def platforms() -> Iterator[FakePlatforms]:
-    fake = FakePlatforms(
-        SECRETS["hn-whatsapp"]["access_token"], SECRETS["mk-telegram"]["bot_token"]
-    )
-    with (
-        fake,
-        override_settings(
-            ROUTECARE_MESSAGING_SECRETS=SECRETS,
-            ROUTECARE_WHATSAPP_API=f"{fake.url}/v21.0",
-            ROUTECARE_TELEGRAM_API=fake.url,
-        ),
-    ):
-        yield fake
 
 
 @pytest.fixture

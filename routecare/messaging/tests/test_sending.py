@@ -4,7 +4,6 @@ blocked bots, failures kept as failures."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 
 import pytest
 from django.test import override_settings
@@ -18,22 +17,6 @@ from routecare.messaging.models import Channel, ChannelKind, Contact, DeliverySt
 from routecare.messaging.tests.test_webhooks import SECRETS
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def platforms() -> Iterator[FakePlatforms]:
-    fake = FakePlatforms(
-        SECRETS["hn-whatsapp"]["access_token"], SECRETS["mk-telegram"]["bot_token"]
-    )
-    with (
-        fake,
-        override_settings(
-            ROUTECARE_MESSAGING_SECRETS=SECRETS,
-            ROUTECARE_WHATSAPP_API=f"{fake.url}/v21.0",
-            ROUTECARE_TELEGRAM_API=fake.url,
-        ),
-    ):
-        yield fake
 
 
 def _contact(channel: Channel, address: str, last_inbound: dt.datetime | None) -> Contact:
