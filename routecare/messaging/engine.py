@@ -182,7 +182,7 @@ def _ready(turn: Turn, step: Step) -> None:
     text, language = turn.text, turn.language
     choice = words.fold(text)
     number = choice if choice.isascii() and choice.isdecimal() else ""
-    menu = choice in ("0", *_folded(words.MENU_WORDS, language))
+    menu = choice == "0" or words.is_whole(words.MENU_WORDS, language, text)
     person = bool(text) and words.mentions(words.PERSON_WORDS, language, text)
     if turn.message.kind == MessageKind.LOCATION:
         _location(turn)
@@ -211,10 +211,6 @@ def _ready(turn: Turn, step: Step) -> None:
         turn.go(Step.FEEDBACK_KIND)
     else:
         _question(turn, step)
-
-
-def _folded(lists: dict[str, tuple[str, ...]], language: str) -> set[str]:
-    return {words.fold(word) for word in (*lists.get(language, ()), *lists["en"])}
 
 
 def _menu_choice(turn: Turn, choice: str) -> None:

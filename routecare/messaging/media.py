@@ -20,11 +20,10 @@ from routecare.audit.actions import record_event
 from routecare.core.crypto import keyring
 from routecare.messaging import channels
 from routecare.messaging.actions import may_handle
+from routecare.messaging.channels import MediaError
 from routecare.messaging.models import Channel, KeptMedia, Message
 from routecare.messaging.sending import TIMEOUT
 
-MAX_BYTES = channels.MAX_MEDIA_BYTES
-MediaError = channels.MediaError
 SHOWN_FOR = dt.timedelta(days=7)
 # Shown in the page; anything else is downloaded as a file (never rendered by the browser).
 INLINE_TYPES = frozenset({"image/jpeg", "image/png", "image/webp"})

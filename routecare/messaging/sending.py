@@ -5,7 +5,7 @@ An outbound ``Message`` is written first (queued), then sent; what the platform 
 to sent (with the platform's id, which delivery statuses name later) or failed. A contact who
 stopped (STOP, or blocked the bot: Telegram's 403) is sent nothing. WhatsApp allows free text
 only within 24 hours of the person's last message; after that only an approved template may be
-sent (``WINDOW``)."""
+sent (``channels.whatsapp.WINDOW``)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from routecare.messaging import channels
-from routecare.messaging.channels import whatsapp
+from routecare.messaging.channels import NotSentError, whatsapp
 from routecare.messaging.models import (
     ChannelKind,
     Contact,
@@ -33,8 +33,6 @@ from routecare.messaging.models import (
 
 log = logging.getLogger(__name__)
 
-WINDOW = whatsapp.WINDOW
-NotSentError = channels.NotSentError
 TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 
 
