@@ -281,9 +281,14 @@ class NextPoint(Generic[Shown]):
 
 def distance_km(a: ServicePoint, b: ServicePoint) -> float:
     """Great-circle distance (haversine), a floor for the distance by road."""
-    lat1, lon1, lat2, lon2 = map(
-        math.radians, (float(a.latitude), float(a.longitude), float(b.latitude), float(b.longitude))
+    return km_between(
+        (float(a.latitude), float(a.longitude)), (float(b.latitude), float(b.longitude))
     )
+
+
+def km_between(a: tuple[float, float], b: tuple[float, float]) -> float:
+    """``distance_km`` between two (latitude, longitude) pairs."""
+    lat1, lon1, lat2, lon2 = map(math.radians, (*a, *b))
     h = (
         math.sin((lat2 - lat1) / 2) ** 2
         + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2

@@ -11,7 +11,6 @@ screen (three points at most) and say when the information was checked."""
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache, lru_cache
@@ -206,9 +205,7 @@ def at_place(understood: Understood, language: str, now: dt.datetime) -> str:
 
 
 def _km(lat: float, lon: float, point: PublicPoint) -> float:
-    a1, o1, a2, o2 = map(math.radians, (lat, lon, float(point.latitude), float(point.longitude)))
-    h = math.sin((a2 - a1) / 2) ** 2 + math.cos(a1) * math.cos(a2) * math.sin((o2 - o1) / 2) ** 2
-    return 2 * 6371.0 * math.asin(math.sqrt(h))
+    return directory.km_between((lat, lon), (float(point.latitude), float(point.longitude)))
 
 
 def nearest(
