@@ -214,7 +214,8 @@ def confirm(request: StaffRequest) -> HttpResponse:
                 return redirect("people:record_encounter", person_id=person.pk)
         opened = selectors.open_by_code(request.actor, request.POST.get("code", ""))
     except selectors.RefusedError as refusal:
-        refused = OpenForm()
+        refused = OpenForm({})
+        refused.is_valid()
         refused.add_error(None, str(REFUSALS[refusal.reason]))
         return render(request, "preregistration/open.html", {"form": refused})
     return _confirm_page(request, opened, form)
