@@ -6,9 +6,9 @@ line where a field is multi-line, and the bidirectional overrides and isolates t
 text read differently from what it holds (U+202A-U+202E, U+2066-U+2069). The joiners Persian,
 Pashto and Urdu need (ZWNJ U+200C, ZWJ U+200D) and the plain marks (LRM, RLM, ALM) stay.
 
-Each kind of field is one object here (``Text``, ``Lines``, ``LanguageCode``, ``DateWindow``)
-and each field one constant (``ALLERGY``, ``REFERRAL_REASON``, ``EXPECTED_DELIVERY``...). The
-same object gives:
+Each kind of field is one object here (``Text``, ``Lines``, ``Wordings``, ``LanguageCode``,
+``DateWindow``) and each field one constant (``ALLERGY``, ``REFERRAL_REASON``,
+``EXPECTED_DELIVERY``...). The same object gives:
 
 - the API's type: ``Annotated[str, ALLERGY]`` in a django-ninja schema validates with the
   field's rule, publishes its limits in the OpenAPI schema, and reports a refusal as a schema
@@ -39,7 +39,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import ProhibitNullCharactersValidator
 from django.utils import timezone
-from django.utils.translation import gettext, gettext_noop, ngettext
+from django.utils.translation import get_language, gettext, gettext_noop, ngettext
 from ninja import Schema
 from pydantic import (
     BaseModel,
@@ -52,6 +52,9 @@ from pydantic import (
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import InitErrorDetails, PydanticCustomError, core_schema
 from pydantic_core import ValidationError as PydanticValidationError
+
+from routecare.core.languages import language_name_in
+from routecare.core.person_texts import PERSON_LANGUAGES
 
 # Explicit embeddings, overrides and isolates: a reader may see another text than the stored one.
 BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
@@ -299,6 +302,58 @@ class LinesFormField(forms.CharField):
             )
 
 
+@dataclass(frozen=True)
+class Wordings:
+    """One text written in some of the languages people read, ``{language: text}``: each key
+    one of ``languages``, each text the ``item``'s rule. A blank text is a language not
+    written (left out); none written is an empty dictionary."""
+
+    item: Text
+    languages: tuple[str, ...]
+
+    def _cleaned(self, value: object) -> tuple[dict[str, str], str | None]:
+        if not isinstance(value, dict):
+            return {}, gettext("Give the wording as a text for each language, by its code.")
+        cleaned: dict[str, str] = {}
+        for language, text in value.items():
+            if language not in self.languages:
+                return {}, gettext("Unknown language %(code)s: use %(languages)s.") % {
+                    "code": str(language)[:8],
+                    "languages": ", ".join(self.languages),
+                }
+            if not isinstance(text, str):
+                return {}, gettext("Give the wording as a text for each language, by its code.")
+            problem = self.item.problem(text)
+            if problem is not None:
+                name = language_name_in(language, get_language() or "en")
+                return {}, f"{name}: {problem}"
+            if text.strip():
+                cleaned[language] = text.strip()
+        return cleaned, None
+
+    def problem(self, value: object) -> str | None:
+        return self._cleaned(value)[1]
+
+    def check(self, value: object, field: str) -> dict[str, str]:
+        """The written texts (stripped, blank ones left out), or a ValidationError naming
+        ``field``."""
+        cleaned, problem = self._cleaned(value)
+        if problem is not None:
+            raise ValidationError({field: problem})
+        return cleaned
+
+    def broken_rule(self, value: object) -> str | None:
+        if not isinstance(value, dict):
+            return "not a dictionary of texts by language"
+        for language, text in value.items():
+            if language not in self.languages:
+                return "unknown language"
+            rule = self.item.broken_rule(text) if text is not None else "not a text"
+            if rule is not None:
+                return f"{language}: {rule}"
+        return None
+
+
 # Language codes
 
 
@@ -502,6 +557,10 @@ LANGUAGE = LanguageCode()
 # Route flows, trainings and the directory: no personal data, the same character rules.
 ALERT_MESSAGE = Text(500, multiline=True, required=True)
 ALERT_DIRECTION = Text(120)
+# An alert's public wording, for subscribers of the messaging helpdesk (never the staff message,
+# which may name what must not be public).
+ALERT_PUBLIC_TEXT = Text(500, multiline=True)
+ALERT_PUBLIC_TEXTS = Wordings(ALERT_PUBLIC_TEXT, PERSON_LANGUAGES)
 TRIGGER_NAME = Text(120, required=True)
 STOCK_ITEM_NAME = Text(80, required=True)
 STOCK_UNIT = Text(20, required=True)

@@ -359,6 +359,13 @@ TEXTS: dict[str, str] = {
         "You will get updates about %(country)s. Write STOP at any time to stop them."
     ),
     "bot_update_status": "Update: %(point)s (%(place)s) is now: %(status)s.",
+    # An alert marked public (flows.Alert.public_texts), as the updates job sends it.
+    "bot_alert": "Red Cross and Red Crescent alert (%(kind)s, until %(until)s): %(text)s",
+    "bot_alert_only_in": "This alert is only available in %(language_name)s.",
+    "alert_kind_closure": "closure",
+    "alert_kind_outbreak": "disease outbreak",
+    "alert_kind_route_change": "route change",
+    "alert_kind_security": "security",
     "bot_unsupported": (
         "I can read only text and shared locations. We do not keep photos, voice messages or "
         "files. Please write your question."

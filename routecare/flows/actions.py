@@ -244,6 +244,18 @@ def _downstream(route: Route, start: ServicePoint) -> list[ServicePoint]:
     return [stop.service_point for stop in stops if stop.position > positions[0]]
 
 
+def _public_texts(kind: str, public_texts: object) -> dict[str, str]:
+    """The alert's public wording, checked; a group movement is never public: a message to
+    the public about a group on the move is what smugglers and authorities look for."""
+    value = {} if public_texts is None else public_texts
+    texts = fields.ALERT_PUBLIC_TEXTS.check(value, "public_texts")
+    if texts and kind == AlertKind.GROUP_MOVEMENT:
+        raise ValidationError(
+            {"public_texts": _("A group movement is never made public: remove the public wording.")}
+        )
+    return texts
+
+
 @transaction.atomic
 def send_alert(
     actor: Actor,
@@ -257,12 +269,15 @@ def send_alert(
     group_size: int | None = None,
     direction: str = "",
     hours: int = 48,
+    public_texts: dict[str, str] | None = None,
 ) -> Alert:
     """An alert to the points downstream on a route, to the whole network, or to chosen
-    societies. It describes groups and places, never people."""
+    societies. It describes groups and places, never people. With ``public_texts`` it is
+    also marked public: the messaging helpdesk sends that wording to its subscribers."""
     point = _require_coordinator(actor)
     if kind not in AlertKind.values:
         raise ValidationError({"kind": _("Choose the kind of alert.")})
+    public = _public_texts(kind, public_texts)
     if severity not in Severity.values:
         raise ValidationError({"severity": _("Choose the severity.")})
     if not message.strip() or len(message) > 500:
@@ -304,9 +319,15 @@ def send_alert(
         direction=direction.strip(),
         route=route if scope == "downstream" else None,
         expires_at=timezone.now() + dt.timedelta(hours=hours),
+        public_texts=public,
     )
     alert.targets.set(targets)
-    record_event(actor, "create", "alert", alert.pk, detail=f"{kind} to {len(targets)} points")
+    # That it is public and in which languages; never the public text itself.
+    made_public = f", public ({', '.join(sorted(public))})" if public else ""
+    record_event(
+        actor, "create", "alert", alert.pk,
+        detail=f"{kind} to {len(targets)} points{made_public}",
+    )  # fmt: skip
     return alert
 
 

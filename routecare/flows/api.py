@@ -16,6 +16,7 @@ from routecare.access import Actor, Rule, api_rule
 from routecare.core import fields
 from routecare.core.api_errors import ErrorOut
 from routecare.core.fields import InputSchema
+from routecare.core.person_texts import PERSON_LANGUAGES
 from routecare.flows import actions, selectors, stock, stock_use, triggers
 from routecare.flows.forecast import Forecast, forecast_point
 from routecare.flows.models import (
@@ -70,6 +71,14 @@ class AlertIn(InputSchema):
     group_size: int | None = Field(None, ge=1, le=100_000)
     direction: Annotated[str, fields.ALERT_DIRECTION] = ""
     hours: int = Field(48, ge=1, le=336)
+    public_texts: dict[str, Annotated[str, fields.ALERT_PUBLIC_TEXT]] = Field(
+        default_factory=dict,
+        description=(
+            "Marks the alert public: its wording for people on the move by language "
+            f"({', '.join(PERSON_LANGUAGES)}), sent to the messaging helpdesk's subscribers of "
+            "the countries concerned. Not for group movements."
+        ),
+    )
 
 
 class AlertOut(Schema):
@@ -79,6 +88,7 @@ class AlertOut(Schema):
     message: str
     group_size: int | None
     direction: str
+    public_texts: dict[str, str]
     from_society: str
     created_at: dt.datetime
     expires_at: dt.datetime
@@ -170,6 +180,7 @@ def send_alert(request: HttpRequest, body: AlertIn) -> Status[Alert]:
         group_size=body.group_size,
         direction=body.direction,
         hours=body.hours,
+        public_texts=body.public_texts,
     )
     return Status(201, alert)
 

@@ -101,12 +101,21 @@ class Alert(models.Model):
     targets = models.ManyToManyField(ServicePoint, related_name="alerts_received")
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     expires_at = models.DateTimeField()
+    # Marked public: the wording for people on the move, {language: text} in the languages
+    # they read (``fields.ALERT_PUBLIC_TEXTS``), sent once to the messaging helpdesk's
+    # subscribers of the countries concerned. Empty: not public. Written apart from
+    # ``message``, which is for staff and may say what must not reach the public.
+    public_texts = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
         return f"{self.kind} alert {self.created_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_public(self) -> bool:
+        return bool(self.public_texts)
 
 
 class AlertAcknowledgement(models.Model):

@@ -255,6 +255,21 @@ class PointNotice(models.Model):
         return f"notice of {self.service_point_id}"
 
 
+class AlertNotice(models.Model):
+    """A public alert (``flows.Alert`` with ``public_texts``) the updates job announced to
+    subscribers: each is sent once. No personal data."""
+
+    alert = models.OneToOneField(
+        "flows.Alert", on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    announced_at = models.DateTimeField(auto_now_add=True)
+    # How many subscribers it was queued for: a count, for the operators' log.
+    subscribers = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"notice of alert {self.alert_id}"
+
+
 class KeptMedia(models.Model):
     """A photo, voice message or document a staff member chose to keep from a conversation
     (never on arrival): encrypted, at most 16 MB, shown to staff for 7 days and then deleted

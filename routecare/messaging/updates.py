@@ -6,29 +6,45 @@ language. A point seen for the first time is noted, not announced.
 A subscriber who wrote STOP has no subscription left, and an update already queued for them
 is not sent (``sending`` checks the subscription at the moment of sending): STOP counts from the
 very next send. On WhatsApp, outside the 24-hour window, the update goes as the approved
-template named by ``ROUTECARE_WHATSAPP_UPDATE_TEMPLATE`` with the text as its one variable."""
+template named by ``ROUTECARE_WHATSAPP_UPDATE_TEMPLATE`` with the text as its one variable.
+
+Alerts marked public (``flows.Alert.public_texts``) go out with the same job, once each
+(``AlertNotice``), while they last: to the subscribers of the countries an alert concerns (its
+target points' societies' and the sending society's), in the network it was sent in. Each gets
+the wording in their language when staff wrote it, else in the first written language of
+``ALERT_LANGUAGES`` with a line saying it is only available in that language; only the public
+wording goes out, never the staff message."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
+import zoneinfo
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from routecare.core import person_texts
+from routecare.core.languages import language_name_in
 from routecare.directory.hours import opening_line, opening_state
 from routecare.directory.selectors import public_points
+from routecare.flows.models import Alert
 from routecare.messaging import sending
 from routecare.messaging.models import (
+    AlertNotice,
     ChannelKind,
     Contact,
     Message,
     PointNotice,
     Subscription,
 )
-from routecare.orgs.models import ServicePoint
+from routecare.orgs.models import NationalSociety, ServicePoint
+
+# The language a public alert is sent in to a subscriber whose language it was not written in:
+# the first of these it was written in (the route's most read languages first).
+ALERT_LANGUAGES = ("es", "en", "fr", "ar", "fa", "ps", "ur", "ht")
 
 
 def _digest(point: ServicePoint) -> str:
@@ -65,11 +81,83 @@ def _changed(country: str) -> list[ServicePoint]:
     return changed
 
 
+def _zone(society: NationalSociety | None) -> zoneinfo.ZoneInfo:
+    try:
+        return zoneinfo.ZoneInfo(society.time_zone if society is not None else "UTC")
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return zoneinfo.ZoneInfo("UTC")
+
+
+def _alert_text(alert: Alert, language: str, society: NationalSociety | None) -> str:
+    """The alert's public wording for a subscriber reading ``language``, its end in the local
+    time of the country they subscribed to (``society``)."""
+    texts: dict[str, str] = alert.public_texts
+    written_in = language if texts.get(language) else None
+    if written_in is None:
+        written_in = next((code for code in ALERT_LANGUAGES if texts.get(code)), None)
+        written_in = written_in or next(iter(texts))
+    until = alert.expires_at.astimezone(_zone(society)).strftime("%Y-%m-%d %H:%M")
+    kind = person_texts.text(f"alert_kind_{alert.kind.replace('-', '_')}", language)
+    text = person_texts.text("bot_alert", language, kind=kind, until=until, text=texts[written_in])
+    if written_in != language:
+        name = language_name_in(written_in, language)
+        text += "\n" + person_texts.text("bot_alert_only_in", language, language_name=name)
+    return text
+
+
+def _announce(alert: Alert) -> list[Message]:
+    """The alert queued once for each subscriber (not stopped) of a country it concerns."""
+    countries = {alert.from_society.country_code}
+    countries.update(alert.targets.values_list("national_society__country_code", flat=True))
+    network_id = alert.from_society.network_id
+    societies = {
+        society.country_code: society
+        for society in NationalSociety.objects.filter(
+            network_id=network_id, country_code__in=countries
+        )
+    }
+    subscriptions = (
+        Subscription.objects.filter(
+            country_code__in=countries, contact__stopped_at=None,
+            contact__channel__national_society__network_id=network_id,
+        )
+        .select_related("contact__channel")
+        .order_by("country_code")
+    )  # fmt: skip
+    first: dict[object, Subscription] = {}
+    for subscription in subscriptions:  # one message however many of the countries they follow
+        first.setdefault(subscription.contact_id, subscription)
+    queued = []
+    for subscription in first.values():
+        contact, country = subscription.contact, subscription.country_code
+        language = contact.language if contact.language in person_texts.PERSON_LANGUAGES else "en"
+        queued.append(
+            _queue(contact, country, _alert_text(alert, language, societies.get(country)))
+        )
+    AlertNotice.objects.create(alert=alert, subscribers=len(queued))
+    return queued
+
+
+def _public_alerts(now: dt.datetime) -> list[Alert]:
+    """Alerts marked public, not expired and not announced yet."""
+    alerts = (
+        Alert.objects.filter(expires_at__gt=now)
+        .exclude(pk__in=AlertNotice.objects.values("alert_id"))
+        .select_related("from_society")
+        .order_by("created_at")
+    )
+    return [alert for alert in alerts if alert.is_public]
+
+
 def send_updates() -> str:
-    """Tell each country's subscribers what changed; a summary with counts only."""
+    """Tell each country's subscribers what changed and the new public alerts; a summary with
+    counts only."""
     queued: list[Message] = []
     countries = sorted(set(Subscription.objects.values_list("country_code", flat=True)))
     with transaction.atomic():
+        alerts = _public_alerts(timezone.now())
+        for alert in alerts:
+            queued.extend(_announce(alert))
         for country in countries:
             changed = _changed(country)
             if not changed:
@@ -83,13 +171,17 @@ def send_updates() -> str:
                 for point in changed:
                     queued.append(_queue(contact, country, _text(point, language)))
         sending.send_later(queued)
-    return f"{len(queued)} updates queued for {len(countries)} subscribed countries"
+    return (
+        f"{len(queued)} updates queued for {len(countries)} subscribed countries, "
+        f"{len(alerts)} public alerts announced"
+    )
 
 
 def _queue(contact: Contact, country: str, text: str) -> Message:
     if contact.channel.kind == ChannelKind.WHATSAPP and not sending.window_open(contact):
+        # A template's variable may hold no line break (the Cloud API refuses the message).
         return sending.queue_template(
             contact, settings.ROUTECARE_WHATSAPP_UPDATE_TEMPLATE, contact.language or "en",
-            parameters=[text], update=country,
+            parameters=[" ".join(text.split())], update=country,
         )  # fmt: skip
     return sending.queue_text(contact, text, update=country)

@@ -20,6 +20,8 @@ from django.views.decorators.http import require_POST, require_safe
 from routecare.access import Rule, StaffRequest, staff_view
 from routecare.core import fields
 from routecare.core.http import add_validation_errors, posted
+from routecare.core.languages import language_name_in
+from routecare.core.person_texts import PERSON_LANGUAGES, is_rtl
 from routecare.flows import actions, selectors
 from routecare.flows.forecast import forecast_point
 from routecare.flows.models import AlertKind, Severity
@@ -101,6 +103,23 @@ class AlertForm(forms.Form):
         if network_id is not None:
             route_field.queryset = Route.objects.filter(network_id=network_id)
             society_field.queryset = NationalSociety.objects.filter(network_id=network_id)
+        # The public wording: one box per language people read, named in that language.
+        for language in PERSON_LANGUAGES:
+            direction = "rtl" if is_rtl(language) else "ltr"
+            self.fields[f"public_{language}"] = fields.ALERT_PUBLIC_TEXT.form_field(
+                label=language_name_in(language, language),
+                widget=forms.Textarea(attrs={"rows": 2, "lang": language, "dir": direction}),
+            )
+
+    def main_fields(self) -> list[forms.BoundField]:
+        return [field for field in self.visible_fields() if not field.name.startswith("public_")]
+
+    def public_fields(self) -> list[forms.BoundField]:
+        return [self[f"public_{language}"] for language in PERSON_LANGUAGES]
+
+    def public_texts(self) -> dict[str, str]:
+        """The languages written (the action leaves blank ones out)."""
+        return {language: self.cleaned_data[f"public_{language}"] for language in PERSON_LANGUAGES}
 
 
 @staff_view(Rule.COORDINATION)
@@ -181,6 +200,7 @@ def send_alert(request: StaffRequest) -> HttpResponse:
                 group_size=data["group_size"],
                 direction=data["direction"],
                 hours=data["hours"],
+                public_texts=form.public_texts(),
             )
         except ValidationError as error:
             add_validation_errors(form, error)
