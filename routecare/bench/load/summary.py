@@ -127,11 +127,17 @@ def webhook(
         "sent": dict(sent),
     }
     if helpdesk is not None:
+        # Counted as sent before the request: one cut short when locust stopped may or may not
+        # have been kept, so it can never pass for a duplicate.
         distinct = int(sent.get("distinct_ids", 0))
+        cut = max(0, distinct - report["deliveries"]["requests"])
         kept = int(helpdesk["inbound_kept"])
         report["kept"] = dict(helpdesk)
         report["duplicates"] = max(0, kept - distinct) + int(helpdesk["inbound_same_id_rows"])
-        report["not_kept"] = max(0, distinct - kept)
+        report["cut_when_locust_stopped"] = cut
+        report["not_kept"] = max(0, distinct - cut - kept)
+        # Acknowledged as kept by the webhook, and yet not in the database: lost.
+        report["lost"] = max(0, int(sent.get("acknowledged_kept", 0)) - kept)
     return report
 
 

@@ -161,7 +161,7 @@ def _results() -> dict[str, Any]:
             _entry(WEBHOOK_REPLAY_NAME, {"4": 2}),
         ],
         "errors": [],
-        "webhook": {"distinct_ids": 16, "replays": 2, "senders": 5},
+        "webhook": {"distinct_ids": 17, "replays": 2, "senders": 5, "acknowledged_kept": 16},
     }
 
 
@@ -181,16 +181,19 @@ def test_the_summary_reports_the_webhook_apart_with_its_duplicates() -> None:
     assert hooks["deliveries"]["p95_ms"] == 150
     assert hooks["replays"]["requests"] == 2
     assert hooks["all"]["requests"] == 18
-    assert hooks["sent"]["distinct_ids"] == 16
+    assert hooks["sent"]["distinct_ids"] == 17
     assert hooks["kept"]["answers_at_fake"] == 20
     assert hooks["duplicates"] == 0
+    # One delivery was under way when locust stopped: not kept, and not missing either.
+    assert hooks["cut_when_locust_stopped"] == 1
     assert hooks["not_kept"] == 0
+    assert hooks["lost"] == 0
     assert report["endpoints"][f"POST {WEBHOOK_NAME}"]["share"] == 0.163
     assert report["meets_targets"]["webhook_duplicates"] is True
     assert report["meets_targets"]["webhook_p95_ms"] is False  # 150 ms > 100
 
 
-@pytest.mark.parametrize(("kept", "same_id_rows", "duplicates"), [(17, 0, 1), (16, 1, 1)])
+@pytest.mark.parametrize(("kept", "same_id_rows", "duplicates"), [(18, 0, 1), (16, 1, 1)])
 def test_a_message_kept_twice_is_a_duplicate_and_fails_the_target(
     kept: int, same_id_rows: int, duplicates: int
 ) -> None:
@@ -198,6 +201,12 @@ def test_a_message_kept_twice_is_a_duplicate_and_fails_the_target(
                        helpdesk=_counted(kept, same_id_rows))  # fmt: skip
     assert report["webhook"]["duplicates"] == duplicates
     assert report["meets_targets"]["webhook_duplicates"] is False
+
+
+def test_a_delivery_acknowledged_as_kept_and_missing_from_the_database_is_lost() -> None:
+    report = summarise(_results(), users=2, spawn_rate=2, targets=TARGETS, helpdesk=_counted(15))
+    assert report["webhook"]["lost"] == 1
+    assert report["webhook"]["not_kept"] == 1
 
 
 def test_without_a_count_of_the_database_the_duplicates_are_not_met() -> None:
