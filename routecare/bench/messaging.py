@@ -13,8 +13,6 @@ the Graph API (``messaging.loopback``), on the bench's database.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import logging
 import shutil
@@ -30,6 +28,7 @@ from typing import Any
 import httpx
 from django.conf import settings
 
+from routecare.bench.deliveries import signed_headers, whatsapp_text
 from routecare.bench.directory import BENCH_COUNTRY, ensure_long_route
 from routecare.bench.stats import summarise
 from routecare.messaging.channels import address_digest, external_key
@@ -68,21 +67,11 @@ def _channel() -> Channel:
 
 
 def _delivery(sender: str, wamid: str, text: str) -> bytes:
-    return json.dumps({
-        "object": "whatsapp_business_account",
-        "entry": [{"id": "1", "changes": [{"field": "messages", "value": {
-            "messaging_product": "whatsapp",
-            "metadata": {"display_phone_number": "10000000000", "phone_number_id": NUMBER_ID},
-            "contacts": [{"profile": {"name": "Bench"}, "wa_id": sender}],
-            "messages": [{"from": sender, "id": wamid, "timestamp": str(int(time.time())),
-                          "type": "text", "text": {"body": text}}],
-        }}]}],
-    }).encode()  # fmt: skip
+    return whatsapp_text(NUMBER_ID, sender, wamid, text)
 
 
 def _headers(raw: bytes) -> dict[str, str]:
-    digest = hmac.new(SECRETS["app_secret"].encode(), raw, hashlib.sha256).hexdigest()
-    return {"Content-Type": "application/json", "X-Hub-Signature-256": f"sha256={digest}"}
+    return signed_headers(SECRETS["app_secret"], raw)
 
 
 @contextmanager

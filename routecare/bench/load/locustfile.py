@@ -1,6 +1,6 @@
 """What the load test's users do, through the real API and pages (locust, ``FastHttpUser``).
 
-Four kinds of user, in the proportions of a busy network (weights below):
+Five kinds of user, in the proportions of a busy network (weights below):
 
 - **Service point staff** (volunteers at a point, each with a token bound to it): a person
   arrives and either says their short code (lookup) or shows their care card (card scan), then
@@ -12,12 +12,19 @@ Four kinds of user, in the proportions of a busy network (weights below):
 - **IFRC regional staff**: the network's dashboard, by month, by country.
 - **People on the move** (no account): a country's public service list in their language, a
   service filter, "next along my way", a point's page, the public directory API.
+- **WhatsApp's servers** delivering what people write to one society's helpdesk number: signed
+  Cloud API notifications (``bench.deliveries``, as ``make bench-messaging`` sends them), each
+  platform user carrying several conversations of distinct senders through the plan's script
+  (menu, language, consent, questions), one message of one of them per delivery, a new sender
+  when one ends; about one delivery in twenty is a replay of a recent one (same message id),
+  as the platform retries, which must be acknowledged and not kept again.
 
 Every request checks its status code: anything but the expected one counts as an error.
 Users think between requests (``between(WAIT_MIN, WAIT_MAX)``), as people at a counter do.
 
 Locust imports this file in its own process: it reads the plan ``prepare`` wrote (path in
-``ROUTECARE_LOAD_PLAN``) and nothing of Django.
+``ROUTECARE_LOAD_PLAN``), the run's app secret of the helpdesk's channel
+(``ROUTECARE_LOAD_WHATSAPP_APP_SECRET``) and nothing of Django.
 """
 
 from __future__ import annotations
@@ -27,16 +34,22 @@ import itertools
 import json
 import os
 import random
+import secrets
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from locust import FastHttpUser, between, events, task
 from locust.env import Environment
 
+from routecare.bench.deliveries import signed_headers, whatsapp_text
+from routecare.bench.load.summary import WEBHOOK_NAME, WEBHOOK_REPLAY_NAME
+
 PLAN_ENV = "ROUTECARE_LOAD_PLAN"
 RESULTS_ENV = "ROUTECARE_LOAD_RESULTS"
+APP_SECRET_ENV = "ROUTECARE_LOAD_WHATSAPP_APP_SECRET"  # noqa: S105 - a name, not a secret
 # Seconds a user waits between requests; with a few tens of ms per request, 100 users send
 # about 160 requests a second.
 WAIT_MIN, WAIT_MAX = 0.25, 0.9
@@ -54,6 +67,19 @@ VISITS: tuple[tuple[list[dict[str, Any]], str], ...] = (
 USERS_STARTED: Counter[str] = Counter()
 # Share of the cards shown at a point that its own society issued.
 OWN_CARD_SHARE = 0.5
+# The helpdesk: conversations each platform user carries at once (a person writes again about
+# every CONVERSATIONS x 0.6 s, having read the answer), the share of deliveries that are a
+# replay, and how many recent deliveries a replay is drawn from.
+CONVERSATIONS = 8
+REPLAY_SHARE = 0.05
+REPLAYABLE = 20
+# What the platform users sent and were told: first deliveries (distinct message ids), replays,
+# and the webhook's own count of messages kept and duplicates acknowledged.
+WEBHOOK: Counter[str] = Counter()
+_SENDERS = itertools.count(1)
+_MESSAGE_IDS = itertools.count(1)
+# Message ids of this locust process, unlike any other run's.
+_RUN = secrets.token_hex(4).upper()
 
 
 @functools.cache
@@ -261,6 +287,78 @@ class PersonOnTheMove(RouteCareUser):
         )  # fmt: skip
 
 
+@dataclass
+class Conversation:
+    """A person writing to the helpdesk: their number and where they are in the script."""
+
+    sender: str
+    step: int = 0
+
+
+class WhatsAppPlatform(RouteCareUser):
+    """Meta's servers delivering people's messages to the helpdesk's WhatsApp number."""
+
+    weight = 11
+
+    def on_start(self) -> None:
+        self.headers = {}
+        helpdesk = plan()["helpdesk"]
+        self.path = f"/messaging/whatsapp/{helpdesk['slug']}/"
+        self.number_id: str = helpdesk["phone_number_id"]
+        self.script: list[str] = helpdesk["script"]
+        self.app_secret = os.environ[APP_SECRET_ENV]
+        self.conversations = [Conversation(new_sender()) for _ in range(CONVERSATIONS)]
+        self.turn = itertools.cycle(range(CONVERSATIONS))
+        self.recent: deque[bytes] = deque(maxlen=REPLAYABLE)
+
+    @task
+    def deliver(self) -> None:
+        if self.recent and random.random() < REPLAY_SHARE:
+            self.post(random.choice(self.recent), replay=True)
+            return
+        conversation = self.conversations[next(self.turn)]
+        raw = next_delivery(self.number_id, conversation.sender, self.script[conversation.step])
+        conversation.step += 1
+        if conversation.step == len(self.script):  # the end of it: someone else writes
+            conversation.sender, conversation.step = new_sender(), 0
+        self.recent.append(raw)
+        self.post(raw, replay=False)
+
+    def post(self, raw: bytes, *, replay: bool) -> None:
+        """One signed delivery; a first one must be kept, a replay acknowledged and not kept."""
+        WEBHOOK["replays" if replay else "distinct_ids"] += 1
+        # The raw bytes that were signed (locust documents bytes here; its annotation omits them).
+        with self.client.request(
+            "POST", self.path, name=WEBHOOK_REPLAY_NAME if replay else WEBHOOK_NAME,
+            data=raw,  # type: ignore[arg-type]
+            headers=signed_headers(self.app_secret, raw), catch_response=True,
+        ) as response:  # fmt: skip
+            if response.status_code != 200:
+                response.failure(f"expected 200, got {response.status_code}")
+                return
+            try:
+                answer = response.json()
+            except ValueError:
+                response.failure("not JSON")
+                return
+            WEBHOOK["acknowledged_kept"] += int(answer.get("kept", 0))
+            WEBHOOK["acknowledged_duplicates"] += int(answer.get("duplicates", 0))
+            if answer.get("kept") != (0 if replay else 1):
+                response.failure(f"kept {answer.get('kept')} of a {'re' if replay else 'first '}"
+                                 "delivery")  # fmt: skip
+
+
+def new_sender() -> str:
+    """A WhatsApp number of the load test's own (Honduras' +504), new to the helpdesk."""
+    number = next(_SENDERS)
+    WEBHOOK["senders"] += 1
+    return f"5049{number:07d}"
+
+
+def next_delivery(number_id: str, sender: str, text: str) -> bytes:
+    return whatsapp_text(number_id, sender, f"wamid.LOAD{_RUN}{next(_MESSAGE_IDS):09d}", text)
+
+
 def save_results(environment: Environment, **_kwargs: Any) -> None:
     """Every endpoint's figures and every error, for ``summary`` (path in RESULTS_ENV)."""
     path = os.environ.get(RESULTS_ENV)
@@ -281,6 +379,7 @@ def save_results(environment: Environment, **_kwargs: Any) -> None:
             for e in stats.errors.values()
         ],
         "users_by_kind": dict(USERS_STARTED),
+        "webhook": dict(WEBHOOK),
         "think_time_s": [WAIT_MIN, WAIT_MAX],
     }
     with open(path, "w", encoding="utf-8") as stream:

@@ -3,8 +3,10 @@
 Runs in a process whose ``DATABASE_URL`` is the load database: the bench's seeding (the demo
 networks, then synthetic people up to ``people``), the indicator rollups over them, staff of
 realistic roles with fresh API tokens, and care cards issued as staff issue them so card scans
-read real QR texts. Everything but the tokens is kept between runs, so only the first run pays
-for the synthesis.
+read real QR texts, and a WhatsApp channel of one society (the helpdesk's webhook deliveries are
+part of the mix; its secrets are the run's own, given to the servers by ``run``, never kept in the
+database). Everything but the tokens is kept between runs, so only the first run pays for the
+synthesis.
 
 The plan holds raw API tokens of the load database's staff: it is written under ``.local/``
 (git ignores it), readable by its owner only, and the tokens of the previous run are revoked.
@@ -35,11 +37,12 @@ from routecare.cards.actions import issue_card
 from routecare.cards.models import Card
 from routecare.core.models import JobLock
 from routecare.core.periodic import run_due
-from routecare.demo.routes import NETWORKS
+from routecare.demo.routes import EMERGENCY_NUMBERS, NETWORKS
 from routecare.directory.selectors import public_points
 from routecare.indicators import rollups
 from routecare.indicators.bulk import rebuild_all
 from routecare.indicators.models import PeopleRollup
+from routecare.messaging.models import Channel, ChannelKind
 from routecare.orgs.actions import create_staff_member
 from routecare.orgs.models import Membership, NationalSociety, Role, ServicePoint
 from routecare.people.models import ConsentPurpose, Person
@@ -60,6 +63,21 @@ RECORDING_KINDS = (
     ServicePoint.Kind.MOBILE_HSP,
     ServicePoint.Kind.BRANCH,
     ServicePoint.Kind.TRANSIT_CENTRE,
+)
+# The helpdesk in the mix: one society's WhatsApp number, written to in Spanish. Each person
+# of the load test goes through the script: the language menu, Spanish, consent, then
+# questions the directory answers (none hands the conversation to staff, which would silence
+# the bot for the rest of it).
+HELPDESK_COUNTRY = "HN"
+HELPDESK_SLUG = "load-whatsapp"
+HELPDESK_NUMBER_ID = "100000000000504"
+HELPDESK_SCRIPT = (
+    "hola",
+    "2",
+    "1",
+    "necesito medicinas en Danlí",
+    "agua en Danlí",
+    "¿está abierto el punto de Danlí?",
 )
 
 
@@ -100,6 +118,9 @@ class Plan:
     # Each society's network, by country code: staff scan the cards of their whole network.
     networks: dict[str, str] = field(default_factory=dict)
     public: list[PublicCountry] = field(default_factory=list)
+    # The WhatsApp channel the platform users deliver to (``helpdesk_channel``), its number's id
+    # and what each person writes; not its secrets.
+    helpdesk: dict[str, Any] = field(default_factory=dict)
     data: dict[str, Any] = field(default_factory=dict)
 
     def write(self, path: Path) -> None:
@@ -256,6 +277,24 @@ def _public(societies: Iterable[NationalSociety]) -> list[PublicCountry]:
     return countries
 
 
+def helpdesk_channel() -> Channel:
+    """The load test's WhatsApp channel, made once (kept as it is on later runs). Its secrets
+    are not here: ``run`` gives the servers secrets of the run's own by the channel's slug."""
+    society = NationalSociety.objects.get(country_code=HELPDESK_COUNTRY, network__slug__in=[
+        spec.slug for spec in NETWORKS
+    ])  # fmt: skip
+    channel, _created = Channel.objects.get_or_create(
+        slug=HELPDESK_SLUG,
+        defaults={
+            "national_society": society,
+            "kind": ChannelKind.WHATSAPP,
+            "platform_id": HELPDESK_NUMBER_ID,
+            "emergency_number": EMERGENCY_NUMBERS.get(HELPDESK_COUNTRY, ""),
+        },
+    )
+    return channel
+
+
 def migrate() -> float:
     started = time.perf_counter()
     call_command("migrate", interactive=False, verbosity=0)
@@ -284,6 +323,13 @@ def prepare_plan(people: int, seed: int = 7, log: Log = _quiet) -> Plan:
         plan.cards[society.country_code] = [str(c.qr_text) for c in _valid_cards(society)]
         plan.networks[society.country_code] = society.network.slug
     plan.public = _public(societies)
+    channel = helpdesk_channel()
+    plan.helpdesk = {
+        "slug": channel.slug,
+        "phone_number_id": channel.platform_id,
+        "country": HELPDESK_COUNTRY,
+        "script": list(HELPDESK_SCRIPT),
+    }
     # The people the refresh keeps (indicators.seen) for the weeks and months the run's
     # encounters feed, built in the base: else the run's first refresh recomputes those rollups
     # from their encounters under the load (a base built before they were kept has none).

@@ -8,8 +8,12 @@
    and dashboards heavier.
 2. gunicorn serves the project on a loopback port with production settings
    (``ROUTECARE_PRODUCTION``, DEBUG off, hashed static files, throw-away secrets), and the
-   worker (``routecare periodic`` and ``db_worker``) runs beside it as on a server.
-3. locust runs headless against it, then everything is stopped and the summary printed.
+   worker (``routecare periodic`` and ``db_worker``, both at a lower CPU priority, as
+   docs/operations.md runs them) beside it as on a server. The helpdesk's WhatsApp channel
+   starts with secrets of the run's own, and sends to a loopback fake of the platforms served
+   from this process (``helpdesk``).
+3. locust runs headless against it; the worker is given time to answer what is queued, the
+   helpdesk's messages are counted, then everything is stopped and the summary printed.
 
 With ``--instances 2`` (``make load-scale-out``) two gunicorn instances serve on the ports after
 the load port, each with its own processes and caches, behind haproxy (Debian's package) on the
@@ -51,7 +55,9 @@ import redis
 from django.conf import settings
 from psycopg import sql
 
+from routecare.bench.load import helpdesk
 from routecare.bench.load.cpu import CpuMeter, available, classifier
+from routecare.bench.load.prepare import HELPDESK_SLUG
 from routecare.bench.load.summary import TARGETS, parse_duration, summarise
 from routecare.bench.measure import cpu_calibration_ms
 from routecare.bench.orchestrate import _without_password, prepare_postgres, server_connection
@@ -68,8 +74,9 @@ DEFAULT_THREADS = 4
 # Seconds gunicorn keeps an idle connection open, as behind a proxy that keeps its upstream
 # connections (README, "Deploying": nginx's ``keepalive``); 0 closes each after one response.
 DEFAULT_KEEP_ALIVE = 5
-# The periodic jobs (the rollup refresh above all) yield the processors to the web server, as
-# README, "Deploying" advises (``Nice=10``).
+# The periodic jobs (the rollup refresh above all) and the task worker (the helpdesk's answers)
+# yield the processors to the web server, as README, "Deploying" and docs/operations.md advise
+# (``Nice=10``): the platforms wait for the webhook's acknowledgement, not for the answer.
 WORKER_NICENESS = 10
 STARTUP_TIMEOUT_SECONDS = 60
 PREPARE_TIMEOUT_SECONDS = 3 * 3600
@@ -168,7 +175,8 @@ def environment(options: LoadOptions, keys: str, *, production: bool) -> dict[st
         # Collected static files stay out of the work tree (the tests' whitenoise would scan them).
         "STATIC_ROOT": str(local_dir() / "load-static"),
     }
-    for name in ("SECRET_KEY_FILE", "ROUTECARE_FIELD_KEYS_FILE", "ROUTECARE_TASKS"):
+    for name in ("SECRET_KEY_FILE", "ROUTECARE_FIELD_KEYS_FILE", "ROUTECARE_TASKS",
+                 "ROUTECARE_MESSAGING_SECRETS_FILE", "ROUTECARE_LOOKUP_KEY_FILE"):  # fmt: skip
         env.pop(name, None)
     return env
 
@@ -381,7 +389,11 @@ def run_load(options: LoadOptions, log: Log) -> dict[str, Any]:
         # How fast and busy the machine is before our server runs (docs/benchmarks.md).
         load_before, cpu_before = os.getloadavg()[0], cpu_calibration_ms()
         started: list[subprocess.Popen[bytes]] = []
+        channel_secrets = helpdesk.run_secrets()
         with ExitStack() as stack:
+            # Entered first, left last: the worker may send until it is stopped.
+            fake = stack.enter_context(helpdesk.fake_platforms(channel_secrets))
+            serve_env |= helpdesk.server_environment(HELPDESK_SLUG, channel_secrets, fake)
             if options.instances > 1:
                 proxy = haproxy_binary()
                 shared, prefix = stack.enter_context(redis_for_the_run(options.redis_url))
@@ -406,8 +418,8 @@ def run_load(options: LoadOptions, log: Log) -> dict[str, Any]:
                            serve_env, log_stream)
                 )  # fmt: skip
                 started.append(
-                    _start([_bin("routecare"), "db_worker", "--queue-name=*"], serve_env,
-                           log_stream)
+                    _start(["nice", "-n", str(WORKER_NICENESS), _bin("routecare"), "db_worker",
+                            "--queue-name=*"], serve_env, log_stream)
                 )  # fmt: skip
             database = str(dj_database_url.parse(options.database_url).get("NAME") or "")
             meter = CpuMeter(classifier([p.pid for p in started], database))
@@ -418,6 +430,7 @@ def run_load(options: LoadOptions, log: Log) -> dict[str, Any]:
                 **os.environ,
                 "ROUTECARE_LOAD_PLAN": str(plan_path),
                 "ROUTECARE_LOAD_RESULTS": str(results_path),
+                helpdesk.APP_SECRET_ENV: channel_secrets["app_secret"],
             }
             # Locust exits with 1 when any request failed: the summary says so.
             subprocess.run(  # noqa: S603
@@ -429,12 +442,16 @@ def run_load(options: LoadOptions, log: Log) -> dict[str, Any]:
             requests = _requests(results_path)
             locust_seconds = _children_cpu_seconds() - children_before
             cpu = meter.stop(requests, locust_seconds) if available() else None
+            log("the helpdesk: waiting for the worker's last answers, counting messages")
+            helpdesk_figures = helpdesk.after_run(
+                options.database_url, HELPDESK_SLUG, fake, worker=options.worker
+            )
     if not results_path.exists():
         raise RuntimeError("locust saved no results: see its messages above")
     results = json.loads(results_path.read_text(encoding="utf-8"))
     plan = json.loads(plan_path.read_text(encoding="utf-8"))
     figures = summarise(results, users=options.users, spawn_rate=options.spawn_rate,
-                        targets=TARGETS, cpu=cpu)  # fmt: skip
+                        targets=TARGETS, cpu=cpu, helpdesk=helpdesk_figures)  # fmt: skip
     return {
         **figures,
         "users": options.users,
@@ -450,6 +467,7 @@ def run_load(options: LoadOptions, log: Log) -> dict[str, Any]:
             "keep_alive_seconds": options.keep_alive,
             "task_worker": options.worker,
             "periodic_niceness": WORKER_NICENESS,
+            "task_worker_niceness": WORKER_NICENESS,
             "database": _without_password(options.database_url),
             "copied_from": _without_password(base),
             "stayed_up": servers_alive,

@@ -3,6 +3,10 @@
 Locust keeps each endpoint's response times as a histogram (whole ms under 100 ms, tens of ms
 under a second, hundreds above): percentiles here are nearest-rank over it, so p95 = 187 may
 stand for 185-195 ms. Requests per second are counted from locust's per-second counts.
+
+The helpdesk's webhook deliveries (issue 23) are reported apart as well (``webhook``): their
+response times, first deliveries and replays, what locust sent against what the load database
+kept, and the answers the worker sent to the loopback fake of the platforms.
 """
 
 from __future__ import annotations
@@ -21,7 +25,13 @@ TARGETS: dict[str, float] = {
     "p95_ms_max": 120,
     "requests_per_s_min": 150,
     "server_cpu_ms_per_request_max": 4,
+    # Issue 23: the webhook's acknowledgement, and no delivery kept twice.
+    "webhook_p95_ms_max": 100,
+    "webhook_duplicates_max": 0,
 }
+# Locust's names of the webhook's requests (``locustfile.WhatsAppPlatform``).
+WEBHOOK_NAME = "/messaging/whatsapp/[slug]/"
+WEBHOOK_REPLAY_NAME = f"{WEBHOOK_NAME} (replay)"
 _TIMESPAN = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
 
 
@@ -102,6 +112,35 @@ def steady_rate(entries: list[Mapping[str, Any]], ramp_seconds: float) -> dict[s
     }
 
 
+def webhook(
+    results: Mapping[str, Any], seconds: float, helpdesk: Mapping[str, Any] | None
+) -> dict[str, Any]:
+    """The webhook's figures: its requests (first deliveries and replays, apart and together),
+    what locust sent and was told, and what the database kept (``helpdesk.after_run``).
+    ``duplicates``: messages kept beyond one per distinct id sent, or rows sharing an id."""
+    entries = [e for e in results["stats"] if str(e["name"]).startswith(WEBHOOK_NAME)]
+    sent: Mapping[str, int] = results.get("webhook") or {}
+    report: dict[str, Any] = {
+        "all": figures(entries, seconds),
+        "deliveries": figures([e for e in entries if e["name"] == WEBHOOK_NAME], seconds),
+        "replays": figures([e for e in entries if e["name"] == WEBHOOK_REPLAY_NAME], seconds),
+        "sent": dict(sent),
+    }
+    if helpdesk is not None:
+        # Counted as sent before the request: one cut short when locust stopped may or may not
+        # have been kept, so it can never pass for a duplicate.
+        distinct = int(sent.get("distinct_ids", 0))
+        cut = max(0, distinct - report["deliveries"]["requests"])
+        kept = int(helpdesk["inbound_kept"])
+        report["kept"] = dict(helpdesk)
+        report["duplicates"] = max(0, kept - distinct) + int(helpdesk["inbound_same_id_rows"])
+        report["cut_when_locust_stopped"] = cut
+        report["not_kept"] = max(0, distinct - cut - kept)
+        # Acknowledged as kept by the webhook, and yet not in the database: lost.
+        report["lost"] = max(0, int(sent.get("acknowledged_kept", 0)) - kept)
+    return report
+
+
 def summarise(
     results: Mapping[str, Any],
     *,
@@ -109,9 +148,11 @@ def summarise(
     spawn_rate: float,
     targets: Mapping[str, float],
     cpu: Mapping[str, Any] | None = None,
+    helpdesk: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The report's load figures from the locust results file (``locustfile.save_results``),
-    with the server's CPU per request when it was measured (``cpu.CpuMeter``)."""
+    with the server's CPU per request when it was measured (``cpu.CpuMeter``) and what the
+    helpdesk kept and answered when it was counted (``helpdesk.after_run``)."""
     entries: list[Mapping[str, Any]] = list(results["stats"])
     run_seconds = float(results["stopped_at"]) - float(results["started_at"])
     ramp_seconds = users / spawn_rate if spawn_rate > 0 else 0.0
@@ -138,6 +179,13 @@ def summarise(
         "server_cpu_ms_per_request": cpu is not None
         and cpu["server_ms_per_request"] <= targets["server_cpu_ms_per_request_max"],
     }
+    hooks = webhook(results, run_seconds, helpdesk)
+    if hooks["all"]["requests"]:
+        meets["webhook_p95_ms"] = hooks["all"]["p95_ms"] <= targets["webhook_p95_ms_max"]
+        # Not counted (no database to ask): not met.
+        meets["webhook_duplicates"] = (
+            "duplicates" in hooks and hooks["duplicates"] <= targets["webhook_duplicates_max"]
+        )
     return {
         "requests_per_s": steady["requests_per_s"],
         "requests_per_s_whole_run": total["requests_per_s"],
@@ -150,6 +198,7 @@ def summarise(
             key: total[key] for key in ("p50_ms", "p95_ms", "p99_ms", "mean_ms", "max_ms")
         },
         "endpoints": endpoints,
+        "webhook": hooks,
         "error_details": errors,
         "users_by_kind": results.get("users_by_kind", {}),
         "think_time_s": results.get("think_time_s"),

@@ -22,7 +22,12 @@ from django.utils import timezone
 
 from routecare.accounts.actions import actor_for_token
 from routecare.bench.load import run
-from routecare.bench.load.prepare import CARDS_PER_SOCIETY, USER_PREFIX, prepare_plan
+from routecare.bench.load.prepare import (
+    CARDS_PER_SOCIETY,
+    HELPDESK_SLUG,
+    USER_PREFIX,
+    prepare_plan,
+)
 from routecare.bench.load.summary import (
     TARGETS,
     histogram_percentile,
@@ -31,6 +36,7 @@ from routecare.bench.load.summary import (
     summarise,
 )
 from routecare.indicators.models import PeopleSeen, RollupState, SeenPeriod
+from routecare.messaging.models import Channel, ChannelKind
 from routecare.orgs.models import Membership, ServicePoint
 
 
@@ -199,6 +205,13 @@ def test_a_second_plan_revokes_the_first_ones_tokens_and_keeps_the_cards() -> No
     assert actor_for_token(second.service_point_staff[0].token) is not None
     assert second.data["cards_issued"] == 0
     assert second.data["people_added"] == 0
+    # The helpdesk's channel is made once, for the society the plan names.
+    channel = Channel.objects.get(slug=HELPDESK_SLUG)
+    assert first.helpdesk == second.helpdesk
+    assert second.helpdesk["phone_number_id"] == channel.platform_id
+    assert channel.national_society.country_code == second.helpdesk["country"]
+    assert channel.kind == ChannelKind.WHATSAPP
+    assert Channel.objects.filter(kind=ChannelKind.WHATSAPP).count() == 1
 
 
 def test_the_field_keys_are_made_once_and_kept_private(tmp_path: Path) -> None:
@@ -232,7 +245,7 @@ def test_dropping_refuses_a_database_not_named_for_the_load_test() -> None:
         run.drop_database("postgres://root@127.0.0.1:5432/routecare")
 
 
-def test_locust_finds_the_four_kinds_of_user() -> None:
+def test_locust_finds_the_five_kinds_of_user() -> None:
     listed = subprocess.run(  # noqa: S603
         [str(Path(sys.executable).parent / "locust"), "-f", str(run.LOCUSTFILE), "--list"],
         capture_output=True,
@@ -241,7 +254,9 @@ def test_locust_finds_the_four_kinds_of_user() -> None:
         timeout=120,
     )
     names = set(listed.stdout.split())
-    assert {"ServicePointStaff", "Coordinator", "RegionalStaff", "PersonOnTheMove"} <= names
+    assert {
+        "ServicePointStaff", "Coordinator", "RegionalStaff", "PersonOnTheMove", "WhatsAppPlatform"
+    } <= names  # fmt: skip
 
 
 def test_each_run_copies_the_load_database_from_its_base() -> None:

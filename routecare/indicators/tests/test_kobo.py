@@ -7,11 +7,9 @@ import copy
 import datetime as dt
 import io
 import json
-import threading
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -21,6 +19,7 @@ from openpyxl import Workbook
 
 from routecare.audit.models import AuditEvent
 from routecare.conftest import Society, register
+from routecare.core.loopback import JsonRequest, LoopbackJsonServer
 from routecare.flows import stock
 from routecare.flows.models import DailyCount
 from routecare.indicators import bulk, rollups
@@ -52,59 +51,35 @@ TRAINING_MAPPING = {
 }
 
 
-class KoboServer:
+class KoboServer(LoopbackJsonServer):
+    """Kobo's ``/api/v2/assets/<uid>/data/``, paged as Kobo pages it (``start``, ``limit``,
+    ``next``), behind its token."""
+
     def __init__(self) -> None:
+        super().__init__()
         self.submissions: list[dict[str, Any]] = []
         self.requests: list[str] = []
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
 
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
-        kobo = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def do_GET(self) -> None:
-                kobo.requests.append(self.path)
-                parts = urlsplit(self.path)
-                if self.headers.get("Authorization") != f"Token {TOKEN}":
-                    return self._answer(401, {"detail": "Invalid token."})
-                if parts.path != f"/api/v2/assets/{ASSET}/data/":
-                    return self._answer(404, {"detail": "Not found."})
-                query = parse_qs(parts.query)
-                start, limit = int(query["start"][0]), int(query["limit"][0])
-                page = kobo.submissions[start : start + limit]
-                more = start + limit < len(kobo.submissions)
-                next_url = f"{kobo.url}{parts.path}?start={start + limit}&limit={limit}"
-                return self._answer(
-                    200,
-                    {
-                        "count": len(kobo.submissions),
-                        "next": next_url if more else None,
-                        "previous": None,
-                        "results": page,
-                    },
-                )
-
-            def _answer(self, status: int, body: dict[str, Any]) -> None:
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-        return Handler
-
-    def __enter__(self) -> KoboServer:
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(self, *args: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+    def get(self, request: JsonRequest) -> None:
+        self.requests.append(request.path)
+        if request.headers.get("Authorization") != f"Token {TOKEN}":
+            return request.answer(401, {"detail": "Invalid token."})
+        if request.path_only != f"/api/v2/assets/{ASSET}/data/":
+            return request.answer(404, {"detail": "Not found."})
+        query = parse_qs(request.query)
+        start, limit = int(query["start"][0]), int(query["limit"][0])
+        page = self.submissions[start : start + limit]
+        more = start + limit < len(self.submissions)
+        next_url = f"{self.url}{request.path_only}?start={start + limit}&limit={limit}"
+        return request.answer(
+            200,
+            {
+                "count": len(self.submissions),
+                "next": next_url if more else None,
+                "previous": None,
+                "results": page,
+            },
+        )
 
 
 @pytest.fixture
