@@ -166,6 +166,7 @@ def _method() -> dict[str, Any]:
             "surname_bigram": linkage.K_SURNAME,
             "first_surname_word": linkage.K_FIRST_SURNAME,
             "first_surname_bigram": linkage.K_FIRST_SURNAME_GRAMS,
+            "consonant_skeleton_bigram": linkage.K_SKELETON,
             "year": linkage.K_YEAR,
             "day_month": linkage.K_DAY_MONTH,
             "day_month_unordered": linkage.K_DAY_MONTH_PAIR,

@@ -36,6 +36,7 @@ a round, not all of it (``matching``).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import os
 import re
@@ -146,17 +147,24 @@ def features(given_names: str, surnames: str, birth_date: dt.date) -> list[Featu
 
 
 def _positions(key: bytes, feature: Feature, size: int = FILTER_BITS) -> tuple[int, ...]:
-    """``feature.k`` positions from BLAKE2b keyed with the round's key: 16-bit big-endian
-    words of the digest, modulo the filter's size (a power of two, so without bias)."""
+    return _keyed_positions(key, feature.part, feature.value, feature.k, size)
+
+
+# Letter pairs, words and dates repeat from one person to the next: their positions under a
+# round's key are remembered by the process that holds the key anyway.
+@functools.lru_cache(maxsize=50_000)
+def _keyed_positions(key: bytes, part: str, value: str, k: int, size: int) -> tuple[int, ...]:
+    """``k`` positions from BLAKE2b keyed with the round's key: 16-bit big-endian words of the
+    digest, modulo the filter's size (a power of two, so without bias)."""
     positions: tuple[int, ...] = ()
     block = 0
-    while len(positions) < feature.k:
+    while len(positions) < k:
         digest = hashlib.blake2b(
-            f"{feature.part}\x1f{feature.value}\x1f{block}".encode(), key=key, digest_size=64
+            f"{part}\x1f{value}\x1f{block}".encode(), key=key, digest_size=64
         ).digest()
         positions += struct.unpack(">32H", digest)
         block += 1
-    return tuple(word % size for word in positions[: feature.k])
+    return tuple(word % size for word in positions[:k])
 
 
 def bloom(key: bytes, found: list[Feature], size: int = FILTER_BITS) -> np.ndarray:
