@@ -4,7 +4,7 @@ linkage using Bloom filters", a *cryptographic long-term key* over all the field
 Dice similarity with ``anonlink``. ``docs/cash-dedup.md`` explains the method to a focal point.
 
 The name and the date of birth exist only in the request that enrols a person: ``encode``
-reads them and returns 128 bytes from which neither can be read back without the round's key.
+reads them and returns 256 bytes from which neither can be read back without the round's key.
 
 Method, section by section:
 
@@ -15,18 +15,22 @@ Method, section by section:
 2. **Features** (``features``): each token's letter bigrams, padded (``_j jo os se e_``), as a
    set per part — given names or surnames, whatever their order, so swapped given names and a
    missing second surname keep most of the encoding; the first surname once more as a whole
-   word (the paternal surname is the one people keep); the day and month of birth as written,
-   and as an unordered pair (a swapped day and month keeps that). The year is not encoded: it
-   is the blocking key (below), shared by every enrolment a check compares.
+   word and by its own bigrams (the paternal surname is the one people keep); the bigrams of
+   each name's consonant skeleton (``skeleton``: Mohammad, Muhammad and Mohamed are all
+   *mhmd*); the year of birth; the day and month as written and as an unordered pair (a
+   swapped day and month keeps that), except on 1 January, which registrations write for an
+   unknown date and so carries no evidence.
 3. **Keyed hashing**: each feature sets ``k`` bits (its weight) chosen by BLAKE2b keyed with the
    round's key, tagged with the feature's part; without the key nobody can tell which bits a
    bigram sets, and the same person in two rounds gets unrelated encodings (keys rotate per
    round).
-4. **Hardening** (``harden``): the filter is folded through the cellular automaton *rule 90*
+4. **Hardening** (``harden``): the filter is passed through the cellular automaton *rule 90*
    (each bit becomes the exclusive or of its two neighbours, Schnell, Borgs and Encarnação
    2017), then each bit is flipped at random with a small probability (*BLIP*, Schnell and Borgs
-   2016). Both break the link between one bigram and a fixed set of bits that the published
-   frequency and pattern-mining attacks rely on, at a small cost in similarity.
+   2016). Rule 90 alone can be undone by anyone who knows it; the flips make undoing it turn
+   the rest of each chain into noise (``attack.invert_rule_90``). Together they break the link
+   between one bigram and a fixed set of bits that the published frequency and pattern-mining
+   attacks rely on, at a small cost in similarity.
 
 Blocking is not in the encoding: enrolments are compared only with those of the same sex (any,
 when undisclosed) and a year of birth one year apart at most, so a check reads a small part of
