@@ -14,11 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from django.contrib.staticfiles import finders
-from django.contrib.staticfiles.handlers import StaticFilesHandler
-from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.db import transaction
 from django.test import Client
-from django.test.testcases import LiveServerThread
 
+from routecare.bench import browser
 from routecare.bench.stats import summarise
 from routecare.core import caching
 from routecare.directory.precomputed import refresh_all
@@ -90,10 +89,6 @@ def first_load_bytes(client: Client) -> dict[str, Any]:
     }
 
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-
-
 def first_visit_in_browser(
     country: str, lang: str = "en", timeout_ms: int = 30_000
 ) -> dict[str, Any]:
@@ -104,30 +99,10 @@ def first_visit_in_browser(
     FAQ, the feedback form, the offline page). Served by a server thread of this process on the
     database measured; static files as Django serves them outside production (not compressed,
     so scripts count more than whitenoise's gzip would send)."""
-    try:
-        from playwright.sync_api import Request, sync_playwright
-    except ImportError:  # pragma: no cover - playwright is a development dependency
-        return {"skipped": "playwright is not installed"}
-    if not CHROMIUM.exists():
-        return {"skipped": f"{CHROMIUM} is not installed"}
-    # An in-memory database (the test suite's SQLite) exists only in this connection: the
-    # server shares it, as Django's live server does. Otherwise the server opens its own.
-    connection = connections[DEFAULT_DB_ALIAS]  # the wrapper itself, not the thread's proxy
-    shared = connection.vendor == "sqlite" and bool(
-        getattr(connection, "is_in_memory_db", lambda: False)()
-    )
-    if not shared and connection.in_atomic_block:
-        return {"skipped": "inside a transaction: a server thread would not see its data"}
-    server = LiveServerThread(
-        "localhost",
-        StaticFilesHandler,
-        connections_override={DEFAULT_DB_ALIAS: connection} if shared else None,
-    )
-    if shared:
-        connection.inc_thread_sharing()
-    server.daemon = True
-    server.start()
-    server.is_ready.wait()
+    if (reason := browser.unavailable()) is not None:
+        return {"skipped": reason}
+    from playwright.sync_api import Request, sync_playwright
+
     page_requests: list[Request] = []
     worker_requests: list[Request] = []
 
@@ -138,34 +113,27 @@ def first_visit_in_browser(
         if _transferred([request]) > 0:
             (worker_requests if prefetch else page_requests).append(request)
 
-    try:
-        if server.error:
-            raise server.error
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-            context = browser.new_context(
-                base_url=f"http://localhost:{server.port}", service_workers="allow"
-            )
-            context.set_default_timeout(timeout_ms)
-            context.on("requestfinished", finished)
-            page = context.new_page()
-            page.goto(f"/{lang}/services/?country={country}", wait_until="load")
-            page.wait_for_selector("html[data-offline-ready=kept]", state="attached")
-            documents = [r.url for r in page_requests if r.resource_type == "document"]
-            figures = {
-                "country": country,
-                "lang": lang,
-                "public_first_visit_bytes": _transferred(page_requests),
-                "public_first_visit_requests": len(page_requests),
-                "public_first_visit_document_requests": len(documents),
-                "public_offline_prefetch_bytes": _transferred(worker_requests),
-                "public_offline_prefetch_requests": len(worker_requests),
-            }
-            browser.close()
-    finally:
-        server.terminate()
-        if shared:
-            connection.dec_thread_sharing()
+    with browser.served_here() as base_url, sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=str(browser.CHROMIUM), args=browser.CHROMIUM_ARGS
+        )
+        context = chromium.new_context(base_url=base_url, service_workers="allow")
+        context.set_default_timeout(timeout_ms)
+        context.on("requestfinished", finished)
+        page = context.new_page()
+        page.goto(f"/{lang}/services/?country={country}", wait_until="load")
+        page.wait_for_selector("html[data-offline-ready=kept]", state="attached")
+        documents = [r.url for r in page_requests if r.resource_type == "document"]
+        figures = {
+            "country": country,
+            "lang": lang,
+            "public_first_visit_bytes": _transferred(page_requests),
+            "public_first_visit_requests": len(page_requests),
+            "public_first_visit_document_requests": len(documents),
+            "public_offline_prefetch_bytes": _transferred(worker_requests),
+            "public_offline_prefetch_requests": len(worker_requests),
+        }
+        chromium.close()
     return figures
 
 

@@ -42,6 +42,7 @@ from routecare.bench.flows import measure_forecasts
 from routecare.bench.indicators import NETWORK as INDICATOR_NETWORK
 from routecare.bench.indicators import measure_indicators, measure_rollup_refresh
 from routecare.bench.messaging import measure_messaging
+from routecare.bench.preregistration import measure_scan_to_saved
 from routecare.bench.served import measure_served
 from routecare.bench.stats import ratio, summarise
 from routecare.bench.suppression import measure_cold_dashboards
@@ -552,6 +553,10 @@ def measure_database(
         # The helpdesk's webhooks and worker (issue 23), served the same way.
         log("messaging: webhooks served by gunicorn, answers by the task worker")
         figures["messaging"] = measure_messaging(log)
+    if not writes_only:
+        runs = 20 if lookups >= 100 else 2
+        log(f"pre-registration: scan to saved record in Chromium, {runs} runs")
+        figures["preregistration"] = measure_scan_to_saved(runs)
     return {
         "database": database_label(),
         "people": dataset.people,

@@ -4,6 +4,7 @@ machine; only that every figure is there and makes sense."""
 from __future__ import annotations
 
 import json
+import os
 from io import StringIO
 from pathlib import Path
 from typing import Any
@@ -89,6 +90,13 @@ def test_single_database_run_reports_every_figure() -> None:
     agreement = result["indicators_agreement"]
     assert agreement["checked_views"] == 8  # regional 5, focal point 2, coordinator 1
     assert agreement["disagreements"] == 0, agreement["examples"]
+    # Scan to saved record, in Chromium with a fake camera (skipped only without Chromium).
+    scan = result["preregistration"]
+    if os.environ.get("ROUTECARE_REQUIRE_BROWSER"):
+        assert "skipped" not in scan, scan
+    if "skipped" not in scan:
+        assert scan["runs"] == 2
+        assert 0 < scan["scan_to_saved_s"]["p50"] <= scan["scan_to_saved_s"]["max"]
     assert meets_targets(result) in (True, False)
 
 

@@ -19,7 +19,7 @@ from pytest_django.live_server_helper import LiveServer
 from routecare.access import build_actor
 from routecare.audit.models import AuditEvent
 from routecare.cards import actions as card_actions
-from routecare.cards import qr
+from routecare.cards.camera import qr_video
 from routecare.cards.keys import ensure_keys
 from routecare.cards.models import Card
 from routecare.conftest import PASSWORD, Society, make_user
@@ -151,20 +151,6 @@ def test_a_card_printed_in_panama_is_read_in_honduras_but_not_outside_the_networ
     ).exists()
 
 
-def _camera_video(text: str, path: Path) -> None:
-    """A Y4M video of a card held up to the camera, for Chromium's fake capture device."""
-    code = Image.open(io.BytesIO(qr.png(text, scale=5))).convert("RGB")
-    frame = Image.new("RGB", (640, 480), (90, 90, 90))
-    frame.paste(code.resize((420, 420)), (110, 30))
-    ycbcr = frame.convert("YCbCr")
-    luma, blue, red = ycbcr.split()
-    planes = luma.tobytes() + blue.resize((320, 240)).tobytes() + red.resize((320, 240)).tobytes()
-    with path.open("wb") as video:
-        video.write(b"YUV4MPEG2 W640 H480 F10:1 Ip A1:1 C420jpeg\n")
-        for _ in range(5):
-            video.write(b"FRAME\n" + planes)
-
-
 def test_a_card_held_up_to_the_camera_is_read(
     live_server: LiveServer, browser: Browser, own: Society, other: Society, tmp_path: Path
 ) -> None:
@@ -177,7 +163,7 @@ def test_a_card_held_up_to_the_camera_is_read(
     actions.update_health_summary(own.actor(), person, allergies=["sulfa drugs"])
     card = card_actions.issue_card(own.actor(), person)
     video = tmp_path / "card.y4m"
-    _camera_video(str(card.qr_text), video)
+    qr_video(str(card.qr_text), video)
     # A second Chromium from the same Playwright, started with a fake camera.
     with_camera = browser.browser_type.launch(
         executable_path=str(CHROMIUM),

@@ -14,9 +14,9 @@ from pytest_django.live_server_helper import LiveServer
 
 from routecare.audit.models import AuditEvent
 from routecare.cards import actions as card_actions
+from routecare.cards.camera import qr_video
 from routecare.cards.keys import ensure_keys
 from routecare.cards.models import Card
-from routecare.cards.tests.test_browser import _camera_video
 from routecare.conftest import Society
 from routecare.core.tests.browser import CHROMIUM, CHROMIUM_ARGS
 from routecare.orgs.models import Membership
@@ -145,7 +145,7 @@ def test_the_qr_decoder_is_fetched_only_when_the_camera_is_used(
     fetches it where the browser has no QR decoder of its own, and the card is read."""
     card = _card_from(other, ["care", "share-network"])
     video = tmp_path / "card.y4m"
-    _camera_video(str(card.qr_text), video)
+    qr_video(str(card.qr_text), video)
     with_camera = browser.browser_type.launch(
         executable_path=str(CHROMIUM),
         headless=True,

@@ -5,7 +5,6 @@ camera (Chromium's fake camera playing a video of the QR) and saves the record."
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,7 +12,8 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Response, expect
 from pytest_django.live_server_helper import LiveServer
 
-from routecare.cards.tests.test_browser import _camera_video, _sign_in
+from routecare.cards.camera import qr_video
+from routecare.cards.tests.test_browser import _sign_in
 from routecare.conftest import Society
 from routecare.core import person_texts
 from routecare.core.tests.browser import CHROMIUM, CHROMIUM_ARGS
@@ -24,7 +24,8 @@ from routecare.preregistration.models import PreRegistration
 pytestmark = pytest.mark.browser
 OUTBOX = "routecare-preregistration-outbox"
 FIRST_LOAD_BUDGET_BYTES = 50 * 1024
-SCAN_TO_SAVED_SECONDS = 10
+# Scan to saved record: p95 under 10 s is measured by make bench (bench.preregistration), not
+# asserted here (tests never assert timings).
 
 
 @pytest.fixture
@@ -112,7 +113,7 @@ def test_a_person_pre_registers_offline_in_pashto_and_a_volunteer_scans_and_save
     code = _pre_register_offline_in_pashto(context)
 
     video = tmp_path / "code.y4m"
-    _camera_video(code, video)
+    qr_video(code, video)
     with_camera = browser.browser_type.launch(
         executable_path=str(CHROMIUM),
         headless=True,
@@ -127,7 +128,6 @@ def test_a_person_pre_registers_offline_in_pashto_and_a_volunteer_scans_and_save
         page = _sign_in(with_camera, live_server, own.volunteer)
         page.context.grant_permissions(["camera"])
         page.goto("/preregistration/")
-        started = time.perf_counter()
         page.click("[data-camera-start]")
         form = page.locator("[data-testid=prereg-confirm]")
         expect(form).to_be_visible()
@@ -137,11 +137,9 @@ def test_a_person_pre_registers_offline_in_pashto_and_a_volunteer_scans_and_save
         expect(page.locator("[data-testid=prereg-needs]")).to_contain_text("Water")
         with page.expect_navigation():
             form.locator("button[type=submit]").click()
-        elapsed = time.perf_counter() - started
         expect(page).to_have_url(
             f"{live_server.url}/people/{Person.objects.get().pk}/encounters/new/"
         )
-        assert elapsed < SCAN_TO_SAVED_SECONDS, f"scan to saved record: {elapsed:.1f} s"
         assert "P-" not in page.url
         assert page.evaluate("localStorage.length === 0 && sessionStorage.length === 0")
     finally:
