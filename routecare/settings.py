@@ -145,6 +145,7 @@ INSTALLED_APPS = [
     "routecare.messaging",
     "routecare.retention",
     "routecare.sync",
+    "routecare.cash",
     "django_tasks",
     "django_tasks_db",
     "routecare.demo",
