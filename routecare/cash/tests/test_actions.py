@@ -4,6 +4,7 @@ written the way people on the Americas route write them."""
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -255,7 +256,7 @@ def test_a_network_round_is_started_by_a_focal_point_and_managed_by_participants
 ) -> None:
     values = actions.RoundInput(
         name="Network round", starts_on=dt.date(2026, 1, 1), ends_on=dt.date(2026, 2, 1),
-        amount=10, currency="usd".upper(), participant_ids=[own.society.pk, other.society.pk],
+        amount=Decimal(10), currency="USD", participant_ids=[own.society.pk, other.society.pk],
         network_wide=True,
     )  # fmt: skip
     with pytest.raises(PermissionError):
