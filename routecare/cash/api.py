@@ -5,8 +5,6 @@ The names and date of birth of an enrolment are read from the body, encoded and 
 no answer, error or log repeats them.
 """
 
-from __future__ import annotations
-
 import datetime as dt
 import uuid
 from decimal import Decimal
