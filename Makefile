@@ -16,7 +16,7 @@ NODE_BIND ?= 0.0.0.0:8443
 NODE_PLAIN_BIND ?= 0.0.0.0:8000
 NODE_TLS_DIR ?= $(or $(ROUTECARE_LOCAL_DIR),.local)/node-tls
 
-.PHONY: audit setup run node chaos test lint typecheck pytest serve worker bench bench-scale bench-messaging load load-scale-out messages makemessages lock clean
+.PHONY: audit setup run node chaos test lint typecheck pytest serve worker bench bench-scale bench-messaging bench-cash load load-scale-out messages makemessages lock clean
 
 setup: $(VENV)/.installed routecare/static/vendor/.installed $(MO_FILES)
 
@@ -136,6 +136,12 @@ bench-scale:
 bench-messaging:
 	@$(MAKE) --no-print-directory setup 1>&2
 	@$(ROUTECARE) bench_messaging
+
+# Cash de-duplication (issue 24; also part of `make bench`): linkage quality on synthetic rounds,
+# encoding speed, a check against 200,000 enrolments, the frequency attack. No database.
+bench-cash:
+	@$(MAKE) --no-print-directory setup 1>&2
+	@$(ROUTECARE) bench_cash
 
 # Load test: gunicorn + PostgreSQL (LOAD_DATABASE_URL, default routecare_load on 127.0.0.1:5432,
 # created and seeded if missing, kept between runs) and locust on loopback; one JSON object on

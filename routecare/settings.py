@@ -145,6 +145,7 @@ INSTALLED_APPS = [
     "routecare.messaging",
     "routecare.retention",
     "routecare.sync",
+    "routecare.preregistration",
     "routecare.cash",
     "django_tasks",
     "django_tasks_db",
@@ -382,6 +383,9 @@ KOBO_ALLOW_HTTP = envbool("ROUTECARE_KOBO_ALLOW_HTTP", "false")
 ROUTECARE_TRUSTED_PROXY = envbool("ROUTECARE_TRUSTED_PROXY", "false")
 # Public feedback: submissions per client address and hour.
 ROUTECARE_FEEDBACK_PER_HOUR = envint("ROUTECARE_FEEDBACK_PER_HOUR", "5")
+# Pre-registrations from one connection per hour (a family on one phone, a shared Wi-Fi at a
+# transit centre): beyond it the public form stores nothing.
+ROUTECARE_PREREGISTRATIONS_PER_HOUR = envint("ROUTECARE_PREREGISTRATIONS_PER_HOUR", "20")
 
 # A field node (docs/sync.md): this installation runs at one service point and sends every
 # change of a synced record to its server (`routecare node enroll` sets it up).

@@ -30,6 +30,8 @@ urlpatterns = [
     path("", include("routecare.cash.urls")),
     path("", include("routecare.sync.urls")),
     path("", include("routecare.people.urls")),
+    # Last: its public page `<lang>/register/` must not take `people/register/`.
+    path("", include("routecare.preregistration.urls")),
 ]
 
 # Under /api/ even Django's own 404 and 400 answer in JSON, like the API's handlers.

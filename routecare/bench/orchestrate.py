@@ -24,6 +24,7 @@ from django.conf import settings
 from psycopg import sql
 
 from routecare.bench.cards import HOSTILE_DECODE_MAX_MS, measure_cards, measure_hostile_cards
+from routecare.bench.cash import measure_cash
 
 DATABASES = ("sqlite", "postgresql")
 DEFAULT_POSTGRES_URL = "postgres://root@127.0.0.1:5432/routecare_bench"
@@ -81,6 +82,9 @@ class Options:
     # Encounters behind the regional dashboard figure; None: 10 million on PostgreSQL, one
     # million on SQLite.
     indicator_encounters: int | None = None
+    # Synthetic enrolments per cash linkage figure, and the round a check is timed against.
+    cash_enrolments: int = 20_000
+    cash_round: int = 200_000
 
 
 def default_sqlite_path() -> Path:
@@ -258,8 +262,11 @@ def build_report(
     results: dict[str, dict[str, Any]],
     cards: dict[str, Any] | None = None,
     hostile_cards: dict[str, Any] | None = None,
+    cash: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     meets = {name: meets_targets(result) for name, result in results.items()}
+    if cash is not None:
+        meets["cash"] = cash["meets_targets"]
     if cards is not None:
         meets["cards"] = cards["meets_targets"]
     if hostile_cards is not None:
@@ -277,6 +284,7 @@ def build_report(
         **results,
         "cards": cards,
         "hostile_cards": hostile_cards,
+        "cash": cash,
         "targets": TARGETS,
         "meets_targets": meets,
     }
@@ -308,4 +316,6 @@ def run_all(
     cards = measure_cards(options.cards, seed=options.seed)
     log(f"== hostile care cards: {options.hostile_cards} texts (the card property test)")
     hostile = measure_hostile_cards(options.hostile_cards, seed=options.seed)
-    return build_report(options, results, cards, hostile)
+    log("== cash de-duplication: linkage quality, speed, the frequency attack")
+    cash = measure_cash(options.seed, log, options.cash_enrolments, options.cash_round)
+    return build_report(options, results, cards, hostile, cash)

@@ -481,6 +481,8 @@ ALLERGIES = Lines(ALLERGY, max_items=50)
 CONDITIONS = Lines(CONDITION, max_items=50)
 MEDICINE_NAME = Text(80, required=True)
 MEDICINE_DOSE = Text(80)
+# The medicines a person says they take (a pre-registration): names only, one per line.
+MEDICINE_NAMES = Lines(MEDICINE_NAME, max_items=20)
 # A medicine's days of supply, as dispensed (and so the most a card says are left).
 MAX_DAYS_SUPPLY = 366
 VACCINE = Text(80, required=True)

@@ -380,6 +380,72 @@ TEXTS: dict[str, str] = {
     "chat_too_long": "The message is too long: at most 1,000 characters.",
     "chat_empty": "Write a message first.",
     "chat_busy": "Too many messages. Wait a minute and try again.",
+    # Pre-registration from the person's own phone (issue 24, part 1).
+    "prereg_title": "Register before you reach a service point",
+    "prereg_intro": (
+        "Fill this in while you wait. You get a code to show at any Red Cross or Red Crescent "
+        "service point, so that registering there takes less time. Do not write your name or "
+        "any document number."
+    ),
+    "prereg_age": "Your age",
+    "prereg_or_age_band": "Or choose your age group (years):",
+    "prereg_travel": "Who are you travelling with?",
+    "prereg_languages": "Languages you speak",
+    "prereg_services": "What help do you need today?",
+    "prereg_health": "Allergies and medicines (optional)",
+    "prereg_health_help": (
+        "Only if you want the team to know. They are kept encrypted, and only a service point "
+        "you show your code to can read them."
+    ),
+    "prereg_one_per_line": "one per line",
+    "prereg_health_offline": (
+        "You have no connection: allergies, medicines and a phone number are never kept on "
+        "this phone. Tell them at the service point, or send the form when you have a "
+        "connection."
+    ),
+    "prereg_consent_title": "What you agree to",
+    "prereg_phone": (
+        "Your phone number with the country code, only if you want an answer by message (tick "
+        "the last box too)"
+    ),
+    "prereg_submit": "Get my code",
+    "prereg_offline_kept": (
+        "You have no connection. Your answers are kept on this phone, without allergies, "
+        "medicines or phone number, and sent by themselves when the connection returns; then "
+        "they are deleted from the phone and your code is shown here."
+    ),
+    "prereg_show_at_point": (
+        "Show this code at the service point. A volunteer checks your answers with you before "
+        "anything is recorded."
+    ),
+    "prereg_valid_until": (
+        "Valid once, until %(date)s. If you do not use it, your answers are deleted then."
+    ),
+    "prereg_keep_code": "Take a photo of this screen or write the code down.",
+    "prereg_already_sent": (
+        "This form was already sent. Show the code you received at the service point."
+    ),
+    "prereg_too_many": "Too many registrations from this connection. Please try again in an hour.",
+    "prereg_unavailable": (
+        "Registering in advance is not available at the moment. A volunteer will register you "
+        "at the service point."
+    ),
+    "prereg_err_sex": "Choose one answer for sex.",
+    "prereg_err_age": "Give your year of birth or choose an age group.",
+    "prereg_err_travel": "Say who you are travelling with.",
+    "prereg_err_care": (
+        "To register in advance, tick the first box (care). The others are your choice."
+    ),
+    "prereg_err_health": "Allergies and medicines: one per line, short (at most 50 lines).",
+    "prereg_err_phone": (
+        "Write a phone number with its country code and tick the box for messages, or leave "
+        "the number empty."
+    ),
+    "prereg_err_expired": "The form expired. Please fill it in again.",
+    "prereg_err_form": (
+        "Something in the form was not understood. Check your answers and send it again."
+    ),
+    "bot_register": "Register before you reach a service point (less waiting there): %(link)s",
 }
 # Service names, for what a person received.
 SERVICE_TEXTS: dict[str, str] = {

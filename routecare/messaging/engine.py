@@ -16,6 +16,7 @@ import datetime as dt
 import enum
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
@@ -143,6 +144,14 @@ def _language_menu(turn: Turn) -> None:
     turn.go(Step.LANGUAGE)
 
 
+def _menu(turn: Turn) -> None:
+    """The menu, with the link to register before reaching a point (issue 24) on its last line:
+    an absolute address, as the person opens it from their messaging app."""
+    link = f"{settings.ROUTECARE_BASE_URL.rstrip('/')}/{turn.language}/register/"
+    menu = person_texts.text("bot_menu", turn.language)
+    turn.replies.append(f"{menu}\n{person_texts.text('bot_register', turn.language, link=link)}")
+
+
 def _notice(turn: Turn) -> None:
     channel = turn.message.channel
     number = channel.emergency_number
@@ -166,12 +175,12 @@ def _consent(turn: Turn) -> None:
     if words.fold(text) == "1" or words.is_whole(words.YES_WORDS, language, text):
         turn.contact.consented_at = turn.now
         turn.say("bot_consent_yes", days=days)
-        turn.say("bot_menu")
+        _menu(turn)
         turn.go(Step.READY)
     elif words.fold(text) == "2" or words.is_whole(words.NO_WORDS, language, text):
         turn.contact.consented_at = None  # a "no" later withdraws an earlier "yes"
         turn.say("bot_consent_no")
-        turn.say("bot_menu")
+        _menu(turn)
         turn.go(Step.READY)
     else:  # a question straight away: answered, and nothing kept beyond a day
         turn.go(Step.READY)
@@ -189,7 +198,7 @@ def _ready(turn: Turn, step: Step) -> None:
     elif turn.message.kind == MessageKind.UNSUPPORTED:
         turn.say("bot_unsupported")
     elif menu:
-        turn.say("bot_menu")
+        _menu(turn)
         turn.go(Step.READY)
     elif person:
         _hand_off(turn)

@@ -130,6 +130,23 @@ class RegisterPersonForm(forms.Form):
         first = self.cleaned_data["person_language"]
         return [first, *(code for code in self.cleaned_data["languages"] if code != first)]
 
+    def registration(self) -> dict[str, Any]:
+        """``actions.register_person``'s arguments from a valid form (a household apart)."""
+        data = self.cleaned_data
+        return {
+            "sex": data["sex"],
+            "birth_year": data["birth_year"],
+            "age_band": data["age_band"],
+            "nationality": data["nationality"],
+            "languages": self.spoken_languages(),
+            "travel_group": data["travel_group"],
+            "population_group": data["population_group"] or PopulationGroup.ON_THE_MOVE,
+            "alias": data["alias"],
+            "vulnerabilities": data["vulnerabilities"],
+            "consents": data["consents"],
+            "consent_language": data["consent_language"],
+        }
+
 
 def _person_language_label(code: str) -> str:
     """The language's name for the volunteer, and as its speakers write it."""

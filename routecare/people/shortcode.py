@@ -82,15 +82,16 @@ def _take_reserved() -> str:
     raise RuntimeError("could not take a reserved short code")
 
 
-def format_code(compact: str) -> str:
-    return f"{PREFIX}-{compact[:4]}-{compact[4:]}"
+def format_code(compact: str, prefix: str = PREFIX) -> str:
+    """``prefix``: another kind of code with the same body (pre-registrations' ``P``)."""
+    return f"{prefix}-{compact[:4]}-{compact[4:]}"
 
 
-def normalise(typed: str) -> str | None:
+def normalise(typed: str, prefix: str = PREFIX) -> str | None:
     """The compact 7-symbol form of what someone typed, or None if it cannot be a code."""
     text = "".join(ch for ch in typed.upper() if ch.isalnum())
-    if text.startswith(PREFIX) and len(text) == BODY_LENGTH + 1 + len(PREFIX):
-        text = text[len(PREFIX) :]
+    if text.startswith(prefix) and len(text) == BODY_LENGTH + 1 + len(prefix):
+        text = text[len(prefix) :]
     text = text.translate(_CONFUSABLE)
     if len(text) != BODY_LENGTH + 1 or any(symbol not in ALPHABET for symbol in text):
         return None

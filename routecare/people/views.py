@@ -29,7 +29,7 @@ from routecare.people.forms import (
     RegisterPersonForm,
     medicines_from,
 )
-from routecare.people.models import ConsentPurpose, PopulationGroup
+from routecare.people.models import ConsentPurpose
 
 
 @staff_view(Rule.SIGNED_IN)
@@ -60,22 +60,9 @@ def register(request: StaffRequest) -> HttpResponse:
         household_of = selectors.get_person(request.actor, household_id)
     form = RegisterPersonForm(posted(request), initial={"consent_language": get_language() or "en"})
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
         try:
             person = actions.register_person(
-                request.actor,
-                sex=data["sex"],
-                birth_year=data["birth_year"],
-                age_band=data["age_band"],
-                nationality=data["nationality"],
-                languages=form.spoken_languages(),
-                travel_group=data["travel_group"],
-                population_group=data["population_group"] or PopulationGroup.ON_THE_MOVE,
-                alias=data["alias"],
-                vulnerabilities=data["vulnerabilities"],
-                household_of=household_of,
-                consents=data["consents"],
-                consent_language=data["consent_language"],
+                request.actor, **form.registration(), household_of=household_of
             )
         except ValidationError as error:
             add_validation_errors(form, error)

@@ -29,8 +29,9 @@ from routecare.people.models import Encounter, Person
 
 TIMINGS = ("person_lookup_ms", "encounter_write_ms", "bare_django_ms")
 OPTIONS = Options(
-    people=10, lookups=1, writes=1, warmup=0, seed=1, fresh=False, cards=50, hostile_cards=20
-)
+    people=10, lookups=1, writes=1, warmup=0, seed=1, fresh=False, cards=50, hostile_cards=20,
+    cash_enrolments=1000, cash_round=2000,
+)  # fmt: skip
 
 
 @pytest.fixture
@@ -137,12 +138,25 @@ def test_unreachable_postgresql_is_skipped_not_fatal(tmp_path: Path) -> None:
     assert sum(hostile["reasons"].values()) + hostile["read"] == 20
     assert report["meets_targets"]["hostile_cards"] == hostile["meets_targets"]
     assert report["targets"]["encounter_writes_per_s_min"] == 150
+    # So are the cash linkage figures; judged only at the sizes.
+    assert report["cash"]["quality_americas"]["enrolments"] == 1000
+    assert report["cash"]["check"]["round_size"] == 2000
+    assert report["meets_targets"]["cash"] is False
 
 
 def test_fresh_refuses_to_drop_a_database_not_named_bench(tmp_path: Path) -> None:
     report = run_all(
         Options(
-            people=10, lookups=1, writes=1, warmup=0, seed=1, fresh=True, cards=50, hostile_cards=20
+            people=10,
+            lookups=1,
+            writes=1,
+            warmup=0,
+            seed=1,
+            fresh=True,
+            cards=50,
+            hostile_cards=20,
+            cash_enrolments=1000,
+            cash_round=2000,
         ),
         ["postgresql"],
         sqlite_path=tmp_path / "bench.sqlite3",

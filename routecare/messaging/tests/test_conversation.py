@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.test import Client
 from django.utils import timezone
 
@@ -148,7 +149,11 @@ def test_a_language_gets_the_notice_with_the_emergency_number_and_meta_then_cons
     assert contact.consented_at is None
     thanks, menu = say("sí")
     assert thanks == person_texts.text("bot_consent_yes", "es", days=30)
-    assert menu == person_texts.text("bot_menu", "es")
+    assert menu.startswith(person_texts.text("bot_menu", "es"))
+    # Its last line: registering before reaching a point, by an absolute link (issue 24).
+    assert menu.splitlines()[-1] == person_texts.text(
+        "bot_register", "es", link=f"{settings.ROUTECARE_BASE_URL.rstrip('/')}/es/register/"
+    )
     assert Contact.objects.get().consented_at is not None
 
 

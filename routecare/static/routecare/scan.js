@@ -1,4 +1,4 @@
-// Camera scanning for the "Read a card" page. The decoded text goes into the form and is posted
+// Camera scanning for the "Read a card" and "Open a pre-registration" pages. The decoded text goes into the form and is posted
 // (never put in a URL or browser storage); the server verifies and decrypts it. Without a camera
 // or JavaScript the photo upload and the text box still work.
 (() => {
@@ -7,7 +7,8 @@
   if (!box || !form || !navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) return;
   const video = box.querySelector("video");
   const start = box.querySelector("[data-camera-start]");
-  const field = form.querySelector("textarea[name=text]");
+  // The card's text box, or the box a page marks (a pre-registration code).
+  const field = form.querySelector("[data-scan-field]") || form.querySelector("textarea[name=text]");
   const detector = "BarcodeDetector" in window ? new window.BarcodeDetector({ formats: ["qr_code"] }) : null;
   const canvas = document.createElement("canvas");
   const context = canvas.getContext("2d", { willReadFrequently: true });

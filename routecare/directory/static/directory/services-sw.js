@@ -1,9 +1,11 @@
-// Service worker for the public pages only (directory, FAQ, feedback form): network first,
-// the last copy when offline. Staff pages and the API are never cached (they can carry personal
-// data); nor is anything posted (a feedback message is kept by the page, see services.js).
+// Service worker for the public pages only (directory, FAQ, feedback and pre-registration
+// forms): network first, the last copy when offline. Staff pages and the API are never cached
+// (they can carry personal data); nor is anything posted (a feedback message or a
+// pre-registration is kept by the page, see services.js and preregistration/register.js).
 const CACHE = "routecare-public-v2";
-const PUBLIC = [/^\/[a-z]{2}\/services\/(?!booklet\.pdf$)/, /^\/[a-z]{2}\/(faq|feedback|offline)\/$/,
-  /^\/static\/directory\//, /^\/static\/vendor\//, /^\/services\.geojson$/];
+const PUBLIC = [/^\/[a-z]{2}\/services\/(?!booklet\.pdf$)/,
+  /^\/[a-z]{2}\/(faq|feedback|offline|register)\/$/, /^\/static\/(directory|preregistration)\//,
+  /^\/static\/vendor\//, /^\/services\.geojson$/];
 // A kept page older than this is fetched again when a page asks for it to be kept.
 const REFRESH_MS = 12 * 3600 * 1000;
 
