@@ -51,6 +51,8 @@ class Rule(enum.Enum):
     FAQ = "faq"  # read the staff FAQ: any staff member of a society or network
     FAQ_EDITING = "faq-editing"  # draft FAQ entries: coordinators, focal points, regional
     FAQ_APPROVAL = "faq-approval"  # approve and retire them: focal points, regional
+    CASH_ROUNDS = "cash-rounds"  # create, close and delete cash rounds: coordinators, focal points
+    CASH_REVIEW = "cash-review"  # decide on flagged cash enrolments: a society's focal points
     SOCIETY_ADMIN = "society-admin"  # manage own society's points, staff and audit trail
     SYSADMIN = "sysadmin"  # Django admin
     NODE = "node"  # an enrolled field node syncing with its server: never a staff member
@@ -233,6 +235,14 @@ def allows(actor: Actor | None, rule: Rule) -> bool:
         )  # fmt: skip
     if rule is Rule.FAQ_APPROVAL:
         return actor.network_id is not None and actor.role in (Role.FOCAL_POINT, Role.REGIONAL)
+    if rule is Rule.CASH_ROUNDS:
+        # Cash rounds are run at a point like enrolments: the rule keeps today's point too.
+        return actor.handles_personal_records and actor.role in (
+            Role.COORDINATOR,
+            Role.FOCAL_POINT,
+        )
+    if rule is Rule.CASH_REVIEW:
+        return actor.handles_personal_records and actor.role == Role.FOCAL_POINT
     if rule is Rule.SOCIETY_ADMIN:
         return actor.administers_society
     if rule is Rule.SYSADMIN:
@@ -256,6 +266,39 @@ def may_edit_service_point(actor: Actor, point: ServicePoint) -> bool:
     )
     points = {value for value in assigned if value is not None}
     return not points or point.pk in points
+
+
+def may_create_cash_round(actor: Actor, *, network_wide: bool) -> bool:
+    """A society's coordinators and focal points run its own rounds; a round of the whole
+    network commits other societies' money rules, so only focal points start one."""
+    if not allows(actor, Rule.CASH_ROUNDS):
+        return False
+    return actor.role == Role.FOCAL_POINT or not network_wide
+
+
+def may_manage_cash_round(
+    actor: Actor, owner_id: uuid.UUID | None, participant_ids: set[uuid.UUID]
+) -> bool:
+    """Closing or deleting a round (which erases its encodings): the owning society's
+    coordinators and focal points; for a network-wide round, the focal points of the
+    societies taking part."""
+    if not allows(actor, Rule.CASH_ROUNDS):
+        return False
+    if owner_id is None:
+        return actor.role == Role.FOCAL_POINT and actor.national_society_id in participant_ids
+    return owner_id == actor.national_society_id
+
+
+def takes_part_in_cash_round(actor: Actor, participant_ids: set[uuid.UUID]) -> bool:
+    """Enrolling people and seeing one's own enrolments of a round: staff with personal
+    records of a society taking part (never another society's enrolments: cash.selectors)."""
+    return actor.handles_personal_records and actor.national_society_id in participant_ids
+
+
+def may_review_cash_enrolment(actor: Actor, enrolling_society_id: uuid.UUID) -> bool:
+    """A flagged enrolment is decided by a focal point of the society that enrolled the
+    person, who sees only the dates, points and similarity of the two enrolments."""
+    return allows(actor, Rule.CASH_REVIEW) and actor.national_society_id == enrolling_society_id
 
 
 def needs_two_factor(role: str) -> bool:

@@ -166,6 +166,7 @@ def unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpRespo
 
 def _register_routers() -> None:
     from routecare.cards.api import router as cards_router
+    from routecare.cash.api import router as cash_router
     from routecare.directory.api import router as directory_router
     from routecare.feedback.api import router as feedback_router
     from routecare.flows.api import router as flows_router
@@ -184,6 +185,7 @@ def _register_routers() -> None:
     api.add_router("/", indicators_router)
     api.add_router("/", feedback_router)
     api.add_router("/", sync_router)
+    api.add_router("/", cash_router)
 
 
 _register_routers()

@@ -146,6 +146,7 @@ INSTALLED_APPS = [
     "routecare.retention",
     "routecare.sync",
     "routecare.preregistration",
+    "routecare.cash",
     "django_tasks",
     "django_tasks_db",
     "routecare.demo",

@@ -27,6 +27,7 @@ urlpatterns = [
     path("", include("routecare.feedback.urls")),
     path("", include("routecare.messaging.urls")),
     path("", include("routecare.retention.urls")),
+    path("", include("routecare.cash.urls")),
     path("", include("routecare.sync.urls")),
     path("", include("routecare.people.urls")),
     # Last: its public page `<lang>/register/` must not take `people/register/`.

@@ -67,6 +67,22 @@ def allow(
     """Count this request; False when the client already made ``limit`` in the window."""
     rows, client, window = _current(scope, request, seconds, now)
     caching.changed(_cache_kind(scope))  # this process reads ``refused`` afresh
+    return _count(rows, scope, client, window, limit)
+
+
+def allow_for(
+    scope: str, subject: str, *, limit: int, seconds: int, now: dt.datetime | None = None
+) -> bool:
+    """``allow`` counted per ``subject`` (e.g. a staff member's id) instead of per address:
+    a limit on what one person does, from wherever they work. Hashed like an address."""
+    window = _window(now or timezone.now(), seconds)
+    client = _client(scope, f"subject:{subject}", window)
+    return _count(_rows(scope, client, window), scope, client, window, limit)
+
+
+def _count(
+    rows: QuerySet[RateWindow], scope: str, client: str, window: dt.datetime, limit: int
+) -> bool:
     with transaction.atomic():
         if rows.filter(count__gte=limit).exists():
             return False

@@ -17,6 +17,7 @@ from django.utils import timezone
 from routecare.access import Actor, build_actor
 from routecare.cards.actions import issue_card
 from routecare.cards.keys import ensure_keys
+from routecare.demo.cash import load_cash
 from routecare.demo.feedback import load_feedback
 from routecare.demo.flows import load_flows
 from routecare.demo.routes import (
@@ -309,6 +310,7 @@ def load_demo() -> tuple[list[SignIn], int]:
         people = _load_people()
         load_flows()
         load_feedback()
+        load_cash()
         # The dashboards show the demo at once, without waiting for the periodic job.
         refresh_since(started)
     return sign_ins, people

@@ -3,6 +3,7 @@ other-society objects, and fails if anything leaks or if an endpoint declares no
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import uuid
 from collections.abc import Iterator
@@ -22,6 +23,7 @@ from routecare.api import api
 from routecare.audit.models import AuditEvent
 from routecare.cards.actions import issue_card
 from routecare.cards.keys import ensure_keys
+from routecare.cash.actions import RoundInput, create_round, enrol_person
 from routecare.conftest import Society, api_client, sign_in_client
 from routecare.feedback.actions import About, respond, submit_feedback
 from routecare.feedback.faq_actions import approve_entry, create_entry
@@ -63,6 +65,8 @@ ALLOWED_ROLES = {
     Rule.FAQ: {"volunteer", "coordinator", "focal_point", "partner", "regional"},
     Rule.FAQ_EDITING: {"coordinator", "focal_point", "regional"},
     Rule.FAQ_APPROVAL: {"focal_point", "regional"},
+    Rule.CASH_ROUNDS: {"coordinator", "focal_point"},
+    Rule.CASH_REVIEW: {"focal_point"},
     Rule.SOCIETY_ADMIN: {"focal_point"},
     Rule.SYSADMIN: {"sysadmin"},
     Rule.NODE: set(),  # a node credential, never a staff member
@@ -234,6 +238,18 @@ def world(
                                          "people": "r/n"}},
         )  # fmt: skip
         node = enroll(create_enrolment_code(society.actor("focal_point"), society.point), "walk")
+        cash_round = create_round(
+            society.actor("coordinator"),
+            RoundInput(
+                name=f"walk round of {name}", starts_on=timezone.localdate(),
+                ends_on=timezone.localdate(), amount=Decimal(5), currency="USD",
+                participant_ids=[society.society.pk],
+            ),
+        )  # fmt: skip
+        cash_enrolment = enrol_person(
+            society.actor(), cash_round, person, given_names="Walk", surnames="Person",
+            birth_date=dt.date(1990, 1, 2), sex="female",
+        )  # fmt: skip
         conflict = SyncConflict.objects.create(
             national_society=society.society, label="people.health_summary",
             record_id=person.pk, person_id=person.pk, field="allergies",
@@ -276,14 +292,26 @@ def world(
             "change": "retire",
             "country": society.society.country_code,
             "hsds_id": society.society.pk,
+            "round_id": cash_round.pk,
+            "enrolment_id": cash_enrolment.pk,
         }
     return {
         "personas": personas,
         "objects": objects,
         "societies": {"own": own, "other": other},
         "secrets": {
-            "own": [own_person.short_code, "re-check dressing", "walk chat of own"],
-            "other": [other_person.short_code, "other society follow-up", "walk chat of other"],
+            "own": [
+                own_person.short_code,
+                "re-check dressing",
+                "walk chat of own",
+                "walk round of own",
+            ],
+            "other": [
+                other_person.short_code,
+                "other society follow-up",
+                "walk chat of other",
+                "walk round of other",
+            ],
         },
     }
 
@@ -463,6 +491,13 @@ API_BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/feedback/{feedback_id}/link-faq"): {"faq_entry": "{entry_id}"},
     ("POST", "/faq"): {"texts": {"es": {"question": "¿Otro paseo?"}}, "tags": []},
     ("PUT", "/faq/{entry_id}"): {"texts": {"es": {"question": "¿Paseo?", "answer": "Sí."}}},
+    ("POST", "/cash/rounds/{round_id}/enrolments"): {
+        "person_id": "{person_id}",
+        "given_names": "Walk",
+        "surnames": "Person",
+        "birth_date": "1990-01-02",
+        "sex": "female",
+    },
     ("POST", "/indicators/trainings"): {
         "title": "walk",
         "topic": "rfl",
@@ -476,6 +511,7 @@ ONCE_ONLY = {
     ("POST", "/flows/transfers/{transfer_id}/{status}"),
     ("POST", "/flows/stock"),  # the same item name twice at one point
     ("PUT", "/faq/{entry_id}"),  # a retired entry is not edited again
+    ("POST", "/cash/rounds/{round_id}/enrolments"),  # the walk's person is enrolled already
 }
 # Service points with network visibility are seen by the whole network by design; another
 # society's point is read (200) but never changed (403).

@@ -4,6 +4,7 @@ from django.core.management import call_command
 from django.test import Client
 
 from routecare.cards.models import Card, CardKey
+from routecare.cash.models import CashEnrolment, CashRound
 from routecare.core.person_texts import PERSON_LANGUAGES
 from routecare.feedback.models import FaqEntry
 from routecare.orgs.models import NationalSociety, Route, ServicePoint
@@ -31,6 +32,10 @@ def test_demo_loads_both_networks_idempotently(db: None, client: Client) -> None
         FaqEntry.objects.count(),
     )
     assert counts[0] == 11
+    # One cash round between Honduras and Guatemala, with one enrolment, loaded once.
+    (cash_round,) = CashRound.objects.all()
+    assert set(cash_round.participants.values_list("country_code", flat=True)) == {"HN", "GT"}
+    assert CashEnrolment.objects.count() == 1
     assert Route.objects.get(slug="darien-north").stops.count() == 13
     assert counts[3] == 7
     # Every demo person carries a card, and every network has its keys.

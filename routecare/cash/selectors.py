@@ -1,0 +1,133 @@
+"""Scoped reads of cash rounds and enrolments. A society reads its own enrolments only; of an
+enrolment another one flagged it against, it learns the date and the service point, nothing
+else (``Flag``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+
+from django.db.models import Count, Q, QuerySet
+from django.http import Http404
+
+from routecare import access
+from routecare.access import Actor
+from routecare.audit.actions import record_event
+from routecare.cash.models import CashEnrolment, CashRound, EnrolmentStatus
+from routecare.people.models import Person
+from routecare.people.selectors import parse_id
+
+
+def _rounds(actor: Actor) -> QuerySet[CashRound]:
+    if not actor.handles_personal_records:
+        return CashRound.objects.none()
+    return CashRound.objects.filter(participants=actor.national_society_id)
+
+
+def rounds_for(actor: Actor) -> list[CashRound]:
+    """The rounds the actor's society takes part in, with its own counts of enrolments."""
+    mine = Q(enrolments__national_society_id=actor.national_society_id)
+    flagged = mine & Q(enrolments__status__in=[EnrolmentStatus.BLOCKED, EnrolmentStatus.REVIEW])
+    return list(
+        _rounds(actor)
+        .select_related("national_society")
+        .annotate(
+            own_enrolments=Count("enrolments", filter=mine),
+            own_flagged=Count("enrolments", filter=flagged),
+        )
+        .order_by("-starts_on", "name")
+    )
+
+
+def open_rounds_for(actor: Actor, today: dt.date) -> list[CashRound]:
+    return list(
+        _rounds(actor).filter(closed_at__isnull=True, starts_on__lte=today, ends_on__gte=today)
+    )
+
+
+def round_for(actor: Actor, round_id: str | uuid.UUID) -> CashRound:
+    """A round the actor's society takes part in; any other answers 404."""
+    cash_round = _rounds(actor).filter(pk=parse_id(round_id)).first()
+    if cash_round is None:
+        raise Http404
+    return cash_round
+
+
+def participant_ids(cash_round: CashRound) -> set[uuid.UUID]:
+    return set(cash_round.participants.values_list("pk", flat=True))
+
+
+def may_manage(actor: Actor, cash_round: CashRound) -> bool:
+    return access.may_manage_cash_round(
+        actor, cash_round.national_society_id, participant_ids(cash_round)
+    )
+
+
+def enrolments_of(actor: Actor, cash_round: CashRound) -> list[CashEnrolment]:
+    """The actor's society's enrolments of the round (one audited read of the list)."""
+    enrolments = list(
+        CashEnrolment.objects.filter(
+            round=cash_round, national_society_id=actor.national_society_id
+        )
+        .select_related("person", "service_point")
+        .defer("encoding", "person__alias", "person__vulnerabilities")
+        .order_by("-enrolled_at")
+    )
+    record_event(actor, "read", "cash_round", cash_round.pk, detail="enrolments")
+    return enrolments
+
+
+def enrolment_for(actor: Actor, enrolment_id: str | uuid.UUID) -> CashEnrolment:
+    """One of the actor's society's enrolments (read audited); any other answers 404."""
+    enrolment = (
+        CashEnrolment.objects.filter(
+            pk=parse_id(enrolment_id), national_society_id=actor.national_society_id
+        )
+        .select_related("round", "person", "service_point")
+        .defer("encoding")
+        .first()
+    )
+    if enrolment is None or not actor.handles_personal_records:
+        raise Http404
+    record_event(actor, "read", "cash_enrolment", enrolment.pk, person_id=enrolment.person_id)
+    return enrolment
+
+
+def enrolments_of_person(actor: Actor, person: Person) -> list[CashEnrolment]:
+    """The person's enrolments (the person was read, and audited, by people.selectors)."""
+    if person.national_society_id != actor.national_society_id:
+        raise Http404
+    return list(
+        CashEnrolment.objects.filter(person=person)
+        .select_related("round", "service_point")
+        .defer("encoding")
+    )
+
+
+@dataclass(frozen=True)
+class Flag:
+    """All a society learns of the enrolment its own was flagged against."""
+
+    verdict: str
+    verdict_label: str
+    similarity: float
+    other_enrolled_on: dt.date | None
+    other_service_point: str | None
+
+
+def flag_of(enrolment: CashEnrolment) -> Flag:
+    other = (
+        CashEnrolment.objects.filter(pk=enrolment.matched_id)
+        .values_list("enrolled_at", "service_point__name")
+        .first()
+        if enrolment.matched_id
+        else None
+    )
+    return Flag(
+        verdict=enrolment.verdict,
+        verdict_label=enrolment.get_verdict_display(),
+        similarity=enrolment.similarity,
+        other_enrolled_on=other[0].date() if other else None,
+        other_service_point=other[1] if other else None,
+    )
