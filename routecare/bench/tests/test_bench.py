@@ -130,6 +130,8 @@ def test_unreachable_postgresql_is_skipped_not_fatal(tmp_path: Path) -> None:
         "--postgres-url=postgres://root@127.0.0.1:1/routecare_bench",
         "--cards=200",
         "--hostile-cards=20",
+        "--cash-enrolments=1000",
+        "--cash-round=2000",
         stdout=out,
         stderr=StringIO(),
     )

@@ -48,6 +48,18 @@ class Command(BaseCommand):
             help="hostile QR texts for the card property figures",
         )
         parser.add_argument(
+            "--cash-enrolments",
+            type=_positive,
+            default=20_000,
+            help="synthetic enrolments per cash linkage figure (the targets need 20,000)",
+        )
+        parser.add_argument(
+            "--cash-round",
+            type=_positive,
+            default=200_000,
+            help="enrolments of the round a cash check is timed against (the target: 200,000)",
+        )
+        parser.add_argument(
             "--writers",
             type=_positive,
             default=os.cpu_count() or 1,
@@ -104,6 +116,8 @@ class Command(BaseCommand):
                 cards=options["cards"],
                 hostile_cards=options["hostile_cards"],
                 indicator_encounters=options["indicator_encounters"],
+                cash_enrolments=options["cash_enrolments"],
+                cash_round=options["cash_round"],
             ),
             options["databases"],
             sqlite_path=options["sqlite_path"],
