@@ -131,3 +131,43 @@ def flag_of(enrolment: CashEnrolment) -> Flag:
         other_enrolled_on=other[0].date() if other else None,
         other_service_point=other[1] if other else None,
     )
+
+
+# What a person is told of an enrolment's status: a flag (probable or possible duplicate) is
+# "being checked", nothing of the verdict, its score or the enrolment it resembled.
+PERSON_STATUS: dict[str, str] = {
+    EnrolmentStatus.CLEARED: "cleared",
+    EnrolmentStatus.BLOCKED: "checking",
+    EnrolmentStatus.REVIEW: "checking",
+    EnrolmentStatus.DUPLICATE: "duplicate",
+    EnrolmentStatus.PAID: "paid",
+}
+
+
+@dataclass(frozen=True)
+class HeldEnrolment:
+    """One of a person's enrolments in a cash round, for their data-subject report."""
+
+    round_name: str
+    starts_on: dt.date
+    ends_on: dt.date
+    service_point: str
+    enrolled_at: dt.datetime
+    status: str  # PERSON_STATUS: checking, cleared, paid, duplicate
+
+
+def held_enrolments(person_id: uuid.UUID) -> list[HeldEnrolment]:
+    """Called by the data-subject report's selector, which has checked the actor."""
+    # Plain values: neither the encoding nor the round's key is ever loaded here.
+    rows = (
+        CashEnrolment.objects.filter(person_id=person_id)
+        .order_by("-enrolled_at")
+        .values_list(
+            "round__name", "round__starts_on", "round__ends_on", "service_point__name",
+            "enrolled_at", "status",
+        )
+    )  # fmt: skip
+    return [
+        HeldEnrolment(name, starts_on, ends_on, point, enrolled_at, PERSON_STATUS[status])
+        for name, starts_on, ends_on, point, enrolled_at, status in rows
+    ]

@@ -221,6 +221,19 @@ TEXTS: dict[str, str] = {
     "held_helpdesk": "Messages with our helpdesk",
     "held_helpdesk_line": "%(channel)s: %(count)s messages, from %(first)s to %(last)s",
     "channel_web": "Web chat",
+    # Cash assistance enrolments (cash.selectors.held_enrolments): the status as the person
+    # would put it, never the verdict or its score.
+    "held_cash": "Cash assistance",
+    "held_cash_enrolment": "%(round)s (%(starts)s to %(ends)s): enrolled on %(date)s at %(point)s",
+    "cash_status_checking": "Being checked before payment",
+    "cash_status_cleared": "Cleared for payment",
+    "cash_status_paid": "Paid",
+    "cash_status_duplicate": "Not paid: enrolled twice in this round",
+    "held_cash_coded": (
+        "For cash assistance we do not keep your name or your date of birth: only a coded form "
+        "of them, used so that nobody is paid twice, with your year of birth and sex. The coded "
+        "form is deleted when the round is closed."
+    ),
     "held_erase": (
         "You can ask us to delete all of this at any time. Our reports keep only numbers (how "
         "many people we helped), with nothing that points to you."

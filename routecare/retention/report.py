@@ -219,6 +219,22 @@ def _messages(held: HeldAbout, w: _Writer) -> Section:
     return Section(w.text("held_helpdesk"), lines or [w.text("nothing")])
 
 
+def _cash(held: HeldAbout, w: _Writer) -> Section:
+    lines = []
+    for enrolment in held.cash:
+        lines.append(
+            w.text(
+                "held_cash_enrolment", round=enrolment.round_name,
+                starts=w.date(enrolment.starts_on), ends=w.date(enrolment.ends_on),
+                date=w.date(enrolment.enrolled_at), point=enrolment.service_point,
+            )
+        )  # fmt: skip
+        lines.append("    " + w.choice("cash_status", enrolment.status))
+    if not lines:
+        return Section(w.text("held_cash"), [w.text("nothing")])
+    return Section(w.text("held_cash"), [*lines, w.text("held_cash_coded")])
+
+
 def build(held: HeldAbout, language: str, today: dt.date) -> Report:
     """The report in ``language`` (one of the person-facing languages; English otherwise)."""
     if language not in person_texts.PERSON_LANGUAGES:
@@ -234,6 +250,7 @@ def build(held: HeldAbout, language: str, today: dt.date) -> Report:
         _referrals(held, w),
         _cards(held, w),
         _messages(held, w),
+        _cash(held, w),
         Section("", [w.text("held_accesses", count=held.accesses)]),
     ]
     return Report(

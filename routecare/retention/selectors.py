@@ -12,6 +12,7 @@ from routecare.access import Actor
 from routecare.audit.actions import record_event
 from routecare.audit.models import AuditEvent
 from routecare.cards.models import Card, CarriedCard
+from routecare.cash.selectors import HeldEnrolment, held_enrolments
 from routecare.messaging.selectors import HeldMessages, held_messages
 from routecare.people import selectors as people
 from routecare.people.models import Consent, Encounter, FollowUp, HealthSummary, Person
@@ -36,6 +37,7 @@ class HeldAbout:
     household_members: int
     accesses: int
     messages: list[HeldMessages]
+    cash: list[HeldEnrolment]
 
 
 def _require_focal_point(actor: Actor) -> None:
@@ -82,6 +84,7 @@ def everything_held(actor: Actor, person: Person) -> HeldAbout:
         ),
         accesses=AuditEvent.objects.filter(person_id=person.pk).count(),
         messages=held_messages(person.pk),
+        cash=held_enrolments(person.pk),
     )
 
 
