@@ -334,6 +334,15 @@ def review(actor: Actor, enrolment: CashEnrolment, decision: str) -> CashEnrolme
         flagged = (EnrolmentStatus.BLOCKED, EnrolmentStatus.REVIEW)
         if enrolment.status not in flagged or enrolment.matched_id is None:
             raise ValidationError(_("This enrolment is not waiting for a review."))
+        matched = CashEnrolment.objects.filter(pk=enrolment.matched_id).values("status").first()
+        if decision == Decision.DUPLICATE and (
+            matched is None or matched["status"] == EnrolmentStatus.DUPLICATE
+        ):
+            # Each society may judge the other's enrolment the duplicate: then nobody would be
+            # paid. The other one was set aside meanwhile: check this one again instead.
+            raise ValidationError(
+                _("The enrolment this one resembled is no longer in question: check it again.")
+            )
         DuplicateReview.objects.create(
             enrolment=enrolment, other_id=enrolment.matched_id, similarity=enrolment.similarity,
             decision=decision, decided_by=actor.user,
@@ -368,6 +377,7 @@ def close_round(actor: Actor, cash_round: CashRound) -> CashRound:
     cash_round.key = None
     cash_round.closed_at = timezone.now()
     cash_round.save(update_fields=["key", "closed_at"])
+    transaction.on_commit(linkage.forget_keys)
     record_event(
         actor, "erase", "cash_round", cash_round.pk, fields=["key", "encoding"],
         detail=f"closed, {erased} encodings erased",
@@ -382,9 +392,19 @@ def delete_round(actor: Actor, cash_round: CashRound, *, typed_name: str) -> int
     _require_manager(actor, cash_round)
     if typed_name.strip() != cash_round.name:
         raise ValidationError({"typed_name": _("Type the round's name exactly to delete it.")})
+    cash_round = _lock(cash_round)
+    # Other societies' enrolments (and their payments) are theirs to account for: a round
+    # holding any is closed, not deleted.
+    others = CashEnrolment.objects.filter(round=cash_round).exclude(
+        national_society_id=actor.society_id
+    )
+    if others.exists():
+        message = _("Other National Societies have enrolled people in this round: close it.")
+        raise ValidationError({"typed_name": message})
     enrolments = CashEnrolment.objects.filter(round=cash_round).count()
     round_id = cash_round.pk
     cash_round.delete()
+    transaction.on_commit(linkage.forget_keys)
     record_event(
         actor, "erase", "cash_round", round_id, detail=f"deleted with {enrolments} enrolments"
     )

@@ -150,13 +150,30 @@ def features(given_names: str, surnames: str, birth_date: dt.date) -> list[Featu
     return found
 
 
+# Parts whose values are pairs of letters: they repeat from one person to the next, and one
+# tells nothing about anyone, so their positions under a round's key are remembered by the
+# process (``_remembered_positions``). Whole surnames and dates never are: they would stay in
+# the server's memory.
+LETTER_PAIR_PARTS = frozenset({"g", "s", "f", "gk", "sk"})
+
+
 def _positions(key: bytes, feature: Feature, size: int = FILTER_BITS) -> tuple[int, ...]:
+    if feature.part in LETTER_PAIR_PARTS:
+        return _remembered_positions(key, feature.part, feature.value, feature.k, size)
     return _keyed_positions(key, feature.part, feature.value, feature.k, size)
 
 
-# Letter pairs, words and dates repeat from one person to the next: their positions under a
-# round's key are remembered by the process that holds the key anyway.
 @functools.lru_cache(maxsize=50_000)
+def _remembered_positions(key: bytes, part: str, value: str, k: int, size: int) -> tuple[int, ...]:
+    return _keyed_positions(key, part, value, k, size)
+
+
+def forget_keys() -> None:
+    """Drop every remembered position (with the keys they were computed with): a round closed
+    or deleted leaves nothing of its key in this process."""
+    _remembered_positions.cache_clear()
+
+
 def _keyed_positions(key: bytes, part: str, value: str, k: int, size: int) -> tuple[int, ...]:
     """``k`` positions from BLAKE2b keyed with the round's key: 16-bit big-endian words of the
     digest, modulo the filter's size (a power of two, so without bias)."""

@@ -12,7 +12,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_POST
 
 from routecare import access
@@ -79,6 +79,7 @@ def round_page(request: StaffRequest, round_id: str) -> HttpResponse:
     )
 
 
+@sensitive_variables("data", "form")
 def _enrol(request: StaffRequest, cash_round: CashRound, person: Person | None) -> HttpResponse:
     """The enrolment form, for a known person or one typed by short code."""
     actor = request.actor

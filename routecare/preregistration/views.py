@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import require_POST
 
@@ -108,6 +109,7 @@ def _form_context(request: HttpRequest, lang: str) -> dict[str, Any]:
 @staff_view(Rule.PUBLIC)
 @never_cache
 @_gzip_get
+@sensitive_post_parameters("phone", "allergies", "medicines")
 def register(request: HttpRequest, lang: str) -> HttpResponse:
     """`/<lang>/register/`: the form; a POST stores it once and shows the code."""
     if lang not in person_texts.PERSON_LANGUAGES:
@@ -153,8 +155,7 @@ def open_code(request: StaffRequest) -> HttpResponse:
     form = OpenForm(posted(request), request.FILES or None)
     if request.method != "POST" or not form.is_valid():
         return render(request, "preregistration/open.html", {"form": form})
-    scope = f"preregistration-open-{request.actor.user_id}"
-    if ratelimit.blocked(scope, request, limit=FAILED_OPENINGS_PER_HOUR, seconds=3600):
+    if _too_many_failed_openings(request):
         form.add_error(None, _("Too many codes that open nothing. Try again in an hour."))
         return render(request, "preregistration/open.html", {"form": form}, status=429)
     typed = form.cleaned_data["code"]
@@ -170,10 +171,25 @@ def open_code(request: StaffRequest) -> HttpResponse:
     try:
         opened = selectors.open_by_code(request.actor, typed)
     except selectors.RefusedError as refusal:
-        ratelimit.allow(scope, request, limit=FAILED_OPENINGS_PER_HOUR, seconds=3600)
+        _count_failed_opening(request)
         form.add_error(None, str(REFUSALS[refusal.reason]))
         return render(request, "preregistration/open.html", {"form": form})
     return _confirm_page(request, opened, ConfirmForm.prefilled(opened))
+
+
+def _openings_scope(request: StaffRequest) -> str:
+    return f"preregistration-open-{request.actor.user_id}"
+
+
+def _too_many_failed_openings(request: StaffRequest) -> bool:
+    scope = _openings_scope(request)
+    return ratelimit.blocked(scope, request, limit=FAILED_OPENINGS_PER_HOUR, seconds=3600)
+
+
+def _count_failed_opening(request: StaffRequest) -> None:
+    """A code that opened nothing, from the open page or a posted confirmation alike: both
+    count towards the limit, so neither can be used to guess codes."""
+    ratelimit.allow(_openings_scope(request), request, limit=FAILED_OPENINGS_PER_HOUR, seconds=3600)
 
 
 def _confirm_page(
@@ -189,10 +205,16 @@ def _confirm_page(
 
 @staff_view(Rule.PERSONAL_RECORDS)
 @require_POST
+@sensitive_post_parameters("allergies", "medicines")
 def confirm(request: StaffRequest) -> HttpResponse:
     """Save what the volunteer confirmed with the person: a person of the volunteer's
     society, and the pre-registration used and emptied."""
     form = ConfirmForm(request.POST)
+    if _too_many_failed_openings(request):
+        refused = OpenForm({})
+        refused.is_valid()
+        refused.add_error(None, _("Too many codes that open nothing. Try again in an hour."))
+        return render(request, "preregistration/open.html", {"form": refused}, status=429)
     try:
         if form.is_valid():
             try:
@@ -214,6 +236,7 @@ def confirm(request: StaffRequest) -> HttpResponse:
                 return redirect("people:record_encounter", person_id=person.pk)
         opened = selectors.open_by_code(request.actor, request.POST.get("code", ""))
     except selectors.RefusedError as refusal:
+        _count_failed_opening(request)
         refused = OpenForm({})
         refused.is_valid()
         refused.add_error(None, str(REFUSALS[refusal.reason]))

@@ -232,8 +232,8 @@ def test_deleting_a_round_deletes_its_enrolments_and_reviews(
     own: Society, other: Society, shared_round: CashRound
 ) -> None:
     enrol(own, shared_round, register(own), *JOSE)
-    second = enrol(other, shared_round, register(other), "Jose Luis", "Garcia Lopes", "1990-05-17")
-    actions.review(other.actor("focal_point"), second, Decision.DUPLICATE)
+    second = enrol(own, shared_round, register(own), "Jose Luis", "Garcia Lopes", "1990-05-17")
+    actions.review(own.actor("focal_point"), second, Decision.DUPLICATE)
     with pytest.raises(ValidationError):
         actions.delete_round(own.actor("focal_point"), shared_round, typed_name="wrong")
     assert (
@@ -243,6 +243,37 @@ def test_deleting_a_round_deletes_its_enrolments_and_reviews(
     assert not CashRound.objects.exists()
     assert not CashEnrolment.objects.exists()
     assert not DuplicateReview.objects.exists()
+
+
+def test_a_round_with_another_society_s_enrolments_is_closed_not_deleted(
+    own: Society, other: Society, shared_round: CashRound
+) -> None:
+    """Their enrolments and payments are theirs to account for."""
+    enrol(own, shared_round, register(own), *JOSE)
+    enrol(other, shared_round, register(other), "Ana", "Zelaya Matute", "1985-02-03")
+    with pytest.raises(ValidationError, match="close it"):
+        actions.delete_round(own.actor("focal_point"), shared_round, typed_name="Onward transport")
+    assert CashEnrolment.objects.count() == 2
+    actions.close_round(own.actor("focal_point"), shared_round)
+    assert not CashEnrolment.objects.exclude(encoding=None).exists()
+
+
+def test_each_society_cannot_set_the_other_s_enrolment_aside_so_nobody_is_paid(
+    own: Society, other: Society, shared_round: CashRound
+) -> None:
+    first = enrol(own, shared_round, register(own), *JOSE)
+    second = enrol(other, shared_round, register(other), "Jose Luis", "Garcia Lopes", "1990-05-17")
+    assert second.matched_id == first.pk
+    actions.review(other.actor("focal_point"), second, Decision.DUPLICATE)
+    # The first one, checked again before payment, now resembles a duplicate set aside.
+    CashEnrolment.objects.filter(pk=first.pk).update(
+        status="blocked", matched_id=second.pk, similarity=0.9
+    )
+    first.refresh_from_db()
+    with pytest.raises(ValidationError, match="check it again"):
+        actions.review(own.actor("focal_point"), first, Decision.DUPLICATE)
+    first.refresh_from_db()
+    assert first.status == "blocked"
 
 
 def test_a_participant_does_not_close_or_delete_another_society_s_round(

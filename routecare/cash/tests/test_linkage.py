@@ -131,3 +131,14 @@ def test_the_attack_finds_names_in_weak_filters_but_nothing_in_hardened_encoding
     assert attack.attack(weak, enrolments, model).surnames_right > 500
     outcome = attack.attack(hardened, enrolments, model)
     assert outcome.reidentified <= 10  # chance: one in a thousand
+
+
+def test_only_letter_pairs_are_remembered_never_a_surname_or_a_date() -> None:
+    linkage.forget_keys()
+    found = linkage.features("José", "García López", BORN)
+    linkage.bloom(KEY, found)
+    pairs = {(f.part, f.value) for f in found if f.part in linkage.LETTER_PAIR_PARTS}
+    assert linkage._remembered_positions.cache_info().currsize == len(pairs)
+    assert {f.part for f in found} - linkage.LETTER_PAIR_PARTS == {"s1", "y", "dm", "dm2"}
+    linkage.forget_keys()
+    assert linkage._remembered_positions.cache_info().currsize == 0

@@ -200,6 +200,18 @@ def test_guessing_codes_at_a_point_is_stopped(
     assert 'data-testid="prereg-confirm"' not in refused.content.decode()
 
 
+def test_guessing_codes_through_the_confirmation_is_stopped_too(
+    own: Society, web: Callable[..., Client], code: str
+) -> None:
+    client = web(own.volunteer, own.point)
+    for _n in range(20):
+        client.post("/preregistration/confirm/", {"code": "P-0000-000"})  # an invalid form
+    refused = client.post("/preregistration/confirm/", {**CONFIRMED, "code": code})
+    assert refused.status_code == 429
+    assert Person.objects.count() == 0
+    assert 'data-testid="prereg-confirm"' not in refused.content.decode()
+
+
 @pytest.mark.parametrize("role", ["partner"])
 def test_roles_without_personal_records_cannot_open_a_code(
     own: Society, web: Callable[..., Client], code: str, role: str

@@ -24,11 +24,19 @@
   const parse = (html) => new DOMParser().parseFromString(html, "text/html");
   const csrfCookie = () => (document.cookie.match(/(?:^|; )csrftoken=([^;]+)/) || [])[1];
 
-  // The server's answer (the code, or why the form was refused) replaces the form.
+  const newToken = () => {
+    const random = crypto.getRandomValues(new Uint8Array(24));
+    return btoa(String.fromCharCode(...random)).replace(/[+/=]/g, "");
+  };
+  // The server's answer (the code, or why the form was refused) replaces the form; the answers
+  // to several forms kept on one phone (a family) are shown one after the other.
+  let answered = 0;
   const showAnswer = (answer) => {
     const shown = answer.querySelector("main");
     const main = document.querySelector("main");
-    if (shown && main) main.innerHTML = shown.innerHTML;
+    if (!shown || !main) return;
+    if (answered++ === 0) main.innerHTML = shown.innerHTML;
+    else main.insertAdjacentHTML("beforeend", `<hr>${shown.innerHTML}`);
   };
 
   let sending = false;
@@ -62,6 +70,9 @@
 
   const form = document.querySelector("[data-prereg-form]");
   if (!form) return;
+  // A page from the service worker's copy carries the token of the last form sent from this
+  // phone: sent again, it would show that person's code. Each page load gets its own.
+  if (form.elements.form_token) form.elements.form_token.value = newToken();
   const healthNote = () => show("[data-prereg-offline-health]", !navigator.onLine);
   healthNote();
   window.addEventListener("offline", healthNote);
@@ -69,9 +80,7 @@
 
   const keep = () => {
     const fields = [...new FormData(form)].filter(([name, value]) => KEPT.has(name) && value);
-    const random = crypto.getRandomValues(new Uint8Array(24));
-    const token = btoa(String.fromCharCode(...random)).replace(/[+/=]/g, "");
-    save([...outbox(), { lang, token, fields }]);
+    save([...outbox(), { lang, token: newToken(), fields }]);
     form.reset();
     show("[data-prereg-offline-health]");
     show("[data-prereg-offline-kept]").scrollIntoView();
