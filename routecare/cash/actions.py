@@ -27,7 +27,7 @@ from django.views.decorators.debug import sensitive_variables
 
 from routecare import access
 from routecare.access import Actor
-from routecare.audit.actions import record_event
+from routecare.audit.actions import record_event, record_system_event
 from routecare.cash import identity, linkage, matching
 from routecare.cash.models import (
     CashEnrolment,
@@ -373,16 +373,46 @@ def close_round(actor: Actor, cash_round: CashRound) -> CashRound:
     cash_round = _lock(cash_round)
     if cash_round.closed_at is not None:
         raise ValidationError(_("This round is closed."))
-    erased = CashEnrolment.objects.filter(round=cash_round).update(encoding=None)
-    cash_round.key = None
-    cash_round.closed_at = timezone.now()
-    cash_round.save(update_fields=["key", "closed_at"])
-    transaction.on_commit(linkage.forget_keys)
+    erased = _close(cash_round)
     record_event(
         actor, "erase", "cash_round", cash_round.pk, fields=["key", "encoding"],
         detail=f"closed, {erased} encodings erased",
     )  # fmt: skip
     return cash_round
+
+
+def _close(cash_round: CashRound) -> int:
+    erased = CashEnrolment.objects.filter(round=cash_round).update(encoding=None)
+    cash_round.key = None
+    cash_round.closed_at = timezone.now()
+    cash_round.save(update_fields=["key", "closed_at"])
+    transaction.on_commit(linkage.forget_keys)
+    return erased
+
+
+# Reviews and payments of a round go on this long after its last day; then it is closed by
+# itself (``close_ended_rounds``, daily), so no key or encoding outlives its use.
+CLOSED_AFTER_END = dt.timedelta(days=30)
+
+
+def close_ended_rounds(now: dt.datetime | None = None) -> str:
+    """The periodic job ``cash.close_ended``: counts only."""
+    today = timezone.localdate(now or timezone.now())
+    ended = CashRound.objects.filter(closed_at=None, ends_on__lt=today - CLOSED_AFTER_END)
+    closed = 0
+    for round_id in ended.values_list("pk", flat=True):
+        with transaction.atomic():
+            cash_round = _lock(CashRound.objects.get(pk=round_id))
+            if cash_round.closed_at is not None:
+                continue
+            erased = _close(cash_round)
+            record_system_event(
+                "erase", "cash_round", cash_round.pk,
+                national_society_id=cash_round.national_society_id,
+                detail=f"closed after its end, {erased} encodings erased",
+            )  # fmt: skip
+            closed += 1
+    return f"{closed} ended cash rounds closed"
 
 
 @transaction.atomic

@@ -307,3 +307,19 @@ def test_a_person_s_erasure_deletes_their_enrolments(own: Society, shared_round:
     enrol(own, shared_round, person, *JOSE)
     person.delete()
     assert not CashEnrolment.objects.exists()
+
+
+def test_a_round_is_closed_by_itself_thirty_days_after_its_end(
+    own: Society, shared_round: CashRound
+) -> None:
+    enrol(own, shared_round, register(own), *JOSE)
+    ends = dt.datetime.combine(shared_round.ends_on, dt.time(12), tzinfo=dt.UTC)
+    assert actions.close_ended_rounds(ends + dt.timedelta(days=30)) == "0 ended cash rounds closed"
+    assert CashRound.objects.get().key is not None
+    assert actions.close_ended_rounds(ends + dt.timedelta(days=31)) == "1 ended cash rounds closed"
+    closed = CashRound.objects.get()
+    assert closed.key is None
+    assert closed.closed_at is not None
+    assert not CashEnrolment.objects.exclude(encoding=None).exists()
+    assert CashEnrolment.objects.get().status == "cleared"  # the accounts stay
+    assert actions.close_ended_rounds(ends + dt.timedelta(days=32)) == "0 ended cash rounds closed"
