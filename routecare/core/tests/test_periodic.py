@@ -61,6 +61,8 @@ def test_it_runs_the_jobs_apps_register_and_knows_no_app_itself() -> None:
         "referrals.expire-overdue",
         "retention.purge",
         "core.forget-rate-windows",
+        "cash.close_ended",
+        "preregistration.purge",
     } <= names
     source = Path(periodic.__file__).read_text()
     other_apps = re.findall(r"routecare\.(\w+)", source)
