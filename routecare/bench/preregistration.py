@@ -13,7 +13,7 @@ from django.contrib.auth.models import User
 
 from routecare.bench import browser
 from routecare.bench.stats import summarise
-from routecare.cards.camera import qr_video
+from routecare.cards.camera import fake_camera_args, qr_video
 from routecare.orgs.models import Membership, Role, ServicePoint
 from routecare.preregistration import actions
 
@@ -67,12 +67,7 @@ def measure_scan_to_saved(runs: int = 20, timeout_ms: int = 30_000) -> dict[str,
             qr_video(code, video)
             chromium = playwright.chromium.launch(
                 executable_path=str(browser.CHROMIUM),
-                args=[
-                    *browser.CHROMIUM_ARGS,
-                    "--use-fake-ui-for-media-stream",
-                    "--use-fake-device-for-media-stream",
-                    f"--use-file-for-fake-video-capture={video}",
-                ],
+                args=[*browser.CHROMIUM_ARGS, *fake_camera_args(video)],
             )
             context = chromium.new_context(base_url=base_url)
             context.set_default_timeout(timeout_ms)

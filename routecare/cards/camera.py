@@ -11,6 +11,15 @@ from PIL import Image
 from routecare.cards import qr
 
 
+def fake_camera_args(video: Path) -> list[str]:
+    """Chromium's switches for a camera that plays ``video`` and is allowed without asking."""
+    return [
+        "--use-fake-ui-for-media-stream",
+        "--use-fake-device-for-media-stream",
+        f"--use-file-for-fake-video-capture={video}",
+    ]
+
+
 def qr_video(text: str, path: Path) -> None:
     """A Y4M video (640 x 480, five frames) of ``text`` as a QR code on a grey background."""
     code = Image.open(io.BytesIO(qr.png(text, scale=5))).convert("RGB")

@@ -19,7 +19,7 @@ from ninja.responses import Status
 
 from routecare.access import Actor, Rule, api_rule
 from routecare.cash import actions, identity, selectors
-from routecare.cash.models import CashEnrolment, CashRound
+from routecare.cash.models import CashEnrolment, CashRound, EnrolmentStatus
 from routecare.core.api_errors import ErrorOut
 from routecare.core.fields import InputSchema
 from routecare.orgs.taxonomy import Sex
@@ -88,7 +88,7 @@ class EnrolmentOut(Schema):
 
     @staticmethod
     def resolve_payable(enrolment: CashEnrolment) -> bool:
-        return enrolment.status == "cleared"
+        return enrolment.status == EnrolmentStatus.CLEARED
 
     @staticmethod
     def resolve_other(enrolment: CashEnrolment) -> OtherEnrolmentOut | None:

@@ -19,7 +19,7 @@ from pytest_django.live_server_helper import LiveServer
 from routecare.access import build_actor
 from routecare.audit.models import AuditEvent
 from routecare.cards import actions as card_actions
-from routecare.cards.camera import qr_video
+from routecare.cards.camera import fake_camera_args, qr_video
 from routecare.cards.keys import ensure_keys
 from routecare.cards.models import Card
 from routecare.conftest import PASSWORD, Society, make_user
@@ -168,12 +168,7 @@ def test_a_card_held_up_to_the_camera_is_read(
     with_camera = browser.browser_type.launch(
         executable_path=str(CHROMIUM),
         headless=True,
-        args=[
-            *CHROMIUM_ARGS,
-            "--use-fake-ui-for-media-stream",
-            "--use-fake-device-for-media-stream",
-            f"--use-file-for-fake-video-capture={video}",
-        ],
+        args=[*CHROMIUM_ARGS, *fake_camera_args(video)],
     )
     try:
         page = _sign_in(with_camera, live_server, other.volunteer)

@@ -14,7 +14,7 @@ from pytest_django.live_server_helper import LiveServer
 
 from routecare.audit.models import AuditEvent
 from routecare.cards import actions as card_actions
-from routecare.cards.camera import qr_video
+from routecare.cards.camera import fake_camera_args, qr_video
 from routecare.cards.keys import ensure_keys
 from routecare.cards.models import Card
 from routecare.conftest import Society
@@ -149,12 +149,7 @@ def test_the_qr_decoder_is_fetched_only_when_the_camera_is_used(
     with_camera = browser.browser_type.launch(
         executable_path=str(CHROMIUM),
         headless=True,
-        args=[
-            *CHROMIUM_ARGS,
-            "--use-fake-ui-for-media-stream",
-            "--use-fake-device-for-media-stream",
-            f"--use-file-for-fake-video-capture={video}",
-        ],
+        args=[*CHROMIUM_ARGS, *fake_camera_args(video)],
     )
     try:
         page = sign_in_on_phone(with_camera, live_server, own.volunteer, "es")

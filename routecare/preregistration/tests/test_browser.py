@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Response, expect
 from pytest_django.live_server_helper import LiveServer
 
-from routecare.cards.camera import qr_video
+from routecare.cards.camera import fake_camera_args, qr_video
 from routecare.cards.tests.test_browser import _sign_in
 from routecare.conftest import Society
 from routecare.core import person_texts
@@ -117,12 +117,7 @@ def test_a_person_pre_registers_offline_in_pashto_and_a_volunteer_scans_and_save
     with_camera = browser.browser_type.launch(
         executable_path=str(CHROMIUM),
         headless=True,
-        args=[
-            *CHROMIUM_ARGS,
-            "--use-fake-ui-for-media-stream",
-            "--use-fake-device-for-media-stream",
-            f"--use-file-for-fake-video-capture={video}",
-        ],
+        args=[*CHROMIUM_ARGS, *fake_camera_args(video)],
     )
     try:
         page = _sign_in(with_camera, live_server, own.volunteer)
